@@ -1,0 +1,121 @@
+"""Django settings for Onsite. Every value that differs between machines comes from the environment
+(see `.env.example`); the defaults are safe for a developer laptop running on SQLite."""
+
+import dj_database_url
+
+from config.env import BASE_DIR, env_bool, env_int, env_list, env_str
+
+DEBUG = env_bool("DEBUG", default=False)
+
+# The development key is refused by a system check whenever DEBUG is off.
+DEVELOPMENT_SECRET_KEY = "onsite-development-key-not-for-production"  # noqa: S105
+SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "workflows",
+    "onsite",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=600,
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + IMMEDIATE: readers never block the writer and a write transaction takes the lock
+    # at BEGIN, so two engine transactions serialize instead of failing at COMMIT.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+LOGIN_URL = "admin:login"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        # SpiffWorkflow logs every task state change at INFO; keep it for debugging only.
+        "spiff": {"level": env_str("SPIFF_LOG_LEVEL", "WARNING")},
+        "workflows": {"handlers": ["console"], "level": env_str("WORKFLOWS_LOG_LEVEL", "INFO")},
+    },
+}
+
+# The engine's limits. Each guards the server against a diagram or expression that would
+# otherwise hang a worker or exhaust memory; they are checked at deploy where possible.
+WORKFLOWS = {
+    "FORMS_DIR": BASE_DIR / "forms",
+    "MAX_BPMN_BYTES": env_int("WORKFLOWS_MAX_BPMN_BYTES", 2 * 1024 * 1024),
+    "MAX_FORM_BYTES": env_int("WORKFLOWS_MAX_FORM_BYTES", 256 * 1024),
+    "SCRIPT_TIME_LIMIT": float(env_str("WORKFLOWS_SCRIPT_TIME_LIMIT", "2.0")),
+    "ENGINE_TIME_LIMIT": float(env_str("WORKFLOWS_ENGINE_TIME_LIMIT", "20.0")),
+    "MAX_STEPS_PER_RUN": env_int("WORKFLOWS_MAX_STEPS_PER_RUN", 5000),
+    "MAX_TASKS_PER_INSTANCE": env_int("WORKFLOWS_MAX_TASKS_PER_INSTANCE", 20000),
+    "MAX_MULTI_INSTANCE": env_int("WORKFLOWS_MAX_MULTI_INSTANCE", 1000),
+    "MAX_STATE_BYTES": env_int("WORKFLOWS_MAX_STATE_BYTES", 8 * 1024 * 1024),
+    # Lanes that map to no role send their tasks here until the lane is mapped.
+    "FALLBACK_ROLE": env_str("WORKFLOWS_FALLBACK_ROLE", "coordinator"),
+}

@@ -1,0 +1,89 @@
+"""Who works a human task: the role its lane maps to, and possibly one named person.
+
+Roles are Django groups. A lane maps to a role through a `LaneRole` row, or by having the group's
+name; a lane that maps to nothing (and a task outside any lane) goes to the fallback role
+(`WORKFLOWS["FALLBACK_ROLE"]`, the coordinators) until someone maps it.
+
+A specific assignee comes from the resolvers the domain registers (the customer's own account
+manager, say); the built-in one reads `lane_owners` from the task data: `{"Lane": "username"}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+
+@dataclass(frozen=True)
+class AssignmentRequest:
+    instance: Any  # workflows.models.ProcessInstance
+    lane: str
+    bpmn_id: str
+    data: dict
+
+
+AssigneeResolver = Callable[[AssignmentRequest], Any]  # returns a user, or None to pass
+
+_resolvers: list[AssigneeResolver] = []
+
+
+def register_assignee_resolver(resolver: AssigneeResolver) -> AssigneeResolver:
+    """Add a resolver; resolvers are asked in registration order, the built-in one last."""
+    if resolver not in _resolvers:
+        _resolvers.append(resolver)
+    return resolver
+
+
+def unregister_assignee_resolver(resolver: AssigneeResolver) -> None:
+    if resolver in _resolvers:
+        _resolvers.remove(resolver)
+
+
+def fallback_role_name() -> str:
+    return settings.WORKFLOWS["FALLBACK_ROLE"]
+
+
+def roles_for_lanes(lanes: Iterable[str]) -> dict[str, Group | None]:
+    """Map each lane name to its role, or None when it maps to nothing."""
+    from workflows.models import LaneRole
+
+    names = {lane for lane in lanes if lane}
+    result: dict[str, Group | None] = dict.fromkeys(names)
+    if not names:
+        return result
+    for mapping in LaneRole.objects.select_related("role").filter(lane__in=names):
+        result[mapping.lane] = mapping.role
+    unmapped = [lane for lane, role in result.items() if role is None]
+    if unmapped:
+        for group in Group.objects.filter(name__in=unmapped):
+            result[group.name] = group
+    return result
+
+
+def fallback_role() -> Group | None:
+    return Group.objects.filter(name=fallback_role_name()).first()
+
+
+def resolve_assignee(request: AssignmentRequest) -> Any:
+    for resolver in [*_resolvers, _lane_owners]:
+        user = resolver(request)
+        if user is not None:
+            return user
+    return None
+
+
+def _lane_owners(request: AssignmentRequest) -> Any:
+    owners = request.data.get("lane_owners")
+    if not isinstance(owners, dict) or not request.lane:
+        return None
+    username = owners.get(request.lane)
+    if isinstance(username, list):
+        username = username[0] if len(username) == 1 else None
+    if not isinstance(username, str):
+        return None
+    return get_user_model().objects.filter(username=username, is_active=True).first()

@@ -1,0 +1,57 @@
+"""What the engine's services raise. Every message is written for the person who made the call."""
+
+from django.utils.translation import gettext_lazy as _
+
+from workflows.documents import DeploymentError, Problem  # noqa: F401 - re-exported
+from workflows.forms import FormValidationError  # noqa: F401 - re-exported
+
+
+class WorkflowError(Exception):
+    """Base class for the engine's refusals; nothing was changed when one is raised."""
+
+    default_message = _("The request could not be carried out.")
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(str(message or self.default_message))
+
+
+class NotFound(WorkflowError):
+    default_message = _("No such item.")
+
+
+class ProcessNotDeployed(NotFound):
+    pass
+
+
+class TaskNotReady(WorkflowError):
+    default_message = _("This task is not waiting to be done.")
+
+
+class TaskAlreadyCompleted(TaskNotReady):
+    """Someone completed (or the process cancelled) the task first."""
+
+
+class NotAllowed(WorkflowError):
+    default_message = _("You are not allowed to do this.")
+
+
+class TaskNotYours(NotAllowed):
+    default_message = _("This task is assigned to someone else.")
+
+
+class InstanceNotActive(WorkflowError):
+    default_message = _("The process instance is not running.")
+
+
+class TaskRejected(WorkflowError):
+    """The task's own post-processing refused the submission; the task stays open."""
+
+
+class MessageNotDelivered(WorkflowError):
+    default_message = _("No process instance is waiting for this message.")
+
+
+class ConcurrentUpdate(WorkflowError):
+    """Another change to the same instance was saved first; retry with fresh data."""
+
+    default_message = _("The process instance was changed by someone else; please try again.")

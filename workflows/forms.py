@@ -1,0 +1,168 @@
+"""Task forms are JSON Schemas: checked at deploy, used to validate every submission.
+
+Conventions: `title`/`description` are Simplified Chinese, `title_en`/`description_en` English;
+labelled choices are `oneOf: [{"const": ..., "title": ..., "title_en": ...}]`. A form is closed:
+only the fields it declares reach the task data, so a submission cannot set other process
+variables.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from django.utils.translation import gettext as _
+from jsonschema import FormatChecker
+from jsonschema.exceptions import SchemaError
+from jsonschema.validators import validator_for
+
+from workflows.sandbox import RESERVED_NAMES
+
+# Shown for user tasks whose diagram names no form (diagrams from other modelers).
+DEFAULT_FORM: dict[str, Any] = {
+    "type": "object",
+    "title": "完成任务",
+    "title_en": "Complete task",
+    "properties": {},
+}
+
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_FORMAT_CHECKER = FormatChecker()
+
+
+class FormValidationError(Exception):
+    """Submitted data does not match the task's form; `errors` maps field paths to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        self.errors = errors
+        summary = "; ".join(f"{field or _('form')}: {', '.join(msgs)}" for field, msgs in errors.items())
+        super().__init__(summary)
+
+
+def schema_problems(schema: dict) -> list[str]:
+    """Everything wrong with a form schema, as messages (empty if it is usable)."""
+    try:
+        validator_for(schema).check_schema(schema)
+    except SchemaError as exc:
+        return [f"Not a valid JSON Schema: {exc.message}"]
+    problems = []
+    if schema.get("type") != "object":
+        problems.append('A form schema must have "type": "object" at the top.')
+    if _remote_refs(schema):
+        problems.append("Form schemas may not reference other documents ($ref to a URL or file).")
+    for name in schema.get("properties", {}):
+        if not _IDENTIFIER.match(name):
+            problems.append(
+                f"Field name {name!r} must start with a letter and use only letters, digits and '_', "
+                "so that scripts and conditions can use it."
+            )
+        elif name in RESERVED_NAMES:
+            problems.append(f"Field name {name!r} is reserved for a built-in function; rename the field.")
+    return problems
+
+
+def _remote_refs(node: Any) -> bool:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            return True
+        return any(_remote_refs(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_remote_refs(v) for v in node)
+    return False
+
+
+def validate_submission(schema: dict, data: Any) -> dict:
+    """Return the submission if it satisfies the form, else raise FormValidationError."""
+    if not isinstance(data, dict):
+        raise FormValidationError({"": [_("The submission must be a set of fields.")]})
+    errors: dict[str, list[str]] = {}
+    declared = schema.get("properties", {})
+    if schema.get("additionalProperties", False) is False:
+        for key in data:
+            if key not in declared:
+                errors.setdefault(key, []).append(_("This form has no such field."))
+    validator = validator_for(schema)(schema, format_checker=_FORMAT_CHECKER)
+    for error in validator.iter_errors(data):
+        path = ".".join(str(p) for p in error.absolute_path)
+        if error.validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else ""
+            path = ".".join(filter(None, [path, missing]))
+        errors.setdefault(path, []).append(_describe(error))
+    if errors:
+        raise FormValidationError(errors)
+    return data
+
+
+def _describe(error) -> str:
+    v, expected = error.validator, error.validator_value
+    messages = {
+        "required": _("This field is required."),
+        "type": _("Expected %(type)s.") % {"type": expected},
+        "enum": _("Choose one of the offered values."),
+        "oneOf": _("Choose one of the offered values."),
+        "const": _("Choose one of the offered values."),
+        "minimum": _("Must be at least %(limit)s.") % {"limit": expected},
+        "maximum": _("Must be at most %(limit)s.") % {"limit": expected},
+        "exclusiveMinimum": _("Must be more than %(limit)s.") % {"limit": expected},
+        "exclusiveMaximum": _("Must be less than %(limit)s.") % {"limit": expected},
+        "minLength": _("Must be at least %(limit)s characters.") % {"limit": expected},
+        "maxLength": _("Must be at most %(limit)s characters.") % {"limit": expected},
+        "minItems": _("Add at least %(limit)s entries.") % {"limit": expected},
+        "maxItems": _("Add at most %(limit)s entries.") % {"limit": expected},
+        "format": _("Not a valid %(format)s.") % {"format": expected},
+        "pattern": _("Does not have the expected format."),
+        "additionalProperties": _("This form has no such field."),
+    }
+    return messages.get(v, error.message)
+
+
+def example_submission(schema: dict) -> dict:
+    """Data that completes the form: its defaults, and a plausible value for required fields
+    without one. Used by the dry run (`start_instance --complete-user-tasks`)."""
+    value = _example(schema, required=True)
+    return value if isinstance(value, dict) else {}
+
+
+def _example(schema: dict, *, required: bool) -> Any:
+    if "default" in schema:
+        return schema["default"]
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    if schema.get("oneOf") and all("const" in option for option in schema["oneOf"]):
+        return schema["oneOf"][0]["const"]
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object":
+        needed = set(schema.get("required", []))
+        result = {}
+        for name, sub in schema.get("properties", {}).items():
+            sub_value = _example(sub, required=name in needed)
+            if sub_value is not None:
+                result[name] = sub_value
+        return result
+    if not required:
+        return None
+    if kind == "array":
+        item = _example(schema.get("items", {}), required=True)
+        return [item] * max(schema.get("minItems", 0), 1 if item is not None else 0)
+    if kind == "boolean":
+        return False
+    if kind in ("integer", "number"):
+        return schema.get("minimum", 0)
+    if kind == "string":
+        fmt = schema.get("format")
+        if fmt == "date":
+            return date.today().isoformat()
+        if fmt == "date-time":
+            from workflows.sandbox import now
+
+            return now()
+        if fmt == "email":
+            return "someone@example.com"
+        return "x" * max(schema.get("minLength", 1), 1)
+    return None

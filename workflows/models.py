@@ -1,0 +1,262 @@
+"""The engine's tables.
+
+Process definitions are immutable versions; an instance stores SpiffWorkflow's serialized state as
+text (never `jsonb`, which reorders keys and silently empties restored task data) and the tables
+below it (human tasks, timers, message subscriptions) are projections of that state, rebuilt on
+every save so that inboxes and schedulers never deserialize a workflow.
+"""
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ProcessModel(models.Model):
+    """A deployable process, named by the id of its main BPMN process."""
+
+    process_id = models.CharField(_("process id"), max_length=255, unique=True)
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("process model")
+        verbose_name_plural = _("process models")
+        ordering = ["process_id"]
+
+    def __str__(self) -> str:
+        return self.name or self.process_id
+
+
+class ProcessVersion(models.Model):
+    """One deployment of a process model: its files, forms and parsed specs never change."""
+
+    model = models.ForeignKey(ProcessModel, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    checksum = models.CharField(_("checksum"), max_length=64)
+    # Serialized SpiffWorkflow specs ({"spec": ..., "subprocess_specs": ...}), stored once per
+    # version so that instance state carries only task state.
+    spec = models.TextField()
+    serializer_version = models.CharField(max_length=16)
+    warnings = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("deployed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("process version")
+        verbose_name_plural = _("process versions")
+        ordering = ["model", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "number"], name="unique_version_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model.process_id} v{self.number}"
+
+
+class DeployedFile(models.Model):
+    """A file as it was deployed with a version: the BPMN, its companions and its form schemas."""
+
+    class Kind(models.TextChoices):
+        BPMN = "bpmn", "BPMN"
+        DMN = "dmn", "DMN"
+        FORM = "form", _("form schema")
+
+    version = models.ForeignKey(ProcessVersion, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    is_main = models.BooleanField(default=False)
+    content = models.TextField()
+
+    class Meta:
+        ordering = ["version", "-is_main", "kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "kind", "name"], name="unique_file_per_version"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProcessInstance(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")  # human tasks are open
+        WAITING = "waiting", _("waiting")  # only timers, messages or called instances can move it
+        COMPLETED = "completed", _("completed")
+        ERROR = "error", _("error")
+        SUSPENDED = "suspended", _("suspended")
+        TERMINATED = "terminated", _("terminated")
+
+    ACTIVE_STATUSES = (Status.RUNNING, Status.WAITING)
+    ENDED_STATUSES = (Status.COMPLETED, Status.TERMINATED)
+
+    version = models.ForeignKey(ProcessVersion, on_delete=models.PROTECT, related_name="instances")
+    process_id = models.CharField(_("process id"), max_length=255, db_index=True)
+    business_key = models.CharField(_("business key"), max_length=255, blank=True, db_index=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, db_index=True)
+    # Set when this instance runs a call activity of another instance (a linked call).
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    parent_task_id = models.UUIDField(null=True, blank=True)
+    state = models.TextField()
+    serializer_version = models.CharField(max_length=16)
+    # Bumped on every save; a save that finds another revision fails instead of losing an update.
+    revision = models.PositiveIntegerField(default=0)
+    error = models.JSONField(null=True, blank=True)
+    suspended_from = models.CharField(max_length=16, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("process instance")
+        verbose_name_plural = _("process instances")
+        ordering = ["-started_at"]
+        permissions = [("manage_processinstance", "Can suspend, resume, terminate and retry instances")]
+
+    def __str__(self) -> str:
+        label = self.business_key or f"#{self.pk}"
+        return f"{self.process_id} {label}"
+
+
+class HumanTask(models.Model):
+    """A user or manual task waiting for (or done by) a person: the inbox reads only this table."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        COMPLETED = "completed", _("completed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    id = models.UUIDField(primary_key=True, help_text="SpiffWorkflow's task id")
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="human_tasks")
+    bpmn_id = models.CharField(max_length=255)
+    name = models.CharField(_("name"), max_length=255)
+    lane = models.CharField(_("lane"), max_length=255, blank=True)
+    role = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    form_file = models.CharField(_("form"), max_length=255, blank=True)
+    instructions = models.TextField(blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    data = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("human task")
+        verbose_name_plural = _("human tasks")
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(fields=["status", "assignee"], name="humantask_inbox_user"),
+            models.Index(fields=["status", "role"], name="humantask_inbox_role"),
+        ]
+        permissions = [("reassign_humantask", "Can reassign any task")]
+
+    def __str__(self) -> str:
+        return self.name or self.bpmn_id
+
+
+class Timer(models.Model):
+    """A BPMN timer event that is waiting, with the moment it is due."""
+
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="timers")
+    task_id = models.UUIDField()
+    bpmn_id = models.CharField(max_length=255)
+    kind = models.CharField(max_length=32)
+    due_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["instance", "task_id"], name="unique_timer_task")]
+
+    def __str__(self) -> str:
+        return f"{self.bpmn_id} @ {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class MessageSubscription(models.Model):
+    """A message catch event that is waiting, with the correlation values it will accept."""
+
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="subscriptions")
+    task_id = models.UUIDField()
+    bpmn_id = models.CharField(max_length=255)
+    message_name = models.CharField(max_length=255, db_index=True)
+    correlations = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["instance", "task_id"], name="unique_subscription_task")
+        ]
+
+    def __str__(self) -> str:
+        return self.message_name
+
+
+class LaneRole(models.Model):
+    """Maps a BPMN lane name to the role (group) whose members work its tasks."""
+
+    lane = models.CharField(_("lane"), max_length=255, unique=True)
+    role = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("lane mapping")
+        verbose_name_plural = _("lane mappings")
+
+    def __str__(self) -> str:
+        return f"{self.lane} → {self.role.name}"
+
+
+class AuditEvent(models.Model):
+    """Append-only history of everything that happened to an instance, and who did it."""
+
+    class Kind(models.TextChoices):
+        DEPLOYED = "deployed", _("deployed")
+        STARTED = "started", _("started")
+        CLAIMED = "claimed", _("claimed")
+        RELEASED = "released", _("released")
+        REASSIGNED = "reassigned", _("reassigned")
+        COMPLETED = "completed", _("task completed")
+        REJECTED = "rejected", _("submission rejected")
+        TIMER_FIRED = "timer_fired", _("timer fired")
+        MESSAGE_DELIVERED = "message_delivered", _("message delivered")
+        ERROR = "error", _("error")
+        RETRIED = "retried", _("retried")
+        SUSPENDED = "suspended", _("suspended")
+        RESUMED = "resumed", _("resumed")
+        TERMINATED = "terminated", _("terminated")
+        FINISHED = "finished", _("instance finished")
+
+    instance = models.ForeignKey(
+        ProcessInstance, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_events"
+    )
+    version = models.ForeignKey(
+        ProcessVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_events"
+    )
+    task_id = models.UUIDField(null=True, blank=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(db_index=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} @ {self.at:%Y-%m-%d %H:%M:%S}"

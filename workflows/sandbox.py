@@ -1,0 +1,422 @@
+"""The only place BPMN code runs: scripts, conditions, timer, multi-instance, loop, correlation,
+payload and DMN expressions.
+
+SpiffWorkflow passes them to `eval`/`exec`. Here they are compiled by RestrictedPython with a
+stricter policy (no names or attributes starting with `_`, operators that could allocate or compute
+without bound go through size guards, f-string widths are capped), run with an explicit whitelist
+of builtins and functions, and stopped after a time limit. Nothing from the server - modules, files,
+the environment - is reachable, and errors carry only the script's own message.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import math
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from RestrictedPython import RestrictingNodeTransformer, compile_restricted_eval, compile_restricted_exec
+from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safer_getattr,
+)
+from RestrictedPython.Limits import limited_list, limited_range, limited_tuple
+from RestrictedPython.PrintCollector import PrintCollector
+from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
+
+from workflows import clock
+
+SANDBOX_FILENAME = "<bpmn-script>"
+MAX_SEQUENCE_LENGTH = 100_000  # characters or items one operation may produce
+MAX_INT_BITS = 4_096
+MAX_FORMAT_WIDTH = 1_000
+_PADDING_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
+
+
+class ScriptError(Exception):
+    """A BPMN script or expression was refused or failed; the message is safe to show users."""
+
+
+class ScriptPolicyError(ScriptError):
+    """The code uses something the sandbox does not allow (found when compiling)."""
+
+
+class ScriptLimitError(ScriptError):
+    """The code ran too long or tried to build something too large."""
+
+
+# --- compiling ------------------------------------------------------------------------------
+
+_GUARDED_OPERATORS = {
+    ast.Add: "_add_",
+    ast.Mult: "_mul_",
+    ast.Pow: "_pow_",
+    ast.LShift: "_lshift_",
+    ast.Mod: "_mod_",
+}
+
+
+class SandboxPolicy(RestrictingNodeTransformer):
+    """RestrictedPython's policy, plus guarded arithmetic and bounded f-string format specs."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        node = self.node_contents_visit(node)
+        guard = _GUARDED_OPERATORS.get(type(node.op))
+        if guard is None:
+            return node
+        func = ast.copy_location(ast.Name(guard, ast.Load()), node)
+        call = ast.Call(func=func, args=[node.left, node.right], keywords=[])
+        return ast.copy_location(call, node)
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
+        spec = node.format_spec
+        if spec is not None:
+            parts = spec.values if isinstance(spec, ast.JoinedStr) else [spec]
+            if not all(isinstance(p, ast.Constant) and isinstance(p.value, str) for p in parts):
+                self.error(node, "Format specifications must be fixed text.")
+            elif any(int(n) > MAX_FORMAT_WIDTH for p in parts for n in re.findall(r"\d+", p.value)):
+                self.error(node, f"Format widths above {MAX_FORMAT_WIDTH} are not allowed.")
+        return self.node_contents_visit(node)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile(source: str, mode: str):
+    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+    result = compiler(source, filename=SANDBOX_FILENAME, policy=SandboxPolicy)
+    if result.errors:
+        raise ScriptPolicyError("; ".join(_clean_compile_error(e) for e in result.errors))
+    return result.code
+
+
+def _clean_compile_error(message: str) -> str:
+    # RestrictedPython prefixes "Line N: "; keep it, it points the author at the problem.
+    return message.replace(SANDBOX_FILENAME, "script")
+
+
+def check_expression(source: str) -> None:
+    """Raise ScriptPolicyError if `source` is not an expression the sandbox would run."""
+    _compile(source, "eval")
+
+
+def check_script(source: str) -> None:
+    """Raise ScriptPolicyError if `source` is not a script the sandbox would run."""
+    _compile(source, "exec")
+
+
+# --- guards -------------------------------------------------------------------------------
+
+_SEQUENCES = (str, bytes, list, tuple)
+
+
+def _too_large(what: str) -> ScriptLimitError:
+    return ScriptLimitError(f"{what} would be too large (limit {MAX_SEQUENCE_LENGTH:,} items).")
+
+
+def _check_int(value: Any) -> Any:
+    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+        raise ScriptLimitError(f"Numbers are limited to {MAX_INT_BITS} bits.")
+    return value
+
+
+def _add(a: Any, b: Any) -> Any:
+    if isinstance(a, _SEQUENCES) and isinstance(b, _SEQUENCES) and len(a) + len(b) > MAX_SEQUENCE_LENGTH:
+        raise _too_large("The concatenation")
+    return _check_int(a + b)
+
+
+def _mul(a: Any, b: Any) -> Any:
+    for seq, times in ((a, b), (b, a)):
+        if isinstance(seq, _SEQUENCES) and isinstance(times, int):
+            if len(seq) * max(times, 0) > MAX_SEQUENCE_LENGTH:
+                raise _too_large("The repetition")
+            return seq * times
+    if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
+        raise ScriptLimitError(f"Numbers are limited to {MAX_INT_BITS} bits.")
+    return a * b
+
+
+def _pow(a: Any, b: Any) -> Any:
+    if (
+        isinstance(a, int)
+        and isinstance(b, int)
+        and b > 0
+        and abs(a) > 1
+        and b * a.bit_length() > MAX_INT_BITS
+    ):
+        raise ScriptLimitError(f"Numbers are limited to {MAX_INT_BITS} bits.")
+    return a**b
+
+
+def _lshift(a: Any, b: Any) -> Any:
+    if isinstance(a, int) and isinstance(b, int) and b + a.bit_length() > MAX_INT_BITS:
+        raise ScriptLimitError(f"Numbers are limited to {MAX_INT_BITS} bits.")
+    return a << b
+
+
+def _mod(a: Any, b: Any) -> Any:
+    if isinstance(a, (str, bytes)):
+        text = a if isinstance(a, str) else a.decode("latin-1")
+        if any(int(n) > MAX_FORMAT_WIDTH for n in re.findall(r"%[-+ #0]*(\d+)", text)):
+            raise ScriptLimitError(f"Format widths above {MAX_FORMAT_WIDTH} are not allowed.")
+        if any(int(n) > MAX_FORMAT_WIDTH for n in re.findall(r"%[-+ #0]*\d*\.(\d+)", text)):
+            raise ScriptLimitError(f"Format precisions above {MAX_FORMAT_WIDTH} are not allowed.")
+    return a % b
+
+
+_INPLACE = {
+    "+=": _add,
+    "*=": _mul,
+    "**=": _pow,
+    "<<=": _lshift,
+    "%=": _mod,
+    "-=": lambda a, b: a - b,
+    "/=": lambda a, b: a / b,
+    "//=": lambda a, b: a // b,
+    ">>=": lambda a, b: a >> b,
+    "&=": lambda a, b: a & b,
+    "|=": lambda a, b: a | b,
+    "^=": lambda a, b: a ^ b,
+}
+
+
+def _inplacevar(op: str, target: Any, value: Any) -> Any:
+    try:
+        return _INPLACE[op](target, value)
+    except KeyError:
+        raise ScriptPolicyError(f"The operator {op} is not allowed.") from None
+
+
+def _guarded_replace(text: str | bytes, old: Any, new: Any, count: int = -1) -> Any:
+    occurrences = text.count(old) if count < 0 else min(count, text.count(old))
+    if len(text) + occurrences * max(len(new) - len(old), 0) > MAX_SEQUENCE_LENGTH:
+        raise _too_large("The replacement")
+    return text.replace(old, new, count)
+
+
+def _getattr(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, (str, bytes)):
+        if name in _PADDING_METHODS:
+            raise ScriptPolicyError(f"The string method {name}() is not allowed.")
+        if name == "replace":
+            return functools.partial(_guarded_replace, obj)
+    return safer_getattr(obj, name, default)
+
+
+def _apply(func: Callable, *args: Any, **kwargs: Any) -> Any:
+    return func(*args, **kwargs)
+
+
+# --- functions available to BPMN code -------------------------------------------------------
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, datetime.min.time())
+    elif isinstance(value, str):
+        moment = datetime.fromisoformat(value)
+    else:
+        raise ScriptError(f"Expected a date or date-time, got {type(value).__name__}.")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=clock.local_timezone())
+    return moment
+
+
+def add_duration(value: Any, duration: str) -> str:
+    """`value` (ISO date or date-time) plus an ISO 8601 duration such as "PT48H" or "P7D", as ISO text."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+    start = _as_datetime(value)
+    try:
+        parsed = TimerEventDefinition.parse_iso_duration(duration)
+    except Exception:
+        raise ScriptError(
+            f"{duration!r} is not an ISO 8601 duration (for example 'PT48H' or 'P7D')."
+        ) from None
+    return (start + TimerEventDefinition.get_timedelta_from_start(parsed, start)).isoformat()
+
+
+def days_between(start: Any, end: Any) -> int:
+    """Whole days from `start` to `end` (negative if `end` is earlier)."""
+    return (_as_datetime(end).date() - _as_datetime(start).date()).days
+
+
+def now() -> str:
+    """The engine's current time, ISO 8601 with the server's time zone."""
+    return clock.now().astimezone(clock.local_timezone()).isoformat()
+
+
+def today() -> str:
+    """Today's date in the server's time zone, ISO 8601."""
+    return clock.now().astimezone(clock.local_timezone()).date().isoformat()
+
+
+def parse_date(value: Any) -> str:
+    """Normalise a date or date-time to an ISO date."""
+    return _as_datetime(value).date().isoformat()
+
+
+SCRIPT_FUNCTIONS: dict[str, Callable] = {
+    "add_duration": add_duration,
+    "days_between": days_between,
+    "now": now,
+    "today": today,
+    "parse_date": parse_date,
+    "ceil": math.ceil,
+    "floor": math.floor,
+}
+
+_SAFE_BUILTINS: dict[str, Any] = {
+    "None": None,
+    "True": True,
+    "False": False,
+    "abs": abs,
+    "all": all,
+    "any": any,
+    "bool": bool,
+    "chr": chr,
+    "dict": dict,
+    "divmod": divmod,
+    "enumerate": enumerate,
+    "filter": filter,
+    "float": float,
+    "int": int,
+    "isinstance": isinstance,
+    "len": len,
+    "list": limited_list,
+    "map": map,
+    "max": max,
+    "min": min,
+    "ord": ord,
+    "range": limited_range,
+    "reversed": reversed,
+    "round": round,
+    "set": set,
+    "sorted": sorted,
+    "str": str,
+    "sum": sum,
+    "tuple": limited_tuple,
+    "zip": zip,
+    "frozenset": frozenset,
+    "ArithmeticError": ArithmeticError,
+    "Exception": Exception,
+    "IndexError": IndexError,
+    "KeyError": KeyError,
+    "LookupError": LookupError,
+    "TypeError": TypeError,
+    "ValueError": ValueError,
+    "ZeroDivisionError": ZeroDivisionError,
+}
+
+RESERVED_NAMES = frozenset(SCRIPT_FUNCTIONS) | frozenset(_SAFE_BUILTINS)
+
+
+def _sandbox_globals() -> dict[str, Any]:
+    return {
+        "__builtins__": dict(_SAFE_BUILTINS),
+        "_getattr_": _getattr,
+        "_getitem_": default_guarded_getitem,
+        "_getiter_": default_guarded_getiter,
+        "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+        "_unpack_sequence_": guarded_unpack_sequence,
+        "_write_": full_write_guard,
+        "_inplacevar_": _inplacevar,
+        "_apply_": _apply,
+        "_print_": PrintCollector,
+        "_add_": _add,
+        "_mul_": _mul,
+        "_pow_": _pow,
+        "_lshift_": _lshift,
+        "_mod_": _mod,
+        **SCRIPT_FUNCTIONS,
+    }
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Stop sandboxed code that runs longer than `seconds`.
+
+    A trace function sees every line the compiled BPMN code executes (loops included) and raises
+    once the deadline has passed; C-level work is bounded separately by the operator guards.
+    """
+    deadline = time.monotonic() + seconds
+    previous = sys.gettrace()
+
+    def trace(frame, event, arg):
+        if time.monotonic() > deadline:
+            raise ScriptLimitError(f"The script ran longer than the {seconds:g} s limit.")
+        return trace if frame.f_code.co_filename == SANDBOX_FILENAME else None
+
+    sys.settrace(trace)
+    try:
+        yield
+    finally:
+        sys.settrace(previous)
+
+
+def _storable(value: Any, depth: int = 0) -> bool:
+    if depth > 50:
+        return False
+    if value is None or isinstance(value, (str, int, float, bool, datetime, date, timedelta, Decimal)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_storable(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _storable(v, depth + 1) for k, v in value.items())
+    return False
+
+
+class SandboxEnvironment(TaskDataEnvironment):
+    """SpiffWorkflow's script environment, running everything through the sandbox."""
+
+    def __init__(self, time_limit_seconds: float = 2.0) -> None:
+        super().__init__(_sandbox_globals())
+        self.time_limit_seconds = time_limit_seconds
+
+    def _context_globals(self, context: dict, external_context: dict | None) -> dict:
+        scope = dict(self.globals)
+        scope.update(external_context or {})
+        # Task data can never replace the guards or builtins.
+        scope.update((k, v) for k, v in context.items() if not k.startswith("_"))
+        return scope
+
+    def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
+        code = _compile(expression.strip(), "eval")
+        with time_limit(self.time_limit_seconds):
+            return eval(code, self._context_globals(context, external_context))  # noqa: S307
+
+    def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
+        code = _compile(script, "exec")
+        # Refuse data that would shadow a function, as SpiffWorkflow does, with a clear message.
+        self.check_for_overwrite(context, external_context or {})
+        scope = self._context_globals(context, external_context)
+        with time_limit(self.time_limit_seconds):
+            exec(code, scope)  # noqa: S102
+        for key in [k for k in context if not k.startswith("_") and k not in scope]:
+            del context[key]  # the script deleted it
+        for key, value in scope.items():
+            if key.startswith("_") or key in self.globals or callable(value):
+                continue
+            if external_context and key in external_context:
+                continue
+            if not _storable(value):
+                raise ScriptError(
+                    f"The variable {key!r} holds a {type(value).__name__}, which cannot be stored in "
+                    "task data; use numbers, text, lists or dictionaries."
+                )
+            context[key] = value
+        return True

@@ -1,0 +1,35 @@
+"""The engine's public write API. Views, commands, background jobs and the domain app change engine
+state only through these functions."""
+
+from workflows.services.deployment import Deployment, deploy, read_files
+from workflows.services.instances import (
+    latest_version,
+    resume_instance,
+    retry_instance,
+    start_instance,
+    suspend_instance,
+    terminate_instance,
+)
+from workflows.services.messages import deliver_message
+from workflows.services.tasks import claim_task, complete_task, form_schema, reassign_task, release_task
+from workflows.services.timers import FiredTimer, fire_due_timers
+
+__all__ = [
+    "Deployment",
+    "FiredTimer",
+    "claim_task",
+    "complete_task",
+    "deliver_message",
+    "deploy",
+    "fire_due_timers",
+    "form_schema",
+    "latest_version",
+    "read_files",
+    "reassign_task",
+    "release_task",
+    "resume_instance",
+    "retry_instance",
+    "start_instance",
+    "suspend_instance",
+    "terminate_instance",
+]

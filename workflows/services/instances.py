@@ -1,0 +1,252 @@
+"""Starting process instances and the coordinator's controls over them."""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from workflows import runtime
+from workflows.exceptions import InstanceNotActive, NotAllowed, ProcessNotDeployed, WorkflowError
+from workflows.models import AuditEvent, ProcessInstance, ProcessVersion
+from workflows.serialization import SERIALIZER_VERSION, dump_state
+
+MANAGE_PERMISSION = "workflows.manage_processinstance"
+
+
+def latest_version(process_id: str) -> ProcessVersion:
+    version = (
+        ProcessVersion.objects.select_related("model")
+        .defer("spec")
+        .filter(model__process_id=process_id)
+        .order_by("-number")
+        .first()
+    )
+    if version is None:
+        raise ProcessNotDeployed(_("No process '%(process)s' is deployed.") % {"process": process_id})
+    return version
+
+
+def check_process_data(data: Any) -> dict:
+    """Start data and message payloads: a JSON object whose keys scripts can read."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise WorkflowError(_("Process data must be a JSON object."))
+    bad = [key for key in data if not isinstance(key, str) or key.startswith("_")]
+    if bad:
+        raise WorkflowError(_("Process data keys may not start with '_': %(keys)s") % {"keys": bad})
+    return deepcopy(data)
+
+
+def start_instance(
+    *, process_id: str, data: dict | None = None, business_key: str = "", user: Any = None
+) -> ProcessInstance:
+    """Start the latest version of `process_id` and run it until it waits (or fails)."""
+    version = latest_version(process_id)
+    start_data = check_process_data(data)
+    with transaction.atomic():
+        return _create(version, data=start_data, business_key=business_key, actor=user)
+
+
+def start_linked_instance(*, parent: ProcessInstance, task: Task, actor: Any) -> ProcessInstance:
+    """Start the instance a linked call activity waits for (called from the parent's session)."""
+    called = task.task_spec.called_element
+    try:
+        version = latest_version(called)
+    except ProcessNotDeployed as exc:
+        raise WorkflowTaskException(str(exc), task=task) from None
+    callee = runtime.specs_for(version).spec
+    inputs = callee.io_specification.data_inputs if callee.io_specification is not None else []
+    if inputs:
+        missing = [var.bpmn_id for var in inputs if var.bpmn_id not in task.data]
+        if missing:
+            raise WorkflowTaskException(
+                f"The called process '{called}' needs data the caller does not have: {', '.join(missing)}",
+                task=task,
+            )
+        data = {var.bpmn_id: deepcopy(task.data[var.bpmn_id]) for var in inputs}
+    else:
+        data = deepcopy(task.data)
+    return _create(
+        version,
+        data=data,
+        business_key=parent.business_key,
+        actor=actor,
+        parent=parent,
+        parent_task_id=task.id,
+        resumes_parent=False,
+    )
+
+
+def _create(
+    version: ProcessVersion,
+    *,
+    data: dict,
+    business_key: str,
+    actor: Any,
+    parent: ProcessInstance | None = None,
+    parent_task_id=None,
+    resumes_parent: bool = True,
+) -> ProcessInstance:
+    instance = ProcessInstance(
+        version=version,
+        process_id=version.model.process_id,
+        business_key=business_key[:255],
+        status=ProcessInstance.Status.RUNNING,
+        started_by=actor,
+        parent=parent,
+        parent_task_id=parent_task_id,
+        serializer_version=SERIALIZER_VERSION,
+    )
+    session = runtime.new_session(version, instance, actor=actor)
+    session.resumes_parent = resumes_parent
+    start = session.workflow.get_next_task(state=TaskState.READY)
+    start.set_data(**data)
+    # The row exists before the engine runs, so linked instances it starts can point to it.
+    instance.state = dump_state(session.workflow)
+    instance.revision = 1
+    instance.save()
+    session.record(
+        AuditEvent.Kind.STARTED,
+        process_id=instance.process_id,
+        version=version.number,
+        business_key=instance.business_key,
+    )
+    runtime.advance(session)
+    runtime.save(session)
+    return instance
+
+
+def _check_manager(user: Any) -> None:
+    if user is not None and not (user.is_superuser or user.has_perm(MANAGE_PERMISSION)):
+        raise NotAllowed(_("Only coordinators can suspend, resume, terminate or retry process instances."))
+
+
+def suspend_instance(*, instance_id: int, user: Any = None, reason: str = "") -> ProcessInstance:
+    """Stop an instance (and the instances it called) from moving until it is resumed."""
+    _check_manager(user)
+    with transaction.atomic():
+        instance = runtime.lock_instance(instance_id)
+        if instance.status not in (*ProcessInstance.ACTIVE_STATUSES, ProcessInstance.Status.ERROR):
+            raise InstanceNotActive(_("Only a running, waiting or failed instance can be suspended."))
+        _set_suspended(instance, user, reason)
+    return instance
+
+
+def _set_suspended(instance: ProcessInstance, user: Any, reason: str) -> None:
+    ProcessInstance.objects.filter(pk=instance.pk).update(
+        suspended_from=instance.status, status=ProcessInstance.Status.SUSPENDED, updated_at=timezone.now()
+    )
+    instance.suspended_from, instance.status = instance.status, ProcessInstance.Status.SUSPENDED
+    AuditEvent.objects.create(
+        instance=instance,
+        kind=AuditEvent.Kind.SUSPENDED,
+        actor=user,
+        at=timezone.now(),
+        details={"reason": reason},
+    )
+    children = ProcessInstance.objects.filter(
+        parent=instance, status__in=[*ProcessInstance.ACTIVE_STATUSES, ProcessInstance.Status.ERROR]
+    )
+    for child in children.select_for_update() if _locks() else children:
+        _set_suspended(child, user, reason)
+
+
+def resume_instance(*, instance_id: int, user: Any = None) -> ProcessInstance:
+    """Let a suspended instance (and the instances it called) move again."""
+    _check_manager(user)
+    with transaction.atomic():
+        instance = runtime.lock_instance(instance_id)
+        if instance.status != ProcessInstance.Status.SUSPENDED:
+            raise InstanceNotActive(_("The instance is not suspended."))
+        _set_resumed(instance, user)
+    return instance
+
+
+def _set_resumed(instance: ProcessInstance, user: Any) -> None:
+    status = instance.suspended_from or ProcessInstance.Status.WAITING
+    ProcessInstance.objects.filter(pk=instance.pk).update(
+        status=status, suspended_from="", updated_at=timezone.now()
+    )
+    instance.status, instance.suspended_from = status, ""
+    AuditEvent.objects.create(instance=instance, kind=AuditEvent.Kind.RESUMED, actor=user, at=timezone.now())
+    for child in ProcessInstance.objects.filter(parent=instance, status=ProcessInstance.Status.SUSPENDED):
+        _set_resumed(child, user)
+
+
+def terminate_instance(*, instance_id: int, user: Any = None, reason: str = "") -> ProcessInstance:
+    """End an instance for good: open tasks are cancelled, timers and waits removed. The instances
+    it called end with it; if it was called by another instance, that caller goes to error."""
+    _check_manager(user)
+    with transaction.atomic():
+        instance = runtime.lock_instance(instance_id)
+        if instance.status in ProcessInstance.ENDED_STATUSES:
+            raise InstanceNotActive(_("The instance has already ended."))
+        terminate_family(instance.pk, actor=user, reason=reason)
+        instance.refresh_from_db()
+        if instance.parent_id:
+            _fail_caller(instance, actor=user)
+    return instance
+
+
+def terminate_family(instance_id: int, *, actor: Any, reason: str) -> None:
+    """Terminate an instance and, first, the instances it called. Caller holds the family lock."""
+    instance = ProcessInstance.objects.select_related("version").defer("version__spec").get(pk=instance_id)
+    if instance.status in ProcessInstance.ENDED_STATUSES:
+        return
+    for child_id in (
+        ProcessInstance.objects.filter(parent=instance)
+        .exclude(status__in=ProcessInstance.ENDED_STATUSES)
+        .values_list("pk", flat=True)
+    ):
+        terminate_family(child_id, actor=actor, reason=reason)
+    session = runtime.open_session(instance, actor=actor)
+    session.workflow.cancel()
+    session.record(AuditEvent.Kind.TERMINATED, reason=reason)
+    session.resumes_parent = False
+    runtime.save(session, status=ProcessInstance.Status.TERMINATED)
+
+
+def _fail_caller(child: ProcessInstance, *, actor: Any) -> None:
+    parent = ProcessInstance.objects.select_related("version").defer("version__spec").get(pk=child.parent_id)
+    if parent.status not in ProcessInstance.ACTIVE_STATUSES:
+        return
+    session = runtime.open_session(parent, actor=actor)
+    try:
+        task = session.workflow.get_task_from_id(child.parent_task_id)
+    except Exception:
+        return
+    if task.state != TaskState.STARTED:
+        return
+    runtime.fail_task(session, task, f"The called instance #{child.pk} ({child.process_id}) was terminated.")
+    runtime.save(session)
+
+
+def retry_instance(*, instance_id: int, user: Any = None) -> ProcessInstance:
+    """Run an instance in error again from its failed tasks, once the cause has been fixed."""
+    _check_manager(user)
+    with transaction.atomic():
+        instance = runtime.lock_instance(instance_id)
+        if instance.status != ProcessInstance.Status.ERROR:
+            raise InstanceNotActive(_("Only an instance in error can be retried."))
+        session = runtime.open_session(instance, actor=user)
+        failed = session.workflow.get_tasks(state=TaskState.ERROR)
+        for task in failed:
+            session.workflow.reset_from_task_id(task.id)
+        session.record(AuditEvent.Kind.RETRIED, tasks=[t.task_spec.bpmn_id for t in failed])
+        runtime.advance(session)
+        runtime.save(session)
+    return instance
+
+
+def _locks() -> bool:
+    from django.db import connection
+
+    return connection.features.has_select_for_update

@@ -1,0 +1,84 @@
+"""Delivering BPMN messages from outside to the instances waiting for them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.exceptions import WorkflowException
+
+from workflows import runtime
+from workflows.exceptions import MessageNotDelivered, WorkflowError
+from workflows.models import AuditEvent, MessageSubscription, ProcessInstance
+from workflows.services.instances import check_process_data
+
+_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def deliver_message(
+    *, name: str, correlation: dict[str, Any], payload: dict | None = None, user: Any = None
+) -> list[ProcessInstance]:
+    """Deliver message `name` to every instance waiting for it whose correlation matches.
+
+    `correlation` selects the receivers: `business_key`, `instance_id`, or the values of the
+    diagram's correlation properties. Raises MessageNotDelivered when nobody is waiting.
+    """
+    payload = check_process_data(payload)
+    if not correlation:
+        raise WorkflowError(_("A message needs a correlation (for example the business key)."))
+    waiting = MessageSubscription.objects.filter(
+        message_name=name, instance__status__in=ProcessInstance.ACTIVE_STATUSES
+    )
+    for key, value in correlation.items():
+        if key == "business_key":
+            waiting = waiting.filter(instance__business_key=value)
+        elif key == "instance_id":
+            waiting = waiting.filter(instance_id=value)
+        elif _KEY.match(key):
+            waiting = waiting.filter(**{f"correlations__{key}": value})
+        else:
+            raise WorkflowError(_("'%(key)s' is not a correlation name.") % {"key": key})
+    instance_ids = sorted(set(waiting.values_list("instance_id", flat=True)))
+    if not instance_ids:
+        raise MessageNotDelivered(
+            _("No process instance is waiting for message '%(name)s' with %(correlation)s.")
+            % {"name": name, "correlation": correlation}
+        )
+    delivered = []
+    for instance_id in instance_ids:
+        with transaction.atomic():
+            instance = runtime.lock_instance(instance_id)
+            subscription = waiting.filter(instance_id=instance_id).first()
+            if instance.status not in ProcessInstance.ACTIVE_STATUSES or subscription is None:
+                continue  # it moved on while we were delivering to the others
+            session = runtime.open_session(instance, actor=user)
+            task = session.workflow.get_task_from_id(subscription.task_id)
+            definition = task.task_spec.event_definition
+            correlations = {}
+            if getattr(definition, "correlation_properties", None):
+                correlations = definition.calculate_correlations(
+                    session.workflow.script_engine, definition.correlation_properties, payload
+                )
+            try:
+                session.workflow.send_event(BpmnEvent(definition, payload, correlations))
+            except WorkflowException as exc:
+                raise MessageNotDelivered(str(exc)) from None
+            session.record(
+                AuditEvent.Kind.MESSAGE_DELIVERED,
+                task_id=task.id,
+                message=name,
+                correlation=correlation,
+                payload=payload,
+            )
+            runtime.advance(session)
+            runtime.save(session)
+            delivered.append(instance)
+    if not delivered:
+        raise MessageNotDelivered(
+            _("No process instance is waiting for message '%(name)s' with %(correlation)s.")
+            % {"name": name, "correlation": correlation}
+        )
+    return delivered

@@ -1,0 +1,223 @@
+"""Working human tasks: claim, release, reassign, complete."""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+from uuid import UUID
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from SpiffWorkflow.spiff.specs.mixins.user_task import UserTask
+from SpiffWorkflow.util.deep_merge import DeepMerge
+from SpiffWorkflow.util.task import TaskState
+
+from workflows import forms, runtime
+from workflows.exceptions import (
+    InstanceNotActive,
+    NotAllowed,
+    NotFound,
+    TaskAlreadyCompleted,
+    TaskNotReady,
+    TaskNotYours,
+    TaskRejected,
+)
+from workflows.models import AuditEvent, DeployedFile, HumanTask, ProcessInstance
+
+REASSIGN_PERMISSION = "workflows.reassign_humantask"
+
+
+def can_work_on(user: Any, task: HumanTask) -> bool:
+    """The assignee works the task; an unassigned task is open to its role's members."""
+    if user is None or not user.is_active:
+        return False
+    if user.is_superuser or task.assignee_id == user.pk:
+        return True
+    return (
+        task.assignee_id is None and task.role_id is not None and user.groups.filter(pk=task.role_id).exists()
+    )
+
+
+def form_schema(task: HumanTask) -> dict:
+    """The JSON Schema of the task's form, as deployed with the task's process version."""
+    if not task.form_file:
+        return forms.DEFAULT_FORM
+    return _deployed_form(task.instance.version_id, task.form_file)
+
+
+@functools.lru_cache(maxsize=512)
+def _deployed_form(version_id: int, name: str) -> dict:
+    # Deployed files never change, so caching per version is always correct.
+    content = DeployedFile.objects.values_list("content", flat=True).get(
+        version_id=version_id, kind=DeployedFile.Kind.FORM, name=name
+    )
+    return json.loads(content)
+
+
+def _get(task_id: UUID | str) -> HumanTask:
+    task = HumanTask.objects.select_related("instance").filter(pk=task_id).first()
+    if task is None:
+        raise NotFound(_("No such task."))
+    return task
+
+
+def _locked(task_id: UUID | str) -> HumanTask:
+    query = HumanTask.objects.select_related("instance", "completed_by")
+    if transaction.get_connection().features.has_select_for_update:
+        query = query.select_for_update(of=("self",))
+    return query.get(pk=task_id)
+
+
+def _check_open(task: HumanTask) -> None:
+    if task.status == HumanTask.Status.COMPLETED:
+        who = (
+            task.completed_by.get_full_name() or task.completed_by.username
+            if task.completed_by
+            else _("someone")
+        )
+        raise TaskAlreadyCompleted(
+            _("This task was already completed by %(who)s at %(when)s.")
+            % {"who": who, "when": timezone.localtime(task.completed_at).strftime("%Y-%m-%d %H:%M")}
+        )
+    if task.status == HumanTask.Status.CANCELLED:
+        raise TaskNotReady(_("This task was cancelled by the process and no longer needs doing."))
+
+
+def claim_task(*, task_id: UUID | str, user: Any) -> HumanTask:
+    """Take an open task of one of your roles, so that nobody else works it."""
+    with transaction.atomic():
+        task = _locked(_get(task_id).pk)
+        _check_open(task)
+        if task.assignee_id == user.pk:
+            return task
+        if task.assignee_id is not None:
+            raise TaskNotYours(_("This task is already assigned to someone else."))
+        if not can_work_on(user, task):
+            raise NotAllowed(_("This task is for another role."))
+        task.assignee, task.claimed_by, task.claimed_at = user, user, timezone.now()
+        task.save(update_fields=["assignee", "claimed_by", "claimed_at"])
+        AuditEvent.objects.create(
+            instance_id=task.instance_id,
+            task_id=task.pk,
+            kind=AuditEvent.Kind.CLAIMED,
+            actor=user,
+            at=timezone.now(),
+        )
+    return task
+
+
+def release_task(*, task_id: UUID | str, user: Any) -> HumanTask:
+    """Give a task you hold back to its role."""
+    with transaction.atomic():
+        task = _locked(_get(task_id).pk)
+        _check_open(task)
+        if task.assignee_id != user.pk and not (user.is_superuser or user.has_perm(REASSIGN_PERMISSION)):
+            raise TaskNotYours(_("Only the person holding a task can release it."))
+        task.assignee, task.claimed_by, task.claimed_at = None, None, None
+        task.save(update_fields=["assignee", "claimed_by", "claimed_at"])
+        AuditEvent.objects.create(
+            instance_id=task.instance_id,
+            task_id=task.pk,
+            kind=AuditEvent.Kind.RELEASED,
+            actor=user,
+            at=timezone.now(),
+        )
+    return task
+
+
+def reassign_task(*, task_id: UUID | str, to_user: Any, user: Any) -> HumanTask:
+    """Give a task to someone else (team leaders and coordinators)."""
+    if not (user.is_superuser or user.has_perm(REASSIGN_PERMISSION)):
+        raise NotAllowed(_("Only team leaders and coordinators can reassign tasks."))
+    if to_user is None or not to_user.is_active:
+        raise NotAllowed(_("Tasks can only be given to active users."))
+    with transaction.atomic():
+        task = _locked(_get(task_id).pk)
+        _check_open(task)
+        previous = task.assignee_id
+        task.assignee, task.claimed_by, task.claimed_at = to_user, None, None
+        task.save(update_fields=["assignee", "claimed_by", "claimed_at"])
+        AuditEvent.objects.create(
+            instance_id=task.instance_id,
+            task_id=task.pk,
+            kind=AuditEvent.Kind.REASSIGNED,
+            actor=user,
+            at=timezone.now(),
+            details={"from": _username(previous), "to": to_user.get_username()},
+        )
+    return task
+
+
+def _username(user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    return get_user_model().objects.filter(pk=user_id).values_list("username", flat=True).first()
+
+
+def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
+    """Submit a task's form and let the process move on.
+
+    Raises FormValidationError (field errors) before anything is touched; TaskAlreadyCompleted,
+    TaskNotReady, TaskNotYours or InstanceNotActive under the instance lock, changing nothing;
+    TaskRejected if the task's own post-script refuses the data (the task stays open). A failure
+    in a later step does not raise: the task is done and the instance goes to `error`.
+    """
+    task = _get(task_id)
+    submission = forms.validate_submission(form_schema(task), data)
+    try:
+        with transaction.atomic():
+            instance = runtime.lock_instance(task.instance_id)
+            task = _locked(task.pk)
+            _check_open(task)
+            if not can_work_on(user, task):
+                raise TaskNotYours()
+            if instance.status not in ProcessInstance.ACTIVE_STATUSES:
+                raise InstanceNotActive(
+                    _("The process is %(status)s; its tasks cannot be completed now.")
+                    % {"status": instance.get_status_display()}
+                )
+            session = runtime.open_session(instance, actor=user)
+            spiff_task = session.workflow.tasks.get(task.pk) or _find(session, task.pk)
+            if spiff_task is None or spiff_task.state != TaskState.READY:
+                raise TaskNotReady()
+            if isinstance(spiff_task.task_spec, UserTask):
+                spiff_task.task_spec.add_data_from_form(spiff_task, submission)
+            else:
+                DeepMerge.merge(spiff_task.data, submission)
+            try:
+                spiff_task.run()
+            except Exception as exc:
+                raise TaskRejected(runtime.describe_error(exc)) from None
+            now = timezone.now()
+            task.status, task.completed_by, task.completed_at, task.data = (
+                HumanTask.Status.COMPLETED,
+                user,
+                now,
+                submission,
+            )
+            task.save(update_fields=["status", "completed_by", "completed_at", "data"])
+            session.completed_task_ids.add(task.pk)
+            session.record(AuditEvent.Kind.COMPLETED, task_id=task.pk, bpmn_id=task.bpmn_id, data=submission)
+            runtime.advance(session)
+            runtime.save(session)
+    except TaskRejected as exc:
+        AuditEvent.objects.create(
+            instance_id=task.instance_id,
+            task_id=task.pk,
+            kind=AuditEvent.Kind.REJECTED,
+            actor=user,
+            at=timezone.now(),
+            details={"message": str(exc), "data": submission},
+        )
+        raise
+    return task
+
+
+def _find(session: runtime.Session, task_id: UUID):
+    try:
+        return session.workflow.get_task_from_id(task_id)
+    except Exception:
+        return None

@@ -1,0 +1,516 @@
+"""Everything checked before a process version is stored. Each problem names file, element and line.
+
+Order matters for the messages people see: the document itself (size, XML, DTD, namespace), then
+structure we can explain better than an XML schema error (ids, references, start events,
+executability), then the BPMN 2.0 schema and SpiffWorkflow's parse, then what the engine needs to
+run the specs (forms, scripts and expressions, service operations, linked processes, limits).
+Lanes that map to no role are warnings: the version deploys and their tasks go to the coordinators.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
+
+from workflows import assignment, forms, operations, sandbox
+from workflows.documents import BPMN_NS, DeploymentError, Problem, SourceFile, parse_form, parse_xml
+from workflows.parsing import ParsedBundle, element_line, parse_bundle
+from workflows.specs import LinkedCallActivity
+
+FORM_PROPERTY = "formJsonSchemaFilename"
+UI_FORM_PROPERTY = "formUiSchemaFilename"
+
+# Task spec names SpiffWorkflow creates itself; a BPMN element with one of these ids collides.
+RESERVED_IDS = frozenset({"Start", "End", "Root", "StartEventSplit", "StartEventJoin"})
+_RESERVED_SUFFIXES = (".EndJoin", ".BoundaryEventSplit", ".BoundaryEventJoin", ".BoundaryEventParent")
+_SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*\.json$")
+_FLOW_NODE_TAGS = frozenset(
+    {
+        "task",
+        "userTask",
+        "manualTask",
+        "scriptTask",
+        "serviceTask",
+        "sendTask",
+        "receiveTask",
+        "businessRuleTask",
+        "callActivity",
+        "subProcess",
+        "transaction",
+        "adHocSubProcess",
+        "startEvent",
+        "endEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "boundaryEvent",
+        "exclusiveGateway",
+        "parallelGateway",
+        "inclusiveGateway",
+        "eventBasedGateway",
+        "complexGateway",
+    }
+)
+
+
+@dataclass
+class CheckedBundle:
+    parsed: ParsedBundle
+    sources: list[SourceFile]
+    forms: dict[str, dict]  # file name -> schema, for every form the version uses
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def check_bundle(sources: list[SourceFile], *, deployed_process_ids: Callable[[], set[str]]) -> CheckedBundle:
+    """Check a deployment (main file first) and return what to store, or raise DeploymentError."""
+    limits = settings.WORKFLOWS
+    if not sources:
+        raise DeploymentError([Problem("(none)", "No files were given.")])
+    main = sources[0]
+    if main.is_form:
+        raise DeploymentError([Problem(main.name, "The first file must be a BPMN diagram, not a form.")])
+    names = [s.name for s in sources]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise DeploymentError([Problem(n, "The same file name was given twice.") for n in sorted(duplicates)])
+
+    problems: list[Problem] = []
+    bundled_forms: dict[str, dict] = {}
+    for source in sources:
+        try:
+            if source.is_form:
+                bundled_forms[source.name] = parse_form(source, max_bytes=limits["MAX_FORM_BYTES"])
+            else:
+                source.tree = parse_xml(source, max_bytes=limits["MAX_BPMN_BYTES"])
+        except DeploymentError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise DeploymentError(problems)
+    documents = [s for s in sources if not s.is_form]
+    if main.kind != "bpmn":
+        raise DeploymentError([Problem(main.name, "The first file must be a BPMN diagram.")])
+
+    for source in documents:
+        problems.extend(_structure_problems(source, documents))
+    if problems:
+        raise DeploymentError(problems)
+
+    try:
+        parsed = parse_bundle(main, documents)
+    except ValidationException as exc:
+        raise DeploymentError([_from_validation_exception(exc, main.name, documents)]) from None
+    except SpiffWorkflowException as exc:
+        raise DeploymentError(
+            [Problem(main.name, f"SpiffWorkflow cannot read this diagram: {exc}")]
+        ) from None
+    if not parsed.process_id:
+        raise DeploymentError(
+            [
+                Problem(
+                    main.name,
+                    'The diagram has no executable process: every process is marked isExecutable="false" '
+                    "(bpmn.io's default). Mark the process executable in the modeler's properties panel.",
+                )
+            ]
+        )
+
+    warnings: list[Problem] = []
+    used_forms: dict[str, dict] = {}
+    problems = _spec_problems(parsed, documents, bundled_forms, used_forms, deployed_process_ids, warnings)
+    if problems:
+        raise DeploymentError(problems)
+    if parsed.other_roots:
+        warnings.append(
+            Problem(
+                main.name,
+                (
+                    f"The file has several top-level processes; '{parsed.process_id}' is deployed, "
+                    f"{', '.join(repr(p) for p in parsed.other_roots)} only as called processes."
+                ),
+            )
+        )
+    return CheckedBundle(parsed=parsed, sources=sources, forms=used_forms, warnings=warnings)
+
+
+# --- structure --------------------------------------------------------------------------------
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname if isinstance(element.tag, str) else ""
+
+
+def _bpmn(element: etree._Element) -> bool:
+    return isinstance(element.tag, str) and etree.QName(element).namespace == BPMN_NS
+
+
+def _structure_problems(source: SourceFile, documents: list[SourceFile]) -> Iterator[Problem]:
+    if source.kind != "bpmn":
+        return
+    root = source.tree.getroot()
+    seen: dict[str, int] = {}
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        element_id = element.get("id")
+        if element_id is None:
+            continue
+        if element_id in seen:
+            yield Problem(
+                source.name,
+                f"The id is used twice (first on line {seen[element_id]}); ids must be unique in a file.",
+                element_id,
+                element.sourceline,
+            )
+        else:
+            seen[element_id] = element.sourceline
+        if _bpmn(element) and (element_id in RESERVED_IDS or element_id.endswith(_RESERVED_SUFFIXES)):
+            yield Problem(
+                source.name,
+                f"The id '{element_id}' is reserved by the engine; rename the element "
+                f"(for example '{element_id.replace('.', '_')}_1').",
+                element_id,
+                element.sourceline,
+            )
+
+    for process in root.iterfind(f"{{{BPMN_NS}}}process"):
+        yield from _container_problems(source, process, seen)
+
+    for element in root.iter(f"{{{BPMN_NS}}}boundaryEvent"):
+        attached = element.get("attachedToRef")
+        if not attached:
+            yield Problem(
+                source.name,
+                "The boundary event is not attached to any activity (attachedToRef).",
+                element.get("id", ""),
+                element.sourceline,
+            )
+        elif attached not in seen:
+            yield Problem(
+                source.name,
+                f"The boundary event is attached to '{attached}', which does not exist.",
+                element.get("id", ""),
+                element.sourceline,
+            )
+
+    definitions = _definition_ids(source)
+    for tag, attribute, kind in (
+        ("messageEventDefinition", "messageRef", "message"),
+        ("signalEventDefinition", "signalRef", "signal"),
+        ("errorEventDefinition", "errorRef", "error"),
+        ("escalationEventDefinition", "escalationRef", "escalation"),
+        ("receiveTask", "messageRef", "message"),
+        ("sendTask", "messageRef", "message"),
+    ):
+        for element in root.iter(f"{{{BPMN_NS}}}{tag}"):
+            ref = element.get(attribute)
+            if ref and ref.split(":")[-1] not in definitions[kind]:
+                owner = element if element.get("id") else element.getparent()
+                yield Problem(
+                    source.name,
+                    f"It refers to {kind} '{ref}', which is not defined in the file.",
+                    owner.get("id", ""),
+                    element.sourceline,
+                )
+
+    embedded_targets = {
+        p.get("id")
+        for d in documents
+        if d.kind == "bpmn"
+        for p in d.tree.getroot().iterfind(f"{{{BPMN_NS}}}process")
+    }
+    for element in root.iter(f"{{{BPMN_NS}}}callActivity"):
+        called = element.get("calledElement")
+        if not called:
+            yield Problem(
+                source.name,
+                "The call activity does not name the process it calls (calledElement).",
+                element.get("id", ""),
+                element.sourceline,
+            )
+        elif called not in embedded_targets and not _is_linked(element):
+            yield Problem(
+                source.name,
+                (
+                    f"The call activity calls process '{called}', which is in none of the deployed files; "
+                    "deploy the file that defines it together with this one."
+                ),
+                element.get("id", ""),
+                element.sourceline,
+            )
+
+
+def _is_linked(call_activity: etree._Element) -> bool:
+    from workflows.specs import LINKED_INSTANCE_PROPERTY, LINKED_INSTANCE_VALUE
+
+    for prop in call_activity.iter("{*}property"):
+        if prop.get("name") == LINKED_INSTANCE_PROPERTY and prop.get("value") == LINKED_INSTANCE_VALUE:
+            return True
+    return False
+
+
+def _definition_ids(source: SourceFile) -> dict[str, set[str]]:
+    root = source.tree.getroot()
+    return {
+        kind: {e.get("id") for e in root.iter(f"{{{BPMN_NS}}}{kind}")}
+        for kind in ("message", "signal", "error", "escalation")
+    }
+
+
+def _container_problems(source: SourceFile, container: etree._Element, ids: dict) -> Iterator[Problem]:
+    """Flows must connect nodes of the same process or subprocess; processes need a start event."""
+    nodes = {c.get("id") for c in container if _bpmn(c) and _local(c) in _FLOW_NODE_TAGS}
+    flows = [c for c in container if _bpmn(c) and _local(c) == "sequenceFlow"]
+    flow_ids = {f.get("id") for f in flows}
+    for flow in flows:
+        for end in ("sourceRef", "targetRef"):
+            ref = flow.get(end)
+            if not ref:
+                yield Problem(
+                    source.name, f"The sequence flow has no {end}.", flow.get("id", ""), flow.sourceline
+                )
+            elif ref not in nodes:
+                where = "does not exist" if ref not in ids else "is in another process or subprocess"
+                yield Problem(
+                    source.name,
+                    f"The sequence flow's {end} '{ref}' {where}.",
+                    flow.get("id", ""),
+                    flow.sourceline,
+                )
+    for child in container:
+        default = child.get("default") if _bpmn(child) else None
+        if default and default not in flow_ids:
+            yield Problem(
+                source.name,
+                f"The default flow '{default}' is not a sequence flow of this process.",
+                child.get("id", ""),
+                child.sourceline,
+            )
+    is_process = _local(container) == "process"
+    triggered = container.get("triggeredByEvent") == "true"
+    starts = [c for c in container if _bpmn(c) and _local(c) == "startEvent"]
+    if is_process and container.get("isExecutable", "true") == "true" and not starts:
+        yield Problem(
+            source.name, "The process has no start event.", container.get("id", ""), container.sourceline
+        )
+    if triggered and not starts:
+        yield Problem(
+            source.name,
+            "The event subprocess has no start event.",
+            container.get("id", ""),
+            container.sourceline,
+        )
+    for child in container:
+        if _bpmn(child) and _local(child) in ("subProcess", "transaction", "adHocSubProcess"):
+            yield from _container_problems(source, child, ids)
+
+
+def _from_validation_exception(
+    exc: ValidationException, default_file: str, documents: list[SourceFile]
+) -> Problem:
+    file_name = getattr(exc, "file_name", "") or default_file
+    element = getattr(exc, "id", "") or ""
+    line = getattr(exc, "line_number", None)
+    message = str(exc.args[0]) if exc.args else str(exc)
+    if "schema" in message.lower() or "Element '" in message:
+        message = f"The file does not follow the BPMN 2.0 schema: {message}"
+    return Problem(file_name, message, element, line if isinstance(line, int) and line > 0 else None)
+
+
+# --- specs ------------------------------------------------------------------------------------
+
+
+def _spec_problems(
+    parsed: ParsedBundle,
+    documents: list[SourceFile],
+    bundled_forms: dict[str, dict],
+    used_forms: dict[str, dict],
+    deployed_process_ids: Callable[[], set[str]],
+    warnings: list[Problem],
+) -> list[Problem]:
+    problems: list[Problem] = []
+    trees = {d.name: d.tree for d in documents}
+    lanes_seen: set[str] = set()
+    laneless_tasks = 0
+    deployed: set[str] | None = None
+
+    for process_spec in parsed.all_specs():
+        file_name = process_spec.file or documents[0].name
+        tree = trees.get(file_name)
+
+        def problem(element: str, message: str, _file=file_name, _tree=tree) -> Problem:
+            line = element_line(_tree, element) if _tree is not None and element else None
+            return Problem(_file, message, element, line)
+
+        for task_spec in process_spec.task_specs.values():
+            bpmn_id = getattr(task_spec, "bpmn_id", None) or ""
+            for kind, code, is_script in _code_of(task_spec):
+                try:
+                    (sandbox.check_script if is_script else sandbox.check_expression)(code)
+                except sandbox.ScriptPolicyError as exc:
+                    problems.append(problem(bpmn_id, f"The {kind} is refused: {exc}"))
+            if isinstance(task_spec, MultiInstanceTask):
+                problems.extend(problem(bpmn_id, m) for m in _multi_instance_problems(task_spec))
+            if (
+                isinstance(task_spec, ServiceTask)
+                and operations.get_operation(task_spec.operation_name) is None
+            ):
+                known = ", ".join(operations.operation_names()) or "none"
+                message = (
+                    f"The service task calls operation '{task_spec.operation_name}', which is not "
+                    f"registered (registered: {known})."
+                )
+                problems.append(problem(bpmn_id, message))
+            if isinstance(task_spec, LinkedCallActivity):
+                if deployed is None:
+                    deployed = deployed_process_ids()
+                if task_spec.called_element not in deployed:
+                    message = (
+                        f"The call activity starts process '{task_spec.called_element}' as a separate "
+                        "instance, but no such process is deployed; deploy it first."
+                    )
+                    problems.append(problem(bpmn_id, message))
+            if getattr(task_spec, "manual", False):
+                if task_spec.lane:
+                    lanes_seen.add(task_spec.lane)
+                else:
+                    laneless_tasks += 1
+            if isinstance(task_spec, UserTask):
+                problems.extend(_form_problems(task_spec, problem, bundled_forms, used_forms))
+
+    roles = assignment.roles_for_lanes(lanes_seen)
+    fallback = assignment.fallback_role_name()
+    for lane in sorted(lane for lane, role in roles.items() if role is None):
+        message = f"Lane '{lane}' maps to no role; its tasks go to the '{fallback}' role until it is mapped."
+        warnings.append(Problem(documents[0].name, message))
+    if laneless_tasks:
+        warnings.append(
+            Problem(
+                documents[0].name,
+                (f"{laneless_tasks} human task(s) are in no lane; they go to the '{fallback}' role."),
+            )
+        )
+    return problems
+
+
+def _code_of(task_spec) -> Iterator[tuple[str, str, bool]]:
+    """Every piece of code SpiffWorkflow may run for this task: (what, code, is_script)."""
+    for attribute, kind in (("script", "script"), ("prescript", "pre-script"), ("postscript", "post-script")):
+        code = getattr(task_spec, attribute, None)
+        if isinstance(code, str) and code.strip():
+            yield kind, code, True
+    for condition, _target in getattr(task_spec, "cond_task_specs", []) or []:
+        args = getattr(condition, "args", None)
+        if args and isinstance(args[0], str):
+            yield "condition", args[0], False
+    for attribute, kind in (("condition", "loop or completion condition"), ("cardinality", "cardinality")):
+        code = getattr(task_spec, attribute, None)
+        if isinstance(code, str) and code.strip():
+            yield kind, code, False
+    for param in (getattr(task_spec, "operation_params", None) or {}).values():
+        if isinstance(param, dict) and isinstance(param.get("value"), str):
+            yield "service parameter", param["value"], False
+    definition = getattr(task_spec, "event_definition", None)
+    definitions = (
+        definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+    )
+    for d in definitions:
+        if d is None:
+            continue
+        expression = getattr(d, "expression", None)
+        if isinstance(expression, str) and expression.strip():
+            yield f"{type(d).__name__.replace('EventDefinition', '').lower()} expression", expression, False
+        for prop in getattr(d, "correlation_properties", None) or []:
+            if isinstance(prop.retrieval_expression, str):
+                yield "correlation expression", prop.retrieval_expression, False
+    engine = getattr(task_spec, "dmnEngine", None)
+    if engine is not None:
+        yield from _dmn_code(engine.decision_table)
+
+
+def _dmn_code(table) -> Iterator[tuple[str, str, bool]]:
+    inputs = {i.id: i.expression for i in table.inputs}
+    for expression in inputs.values():
+        if expression:
+            yield "DMN input expression", expression, False
+    for rule in table.rules:
+        for entry in rule.inputEntries:
+            source = entry.input.expression or ""
+            for lhs in entry.lhs:
+                if lhs and lhs.strip() not in ("-", ""):
+                    yield "DMN input entry", _dmn_test(source, lhs), False
+        for entry in rule.outputEntries:
+            if entry.text and entry.text.strip():
+                yield "DMN output entry", entry.text, False
+
+
+def _dmn_test(input_expression: str, match: str) -> str:
+    """The expression SpiffWorkflow's DMN engine builds from an input and a unary test."""
+    if "?" in match:
+        return match.replace("?", "dmninputexpr")
+    try:
+        compile(match, "<dmn>", "eval")
+        return f"({input_expression}) == ({match})"
+    except SyntaxError:
+        return f"{input_expression}{match}"
+
+
+def _multi_instance_problems(task_spec) -> Iterator[str]:
+    cardinality = task_spec.cardinality
+    if not isinstance(cardinality, str) or not cardinality.strip():
+        return
+    try:
+        tree = ast.parse(cardinality, mode="eval")
+    except SyntaxError:
+        return
+    if any(isinstance(node, ast.Name) for node in ast.walk(tree)):
+        return  # depends on data: checked when the instance runs
+    try:
+        value = sandbox.SandboxEnvironment().evaluate(cardinality, {})
+    except Exception as exc:
+        yield f"The cardinality '{cardinality}' cannot be evaluated: {exc}"
+        return
+    maximum = settings.WORKFLOWS["MAX_MULTI_INSTANCE"]
+    if isinstance(value, int) and value > maximum:
+        yield f"The multi-instance would start {value:,} instances; the limit is {maximum:,}."
+
+
+def _form_problems(task_spec, problem, bundled: dict[str, dict], used: dict[str, dict]) -> Iterator[Problem]:
+    properties = (getattr(task_spec, "extensions", {}) or {}).get("properties", {}) or {}
+    for prop in (FORM_PROPERTY, UI_FORM_PROPERTY):
+        name = properties.get(prop)
+        if not name:
+            continue
+        if not _SAFE_FILE_NAME.match(name):
+            yield problem(task_spec.bpmn_id, f"The form file name '{name}' must be a plain .json file name.")
+            continue
+        schema = bundled.get(name)
+        if schema is None:
+            path = Path(settings.WORKFLOWS["FORMS_DIR"]) / name
+            if not path.is_file():
+                yield problem(
+                    task_spec.bpmn_id, f"The form '{name}' does not exist in forms/ or in the deployment."
+                )
+                continue
+            try:
+                schema = parse_form(
+                    SourceFile(name, path.read_bytes()), max_bytes=settings.WORKFLOWS["MAX_FORM_BYTES"]
+                )
+            except DeploymentError as exc:
+                for p in exc.problems:
+                    yield problem(task_spec.bpmn_id, p.message)
+                continue
+        if prop == FORM_PROPERTY:
+            for message in forms.schema_problems(schema):
+                yield problem(task_spec.bpmn_id, f"The form '{name}' is unusable: {message}")
+        used[name] = schema
