@@ -9,7 +9,6 @@ variables.
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from jsonschema import FormatChecker
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
 
+from workflows import clock
 from workflows.sandbox import RESERVED_NAMES
 
 # Shown for user tasks whose diagram names no form (diagrams from other modelers).
@@ -74,7 +74,8 @@ def _remote_refs(node: Any) -> bool:
 
 
 def validate_submission(schema: dict, data: Any) -> dict:
-    """Return the submission if it satisfies the form, else raise FormValidationError."""
+    """Return the submission (with defaults for omitted fields) if it satisfies the form, else raise
+    FormValidationError."""
     if not isinstance(data, dict):
         raise FormValidationError({"": [_("The submission must be a set of fields.")]})
     errors: dict[str, list[str]] = {}
@@ -86,13 +87,19 @@ def validate_submission(schema: dict, data: Any) -> dict:
     validator = validator_for(schema)(schema, format_checker=_FORMAT_CHECKER)
     for error in validator.iter_errors(data):
         path = ".".join(str(p) for p in error.absolute_path)
+        if error.validator == "additionalProperties" and not path:
+            continue  # reported per field above
         if error.validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else ""
             path = ".".join(filter(None, [path, missing]))
         errors.setdefault(path, []).append(_describe(error))
     if errors:
         raise FormValidationError(errors)
-    return data
+    # Omitted fields take the form's defaults, so scripts can rely on every declared list existing.
+    return {
+        **{k: v["default"] for k, v in declared.items() if isinstance(v, dict) and "default" in v},
+        **data,
+    }
 
 
 def _describe(error) -> str:
@@ -130,10 +137,6 @@ def _example(schema: dict, *, required: bool) -> Any:
         return schema["default"]
     if "const" in schema:
         return schema["const"]
-    if schema.get("enum"):
-        return schema["enum"][0]
-    if schema.get("oneOf") and all("const" in option for option in schema["oneOf"]):
-        return schema["oneOf"][0]["const"]
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
@@ -147,6 +150,10 @@ def _example(schema: dict, *, required: bool) -> Any:
         return result
     if not required:
         return None
+    if schema.get("enum"):
+        return schema["enum"][0]
+    if schema.get("oneOf") and all("const" in option for option in schema["oneOf"]):
+        return schema["oneOf"][0]["const"]
     if kind == "array":
         item = _example(schema.get("items", {}), required=True)
         return [item] * max(schema.get("minItems", 0), 1 if item is not None else 0)
@@ -157,11 +164,9 @@ def _example(schema: dict, *, required: bool) -> Any:
     if kind == "string":
         fmt = schema.get("format")
         if fmt == "date":
-            return date.today().isoformat()
+            return clock.now().astimezone(clock.local_timezone()).date().isoformat()
         if fmt == "date-time":
-            from workflows.sandbox import now
-
-            return now()
+            return clock.now().astimezone(clock.local_timezone()).isoformat()
         if fmt == "email":
             return "someone@example.com"
         return "x" * max(schema.get("minLength", 1), 1)

@@ -238,7 +238,7 @@ def _structure_problems(source: SourceFile, documents: list[SourceFile]) -> Iter
                 element.get("id", ""),
                 element.sourceline,
             )
-        elif called not in embedded_targets and not _is_linked(element):
+        elif called not in embedded_targets and not is_linked_call(element):
             yield Problem(
                 source.name,
                 (
@@ -250,7 +250,7 @@ def _structure_problems(source: SourceFile, documents: list[SourceFile]) -> Iter
             )
 
 
-def _is_linked(call_activity: etree._Element) -> bool:
+def is_linked_call(call_activity: etree._Element) -> bool:
     from workflows.specs import LINKED_INSTANCE_PROPERTY, LINKED_INSTANCE_VALUE
 
     for prop in call_activity.iter("{*}property"):

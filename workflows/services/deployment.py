@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from workflows.documents import Problem, SourceFile
+from workflows.documents import BPMN_NS, DeploymentError, Problem, SourceFile, parse_xml
 from workflows.models import AuditEvent, DeployedFile, ProcessModel, ProcessVersion
 from workflows.serialization import SERIALIZER_VERSION, dump_specs
-from workflows.validation import check_bundle
+from workflows.validation import check_bundle, is_linked_call
 
 
 @dataclass
@@ -98,3 +99,78 @@ def _store(parsed, checked, stored, checksum, user) -> Deployment:
 
 def _deployed_process_ids() -> set[str]:
     return set(ProcessModel.objects.filter(versions__isnull=False).values_list("process_id", flat=True))
+
+
+def deploy_files(*, files: list[SourceFile], user: Any = None) -> list[Deployment]:
+    """Deploy several files at once, all or nothing: every BPMN file becomes (a version of) its own
+    process model, with the given files it embeds by call activity, every DMN file and every form
+    as companions. Processes called as separate instances are deployed before their callers."""
+    documents = {}
+    problems: list[Problem] = []
+    for source in files:
+        if source.is_form:
+            continue
+        try:
+            source.tree = parse_xml(source, max_bytes=settings.WORKFLOWS["MAX_BPMN_BYTES"])
+        except DeploymentError as exc:
+            problems.extend(exc.problems)
+            continue
+        documents[source.name] = source
+    if problems:
+        raise DeploymentError(problems)
+    diagrams = [s for s in documents.values() if s.kind == "bpmn"]
+    defined = {pid: s.name for s in diagrams for pid in _process_ids(s)}
+    others = [s for s in files if s.is_form or (s.name in documents and documents[s.name].kind == "dmn")]
+    with transaction.atomic():
+        results = []
+        for main in _deploy_order(diagrams, defined):
+            companions = [documents[name] for name in _embedded_closure(main, documents, defined)]
+            results.append(deploy(files=[main, *companions, *others], user=user))
+    return results
+
+
+def _process_ids(source: SourceFile) -> list[str]:
+    return [p.get("id") for p in source.tree.getroot().iterfind(f"{{{BPMN_NS}}}process")]
+
+
+def _calls(source: SourceFile) -> tuple[set[str], set[str]]:
+    embedded, linked = set(), set()
+    for node in source.tree.getroot().iter(f"{{{BPMN_NS}}}callActivity"):
+        called = node.get("calledElement")
+        if called:
+            (linked if is_linked_call(node) else embedded).add(called)
+    return embedded, linked
+
+
+def _embedded_closure(
+    main: SourceFile, documents: dict[str, SourceFile], defined: dict[str, str]
+) -> list[str]:
+    seen, queue = [], [main.name]
+    while queue:
+        embedded, _ = _calls(documents[queue.pop()])
+        for process_id in embedded:
+            name = defined.get(process_id)
+            if name and name != main.name and name not in seen:
+                seen.append(name)
+                queue.append(name)
+    return seen
+
+
+def _deploy_order(diagrams: list[SourceFile], defined: dict[str, str]) -> list[SourceFile]:
+    by_name = {d.name: d for d in diagrams}
+    ordered: list[SourceFile] = []
+    visiting: set[str] = set()
+
+    def visit(source: SourceFile) -> None:
+        if source in ordered or source.name in visiting:
+            return
+        visiting.add(source.name)
+        for process_id in _calls(source)[1]:
+            callee = by_name.get(defined.get(process_id, ""))
+            if callee is not None and callee is not source:
+                visit(callee)
+        ordered.append(source)
+
+    for diagram in diagrams:
+        visit(diagram)
+    return ordered

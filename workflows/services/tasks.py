@@ -31,8 +31,13 @@ REASSIGN_PERMISSION = "workflows.reassign_humantask"
 
 
 def can_work_on(user: Any, task: HumanTask) -> bool:
-    """The assignee works the task; an unassigned task is open to its role's members."""
-    if user is None or not user.is_active:
+    """The assignee works the task; an unassigned task is open to its role's members.
+
+    `user=None` is the system itself (management commands, background jobs), never a web request.
+    """
+    if user is None:
+        return True
+    if not user.is_active:
         return False
     if user.is_superuser or task.assignee_id == user.pk:
         return True
