@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -112,6 +113,12 @@ def parse_bundle(main: SourceFile, bundle: list[SourceFile]) -> ParsedBundle:
         elif source.kind == "dmn":
             parser.add_dmn_xml(source.tree.getroot(), filename=source.name)
     process_id, others = main_process_id(main, bundle, parser)
+    if not process_id:
+        raise ValidationException(
+            'The diagram has no executable process: every process is marked isExecutable="false" '
+            "(bpmn.io's default). Mark the process executable in the modeler's properties panel.",
+            file_name=main.name,
+        )
     if process_id in parser.collaborations:
         spec, subprocess_specs = parser.get_collaboration(process_id)
     else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from copy import deepcopy
@@ -191,14 +192,44 @@ def take_snapshot(workflow: BpmnWorkflow) -> Snapshot:
             if due is not None:
                 snap.timers[task.id] = (due, task.task_spec.bpmn_id, type(definition).__name__)
         elif isinstance(definition, MessageEventDefinition):
-            correlations = {
-                prop: value
-                for key in workflow.correlations.values()
-                if isinstance(key, dict)
-                for prop, value in key.items()
-            }
-            snap.subscriptions[task.id] = (definition.name, correlations, task.task_spec.bpmn_id)
+            snap.subscriptions[task.id] = (
+                definition.name,
+                _flat_correlations(workflow),
+                task.task_spec.bpmn_id,
+            )
+    if not workflow.completed:
+        for bpmn_id, definition in message_triggers(workflow).items():
+            snap.subscriptions[_trigger_id(workflow, bpmn_id)] = (
+                definition.name,
+                _flat_correlations(workflow),
+                bpmn_id,
+            )
     return snap
+
+
+def _flat_correlations(workflow: BpmnWorkflow) -> dict:
+    return {
+        prop: value
+        for key in workflow.correlations.values()
+        if isinstance(key, dict)
+        for prop, value in key.items()
+    }
+
+
+def message_triggers(workflow: BpmnWorkflow) -> dict[str, MessageEventDefinition]:
+    """Message start events of event subprocesses and pools: nothing waits for them as a task,
+    SpiffWorkflow starts them when the message arrives."""
+    triggers = {}
+    for name in workflow.spec.start.trigger_specs:
+        spec = workflow.subprocess_specs.get(name)
+        for start in spec.bpmn_start_events if spec is not None else []:
+            if isinstance(start.event_definition, MessageEventDefinition):
+                triggers[start.bpmn_id] = start.event_definition
+    return triggers
+
+
+def _trigger_id(workflow: BpmnWorkflow, bpmn_id: str) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"workflows:trigger:{workflow.spec.name}:{bpmn_id}")
 
 
 def _timer_due(task: Task) -> datetime | None:
@@ -358,18 +389,20 @@ def fail_task(session: Session, task: Task | None, message: str, *, line: int | 
         "task_name": _task_label(task) if task is not None else None,
         "line": line or None,
     }
-    session.record(AuditEvent.Kind.ERROR, task_id=task.id if task else None, **session.failure)
+    details = {k: v for k, v in session.failure.items() if k != "task_id"}
+    session.record(AuditEvent.Kind.ERROR, task_id=task.id if task else None, **details)
 
 
 def describe_error(exc: BaseException) -> str:
     """A message about a failed step that names the problem but none of the server's internals."""
     message = str(exc.args[0]) if exc.args else type(exc).__name__
+    message = re.sub(
+        r"^(\w+(?:Error|Exception)):(?=\S)", r"\1: ", message
+    )  # SpiffWorkflow writes "Error:msg"
     cause = exc.__cause__ or exc.__context__
-    if isinstance(cause, (ScriptError, OperationError)):
-        message = f"{message}: {cause}" if str(cause) not in message else message
-    elif isinstance(cause, Exception) and not isinstance(cause, SpiffWorkflowException):
-        detail = f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
-        message = message if detail in message else f"{message} ({detail})"
+    if cause is not None and not isinstance(cause, SpiffWorkflowException) and str(cause) not in message:
+        own = isinstance(cause, (ScriptError, OperationError))
+        message = f"{message}: {cause}" if own else f"{message} ({type(cause).__name__}: {cause})"
     notes = [n for n in getattr(exc, "notes", []) if isinstance(n, str) and n]
     if notes:
         message = ". ".join([message, *notes])
@@ -558,9 +591,14 @@ def _has_form(spec: Any) -> bool:
 
 
 def _due_at(task: Task, after: Snapshot, properties: dict) -> datetime | None:
-    # A timer on the task's boundary is its deadline; otherwise an explicit `dueIn` duration.
+    # A date or duration timer on the task's boundary is its deadline (a cycle only reminds);
+    # otherwise an explicit `dueIn` duration.
     parent = task.parent
-    boundary = [after.timers[c.id][0] for c in (parent.children if parent else []) if c.id in after.timers]
+    boundary = [
+        after.timers[c.id][0]
+        for c in (parent.children if parent else [])
+        if c.id in after.timers and after.timers[c.id][2] != CycleTimerEventDefinition.__name__
+    ]
     if boundary:
         return min(boundary)
     due_in = properties.get(DUE_PROPERTY)

@@ -66,8 +66,51 @@ _GUARDED_OPERATORS = {
 }
 
 
+# Builtins with no place in a BPMN expression; refused by name at compile time (so at deploy) rather
+# than failing at run time. Names that are also common data fields (id, type, input...) stay usable.
+FORBIDDEN_NAMES = frozenset(
+    {
+        "open",
+        "eval",
+        "exec",
+        "compile",
+        "globals",
+        "locals",
+        "vars",
+        "getattr",
+        "setattr",
+        "delattr",
+        "hasattr",
+        "breakpoint",
+        "memoryview",
+        "classmethod",
+        "staticmethod",
+        "super",
+        "exit",
+        "quit",
+        "dir",
+        "__import__",
+        "__builtins__",
+        "__loader__",
+        "__spec__",
+    }
+)
+
+
 class SandboxPolicy(RestrictingNodeTransformer):
-    """RestrictedPython's policy, plus guarded arithmetic and bounded f-string format specs."""
+    """RestrictedPython's policy, plus forbidden builtins, guarded arithmetic and bounded f-string
+    format specs."""
+
+    def visit_Import(self, node: ast.Import) -> ast.AST:
+        self.error(node, "Imports are not allowed in BPMN scripts; ask for a service task instead.")
+        return node
+
+    visit_ImportFrom = visit_Import
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in FORBIDDEN_NAMES:
+            self.error(node, f'"{node.id}" is not available in BPMN scripts and expressions.')
+        return super().visit_Name(node)
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         node = self.node_contents_visit(node)

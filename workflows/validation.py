@@ -19,9 +19,11 @@ from django.conf import settings
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessageEventDefinition
 from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
 
 from workflows import assignment, forms, operations, sandbox
@@ -114,17 +116,6 @@ def check_bundle(sources: list[SourceFile], *, deployed_process_ids: Callable[[]
         raise DeploymentError(
             [Problem(main.name, f"SpiffWorkflow cannot read this diagram: {exc}")]
         ) from None
-    if not parsed.process_id:
-        raise DeploymentError(
-            [
-                Problem(
-                    main.name,
-                    'The diagram has no executable process: every process is marked isExecutable="false" '
-                    "(bpmn.io's default). Mark the process executable in the modeler's properties panel.",
-                )
-            ]
-        )
-
     warnings: list[Problem] = []
     used_forms: dict[str, dict] = {}
     problems = _spec_problems(parsed, documents, bundled_forms, used_forms, deployed_process_ids, warnings)
@@ -387,6 +378,17 @@ def _spec_problems(
                     laneless_tasks += 1
             if isinstance(task_spec, UserTask):
                 problems.extend(_form_problems(task_spec, problem, bundled_forms, used_forms))
+            if _drops_message_payload(task_spec):
+                line = element_line(tree, bpmn_id) if tree is not None else None
+                warnings.append(
+                    Problem(
+                        file_name,
+                        "The message catch event names no message variable (spiffworkflow:messageVariable), "
+                        "so the message's payload will not reach the process data.",
+                        bpmn_id,
+                        line,
+                    )
+                )
 
     roles = assignment.roles_for_lanes(lanes_seen)
     fallback = assignment.fallback_role_name()
@@ -401,6 +403,15 @@ def _spec_problems(
             )
         )
     return problems
+
+
+def _drops_message_payload(task_spec) -> bool:
+    definition = getattr(task_spec, "event_definition", None)
+    return (
+        isinstance(task_spec, CatchingEvent)
+        and isinstance(definition, SpiffMessageEventDefinition)
+        and definition.message_var is None
+    )
 
 
 def _code_of(task_spec) -> Iterator[tuple[str, str, bool]]:
@@ -430,7 +441,10 @@ def _code_of(task_spec) -> Iterator[tuple[str, str, bool]]:
         expression = getattr(d, "expression", None)
         if isinstance(expression, str) and expression.strip():
             yield f"{type(d).__name__.replace('EventDefinition', '').lower()} expression", expression, False
-        for prop in getattr(d, "correlation_properties", None) or []:
+        for prop in [
+            *(getattr(d, "correlation_properties", None) or []),
+            *(getattr(d, "process_correlations", None) or []),
+        ]:
             if isinstance(prop.retrieval_expression, str):
                 yield "correlation expression", prop.retrieval_expression, False
     engine = getattr(task_spec, "dmnEngine", None)

@@ -55,8 +55,11 @@ def deliver_message(
             if instance.status not in ProcessInstance.ACTIVE_STATUSES or subscription is None:
                 continue  # it moved on while we were delivering to the others
             session = runtime.open_session(instance, actor=user)
-            task = session.workflow.get_task_from_id(subscription.task_id)
-            definition = task.task_spec.event_definition
+            task = _waiting_task(session.workflow, subscription.task_id)
+            if task is not None:
+                definition = task.task_spec.event_definition
+            else:
+                definition = runtime.message_triggers(session.workflow)[subscription.bpmn_id]
             correlations = {}
             if getattr(definition, "correlation_properties", None):
                 correlations = definition.calculate_correlations(
@@ -68,7 +71,7 @@ def deliver_message(
                 raise MessageNotDelivered(str(exc)) from None
             session.record(
                 AuditEvent.Kind.MESSAGE_DELIVERED,
-                task_id=task.id,
+                task_id=task.id if task is not None else None,
                 message=name,
                 correlation=correlation,
                 payload=payload,
@@ -82,3 +85,11 @@ def deliver_message(
             % {"name": name, "correlation": correlation}
         )
     return delivered
+
+
+def _waiting_task(workflow, task_id):
+    """The catching task, in the workflow or one of its subprocesses; None for a message start."""
+    for tasks in [workflow.tasks, *(sub.tasks for sub in workflow.subprocesses.values())]:
+        if task_id in tasks:
+            return tasks[task_id]
+    return None

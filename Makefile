@@ -1,0 +1,45 @@
+# Two commands for a fresh Debian/Ubuntu machine with Python 3.11+:
+#   make run    set up, migrate, deploy bpmn/, load demo data, serve http://127.0.0.1:8000
+#   make test   set up and run the whole test suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test lint format bench system-packages clean
+
+run: $(INSTALLED)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py deploy_bpmn bpmn/*.bpmn
+	$(BIN)/python manage.py seed_demo
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(INSTALLED)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(INSTALLED)
+	$(BIN)/python -m benchmarks.engine
+
+# Debian/Ubuntu packages the Python stack needs (venv support; later: fonts, Pango, Chromium).
+system-packages:
+	@scripts/install-system-packages
+
+$(BIN)/python:
+	@scripts/install-system-packages
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,34 @@
+import os
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from workflows.documents import SourceFile
+
+ROOT = Path(__file__).resolve().parent.parent
+BPMN_DIR = ROOT / "bpmn"
+TEST_BPMN_DIR = Path(__file__).resolve().parent / "workflows" / "bpmn"
+CONFORMANCE_DIR = ROOT.parent / "shared" / "conformance" / "bpmn"
+
+
+def source(path: Path | str, name: str | None = None) -> SourceFile:
+    path = Path(path)
+    return SourceFile(name or path.name, path.read_bytes())
+
+
+def text_source(name: str, text: str) -> SourceFile:
+    return SourceFile(name, text.encode("utf-8"))
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    vendor = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+    skip = pytest.mark.skip(reason="needs PostgreSQL row locks and concurrent transactions")
+    for item in items:
+        if "postgres" in item.keywords and vendor != "postgresql":
+            item.add_marker(skip)

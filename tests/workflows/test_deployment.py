@@ -1,0 +1,371 @@
+import codecs
+
+import pytest
+
+from tests.conftest import TEST_BPMN_DIR, source
+from tests.factories import UserFactory
+from tests.workflows.diagrams import linear, process, script_task, user_task
+from tests.workflows.diagrams import source as text
+from workflows.documents import DeploymentError
+from workflows.models import AuditEvent, DeployedFile, ProcessModel, ProcessVersion
+from workflows.operations import register_operation, unregister_operation
+from workflows.services import deploy, start_instance
+from workflows.services.deployment import deploy_files
+
+pytestmark = pytest.mark.django_db
+
+
+def approval_files(**replace):
+    files = [
+        source(TEST_BPMN_DIR / "approval.bpmn"),
+        source(TEST_BPMN_DIR / "request.schema.json"),
+        source(TEST_BPMN_DIR / "review.schema.json"),
+    ]
+    for name, content in replace.items():
+        files = [text(f.name, content) if f.name == name else f for f in files]
+    return files
+
+
+def refused(files, *fragments):
+    """Deploy `files`, expect refusal, check every fragment appears in one problem, nothing stored."""
+    models, versions = ProcessModel.objects.count(), ProcessVersion.objects.count()
+    with pytest.raises(DeploymentError) as caught:
+        deploy(files=files)
+    message = str(caught.value)
+    for fragment in fragments:
+        assert fragment in message, message
+    assert ProcessModel.objects.count() == models
+    assert ProcessVersion.objects.count() == versions
+    return caught.value.problems
+
+
+class TestVersions:
+    def test_deploy_creates_version_one_with_files_forms_and_author(self):
+        coordinator = UserFactory()
+        deployment = deploy(files=approval_files(), user=coordinator)
+
+        version = deployment.version
+        assert deployment.created
+        assert (version.model.process_id, version.number, version.created_by) == ("approval", 1, coordinator)
+        assert len(version.checksum) == 64
+        stored = {(f.kind, f.name, f.is_main) for f in version.files.all()}
+        assert stored == {
+            ("bpmn", "approval.bpmn", True),
+            ("form", "request.schema.json", False),
+            ("form", "review.schema.json", False),
+        }
+        assert AuditEvent.objects.get(kind="deployed").details["number"] == 1
+
+    def test_deploying_identical_content_returns_the_existing_version(self):
+        first = deploy(files=approval_files())
+        again = deploy(files=approval_files())
+
+        assert not again.created
+        assert again.version.pk == first.version.pk
+        assert ProcessVersion.objects.count() == 1
+
+    def test_changed_diagram_or_form_makes_the_next_version(self):
+        deploy(files=approval_files())
+        bpmn = (TEST_BPMN_DIR / "approval.bpmn").read_text().replace("Submit request", "Submit a request")
+        second = deploy(files=approval_files(**{"approval.bpmn": bpmn}))
+        form = (TEST_BPMN_DIR / "review.schema.json").read_text().replace('"意见"', '"审批意见"')
+        third = deploy(files=approval_files(**{"approval.bpmn": bpmn, "review.schema.json": form}))
+
+        assert (second.version.number, third.version.number) == (2, 3)
+
+    def test_running_instances_stay_on_the_version_they_started_with(self):
+        deploy(files=approval_files())
+        old = start_instance(process_id="approval")
+        bpmn = (TEST_BPMN_DIR / "approval.bpmn").read_text().replace("Submit request", "Submit a request")
+        deploy(files=approval_files(**{"approval.bpmn": bpmn}))
+        new = start_instance(process_id="approval")
+
+        old.refresh_from_db()
+        assert (old.version.number, new.version.number) == (1, 2)
+        assert old.human_tasks.get().name == "Submit request"
+        assert new.human_tasks.get().name == "Submit a request"
+
+    def test_deployed_files_are_stored_verbatim(self):
+        version = deploy(files=approval_files()).version
+        stored = DeployedFile.objects.get(version=version, name="approval.bpmn").content
+        assert stored == (TEST_BPMN_DIR / "approval.bpmn").read_text()
+
+    def test_bare_iso_timer_literal_is_read_as_the_literal(self):
+        deploy(files=[source(TEST_BPMN_DIR / "timers.bpmn")])
+        instance = start_instance(process_id="timers")
+        assert instance.status == "running"
+        assert instance.timers.filter(bpmn_id="timeout").exists()
+
+
+class TestDocumentsRefused:
+    def test_not_xml(self):
+        refused([text("broken.bpmn", "<bpmn:definitions><oops")], "broken.bpmn", "Not well-formed XML")
+
+    def test_empty_file(self):
+        refused([text("empty.bpmn", "  ")], "empty.bpmn", "The file is empty.")
+
+    def test_xml_that_is_not_bpmn(self):
+        refused([text("page.bpmn", "<html><body/></html>")], "page.bpmn", "not a BPMN 2.0 or DMN document")
+
+    def test_external_entity_is_refused_before_parsing(self):
+        xxe = (
+            '<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY secret SYSTEM "file:///etc/passwd">]>\n'
+            '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">&secret;'
+            "</bpmn:definitions>"
+        )
+        refused([text("xxe.bpmn", xxe)], "xxe.bpmn", "DOCTYPE/ENTITY")
+
+    def test_entity_expansion_bomb_is_refused(self):
+        entities = '<!ENTITY lol0 "lol">' + "".join(
+            f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
+        )
+        lol = (
+            f'<?xml version="1.0"?>\n<!DOCTYPE lolz [{entities}]>\n'
+            '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">&lol9;'
+            "</bpmn:definitions>"
+        )
+        refused([text("lol.bpmn", lol)], "lol.bpmn", "DOCTYPE/ENTITY")
+
+    def test_doctype_hidden_in_utf16_is_refused(self):
+        xml = (
+            '<?xml version="1.0" encoding="UTF-16"?>\n<!DOCTYPE d [<!ENTITY e "x">]>\n'
+            '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"/>'
+        )
+        files = [source(TEST_BPMN_DIR / "parallel.bpmn", "utf16.bpmn")]
+        files[0].content = codecs.BOM_UTF16_LE + xml.encode("utf-16-le")
+        refused(files, "utf16.bpmn", "DOCTYPE/ENTITY")
+
+    def test_oversized_file_is_refused_before_parsing(self, settings):
+        settings.WORKFLOWS = {**settings.WORKFLOWS, "MAX_BPMN_BYTES": 1000}
+        refused([source(TEST_BPMN_DIR / "approval.bpmn")], "approval.bpmn", "the limit is 1,000 bytes")
+
+    def test_schema_violation_names_file_and_line(self):
+        bad = linear('<bpmn:userTask id="t1"><bpmn:noSuchElement /></bpmn:userTask>')
+        problems = refused([text("schema.bpmn", bad)], "schema.bpmn", "BPMN 2.0 schema")
+        assert problems[0].line
+
+
+class TestStructureRefused:
+    def test_duplicate_ids(self):
+        bad = linear(user_task("same"), script_task("same", "x = 1"))
+        refused([text("dup.bpmn", bad)], "dup.bpmn", "element 'same'", "used twice")
+
+    def test_reserved_id(self):
+        bad = process(
+            '<bpmn:startEvent id="Start" /><bpmn:endEvent id="done" />'
+            '<bpmn:sequenceFlow id="f" sourceRef="Start" targetRef="done" />'
+        )
+        refused([text("reserved.bpmn", bad)], "element 'Start'", "reserved by the engine")
+
+    def test_sequence_flow_to_a_missing_element(self):
+        bad = process(
+            '<bpmn:startEvent id="s" /><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="ghost" />'
+        )
+        refused([text("flow.bpmn", bad)], "element 'f'", "targetRef 'ghost' does not exist")
+
+    def test_boundary_event_without_activity(self):
+        bad = linear(
+            user_task("t"),
+        ).replace(
+            '<bpmn:endEvent id="end" />',
+            '<bpmn:endEvent id="end" /><bpmn:boundaryEvent id="b"><bpmn:timerEventDefinition>'
+            '<bpmn:timeDuration>"PT1H"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>',
+        )
+        refused([text("boundary.bpmn", bad)], "element 'b'", "not attached to any activity")
+
+    def test_call_activity_to_a_missing_process(self):
+        bad = linear('<bpmn:callActivity id="call" calledElement="nowhere" />')
+        refused([text("call.bpmn", bad)], "element 'call'", "calls process 'nowhere'")
+
+    def test_linked_call_to_an_undeployed_process(self):
+        refused(
+            [source(TEST_BPMN_DIR / "linked_parent.bpmn")],
+            "element 'call_child'",
+            "process 'linked_child'",
+            "deploy it first",
+        )
+
+    def test_process_without_start_event(self):
+        bad = process('<bpmn:userTask id="t" />')
+        refused([text("nostart.bpmn", bad)], "test_process", "no start event")
+
+    def test_no_executable_process(self):
+        bad = process('<bpmn:startEvent id="s" />', executable=False)
+        refused([text("off.bpmn", bad)], 'isExecutable="false"')
+
+    def test_message_reference_to_nothing(self):
+        bad = linear(
+            '<bpmn:intermediateCatchEvent id="wait"><bpmn:messageEventDefinition messageRef="nope" />'
+            "</bpmn:intermediateCatchEvent>"
+        )
+        refused([text("msg.bpmn", bad)], "message 'nope'")
+
+
+class TestEngineChecksRefused:
+    def test_missing_form(self):
+        refused(
+            [text("form.bpmn", linear(user_task("t", form="missing.schema.json")))],
+            "element 't'",
+            "'missing.schema.json' does not exist",
+        )
+
+    def test_form_that_is_not_a_json_schema(self):
+        files = [
+            text("form.bpmn", linear(user_task("t", form="bad.schema.json"))),
+            text("bad.schema.json", '{"type": "object", "properties": {"x": {"type": "nonsense"}}}'),
+        ]
+        refused(files, "'bad.schema.json' is unusable", "Not a valid JSON Schema")
+
+    def test_form_that_is_not_json(self):
+        files = [
+            text("form.bpmn", linear(user_task("t", form="bad.schema.json"))),
+            text("bad.schema.json", "{not json"),
+        ]
+        refused(files, "bad.schema.json", "not valid JSON")
+
+    def test_form_field_that_would_shadow_a_function(self):
+        files = [
+            text("form.bpmn", linear(user_task("t", form="f.schema.json"))),
+            text("f.schema.json", '{"type": "object", "properties": {"now": {"type": "string"}}}'),
+        ]
+        refused(files, "Field name 'now' is reserved")
+
+    def test_form_file_name_outside_forms(self):
+        refused(
+            [text("form.bpmn", linear(user_task("t", form="../../etc/passwd.json")))],
+            "must be a plain .json file name",
+        )
+
+    def test_form_with_remote_reference(self):
+        files = [
+            text("form.bpmn", linear(user_task("t", form="r.schema.json"))),
+            text("r.schema.json", '{"type": "object", "properties": {"x": {"$ref": "http://evil/x.json"}}}'),
+        ]
+        refused(files, "may not reference other documents")
+
+    def test_unknown_service_operation(self):
+        refused(
+            [source(TEST_BPMN_DIR / "service_call.bpmn")],
+            "element 'call_service'",
+            "operation 'tests.lookup', which is not registered",
+        )
+
+    @pytest.mark.parametrize(
+        ("code", "expected"),
+        [
+            ("__import__('os').system('id')", '"__import__" is not available'),
+            ("open('/etc/passwd').read()", '"open" is not available'),
+            ("x = ().__class__.__bases__[0].__subclasses__()", 'starts with "_"'),
+            ("import os", "Imports are not allowed"),
+        ],
+    )
+    def test_dangerous_script(self, code, expected):
+        refused(
+            [text("script.bpmn", linear(script_task("evil", code)))],
+            "element 'evil'",
+            "The script is refused",
+            expected,
+        )
+
+    def test_dangerous_condition(self):
+        bad = process(
+            '<bpmn:startEvent id="s" /><bpmn:exclusiveGateway id="g" default="f3" />'
+            '<bpmn:endEvent id="e1" /><bpmn:endEvent id="e2" />'
+            '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="g" />'
+            '<bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="e1"><bpmn:conditionExpression>'
+            "[c for c in ().__class__.__base__.__subclasses__()]</bpmn:conditionExpression></bpmn:sequenceFlow>"
+            '<bpmn:sequenceFlow id="f3" sourceRef="g" targetRef="e2" />'
+        )
+        refused([text("cond.bpmn", bad)], "element 'g'", "The condition is refused")
+
+    def test_dangerous_timer_expression(self):
+        bad = linear(
+            '<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition>'
+            "<bpmn:timeDuration>getattr(x, 'y')</bpmn:timeDuration></bpmn:timerEventDefinition>"
+            "</bpmn:intermediateCatchEvent>"
+        )
+        refused(
+            [text("timer.bpmn", bad)], "element 'wait'", "expression is refused", '"getattr" is not available'
+        )
+
+    def test_dangerous_dmn_expression(self):
+        bpmn = linear(
+            '<bpmn:businessRuleTask id="decide"><bpmn:extensionElements>'
+            "<spiffworkflow:calledDecisionId>pick</spiffworkflow:calledDecisionId>"
+            "</bpmn:extensionElements></bpmn:businessRuleTask>"
+        )
+        dmn = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="x">
+  <decision id="pick" name="Pick">
+    <decisionTable id="table">
+      <input id="in1" label="x"><inputExpression id="ie1" typeRef="string"><text>x.__class__</text></inputExpression></input>
+      <output id="out1" name="y" typeRef="string" />
+      <rule id="r1">
+        <inputEntry id="e1"><text>"a"</text></inputEntry>
+        <outputEntry id="o1"><text>"b"</text></outputEntry>
+      </rule>
+    </decisionTable>
+  </decision>
+</definitions>"""
+        refused(
+            [text("rule.bpmn", bpmn), text("pick.dmn", dmn)],
+            "element 'decide'",
+            "DMN input expression is refused",
+        )
+
+    def test_huge_literal_multi_instance(self):
+        bad = linear(
+            '<bpmn:userTask id="many"><bpmn:multiInstanceLoopCharacteristics>'
+            "<bpmn:loopCardinality>10**8</bpmn:loopCardinality>"
+            "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>"
+        )
+        refused(
+            [text("many.bpmn", bad)],
+            "element 'many'",
+            "would start 100,000,000 instances",
+            "the limit is 1,000",
+        )
+
+    def test_one_bad_file_in_a_bundle_stores_nothing(self):
+        files = [source(TEST_BPMN_DIR / "parallel.bpmn"), text("broken.bpmn", "<nope")]
+        with pytest.raises(DeploymentError):
+            deploy_files(files=files)
+        assert not ProcessModel.objects.exists()
+
+
+class TestWarnings:
+    def test_lane_without_role_is_a_warning_and_tasks_go_to_coordinators(self):
+        deployment = deploy(files=approval_files())
+        messages = [w.message for w in deployment.warnings]
+        assert (
+            "Lane 'Requester' maps to no role; its tasks go to the 'coordinator' role until it is mapped."
+            in messages
+        )
+        instance = start_instance(process_id="approval")
+        assert instance.human_tasks.get().role.name == "coordinator"
+
+    def test_message_catch_without_variable_is_a_warning(self):
+        body = (
+            '<bpmn:intermediateCatchEvent id="wait"><bpmn:messageEventDefinition messageRef="m" />'
+            "</bpmn:intermediateCatchEvent>"
+        )
+        deployment = deploy(files=[text("m.bpmn", linear(body, before='<bpmn:message id="m" name="m" />'))])
+        assert any(
+            "names no message variable" in w.message and w.element == "wait" for w in deployment.warnings
+        )
+
+
+class TestServiceOperations:
+    def test_registered_operation_deploys(self):
+        register_operation("tests.lookup")(lambda context, **params: params)
+        try:
+            assert deploy(files=[source(TEST_BPMN_DIR / "service_call.bpmn")]).created
+        finally:
+            unregister_operation("tests.lookup")
+
+
+def test_deploy_files_deploys_linked_callees_first():
+    results = deploy_files(
+        files=[source(TEST_BPMN_DIR / "linked_parent.bpmn"), source(TEST_BPMN_DIR / "linked_child.bpmn")]
+    )
+    assert [d.version.model.process_id for d in results] == ["linked_child", "linked_parent"]

@@ -1,0 +1,256 @@
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.utils import translation
+
+from tests.conftest import TEST_BPMN_DIR, source
+from tests.factories import UserFactory
+from tests.workflows.diagrams import linear, source as text, user_task
+from workflows.exceptions import (
+    FormValidationError,
+    InstanceNotActive,
+    NotAllowed,
+    TaskAlreadyCompleted,
+    TaskNotYours,
+    TaskRejected,
+)
+from workflows.models import AuditEvent, HumanTask, LaneRole, ProcessInstance
+from workflows.selectors import tasks_for_user
+from workflows.services import (
+    claim_task,
+    complete_task,
+    deploy,
+    reassign_task,
+    release_task,
+    start_instance,
+    suspend_instance,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def roles():
+    requesters, reviewers = Group.objects.create(name="requesters"), Group.objects.create(name="reviewers")
+    LaneRole.objects.create(lane="Requester", role=requesters)
+    LaneRole.objects.create(lane="Reviewer", role=reviewers)
+    return requesters, reviewers
+
+
+@pytest.fixture
+def people(roles):
+    requesters, reviewers = roles
+    alice = UserFactory(username="alice")
+    alice.groups.add(requesters)
+    bob, carol = UserFactory(username="bob"), UserFactory(username="carol")
+    bob.groups.add(reviewers)
+    carol.groups.add(reviewers)
+    return {"alice": alice, "bob": bob, "carol": carol, "mallory": UserFactory(username="mallory")}
+
+
+@pytest.fixture
+def approval(people):
+    deploy(
+        files=[
+            source(TEST_BPMN_DIR / name)
+            for name in ("approval.bpmn", "request.schema.json", "review.schema.json")
+        ]
+    )
+    return start_instance(process_id="approval", business_key="REQ-1")
+
+
+def open_task(instance, bpmn_id):
+    return instance.human_tasks.get(bpmn_id=bpmn_id, status=HumanTask.Status.OPEN)
+
+
+def state_of(instance):
+    instance.refresh_from_db()
+    return instance.revision, instance.state, instance.status
+
+
+class TestCompletion:
+    def test_tasks_go_to_the_role_of_their_lane(self, approval, roles):
+        submit = open_task(approval, "submit")
+        assert (submit.lane, submit.role, submit.assignee, submit.form_file) == (
+            "Requester",
+            roles[0],
+            None,
+            "request.schema.json",
+        )
+
+    def test_completing_moves_the_process_on_and_records_who_and_what(self, approval, people):
+        submit = open_task(approval, "submit")
+        complete_task(task_id=submit.pk, data={"amount": 500, "reason": "laptop"}, user=people["alice"])
+
+        submit.refresh_from_db()
+        assert (submit.status, submit.completed_by, submit.data) == (
+            "completed",
+            people["alice"],
+            {"amount": 500, "reason": "laptop", "items": []},
+        )
+        review = open_task(approval, "review")
+        assert review.role.name == "reviewers" and review.due_at is not None
+        event = AuditEvent.objects.get(kind="completed", task_id=submit.pk)
+        assert (event.actor, event.details["data"]["amount"]) == (people["alice"], 500)
+
+    def test_the_process_takes_the_path_the_data_chooses(self, approval, people):
+        complete_task(
+            task_id=open_task(approval, "submit").pk,
+            data={"amount": 500, "reason": "laptop"},
+            user=people["alice"],
+        )
+        complete_task(task_id=open_task(approval, "review").pk, data={"approved": True}, user=people["bob"])
+
+        approval.refresh_from_db()
+        assert approval.status == ProcessInstance.Status.COMPLETED and approval.ended_at is not None
+        assert '"result":"approved"' in approval.state.replace(" ", "")
+
+    def test_invalid_data_is_rejected_with_field_errors_and_changes_nothing(self, approval, people):
+        submit = open_task(approval, "submit")
+        before = state_of(approval)
+        with translation.override("en"), pytest.raises(FormValidationError) as caught:
+            complete_task(
+                task_id=submit.pk,
+                user=people["alice"],
+                data={
+                    "amount": -5,
+                    "items": [{"qty": 0}],
+                    "stage": "win_back",
+                },
+            )
+        assert caught.value.errors == {
+            "amount": ["Must be at least 1."],
+            "reason": ["This field is required."],
+            "items.0.name": ["This field is required."],
+            "items.0.qty": ["Must be at least 1."],
+            "stage": ["This form has no such field."],
+        }
+        assert state_of(approval) == before
+        assert open_task(approval, "submit").status == "open"
+
+    def test_field_errors_are_in_chinese_by_default(self, approval, people):
+        with pytest.raises(FormValidationError) as caught:
+            complete_task(task_id=open_task(approval, "submit").pk, data={"amount": 5}, user=people["alice"])
+        assert caught.value.errors["reason"] == ["这个字段是必填项。"]
+
+    def test_a_task_of_another_role_is_not_yours(self, approval, people):
+        submit = open_task(approval, "submit")
+        before = state_of(approval)
+        with pytest.raises(TaskNotYours):
+            complete_task(task_id=submit.pk, data={"amount": 5, "reason": "why not"}, user=people["mallory"])
+        assert state_of(approval) == before
+
+    def test_a_task_completed_by_someone_else_cannot_be_completed_again(self, approval, people):
+        complete_task(
+            task_id=open_task(approval, "submit").pk,
+            data={"amount": 5, "reason": "pens"},
+            user=people["alice"],
+        )
+        review = open_task(approval, "review")
+        complete_task(task_id=review.pk, data={"approved": False}, user=people["bob"])
+        before = state_of(approval)
+
+        with translation.override("en"), pytest.raises(TaskAlreadyCompleted) as caught:
+            complete_task(task_id=review.pk, data={"approved": True}, user=people["carol"])
+        assert str(caught.value).startswith("This task was already completed by ")
+        assert state_of(approval) == before
+
+    def test_tasks_of_a_suspended_instance_cannot_be_completed(self, approval, people):
+        suspend_instance(instance_id=approval.pk)
+        with pytest.raises(InstanceNotActive):
+            complete_task(
+                task_id=open_task(approval, "submit").pk,
+                data={"amount": 5, "reason": "pens"},
+                user=people["alice"],
+            )
+
+    def test_a_post_script_that_refuses_the_data_keeps_the_task_open(self):
+        task = user_task("enter").replace(
+            "</bpmn:userTask>",
+            "<bpmn:extensionElements><spiffworkflow:postScript>share = 100 / parts</spiffworkflow:postScript>"
+            "</bpmn:extensionElements></bpmn:userTask>",
+        )
+        deploy(files=[text("post.bpmn", linear(task, process_id="post"))])
+        instance = start_instance(process_id="post", data={"parts": 0})
+        before = state_of(instance)
+
+        with pytest.raises(TaskRejected, match="ZeroDivisionError"):
+            complete_task(task_id=instance.human_tasks.get().pk, data={}, user=None)
+
+        assert state_of(instance) == before
+        assert instance.human_tasks.get().status == "open"
+        assert AuditEvent.objects.filter(instance=instance, kind="rejected").count() == 1
+
+
+class TestClaiming:
+    def test_claim_takes_the_task_from_the_role(self, approval, people):
+        complete_task(
+            task_id=open_task(approval, "submit").pk,
+            data={"amount": 5, "reason": "pens"},
+            user=people["alice"],
+        )
+        review = open_task(approval, "review")
+        assert set(tasks_for_user(people["carol"])) == {review}
+
+        claim_task(task_id=review.pk, user=people["bob"])
+
+        assert list(tasks_for_user(people["carol"])) == []
+        assert list(tasks_for_user(people["bob"])) == [review]
+        with pytest.raises(TaskNotYours):
+            complete_task(task_id=review.pk, data={"approved": True}, user=people["carol"])
+
+    def test_claim_of_a_claimed_task_fails(self, approval, people):
+        complete_task(
+            task_id=open_task(approval, "submit").pk,
+            data={"amount": 5, "reason": "pens"},
+            user=people["alice"],
+        )
+        review = open_task(approval, "review")
+        claim_task(task_id=review.pk, user=people["bob"])
+        with pytest.raises(TaskNotYours):
+            claim_task(task_id=review.pk, user=people["carol"])
+
+    def test_claim_needs_the_role(self, approval, people):
+        with pytest.raises(NotAllowed):
+            claim_task(task_id=open_task(approval, "submit").pk, user=people["bob"])
+
+    def test_release_gives_the_task_back_to_the_role(self, approval, people):
+        submit = open_task(approval, "submit")
+        claim_task(task_id=submit.pk, user=people["alice"])
+        release_task(task_id=submit.pk, user=people["alice"])
+        submit.refresh_from_db()
+        assert (submit.assignee, submit.claimed_by, submit.claimed_at) == (None, None, None)
+        kinds = list(AuditEvent.objects.filter(task_id=submit.pk).values_list("kind", flat=True))
+        assert kinds == ["claimed", "released"]
+
+    def test_only_the_holder_can_release(self, approval, people):
+        submit = open_task(approval, "submit")
+        claim_task(task_id=submit.pk, user=people["alice"])
+        with pytest.raises(TaskNotYours):
+            release_task(task_id=submit.pk, user=people["bob"])
+
+    def test_reassign_needs_the_permission_and_is_audited(self, approval, people):
+        submit = open_task(approval, "submit")
+        with pytest.raises(NotAllowed):
+            reassign_task(task_id=submit.pk, to_user=people["carol"], user=people["alice"])
+        leader = UserFactory(username="leader")
+        leader.user_permissions.add(Permission.objects.get(codename="reassign_humantask"))
+
+        reassign_task(task_id=submit.pk, to_user=people["carol"], user=leader)
+
+        submit.refresh_from_db()
+        assert submit.assignee == people["carol"]
+        event = AuditEvent.objects.get(kind="reassigned")
+        assert event.details == {"from": None, "to": "carol"} and event.actor == leader
+        complete_task(task_id=submit.pk, data={"amount": 5, "reason": "pens"}, user=people["carol"])
+
+
+def test_lane_owners_in_the_data_assign_a_named_person(people, roles):
+    deploy(
+        files=[
+            source(TEST_BPMN_DIR / name)
+            for name in ("approval.bpmn", "request.schema.json", "review.schema.json")
+        ]
+    )
+    instance = start_instance(process_id="approval", data={"lane_owners": {"Requester": "alice"}})
+    submit = open_task(instance, "submit")
+    assert submit.assignee == people["alice"]
