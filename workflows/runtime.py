@@ -108,10 +108,11 @@ class EngineScriptEngine(PythonScriptEngine):
         except Exception as exc:
             reference = uuid.uuid4().hex[:12]
             logger.exception("Service operation %s failed (reference %s)", operation_name, reference)
+            # Logged above with its traceback; users get the reference, never the internals.
             raise WorkflowTaskException(
                 f"The service operation '{operation_name}' failed unexpectedly (reference {reference}).",
                 task=task,
-            ) from exc
+            ) from None
         return json.dumps(result, default=str)
 
 
@@ -399,7 +400,7 @@ def describe_error(exc: BaseException) -> str:
     message = re.sub(
         r"^(\w+(?:Error|Exception)):(?=\S)", r"\1: ", message
     )  # SpiffWorkflow writes "Error:msg"
-    cause = exc.__cause__ or exc.__context__
+    cause = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
     if cause is not None and not isinstance(cause, SpiffWorkflowException) and str(cause) not in message:
         own = isinstance(cause, (ScriptError, OperationError))
         message = f"{message}: {cause}" if own else f"{message} ({type(cause).__name__}: {cause})"
