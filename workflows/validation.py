@@ -20,6 +20,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -378,6 +379,18 @@ def _spec_problems(
                     laneless_tasks += 1
             if isinstance(task_spec, UserTask):
                 problems.extend(_form_problems(task_spec, problem, bundled_forms, used_forms))
+            if _inclusive_join_in_a_loop(task_spec):
+                line = element_line(tree, bpmn_id) if tree is not None else None
+                warnings.append(
+                    Problem(
+                        file_name,
+                        "The inclusive gateway joins branches inside a loop. SpiffWorkflow 3.2 cannot tell "
+                        "one iteration's branches from the next and may merge the wrong ones; use a parallel "
+                        "gateway, or move the looping part into a called process.",
+                        bpmn_id,
+                        line,
+                    )
+                )
             if _drops_message_payload(task_spec):
                 line = element_line(tree, bpmn_id) if tree is not None else None
                 warnings.append(
@@ -403,6 +416,20 @@ def _spec_problems(
             )
         )
     return problems
+
+
+def _inclusive_join_in_a_loop(task_spec) -> bool:
+    if not isinstance(task_spec, InclusiveGateway) or len(task_spec.inputs) < 2:
+        return False
+    seen, stack = set(), list(task_spec.outputs)
+    while stack:
+        current = stack.pop()
+        if current is task_spec:
+            return True
+        if id(current) not in seen:
+            seen.add(id(current))
+            stack.extend(current.outputs)
+    return False
 
 
 def _drops_message_payload(task_spec) -> bool:
