@@ -1,4 +1,4 @@
-"""Reads of engine data. None of them deserializes workflow state."""
+"""Reads of engine data. Only `instance_variables` deserializes workflow state; lists never do."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from workflows.models import AuditEvent, HumanTask, ProcessInstance
+from workflows.serialization import restore_workflow
 
 _INSTANCE_LIST_FIELDS = (
     "version",
@@ -62,3 +63,19 @@ def instances(**filters: Any) -> QuerySet[ProcessInstance]:
 
 def history(instance: ProcessInstance) -> QuerySet[AuditEvent]:
     return instance.audit_events.select_related("actor").order_by("id")
+
+
+def instance_variables(instance: ProcessInstance) -> dict:
+    """The process variables as they stand: the data of the task that finished last, in the process
+    or any of its subprocesses (the whole data of a finished instance)."""
+    from workflows.runtime import _spec_text, specs_for
+
+    workflow = restore_workflow(
+        instance.state, instance.serializer_version, specs_for(instance.version), lambda: _spec_text(instance.version)
+    )
+    if workflow.completed:
+        return dict(workflow.data)
+    finished = [w.last_task for w in [workflow, *workflow.subprocesses.values()] if w.last_task is not None]
+    if not finished:
+        return dict(workflow.task_tree.data)
+    return dict(max(finished, key=lambda task: task.last_state_change).data)
