@@ -11,7 +11,7 @@ manager, say); the built-in one reads `lane_owners` from the task data: `{"Lane"
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +25,7 @@ class AssignmentRequest:
     lane: str
     bpmn_id: str
     data: dict
+    properties: dict = field(default_factory=dict)  # the task's extension properties
 
 
 AssigneeResolver = Callable[[AssignmentRequest], Any]  # returns a user, or None to pass
@@ -69,8 +70,18 @@ def fallback_role() -> Group | None:
     return Group.objects.filter(name=fallback_role_name()).first()
 
 
+def role_for_task(properties: dict) -> Group | None:
+    """A task naming its candidate groups (a property, as Camunda Modeler writes them) goes to the
+    first of them that exists, whatever its lane."""
+    names = [n.strip() for n in (properties.get("candidateGroups") or "").split(",") if n.strip()]
+    if not names:
+        return None
+    groups = {g.name: g for g in Group.objects.filter(name__in=names)}
+    return next((groups[n] for n in names if n in groups), None)
+
+
 def resolve_assignee(request: AssignmentRequest) -> Any:
-    for resolver in [*_resolvers, _lane_owners]:
+    for resolver in [_named_in_diagram, *_resolvers, _lane_owners]:
         user = resolver(request)
         if user is not None:
             return user
@@ -85,5 +96,12 @@ def _lane_owners(request: AssignmentRequest) -> Any:
     if isinstance(username, list):
         username = username[0] if len(username) == 1 else None
     if not isinstance(username, str):
+        return None
+    return get_user_model().objects.filter(username=username, is_active=True).first()
+
+
+def _named_in_diagram(request: AssignmentRequest) -> Any:
+    username = request.properties.get("assignee")
+    if not username:
         return None
     return get_user_model().objects.filter(username=username, is_active=True).first()

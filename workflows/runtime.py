@@ -105,7 +105,7 @@ class EngineScriptEngine(PythonScriptEngine):
             raise WorkflowTaskException(f"{operation_name}: {exc}", task=task) from exc
         except SpiffWorkflowException:
             raise
-        except Exception as exc:
+        except Exception:
             reference = uuid.uuid4().hex[:12]
             logger.exception("Service operation %s failed (reference %s)", operation_name, reference)
             # Logged above with its traceback; users get the reference, never the internals.
@@ -550,7 +550,9 @@ def _sync_human_tasks(session: Session, after: Snapshot) -> None:
         extensions = getattr(spec, "extensions", {}) or {}
         properties = extensions.get("properties", {}) or {}
         assignee = assignment.resolve_assignee(
-            assignment.AssignmentRequest(instance=instance, lane=lane, bpmn_id=spec.bpmn_id, data=task.data)
+            assignment.AssignmentRequest(
+                instance=instance, lane=lane, bpmn_id=spec.bpmn_id, data=task.data, properties=properties
+            )
         )
         rows.append(
             HumanTask(
@@ -559,7 +561,7 @@ def _sync_human_tasks(session: Session, after: Snapshot) -> None:
                 bpmn_id=spec.bpmn_id,
                 name=(spec.bpmn_name or spec.bpmn_id)[:255],
                 lane=lane[:255],
-                role=roles.get(lane) or fallback,
+                role=assignment.role_for_task(properties) or roles.get(lane) or fallback,
                 assignee=assignee,
                 form_file=properties.get(FORM_PROPERTY, "") if _has_form(spec) else "",
                 instructions=extensions.get("instructionsForEndUser") or spec.documentation or "",

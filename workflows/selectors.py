@@ -71,7 +71,10 @@ def instance_variables(instance: ProcessInstance) -> dict:
     from workflows.runtime import _spec_text, specs_for
 
     workflow = restore_workflow(
-        instance.state, instance.serializer_version, specs_for(instance.version), lambda: _spec_text(instance.version)
+        instance.state,
+        instance.serializer_version,
+        specs_for(instance.version),
+        lambda: _spec_text(instance.version),
     )
     if workflow.completed:
         return dict(workflow.data)

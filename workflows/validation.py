@@ -27,7 +27,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessageEventDefinition
 from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
 
-from workflows import assignment, forms, operations, sandbox
+from workflows import assignment, dialects, forms, operations, sandbox
 from workflows.documents import BPMN_NS, DeploymentError, Problem, SourceFile, parse_form, parse_xml
 from workflows.parsing import ParsedBundle, element_line, parse_bundle
 from workflows.specs import LinkedCallActivity
@@ -38,6 +38,14 @@ UI_FORM_PROPERTY = "formUiSchemaFilename"
 # Task spec names SpiffWorkflow creates itself; a BPMN element with one of these ids collides.
 RESERVED_IDS = frozenset({"Start", "End", "Root", "StartEventSplit", "StartEventJoin"})
 _RESERVED_SUFFIXES = (".EndJoin", ".BoundaryEventSplit", ".BoundaryEventJoin", ".BoundaryEventParent")
+_ID_NAMESPACES = frozenset(
+    {
+        BPMN_NS,
+        "http://www.omg.org/spec/BPMN/20100524/DI",
+        "http://www.omg.org/spec/DD/20100524/DC",
+        "http://www.omg.org/spec/DD/20100524/DI",
+    }
+)
 _SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*\.json$")
 _FLOW_NODE_TAGS = frozenset(
     {
@@ -103,6 +111,14 @@ def check_bundle(sources: list[SourceFile], *, deployed_process_ids: Callable[[]
     documents = [s for s in sources if not s.is_form]
     if main.kind != "bpmn":
         raise DeploymentError([Problem(main.name, "The first file must be a BPMN diagram.")])
+    for document in documents:
+        if document.kind == "bpmn" and dialects.uses_camunda(document):
+            generated, untranslatable = dialects.translate_camunda(document)
+            problems.extend(untranslatable)
+            for form in generated:
+                bundled_forms.setdefault(form.name, parse_form(form, max_bytes=limits["MAX_FORM_BYTES"]))
+    if problems:
+        raise DeploymentError(problems)
 
     for source in documents:
         problems.extend(_structure_problems(source, documents))
@@ -152,7 +168,8 @@ def _structure_problems(source: SourceFile, documents: list[SourceFile]) -> Iter
     root = source.tree.getroot()
     seen: dict[str, int] = {}
     for element in root.iter():
-        if not isinstance(element.tag, str):
+        # Vendor extensions (other namespaces) may carry "id" attributes of their own.
+        if not isinstance(element.tag, str) or etree.QName(element).namespace not in _ID_NAMESPACES:
             continue
         element_id = element.get("id")
         if element_id is None:
@@ -316,6 +333,14 @@ def _from_validation_exception(
     message = str(exc.args[0]) if exc.args else str(exc)
     if "schema" in message.lower() or "Element '" in message:
         message = f"The file does not follow the BPMN 2.0 schema: {message}"
+    elif message == "A Service Task must have an operator":
+        known = ", ".join(operations.operation_names()) or "none are registered yet"
+        message = (
+            "The service task does not say which operation to call (spiffworkflow:serviceTaskOperator); "
+            f"registered operations: {known}."
+        )
+    # SpiffWorkflow sometimes prints an lxml element; name the tag instead of a memory address.
+    message = re.sub(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>", r"(its \1 cannot be resolved)", message)
     return Problem(file_name, message, element, line if isinstance(line, int) and line > 0 else None)
 
 
@@ -347,6 +372,13 @@ def _spec_problems(
         for task_spec in process_spec.task_specs.values():
             bpmn_id = getattr(task_spec, "bpmn_id", None) or ""
             for kind, code, is_script in _code_of(task_spec):
+                if code.lstrip().startswith(("${", "#{")):
+                    message = (
+                        f"The {kind} {code.strip()!r} is a Camunda JUEL expression; write it in Python, "
+                        "for example  amount > 1000 and approved"
+                    )
+                    problems.append(problem(bpmn_id, message))
+                    continue
                 try:
                     (sandbox.check_script if is_script else sandbox.check_expression)(code)
                 except sandbox.ScriptPolicyError as exc:
@@ -486,7 +518,8 @@ def _dmn_code(table) -> Iterator[tuple[str, str, bool]]:
             yield "DMN input expression", expression, False
     for rule in table.rules:
         for entry in rule.inputEntries:
-            source = entry.input.expression or ""
+            # Without an input expression SpiffWorkflow's DMN engine reads the variable its label names.
+            source = entry.input.expression or entry.input.label or "value"
             for lhs in entry.lhs:
                 if lhs and lhs.strip() not in ("-", ""):
                     yield "DMN input entry", _dmn_test(source, lhs), False

@@ -51,15 +51,23 @@ def complete(instance, bpmn_id, user, data):
 
 
 def plan(needs_support=False, date="2026-12-01"):
-    data = {"planned_date": date, "objectives": "了解信息化现状，介绍云视讯与政务云", "contacts_to_meet": ["王主任"],
-            "needs_support": needs_support}
+    data = {
+        "planned_date": date,
+        "objectives": "了解信息化现状，介绍云视讯与政务云",
+        "contacts_to_meet": ["王主任"],
+        "needs_support": needs_support,
+    }
     if needs_support:
         data.update(support_speciality="solution", support_request="准备政务云迁移方案")
     return data
 
 
 RESOURCES = {"materials": ["product_brochure", "industry_case"], "playbook_reviewed": True}
-SUPPORT = {"will_attend": True, "assessment": "客户机房需扩容，建议政务云托管", "proposed_solution": "政务云 + 专线"}
+SUPPORT = {
+    "will_attend": True,
+    "assessment": "客户机房需扩容，建议政务云托管",
+    "proposed_solution": "政务云 + 专线",
+}
 
 
 def record(visited_at: datetime):
@@ -77,15 +85,33 @@ def record(visited_at: datetime):
 SUMMARY = {
     "informatization_status": "办公网由我方提供，视频会议使用竞争对手产品",
     "product_expiries": [
-        {"product": "视频会议", "provider": "竞争对手A", "ownership": "competitor", "expiry_date": "2027-03-31"},
+        {
+            "product": "视频会议",
+            "provider": "竞争对手A",
+            "ownership": "competitor",
+            "expiry_date": "2027-03-31",
+        },
         {"product": "互联网专线", "provider": "我方", "ownership": "ours", "expiry_date": "2028-06-30"},
     ],
-    "decision_chain": [{"position": "主任", "name": "王主任", "role": "decision_maker"},
-                       {"position": "信息科科长", "name": "张科长", "role": "influencer"}],
-    "key_persons": [{"name": "王主任", "title": "主任", "department": "中心办公室", "relationship": "normal"}],
-    "leads": [{"description": "视频会议替换", "product": "云视讯", "urgency": "high", "estimated_value": 120000,
-               "win_back": True}],
-    "resource_needs": [{"speciality": "solution", "description": "视频会议替换方案", "due_date": "2026-12-15"}],
+    "decision_chain": [
+        {"position": "主任", "name": "王主任", "role": "decision_maker"},
+        {"position": "信息科科长", "name": "张科长", "role": "influencer"},
+    ],
+    "key_persons": [
+        {"name": "王主任", "title": "主任", "department": "中心办公室", "relationship": "normal"}
+    ],
+    "leads": [
+        {
+            "description": "视频会议替换",
+            "product": "云视讯",
+            "urgency": "high",
+            "estimated_value": 120000,
+            "win_back": True,
+        }
+    ],
+    "resource_needs": [
+        {"speciality": "solution", "description": "视频会议替换方案", "due_date": "2026-12-15"}
+    ],
     "next_goals": "两周内提交云视讯替换方案",
 }
 APPROVE = {"review_decision": "approve", "review_comment": "总结完整"}
@@ -93,8 +119,16 @@ REWORK = {"review_decision": "rework", "review_comment": "请补充关键人联�
 
 
 def stage_review(decision: str):
-    return {"stage_decision": decision, "stage_assessment": "客户信任度提升",
-            "factors": {"economic_development": 4, "informatization_level": 3, "competition": 4, "our_capability": 3}}
+    return {
+        "stage_decision": decision,
+        "stage_assessment": "客户信任度提升",
+        "factors": {
+            "economic_development": 4,
+            "informatization_level": 3,
+            "competition": 4,
+            "our_capability": 3,
+        },
+    }
 
 
 def run_visit(programme, people, *, decision="continue", visited_at=None, needs_support=False):
@@ -109,4 +143,3 @@ def run_visit(programme, people, *, decision="continue", visited_at=None, needs_
     complete(visit, "Task_review_summary", people["leader"], APPROVE)
     complete(programme, "Task_stage_review", people["leader"], stage_review(decision))
     return visit
-

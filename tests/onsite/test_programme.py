@@ -61,7 +61,10 @@ def test_enrolling_starts_the_programme_in_publicity_with_its_first_visit(progra
     assert (visit.process_id, visit.business_key, visit.status) == ("visit_cycle", CUSTOMER, Status.RUNNING)
     plan_task = open_task(visit, "Task_plan_visit")
     assert (plan_task.name, plan_task.role.name, plan_task.assignee) == (
-        "制定走访计划", "account_manager", people["manager"])
+        "制定走访计划",
+        "account_manager",
+        people["manager"],
+    )
     assert plan_task.form_file == "visit_plan.schema.json"
 
 
@@ -95,9 +98,14 @@ def test_the_whole_programme_from_enrolment_to_the_end_of_win_back(programme, pe
 
     assert refreshed(visit).status == Status.COMPLETED
     report = instance_variables(refreshed(programme))["visit_report"]
-    assert report == {"visited_at": visited_at.isoformat(), "rework_count": 1,
-                      "informatization_status": SUMMARY["informatization_status"],
-                      "next_goals": SUMMARY["next_goals"], "lead_count": 1, "high_urgency_leads": 1}
+    assert report == {
+        "visited_at": visited_at.isoformat(),
+        "rework_count": 1,
+        "informatization_status": SUMMARY["informatization_status"],
+        "next_goals": SUMMARY["next_goals"],
+        "lead_count": 1,
+        "high_urgency_leads": 1,
+    }
     review = open_task(programme, "Task_stage_review")
     assert (review.role.name, review.assignee) == ("team_leader", people["leader"])
 
@@ -105,7 +113,10 @@ def test_the_whole_programme_from_enrolment_to_the_end_of_win_back(programme, pe
     complete(programme, "Task_stage_review", people["leader"], stage_review("continue"))
     second = current_visit(programme)
     assert second.pk != visit.pk
-    assert instance_variables(refreshed(second))["visit_no"] == 2 and instance_variables(refreshed(second))["stage"] == "publicity"
+    assert (
+        instance_variables(refreshed(second))["visit_no"] == 2
+        and instance_variables(refreshed(second))["stage"] == "publicity"
+    )
     run_visit(programme, people, decision="advance")
     assert instance_variables(refreshed(programme))["stage"] == "information_gathering"
 
@@ -129,8 +140,12 @@ def test_the_coordinator_can_end_the_programme_early(programme, people):
     visit = current_visit(programme)
     complete(visit, "Task_plan_visit", people["manager"], plan())
 
-    deliver_message(name="end_programme", correlation={"business_key": CUSTOMER},
-                    payload={"reason": "客户调整驻点安排"}, user=people["coordinator"])
+    deliver_message(
+        name="end_programme",
+        correlation={"business_key": CUSTOMER},
+        payload={"reason": "客户调整驻点安排"},
+        user=people["coordinator"],
+    )
 
     programme, visit = refreshed(programme), refreshed(visit)
     assert programme.status == Status.COMPLETED
@@ -138,37 +153,49 @@ def test_the_coordinator_can_end_the_programme_early(programme, people):
     assert variables["ended_early"] is True
     assert variables["end_request"] == {"reason": "客户调整驻点安排"}
     assert visit.status == Status.TERMINATED
-    assert set(visit.human_tasks.filter(bpmn_id="Task_prepare_resources").values_list("status", flat=True)) == {
-        HumanTask.Status.CANCELLED}
+    assert set(
+        visit.human_tasks.filter(bpmn_id="Task_prepare_resources").values_list("status", flat=True)
+    ) == {HumanTask.Status.CANCELLED}
     event = AuditEvent.objects.get(instance=programme, kind="message_delivered")
     assert event.actor == people["coordinator"]
 
 
 def test_early_end_also_works_while_the_team_leader_is_reviewing_the_stage(programme, people):
     visit = current_visit(programme)
-    for bpmn_id, data in (("Task_plan_visit", plan()), ("Task_prepare_resources", RESOURCES),
-                          ("Task_record_visit", record(datetime.now().astimezone())),
-                          ("Task_write_summary", SUMMARY)):
+    for bpmn_id, data in (
+        ("Task_plan_visit", plan()),
+        ("Task_prepare_resources", RESOURCES),
+        ("Task_record_visit", record(datetime.now().astimezone())),
+        ("Task_write_summary", SUMMARY),
+    ):
         complete(visit, bpmn_id, people["manager"], data)
     complete(visit, "Task_review_summary", people["leader"], APPROVE)
     review = open_task(programme, "Task_stage_review")
 
-    deliver_message(name="end_programme", correlation={"business_key": CUSTOMER}, payload={"reason": "合同终止"})
+    deliver_message(
+        name="end_programme", correlation={"business_key": CUSTOMER}, payload={"reason": "合同终止"}
+    )
     assert refreshed(programme).status == Status.COMPLETED
     review.refresh_from_db()
     assert review.status == HumanTask.Status.CANCELLED
 
 
-def test_three_hundred_visits_keep_the_programme_running_in_the_right_stage_at_constant_cost(programme, people):
+def test_three_hundred_visits_keep_the_programme_running_in_the_right_stage_at_constant_cost(
+    programme, people
+):
     """A weekly programme runs for years: its state and the cost of a task must not grow with age."""
     sizes, queries = {}, {}
     for number in range(1, 301):
         decision = "advance" if number in (100, 200) else "continue"
         if number in (2, 300):
             visit = current_visit(programme)
-            for bpmn_id, data in (("Task_plan_visit", plan()), ("Task_prepare_resources", RESOURCES),
-                                  ("Task_record_visit", record(datetime.now().astimezone())),
-                                  ("Task_write_summary", SUMMARY), ("Task_review_summary", APPROVE)):
+            for bpmn_id, data in (
+                ("Task_plan_visit", plan()),
+                ("Task_prepare_resources", RESOURCES),
+                ("Task_record_visit", record(datetime.now().astimezone())),
+                ("Task_write_summary", SUMMARY),
+                ("Task_review_summary", APPROVE),
+            ):
                 user = people["leader"] if bpmn_id == "Task_review_summary" else people["manager"]
                 complete(visit, bpmn_id, user, data)
             with CaptureQueriesContext(connection) as captured:

@@ -1,5 +1,7 @@
 """Small BPMN documents for engine tests, written inline where the point is one element."""
 
+from itertools import pairwise
+
 from workflows.documents import SourceFile
 
 HEADER = (
@@ -29,7 +31,7 @@ def linear(*steps: str, process_id: str = "test_process", before: str = "") -> s
     ids = ["start", *[re.search(r'id="([^"]+)"', s).group(1) for s in steps], "end"]
     flows = "\n".join(
         f'<bpmn:sequenceFlow id="flow_{i}" sourceRef="{a}" targetRef="{b}" />'
-        for i, (a, b) in enumerate(zip(ids, ids[1:], strict=False))
+        for i, (a, b) in enumerate(pairwise(ids))
     )
     body = '<bpmn:startEvent id="start" />\n' + "\n".join(steps) + '\n<bpmn:endEvent id="end" />\n' + flows
     return process(body, process_id=process_id, before=before)

@@ -40,8 +40,10 @@ def looping(interior: str, entry: str, exit_: str, *, extra: str = "") -> str:
 def flow(fid, a, b, condition=None):
     if condition is None:
         return f'<bpmn:sequenceFlow id="{fid}" sourceRef="{a}" targetRef="{b}" />'
-    return (f'<bpmn:sequenceFlow id="{fid}" sourceRef="{a}" targetRef="{b}"><bpmn:conditionExpression>'
-            f"{condition}</bpmn:conditionExpression></bpmn:sequenceFlow>")
+    return (
+        f'<bpmn:sequenceFlow id="{fid}" sourceRef="{a}" targetRef="{b}"><bpmn:conditionExpression>'
+        f"{condition}</bpmn:conditionExpression></bpmn:sequenceFlow>"
+    )
 
 
 PARALLEL_THREE_WAY = (
@@ -49,8 +51,12 @@ PARALLEL_THREE_WAY = (
     '<bpmn:scriptTask id="auto_c"><bpmn:script>c = n * 3</bpmn:script></bpmn:scriptTask>'
     '<bpmn:parallelGateway id="gather" />'
     '<bpmn:scriptTask id="sum_up"><bpmn:script>total = total + a + b + c</bpmn:script></bpmn:scriptTask>'
-    + flow("p1", "fork", "ask_a") + flow("p2", "fork", "ask_b") + flow("p3", "fork", "auto_c")
-    + flow("p4", "ask_a", "gather") + flow("p5", "ask_b", "gather") + flow("p6", "auto_c", "gather")
+    + flow("p1", "fork", "ask_a")
+    + flow("p2", "fork", "ask_b")
+    + flow("p3", "fork", "auto_c")
+    + flow("p4", "ask_a", "gather")
+    + flow("p5", "ask_b", "gather")
+    + flow("p6", "auto_c", "gather")
     + flow("p7", "gather", "sum_up")
 )
 INCLUSIVE = (
@@ -58,9 +64,12 @@ INCLUSIVE = (
     '<bpmn:scriptTask id="third"><bpmn:script>thirds = thirds + 1</bpmn:script></bpmn:scriptTask>'
     '<bpmn:scriptTask id="other"><bpmn:script>others = others + 1</bpmn:script></bpmn:scriptTask>'
     '<bpmn:inclusiveGateway id="rejoin" />'
-    + flow("i1", "choose", "even_task", "n % 2 == 0") + flow("i2", "choose", "third", "n % 3 == 0")
+    + flow("i1", "choose", "even_task", "n % 2 == 0")
+    + flow("i2", "choose", "third", "n % 3 == 0")
     + flow("i_default", "choose", "other")
-    + flow("i3", "even_task", "rejoin") + flow("i4", "third", "rejoin") + flow("i5", "other", "rejoin")
+    + flow("i3", "even_task", "rejoin")
+    + flow("i4", "third", "rejoin")
+    + flow("i5", "other", "rejoin")
 )
 BOUNDARY = (
     '<bpmn:userTask id="work" /><bpmn:boundaryEvent id="slow" cancelActivity="false" attachedToRef="work">'
@@ -68,21 +77,27 @@ BOUNDARY = (
     '</bpmn:boundaryEvent><bpmn:scriptTask id="nag"><bpmn:script>nagged = True</bpmn:script></bpmn:scriptTask>'
     '<bpmn:endEvent id="nag_end" /><bpmn:scriptTask id="after_work"><bpmn:script>total = total + a</bpmn:script>'
     "</bpmn:scriptTask>"
-    + flow("b1", "slow", "nag") + flow("b2", "nag", "nag_end") + flow("b3", "work", "after_work")
+    + flow("b1", "slow", "nag")
+    + flow("b2", "nag", "nag_end")
+    + flow("b3", "work", "after_work")
 )
 SUBPROCESS = (
     '<bpmn:subProcess id="inner"><bpmn:startEvent id="inner_start" /><bpmn:userTask id="inner_task" />'
     '<bpmn:scriptTask id="inner_script"><bpmn:script>total = total + a</bpmn:script></bpmn:scriptTask>'
     '<bpmn:endEvent id="inner_end" />'
-    + flow("s1", "inner_start", "inner_task") + flow("s2", "inner_task", "inner_script")
-    + flow("s3", "inner_script", "inner_end") + "</bpmn:subProcess>"
+    + flow("s1", "inner_start", "inner_task")
+    + flow("s2", "inner_task", "inner_script")
+    + flow("s3", "inner_script", "inner_end")
+    + "</bpmn:subProcess>"
 )
 CALL = '<bpmn:callActivity id="call_callee" calledElement="callee" />'
 CALLEE = (
     '<bpmn:process id="callee" isExecutable="true"><bpmn:startEvent id="c_start" /><bpmn:userTask id="c_task" />'
     '<bpmn:scriptTask id="c_script"><bpmn:script>total = total + a</bpmn:script></bpmn:scriptTask>'
     '<bpmn:endEvent id="c_end" />'
-    + flow("c1", "c_start", "c_task") + flow("c2", "c_task", "c_script") + flow("c3", "c_script", "c_end")
+    + flow("c1", "c_start", "c_task")
+    + flow("c2", "c_task", "c_script")
+    + flow("c3", "c_script", "c_end")
     + "</bpmn:process>"
 )
 
@@ -110,7 +125,9 @@ def drive(specs: Specs, limit: int, *, prune: bool, persist: bool = True):
     workflow.do_engine_steps()
     answered, largest = [], 0
     for turn in range(limit * 4 + 10):
-        ready = sorted(workflow.get_tasks(state=TaskState.READY, manual=True), key=lambda t: t.task_spec.bpmn_id)
+        ready = sorted(
+            workflow.get_tasks(state=TaskState.READY, manual=True), key=lambda t: t.task_spec.bpmn_id
+        )
         if not ready:
             break
         task = ready[0]
@@ -120,7 +137,9 @@ def drive(specs: Specs, limit: int, *, prune: bool, persist: bool = True):
         answered.append((task.task_spec.bpmn_id, task.data.get("n")))
         if prune:
             compact(workflow)
-        largest = max(largest, len(workflow.tasks) + sum(len(s.tasks) for s in workflow.subprocesses.values()))
+        largest = max(
+            largest, len(workflow.tasks) + sum(len(s.tasks) for s in workflow.subprocesses.values())
+        )
         if persist:
             workflow = restore_workflow(dump_state(workflow), SERIALIZER_VERSION, specs, lambda: "")
             workflow.script_engine = EngineScriptEngine()
@@ -147,7 +166,7 @@ def test_a_loop_of_hundreds_of_iterations_reaches_its_end_with_bounded_state(sha
     interior, entry, exit_, extra = SHAPES[shape]
     specs = specs_for(looping(interior, entry, exit_, extra=extra))
 
-    workflow, answers, largest = drive(specs, 300, prune=True)
+    workflow, _answers, largest = drive(specs, 300, prune=True)
 
     assert workflow.is_completed()
     assert workflow.data["n"] == 300  # the end event was reached, not a silent stop
@@ -162,7 +181,8 @@ def test_an_inclusive_join_inside_a_loop_is_reported_at_deploy():
 
     deployment = deploy(files=[source("inclusive.bpmn", looping(INCLUSIVE, "choose", "rejoin"))])
     assert [w.element for w in deployment.warnings if "inclusive gateway joins branches" in w.message] == [
-        "rejoin"]
+        "rejoin"
+    ]
 
 
 def test_without_pruning_spiffworkflow_stops_silently_past_depth_1000():

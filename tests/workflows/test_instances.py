@@ -5,7 +5,13 @@ from tests.conftest import TEST_BPMN_DIR, source
 from tests.factories import UserFactory
 from tests.workflows.diagrams import linear, script_task, user_task
 from tests.workflows.diagrams import source as text
-from workflows.exceptions import InstanceNotActive, NotAllowed, ProcessNotDeployed, TaskNotReady, WorkflowError
+from workflows.exceptions import (
+    InstanceNotActive,
+    NotAllowed,
+    ProcessNotDeployed,
+    TaskNotReady,
+    WorkflowError,
+)
 from workflows.models import AuditEvent, HumanTask, ProcessInstance, Timer
 from workflows.operations import OperationError, register_operation, unregister_operation
 from workflows.services import (
@@ -47,7 +53,11 @@ class TestStarting:
         deploy(files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
         starter = UserFactory()
         instance = start_instance(process_id="parallel", business_key="K-1", user=starter)
-        assert (instance.business_key, instance.started_by, instance.status) == ("K-1", starter, Status.RUNNING)
+        assert (instance.business_key, instance.started_by, instance.status) == (
+            "K-1",
+            starter,
+            Status.RUNNING,
+        )
         assert set(instance.human_tasks.values_list("bpmn_id", flat=True)) == {"left", "right"}
         assert AuditEvent.objects.get(instance=instance, kind="started").actor == starter
 
@@ -129,7 +139,10 @@ class TestRetry:
         assert '"customer":{"key":"GC-7-checked"' in instance.state.replace(" ", "")
         assert flaky["count"] == 2
         assert list(AuditEvent.objects.filter(instance=instance).values_list("kind", flat=True)) == [
-            "started", "error", "retried"]
+            "started",
+            "error",
+            "retried",
+        ]
 
     def test_retry_of_a_healthy_instance_is_refused(self, flaky):
         flaky["fail"] = False
@@ -186,9 +199,11 @@ class TestEngineLimits:
         assert "ran 200 automatic steps without waiting" in instance.error["message"]
 
     def test_a_multi_instance_over_the_limit_from_data_fails_before_creating_tasks(self):
-        many = ('<bpmn:userTask id="many"><bpmn:multiInstanceLoopCharacteristics>'
-                "<bpmn:loopCardinality>count</bpmn:loopCardinality>"
-                "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>")
+        many = (
+            '<bpmn:userTask id="many"><bpmn:multiInstanceLoopCharacteristics>'
+            "<bpmn:loopCardinality>count</bpmn:loopCardinality>"
+            "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>"
+        )
         deploy(files=[text("many.bpmn", linear(many, process_id="many_visits"))])
         instance = refreshed(start_instance(process_id="many_visits", data={"count": 10**8}))
         assert instance.status == Status.ERROR
@@ -197,10 +212,12 @@ class TestEngineLimits:
 
     def test_a_multi_instance_collection_over_the_limit_fails(self, settings):
         settings.WORKFLOWS = {**settings.WORKFLOWS, "MAX_MULTI_INSTANCE": 5}
-        many = ('<bpmn:userTask id="each"><bpmn:multiInstanceLoopCharacteristics>'
-                "<bpmn:loopDataInputRef>customers</bpmn:loopDataInputRef>"
-                '<bpmn:inputDataItem id="customer" name="customer" />'
-                "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>")
+        many = (
+            '<bpmn:userTask id="each"><bpmn:multiInstanceLoopCharacteristics>'
+            "<bpmn:loopDataInputRef>customers</bpmn:loopDataInputRef>"
+            '<bpmn:inputDataItem id="customer" name="customer" />'
+            "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>"
+        )
         deploy(files=[text("each.bpmn", linear(many, process_id="each_customer"))])
         instance = refreshed(start_instance(process_id="each_customer", data={"customers": list(range(6))}))
         assert instance.status == Status.ERROR
@@ -208,8 +225,14 @@ class TestEngineLimits:
 
     def test_state_over_the_size_limit_is_refused(self, settings):
         settings.WORKFLOWS = {**settings.WORKFLOWS, "MAX_STATE_BYTES": 20_000}
-        deploy(files=[text("big.bpmn", linear(script_task("grow", "blob = 'x' * 50000"), user_task("wait"),
-                                               process_id="big"))])
+        deploy(
+            files=[
+                text(
+                    "big.bpmn",
+                    linear(script_task("grow", "blob = 'x' * 50000"), user_task("wait"), process_id="big"),
+                )
+            ]
+        )
         from workflows.runtime import EngineLimitError
 
         with pytest.raises(EngineLimitError, match="the limit is 20,000"):
@@ -220,7 +243,9 @@ class TestEngineLimits:
 class TestLinkedCalls:
     @pytest.fixture
     def parent(self):
-        deploy_files(files=[source(TEST_BPMN_DIR / "linked_child.bpmn"), source(TEST_BPMN_DIR / "linked_parent.bpmn")])
+        deploy_files(
+            files=[source(TEST_BPMN_DIR / "linked_child.bpmn"), source(TEST_BPMN_DIR / "linked_parent.bpmn")]
+        )
         return start_instance(process_id="linked_parent", business_key="P-1", data={"question": "ready?"})
 
     def child_of(self, parent):

@@ -82,7 +82,7 @@ class TestScripts:
         assert data == {"a": 1, "c": 3}
 
     def test_endless_loop_is_stopped_by_the_time_limit(self, env):
-        with pytest.raises(ScriptLimitError, match="0.5 s limit"):
+        with pytest.raises(ScriptLimitError, match=r"0\.5 s limit"):
             env.execute("while True:\n    pass", {})
 
     def test_nested_comprehension_is_stopped_by_the_time_limit(self, env):

@@ -4,7 +4,8 @@ from django.utils import translation
 
 from tests.conftest import TEST_BPMN_DIR, source
 from tests.factories import UserFactory
-from tests.workflows.diagrams import linear, source as text, user_task
+from tests.workflows.diagrams import linear, user_task
+from tests.workflows.diagrams import source as text
 from workflows.exceptions import (
     FormValidationError,
     InstanceNotActive,

@@ -11,7 +11,7 @@ PROGRAMME = "onsite_programme"
 
 
 class Command(BaseCommand):
-    help = "Create the demo users (one per role) and a running programme for the first demo customer. Idempotent."
+    help = "Create the demo users (one per role) and a programme for the first demo customer. Idempotent."
 
     @transaction.atomic
     def handle(self, *args, **options):

@@ -1,0 +1,73 @@
+"""An instance survives its process: state saved mid-way is finished by a brand-new process."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from tests.conftest import ROOT
+from tests.onsite.programme import RESOURCES, complete, current_visit, deploy_programme, make_people, plan
+from workflows.models import ProcessInstance
+from workflows.selectors import instance_variables
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def database_url() -> str:
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    auth = settings["USER"] + (f":{settings['PASSWORD']}" if settings["PASSWORD"] else "")
+    return (
+        f"postgres://{auth}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+    )
+
+
+def finish_elsewhere(instance_id: int, max_tasks: int) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.workflows.finish_in_fresh_process", str(instance_id), str(max_tasks)],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url()},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_programme_half_way_through_a_visit_is_finished_by_a_new_process():
+    from tests.onsite.programme import start_programme
+
+    deploy_programme()
+    people = make_people()
+    programme = start_programme(people)
+    visit = current_visit(programme)
+    complete(visit, "Task_plan_visit", people["manager"], plan(needs_support=True))
+    complete(visit, "Task_prepare_resources", people["manager"], RESOURCES)
+
+    # Support preparation, record, summary, review and the stage decision (advance), in a new
+    # process; then the second visit of the new stage is planned there too.
+    outcome = finish_elsewhere(programme.pk, max_tasks=7)
+
+    assert outcome["pid"] != os.getpid()
+    assert outcome["completed"] == [
+        "Task_support_preparation",
+        "Task_record_visit",
+        "Task_write_summary",
+        "Task_review_summary",
+        "Task_stage_review",
+        "Task_plan_visit",
+        "Task_prepare_resources",
+    ]
+    programme.refresh_from_db()
+    assert programme.status == ProcessInstance.Status.WAITING
+    assert instance_variables(programme)["stage"] == "information_gathering"
+    second = current_visit(programme)
+    assert second.pk != visit.pk
+    assert instance_variables(second)["planned_date"] == timezone.localdate().isoformat()
