@@ -23,7 +23,8 @@ def imported_modules(path: Path) -> set[str]:
 @pytest.mark.parametrize("path", ENGINE_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_engine_module_does_not_import_the_domain_or_views(path):
     forbidden = {
-        name for name in imported_modules(path)
+        name
+        for name in imported_modules(path)
         if name == "onsite" or name.startswith("onsite.") or "views" in name.split(".")
     }
     assert forbidden == set()

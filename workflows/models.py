@@ -101,6 +101,11 @@ class ProcessInstance(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     parent_task_id = models.UUIDField(null=True, blank=True)
+    # The top of the chain of linked calls (None for a top-level instance). Every change to any
+    # instance of a family happens under the lock of this one row.
+    root = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="descendants"
+    )
     state = models.TextField()
     serializer_version = models.CharField(max_length=16)
     # Bumped on every save; a save that finds another revision fails instead of losing an update.

@@ -1,9 +1,10 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from onsite.demo import DEMO_CUSTOMERS, DEMO_LANE_OWNERS, DEMO_PASSWORD, DEMO_USERS
+from workflows.exceptions import WorkflowError
 from workflows.models import ProcessInstance
 from workflows.services import start_instance
 
@@ -39,10 +40,15 @@ class Command(BaseCommand):
         if running.exists():
             self.stdout.write(f"programme for {customer['name']} already running")
             return
-        instance = start_instance(
-            process_id=PROGRAMME,
-            business_key=customer["key"],
-            data={"customer_name": customer["name"], "lane_owners": DEMO_LANE_OWNERS},
-            user=users.get(username="coordinator"),
-        )
+        try:
+            instance = start_instance(
+                process_id=PROGRAMME,
+                business_key=customer["key"],
+                data={"customer_name": customer["name"], "lane_owners": DEMO_LANE_OWNERS},
+                user=users.get(username="coordinator"),
+            )
+        except WorkflowError as exc:
+            raise CommandError(
+                f"{exc} Deploy the diagrams first: manage.py deploy_bpmn bpmn/*.bpmn"
+            ) from None
         self.stdout.write(f"started programme #{instance.pk} for {customer['name']} ({instance.status})")
