@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 
@@ -28,7 +27,8 @@ class AssignmentRequest:
     properties: dict = field(default_factory=dict)  # the task's extension properties
 
 
-AssigneeResolver = Callable[[AssignmentRequest], Any]  # returns a user, or None to pass
+# Returns a user, a username (looked up when the task is stored), or None to pass to the next.
+AssigneeResolver = Callable[[AssignmentRequest], Any]
 
 _resolvers: list[AssigneeResolver] = []
 
@@ -95,13 +95,8 @@ def _lane_owners(request: AssignmentRequest) -> Any:
     username = owners.get(request.lane)
     if isinstance(username, list):
         username = username[0] if len(username) == 1 else None
-    if not isinstance(username, str):
-        return None
-    return get_user_model().objects.filter(username=username, is_active=True).first()
+    return username if isinstance(username, str) and username else None
 
 
 def _named_in_diagram(request: AssignmentRequest) -> Any:
-    username = request.properties.get("assignee")
-    if not username:
-        return None
-    return get_user_model().objects.filter(username=username, is_active=True).first()
+    return request.properties.get("assignee") or None

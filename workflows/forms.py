@@ -84,8 +84,7 @@ def validate_submission(schema: dict, data: Any) -> dict:
         for key in data:
             if key not in declared:
                 errors.setdefault(key, []).append(_("This form has no such field."))
-    validator = validator_for(schema)(schema, format_checker=_FORMAT_CHECKER)
-    for error in validator.iter_errors(data):
+    for error in _validator(schema).iter_errors(data):
         path = ".".join(str(p) for p in error.absolute_path)
         if error.validator == "additionalProperties" and not path:
             continue  # reported per field above
@@ -100,6 +99,21 @@ def validate_submission(schema: dict, data: Any) -> dict:
         **{k: v["default"] for k, v in declared.items() if isinstance(v, dict) and "default" in v},
         **data,
     }
+
+
+_VALIDATORS: dict[int, tuple[dict, Any]] = {}
+
+
+def _validator(schema: dict):
+    # Forms are deployed once and read through a cache, so the same dict comes back each time;
+    # building a validator is the costly part of validating.
+    cached = _VALIDATORS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        if len(_VALIDATORS) > 512:
+            _VALIDATORS.clear()
+        cached = (schema, validator_for(schema)(schema, format_checker=_FORMAT_CHECKER))
+        _VALIDATORS[id(schema)] = cached
+    return cached[1]
 
 
 def _describe(error) -> str:

@@ -18,47 +18,30 @@ import time
 import uuid
 from copy import deepcopy
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    CycleTimerEventDefinition,
-    TimerEventDefinition,
-)
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from workflows import assignment, clock
+from workflows import projections, store
 from workflows.compaction import compact
-from workflows.exceptions import ConcurrentUpdate, NotFound
-from workflows.models import (
-    AuditEvent,
-    HumanTask,
-    MessageSubscription,
-    ProcessInstance,
-    ProcessVersion,
-    Timer,
-)
+from workflows.exceptions import NotFound
+from workflows.models import AuditEvent, ProcessInstance, ProcessVersion
 from workflows.operations import OperationContext, OperationError, get_operation
+from workflows.projections import Completion, Snapshot, take_snapshot
 from workflows.sandbox import SandboxEnvironment, ScriptError
 from workflows.serialization import SERIALIZER_VERSION, Specs, cached_specs, dump_state, restore_workflow
 from workflows.specs import LinkedCallActivity
 
 logger = logging.getLogger("workflows")
-
-FORM_PROPERTY = "formJsonSchemaFilename"
-DUE_PROPERTY = "dueIn"
 
 
 class EngineLimitError(Exception):
@@ -167,88 +150,6 @@ def _spec_text(version: ProcessVersion) -> str:
     return ProcessVersion.objects.values_list("spec", flat=True).get(pk=version.pk)
 
 
-# --- what the projections mirror ---------------------------------------------------------------
-
-
-@dataclass
-class Snapshot:
-    human: dict[uuid.UUID, Task] = field(default_factory=dict)
-    timers: dict[uuid.UUID, tuple[datetime, str, str]] = field(default_factory=dict)
-    subscriptions: dict[uuid.UUID, tuple[str, dict, str]] = field(default_factory=dict)
-    linked: dict[uuid.UUID, int | None] = field(default_factory=dict)
-
-
-def take_snapshot(workflow: BpmnWorkflow) -> Snapshot:
-    snap = Snapshot()
-    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
-        snap.human[task.id] = task
-    for task in workflow.get_tasks(state=TaskState.STARTED, spec_class=LinkedCallActivity):
-        snap.linked[task.id] = task.internal_data.get("linked_instance")
-    for task in workflow.event_manager.tasks.values():
-        if task.state != TaskState.WAITING or not isinstance(task.task_spec, CatchingEvent):
-            continue
-        definition = task.task_spec.event_definition
-        if isinstance(definition, TimerEventDefinition):
-            due = _timer_due(task)
-            if due is not None:
-                snap.timers[task.id] = (due, task.task_spec.bpmn_id, type(definition).__name__)
-        elif isinstance(definition, MessageEventDefinition):
-            snap.subscriptions[task.id] = (
-                definition.name,
-                _flat_correlations(workflow),
-                task.task_spec.bpmn_id,
-            )
-    if not workflow.completed:
-        for bpmn_id, definition in message_triggers(workflow).items():
-            snap.subscriptions[_trigger_id(workflow, bpmn_id)] = (
-                definition.name,
-                _flat_correlations(workflow),
-                bpmn_id,
-            )
-    return snap
-
-
-def _flat_correlations(workflow: BpmnWorkflow) -> dict:
-    return {
-        prop: value
-        for key in workflow.correlations.values()
-        if isinstance(key, dict)
-        for prop, value in key.items()
-    }
-
-
-def message_triggers(workflow: BpmnWorkflow) -> dict[str, MessageEventDefinition]:
-    """Message start events of event subprocesses and pools: nothing waits for them as a task,
-    SpiffWorkflow starts them when the message arrives."""
-    triggers = {}
-    for name in workflow.spec.start.trigger_specs:
-        spec = workflow.subprocess_specs.get(name)
-        for start in spec.bpmn_start_events if spec is not None else []:
-            if isinstance(start.event_definition, MessageEventDefinition):
-                triggers[start.bpmn_id] = start.event_definition
-    return triggers
-
-
-def _trigger_id(workflow: BpmnWorkflow, bpmn_id: str) -> uuid.UUID:
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"workflows:trigger:{workflow.spec.name}:{bpmn_id}")
-
-
-def _timer_due(task: Task) -> datetime | None:
-    definition = task.task_spec.event_definition
-    value = task.internal_data.get("event_value")
-    try:
-        if isinstance(definition, CycleTimerEventDefinition):
-            if not isinstance(value, dict) or value.get("cycles") == 0:
-                return None
-            return datetime.fromisoformat(value["next"])
-        if isinstance(value, str):
-            due = TimerEventDefinition.parse_time_or_duration(value)
-            return due if isinstance(due, datetime) else None
-    except (ValueError, TypeError, KeyError, AttributeError):
-        logger.warning("Timer %s has an unreadable due time %r", task.task_spec.bpmn_id, value)
-    return None
-
-
 # --- sessions -------------------------------------------------------------------------------
 
 
@@ -258,8 +159,8 @@ class Session:
     workflow: BpmnWorkflow
     actor: Any
     before: Snapshot
-    events: list[AuditEvent] = field(default_factory=list)
-    completed_task_ids: set[uuid.UUID] = field(default_factory=set)
+    events: list[dict] = field(default_factory=list)
+    completions: list[Completion] = field(default_factory=list)
     # The instance ended up in error during this session: the message and task, for the record.
     failure: dict | None = None
     # False while a parent session starts this instance: the parent handles its completion itself.
@@ -268,39 +169,40 @@ class Session:
     def record(
         self, kind: str, *, task_id: uuid.UUID | None = None, actor: Any = None, **details: Any
     ) -> None:
+        actor = actor or self.actor
         self.events.append(
-            AuditEvent(
-                instance=self.instance,
-                task_id=task_id,
-                kind=kind,
-                actor=actor or self.actor,
-                at=timezone.now(),
-                details=details,
-            )
+            {
+                "instance": self.instance.pk,
+                "version": None,
+                "task_id": task_id,
+                "kind": kind,
+                "actor": actor.pk if actor is not None else None,
+                "at": timezone.now(),
+                "details": details,
+            }
+        )
+
+    def complete(self, task_id: uuid.UUID, *, data: dict) -> None:
+        """Record that a person completed this human task (the row is written with the save)."""
+        user_id = self.actor.pk if self.actor is not None else None
+        self.completions.append(Completion(task_id, user_id, timezone.now(), data))
+        self.record(
+            AuditEvent.Kind.COMPLETED,
+            task_id=task_id,
+            data=data,
+            bpmn_id=self.workflow.get_task_from_id(task_id).task_spec.bpmn_id,
         )
 
 
 def lock_instance(instance_id: int, *, skip_locked: bool = False) -> ProcessInstance | None:
-    """Lock an instance and every instance above it (linked calls), root first, so that a child
-    completing and resuming its parent can never deadlock with an operation on the parent."""
-    chain: list[int] = []
-    current: int | None = instance_id
-    while current is not None:
-        chain.append(current)
-        current = ProcessInstance.objects.filter(pk=current).values_list("parent_id", flat=True).first()
-        if current in chain:
-            break
-    locked = None
-    for pk in reversed(chain):
-        query = ProcessInstance.objects.select_related("version").defer("version__spec")
-        if connection.features.has_select_for_update:
-            query = query.select_for_update(skip_locked=skip_locked, of=("self",))
-        locked = query.filter(pk=pk).first()
-        if locked is None:
-            if skip_locked:
-                return None
-            raise NotFound(f"Process instance #{pk} does not exist.")
-    return locked
+    """Take the family lock and read the instance (None if another worker holds it and
+    `skip_locked`). Must run in a transaction."""
+    if not store.lock_family(instance_id=instance_id, skip_locked=skip_locked) and skip_locked:
+        return None
+    instance = store.read_instance(instance_id)
+    if instance is None:
+        raise NotFound(f"Process instance #{instance_id} does not exist.")
+    return instance
 
 
 def open_session(instance: ProcessInstance, *, actor: Any) -> Session:
@@ -420,6 +322,8 @@ def _start_linked_calls(session: Session) -> bool:
     """
     from workflows.services.instances import start_linked_instance
 
+    if not projections.has_linked_calls(session.workflow):
+        return False
     resumed = False
     for task in session.workflow.get_tasks(state=TaskState.STARTED, spec_class=LinkedCallActivity):
         if task.internal_data.get("linked_instance") is not None:
@@ -479,193 +383,46 @@ def save(session: Session, *, status: str | None = None) -> ProcessInstance:
         )
     after = take_snapshot(workflow)
     computed = compute_status(workflow, after)
-    if status is None:
-        status = computed
-    previous_status = instance.status
-    instance.status = status
-    instance.error = session.failure if computed == ProcessInstance.Status.ERROR else None
-    if computed == ProcessInstance.Status.ERROR and instance.error is None:
-        instance.error = {"message": "A task is in error."}
-    instance.state = state
-    instance.serializer_version = SERIALIZER_VERSION
-    if status in ProcessInstance.ENDED_STATUSES and instance.ended_at is None:
-        instance.ended_at = timezone.now()
-
-    if instance.pk is None:
-        instance.revision = 1
-        instance.save()
-    else:
-        updated = ProcessInstance.objects.filter(pk=instance.pk, revision=instance.revision).update(
-            state=state,
-            status=status,
-            error=instance.error,
-            serializer_version=SERIALIZER_VERSION,
-            ended_at=instance.ended_at,
-            revision=F("revision") + 1,
-            updated_at=timezone.now(),
-        )
-        if updated != 1:
-            raise ConcurrentUpdate()
-        instance.revision += 1
-
-    _sync_human_tasks(session, after)
-    _sync_timers(session, after)
-    _sync_subscriptions(session, after)
-    _end_orphaned_calls(session, after)
-    if status == ProcessInstance.Status.COMPLETED and previous_status != status:
+    status = status or computed
+    finished = status == ProcessInstance.Status.COMPLETED and instance.status != status
+    error = None
+    if computed == ProcessInstance.Status.ERROR:
+        error = session.failure or {"message": "A task is in error."}
+    ended_at = instance.ended_at
+    if status in ProcessInstance.ENDED_STATUSES and ended_at is None:
+        ended_at = timezone.now()
+    if finished:
         session.record(AuditEvent.Kind.FINISHED)
-    AuditEvent.objects.bulk_create(session.events)
-    session.events.clear()
-    session.before = after
-    if (
-        status == ProcessInstance.Status.COMPLETED
-        and previous_status != status
-        and instance.parent_id
-        and session.resumes_parent
-    ):
+
+    writes = projections.statements(instance, session.before, after, completions=session.completions)
+    if session.events:
+        writes.append(store.insert_rows(AuditEvent, session.events))
+    checked = store.update_instance(
+        instance,
+        state=state,
+        status=status,
+        error=error,
+        serializer_version=SERIALIZER_VERSION,
+        ended_at=ended_at,
+        updated_at=timezone.now(),
+    )
+    store.execute(writes, checked=checked)
+    instance.state, instance.status, instance.error, instance.ended_at = state, status, error, ended_at
+    instance.serializer_version = SERIALIZER_VERSION
+    instance.revision += 1
+    before, session.events, session.completions, session.before = session.before, [], [], after
+
+    _end_orphaned_calls(session, before, after)
+    if finished and instance.parent_id and session.resumes_parent:
         _resume_parent(instance, workflow, actor=session.actor)
     return instance
 
 
-def _sync_human_tasks(session: Session, after: Snapshot) -> None:
-    instance = session.instance
-    before_ids, after_ids = set(session.before.human), set(after.human)
-    gone = before_ids - after_ids - session.completed_task_ids
-    if gone:
-        HumanTask.objects.filter(pk__in=gone, status=HumanTask.Status.OPEN).update(
-            status=HumanTask.Status.CANCELLED
-        )
-    new = [after.human[task_id] for task_id in after.human if task_id not in before_ids]
-    if not new:
-        return
-    lanes = {task.task_spec.lane or "" for task in new}
-    roles = assignment.roles_for_lanes(lanes)
-    fallback = None
-    if any(roles.get(lane) is None for lane in lanes):
-        fallback = assignment.fallback_role()
-    rows = []
-    for task in new:
-        spec = task.task_spec
-        lane = spec.lane or ""
-        extensions = getattr(spec, "extensions", {}) or {}
-        properties = extensions.get("properties", {}) or {}
-        assignee = assignment.resolve_assignee(
-            assignment.AssignmentRequest(
-                instance=instance, lane=lane, bpmn_id=spec.bpmn_id, data=task.data, properties=properties
-            )
-        )
-        rows.append(
-            HumanTask(
-                id=task.id,
-                instance=instance,
-                bpmn_id=spec.bpmn_id,
-                name=(spec.bpmn_name or spec.bpmn_id)[:255],
-                lane=lane[:255],
-                role=assignment.role_for_task(properties) or roles.get(lane) or fallback,
-                assignee=assignee,
-                form_file=properties.get(FORM_PROPERTY, "") if _has_form(spec) else "",
-                instructions=extensions.get("instructionsForEndUser") or spec.documentation or "",
-                due_at=_due_at(task, after, properties),
-            )
-        )
-    # A task reset after an error comes back with its old id: reopen that row.
-    HumanTask.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["id"],
-        update_fields=[
-            "status",
-            "role",
-            "assignee",
-            "due_at",
-            "claimed_by",
-            "claimed_at",
-            "completed_by",
-            "completed_at",
-            "data",
-        ],
-    )
-
-
-def _has_form(spec: Any) -> bool:
-    from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
-
-    return isinstance(spec, UserTask)
-
-
-def _due_at(task: Task, after: Snapshot, properties: dict) -> datetime | None:
-    # A date or duration timer on the task's boundary is its deadline (a cycle only reminds);
-    # otherwise an explicit `dueIn` duration.
-    parent = task.parent
-    boundary = [
-        after.timers[c.id][0]
-        for c in (parent.children if parent else [])
-        if c.id in after.timers and after.timers[c.id][2] != CycleTimerEventDefinition.__name__
-    ]
-    if boundary:
-        return min(boundary)
-    due_in = properties.get(DUE_PROPERTY)
-    if due_in:
-        try:
-            parsed = TimerEventDefinition.parse_iso_duration(due_in)
-            start = clock.now()
-            return start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
-        except Exception:
-            logger.warning("Task %s has an invalid dueIn %r", task.task_spec.bpmn_id, due_in)
-    return None
-
-
-def _sync_timers(session: Session, after: Snapshot) -> None:
-    before, instance = session.before.timers, session.instance
-    stale = [tid for tid in before if tid not in after.timers or before[tid] != after.timers[tid]]
-    if stale:
-        Timer.objects.filter(instance=instance, task_id__in=stale).delete()
-    fresh = [tid for tid in after.timers if tid not in before or before[tid] != after.timers[tid]]
-    if fresh:
-        Timer.objects.bulk_create(
-            [
-                Timer(
-                    instance=instance,
-                    task_id=tid,
-                    due_at=after.timers[tid][0],
-                    bpmn_id=after.timers[tid][1],
-                    kind=after.timers[tid][2],
-                )
-                for tid in fresh
-            ]
-        )
-
-
-def _sync_subscriptions(session: Session, after: Snapshot) -> None:
-    before, instance = session.before.subscriptions, session.instance
-    stale = [
-        tid for tid in before if tid not in after.subscriptions or before[tid] != after.subscriptions[tid]
-    ]
-    if stale:
-        MessageSubscription.objects.filter(instance=instance, task_id__in=stale).delete()
-    fresh = [
-        tid for tid in after.subscriptions if tid not in before or before[tid] != after.subscriptions[tid]
-    ]
-    if fresh:
-        MessageSubscription.objects.bulk_create(
-            [
-                MessageSubscription(
-                    instance=instance,
-                    task_id=tid,
-                    message_name=after.subscriptions[tid][0],
-                    correlations=after.subscriptions[tid][1],
-                    bpmn_id=after.subscriptions[tid][2],
-                )
-                for tid in fresh
-            ]
-        )
-
-
-def _end_orphaned_calls(session: Session, after: Snapshot) -> None:
+def _end_orphaned_calls(session: Session, before: Snapshot, after: Snapshot) -> None:
     """A linked call activity that was cancelled (boundary event, early end) ends its instance."""
     from workflows.services.instances import terminate_family
 
-    for task_id, child_id in session.before.linked.items():
+    for task_id, child_id in before.linked.items():
         if child_id is None or task_id in after.linked:
             continue
         try:
@@ -678,7 +435,7 @@ def _end_orphaned_calls(session: Session, after: Snapshot) -> None:
 
 
 def _resume_parent(child: ProcessInstance, child_workflow: BpmnWorkflow, *, actor: Any) -> None:
-    parent = ProcessInstance.objects.select_related("version").defer("version__spec").get(pk=child.parent_id)
+    parent = store.read_instance(child.parent_id)  # the family lock is already held
     if parent.status not in ProcessInstance.ACTIVE_STATUSES:
         return
     session = open_session(parent, actor=actor)

@@ -103,6 +103,7 @@ def _create(
         started_by=actor,
         parent=parent,
         parent_task_id=parent_task_id,
+        root_id=(parent.root_id or parent.pk) if parent is not None else None,
         serializer_version=SERIALIZER_VERSION,
     )
     session = runtime.new_session(version, instance, actor=actor)
@@ -155,7 +156,7 @@ def _set_suspended(instance: ProcessInstance, user: Any, reason: str) -> None:
     children = ProcessInstance.objects.filter(
         parent=instance, status__in=[*ProcessInstance.ACTIVE_STATUSES, ProcessInstance.Status.ERROR]
     )
-    for child in children.select_for_update() if _locks() else children:
+    for child in children:  # the family lock covers them
         _set_suspended(child, user, reason)
 
 
@@ -244,9 +245,3 @@ def retry_instance(*, instance_id: int, user: Any = None) -> ProcessInstance:
         runtime.advance(session)
         runtime.save(session)
     return instance
-
-
-def _locks() -> bool:
-    from django.db import connection
-
-    return connection.features.has_select_for_update

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import WorkflowException
 
-from workflows import runtime
+from workflows import projections, runtime
 from workflows.exceptions import MessageNotDelivered, WorkflowError
 from workflows.models import AuditEvent, MessageSubscription, ProcessInstance
 from workflows.services.instances import check_process_data
@@ -59,7 +59,7 @@ def deliver_message(
             if task is not None:
                 definition = task.task_spec.event_definition
             else:
-                definition = runtime.message_triggers(session.workflow)[subscription.bpmn_id]
+                definition = projections.message_triggers(session.workflow)[subscription.bpmn_id]
             correlations = {}
             if getattr(definition, "correlation_properties", None):
                 correlations = definition.calculate_correlations(

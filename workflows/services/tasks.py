@@ -15,7 +15,7 @@ from SpiffWorkflow.spiff.specs.mixins.user_task import UserTask
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
-from workflows import forms, runtime
+from workflows import forms, runtime, store
 from workflows.exceptions import (
     InstanceNotActive,
     NotAllowed,
@@ -41,9 +41,14 @@ def can_work_on(user: Any, task: HumanTask) -> bool:
         return False
     if user.is_superuser or task.assignee_id == user.pk:
         return True
-    return (
-        task.assignee_id is None and task.role_id is not None and user.groups.filter(pk=task.role_id).exists()
-    )
+    return task.assignee_id is None and task.role_id is not None and task.role_id in _group_ids(user)
+
+
+def _group_ids(user: Any) -> set[int]:
+    # Asked once per user object (one request), like Django's own permission cache.
+    if not hasattr(user, "_workflow_group_ids"):
+        user._workflow_group_ids = set(user.groups.values_list("pk", flat=True))
+    return user._workflow_group_ids
 
 
 def form_schema(task: HumanTask) -> dict:
@@ -62,18 +67,12 @@ def _deployed_form(version_id: int, name: str) -> dict:
     return json.loads(content)
 
 
-def _get(task_id: UUID | str) -> HumanTask:
-    task = HumanTask.objects.select_related("instance").filter(pk=task_id).first()
-    if task is None:
-        raise NotFound(_("No such task."))
-    return task
-
-
 def _locked(task_id: UUID | str) -> HumanTask:
-    query = HumanTask.objects.select_related("instance", "completed_by")
-    if transaction.get_connection().features.has_select_for_update:
-        query = query.select_for_update(of=("self",))
-    return query.get(pk=task_id)
+    """The task, read under its family's lock (so nobody completes or claims it meanwhile)."""
+    found = store.read_task(task_id, lock=True)
+    if found is None:
+        raise NotFound(_("No such task."))
+    return found[0]
 
 
 def _check_open(task: HumanTask) -> None:
@@ -94,7 +93,7 @@ def _check_open(task: HumanTask) -> None:
 def claim_task(*, task_id: UUID | str, user: Any) -> HumanTask:
     """Take an open task of one of your roles, so that nobody else works it."""
     with transaction.atomic():
-        task = _locked(_get(task_id).pk)
+        task = _locked(task_id)
         _check_open(task)
         if task.assignee_id == user.pk:
             return task
@@ -117,7 +116,7 @@ def claim_task(*, task_id: UUID | str, user: Any) -> HumanTask:
 def release_task(*, task_id: UUID | str, user: Any) -> HumanTask:
     """Give a task you hold back to its role."""
     with transaction.atomic():
-        task = _locked(_get(task_id).pk)
+        task = _locked(task_id)
         _check_open(task)
         if task.assignee_id != user.pk and not (user.is_superuser or user.has_perm(REASSIGN_PERMISSION)):
             raise TaskNotYours(_("Only the person holding a task can release it."))
@@ -140,7 +139,7 @@ def reassign_task(*, task_id: UUID | str, to_user: Any, user: Any) -> HumanTask:
     if to_user is None or not to_user.is_active:
         raise NotAllowed(_("Tasks can only be given to active users."))
     with transaction.atomic():
-        task = _locked(_get(task_id).pk)
+        task = _locked(task_id)
         _check_open(task)
         previous = task.assignee_id
         task.assignee, task.claimed_by, task.claimed_at = to_user, None, None
@@ -165,17 +164,17 @@ def _username(user_id: int | None) -> str | None:
 def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
     """Submit a task's form and let the process move on.
 
-    Raises FormValidationError (field errors) before anything is touched; TaskAlreadyCompleted,
-    TaskNotReady, TaskNotYours or InstanceNotActive under the instance lock, changing nothing;
-    TaskRejected if the task's own post-script refuses the data (the task stays open). A failure
-    in a later step does not raise: the task is done and the instance goes to `error`.
+    Under the family lock, and changing nothing when refused: FormValidationError (field errors),
+    TaskAlreadyCompleted, TaskNotReady, TaskNotYours, InstanceNotActive; TaskRejected if the task's
+    own post-script refuses the data (the task stays open). A failure in a later step does not
+    raise: the task is done and the instance goes to `error`.
     """
-    task = _get(task_id)
-    submission = forms.validate_submission(form_schema(task), data)
     try:
         with transaction.atomic():
-            instance = runtime.lock_instance(task.instance_id)
-            task = _locked(task.pk)
+            found = store.read_task(task_id, lock=True)
+            if found is None:
+                raise NotFound(_("No such task."))
+            task, instance = found
             _check_open(task)
             if not can_work_on(user, task):
                 raise TaskNotYours()
@@ -184,6 +183,7 @@ def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
                     _("The process is %(status)s; its tasks cannot be completed now.")
                     % {"status": instance.get_status_display()}
                 )
+            submission = forms.validate_submission(form_schema(task), data)
             session = runtime.open_session(instance, actor=user)
             spiff_task = session.workflow.tasks.get(task.pk) or _find(session, task.pk)
             if spiff_task is None or spiff_task.state != TaskState.READY:
@@ -196,16 +196,7 @@ def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
                 spiff_task.run()
             except Exception as exc:
                 raise TaskRejected(runtime.describe_error(exc)) from None
-            now = timezone.now()
-            task.status, task.completed_by, task.completed_at, task.data = (
-                HumanTask.Status.COMPLETED,
-                user,
-                now,
-                submission,
-            )
-            task.save(update_fields=["status", "completed_by", "completed_at", "data"])
-            session.completed_task_ids.add(task.pk)
-            session.record(AuditEvent.Kind.COMPLETED, task_id=task.pk, bpmn_id=task.bpmn_id, data=submission)
+            session.complete(task.pk, data=submission)
             runtime.advance(session)
             runtime.save(session)
     except TaskRejected as exc:
@@ -218,6 +209,8 @@ def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
             details={"message": str(exc), "data": submission},
         )
         raise
+    task.status, task.completed_at = HumanTask.Status.COMPLETED, timezone.now()
+    task.completed_by, task.data = user, submission
     return task
 
 

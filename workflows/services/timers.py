@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from workflows import clock, runtime
 from workflows.models import AuditEvent, ProcessInstance, Timer
+from workflows.projections import take_snapshot
 
 logger = logging.getLogger("workflows")
 
@@ -50,26 +51,23 @@ def _fire_instance_timers(instance_id: int, now: datetime) -> list[FiredTimer]:
         instance = runtime.lock_instance(instance_id, skip_locked=True)
         if instance is None or instance.status not in ProcessInstance.ACTIVE_STATUSES:
             return []
-        due = {t.task_id: t for t in Timer.objects.filter(instance=instance, due_at__lte=now)}
-        if not due:
-            return []
+        if not Timer.objects.filter(instance=instance, due_at__lte=now).exists():
+            return []  # another worker fired them while we waited
         with clock.frozen(now):
             session = runtime.open_session(instance, actor=None)
+            # Judge by the workflow itself: the table only said where to look.
+            due = {task_id: values for task_id, values in session.before.timers.items() if values[0] <= now}
             session.workflow.refresh_timers()
             runtime.advance(session)
-            still_due = {
-                task_id
-                for task_id, (due_at, _bpmn, _kind) in runtime.take_snapshot(session.workflow).timers.items()
-                if task_id in due and due_at == due[task_id].due_at
-            }
-            fired = [t for task_id, t in due.items() if task_id not in still_due]
-            for timer in fired:
+            after = take_snapshot(session.workflow).timers
+            fired = [(task_id, values) for task_id, values in due.items() if after.get(task_id) != values]
+            for task_id, (due_at, bpmn_id, _kind) in fired:
                 session.record(
                     AuditEvent.Kind.TIMER_FIRED,
-                    task_id=timer.task_id,
-                    bpmn_id=timer.bpmn_id,
-                    due_at=timer.due_at.isoformat(),
+                    task_id=task_id,
+                    bpmn_id=bpmn_id,
+                    due_at=due_at.isoformat(),
                     fired_at=now.isoformat(),
                 )
             runtime.save(session)
-    return [FiredTimer(instance_id, t.bpmn_id, t.due_at) for t in fired]
+    return [FiredTimer(instance_id, bpmn_id, due_at) for _task_id, (due_at, bpmn_id, _kind) in fired]

@@ -1,0 +1,319 @@
+"""The engine's hot-path SQL: locking a family of instances, reading a task with its instance, and
+writing everything one save changes in as few round trips as the database allows.
+
+A task completion through the ORM took about a dozen queries, each paying Django's query
+compilation on top of its round trip, and cost several times the SpiffWorkflow work it persists
+(see docs/PERFORMANCE.md). Here one statement locks, one reads, and on PostgreSQL one statement
+writes: the state update, the task changes, the timers, subscriptions and audit events travel
+together as data-modifying CTEs. SQLite runs the same statements one after another, in process.
+Statements are built from the models' metadata (tables, columns, value preparation and
+converters), so the models stay the single description of the schema. Everything else uses the ORM.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model
+
+from workflows.exceptions import ConcurrentUpdate
+from workflows.models import HumanTask, LaneRole, ProcessInstance, ProcessVersion
+
+
+@dataclass(frozen=True)
+class Sql:
+    """An SQL expression with its parameters, usable as a column value."""
+
+    text: str
+    params: Sequence[Any] = ()
+
+
+@dataclass
+class Statement:
+    sql: str
+    params: list = field(default_factory=list)
+
+
+def _db():
+    # The connection itself: `django.db.connection` is a proxy that looks it up on every attribute,
+    # which shows at the hundreds of accesses a statement takes.
+    return connections[DEFAULT_DB_ALIAS]
+
+
+@functools.lru_cache(maxsize=512)
+def _quoted(vendor: str, name: str) -> str:
+    return _db().ops.quote_name(name)
+
+
+def _qn(name: str) -> str:
+    return _quoted(_db().vendor, name)
+
+
+def _table(model: type[Model]) -> str:
+    return _qn(model._meta.db_table)
+
+
+def _column(model: type[Model], name: str) -> str:
+    return _qn(model._meta.get_field(name).column)
+
+
+def _prepared(model: type[Model], name: str, value: Any, db=None) -> Any:
+    return model._meta.get_field(name).get_db_prep_save(value, db or _db())
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _fields(model: type[Model]) -> list:
+    return list(model._meta.concrete_fields)
+
+
+def _select_list(model: type[Model], alias: str) -> str:
+    return ", ".join(f"{alias}.{_qn(f.column)}" for f in _fields(model))
+
+
+_CONVERTERS: dict[tuple[str, type[Model]], list] = {}
+
+
+def _converters(model: type[Model], db) -> list:
+    """Per column: the expression and the converters Django would apply to its raw value."""
+    key = (db.vendor, model)
+    if key not in _CONVERTERS:
+        result = []
+        for f in _fields(model):
+            expression = f.get_col(model._meta.db_table)
+            result.append((expression, db.ops.get_db_converters(expression) + f.get_db_converters(db)))
+        _CONVERTERS[key] = result
+    return _CONVERTERS[key]
+
+
+def _from_row(model: type[Model], values: Sequence[Any]) -> Model:
+    db = _db()
+    converted = []
+    for (expression, converters), value in zip(_converters(model, db), values, strict=True):
+        for converter in converters:
+            value = converter(value, expression, db)
+        converted.append(value)
+    return model.from_db(db.alias, [f.attname for f in _fields(model)], converted)
+
+
+def _with_version(instance: ProcessInstance, version_id: int, checksum: str) -> ProcessInstance:
+    # Only the id and checksum are needed to find the cached specs; the rest loads on demand.
+    instance.version = ProcessVersion.from_db(DEFAULT_DB_ALIAS, ["id", "checksum"], [version_id, checksum])
+    return instance
+
+
+def read_instance(instance_id: int) -> ProcessInstance | None:
+    sql = (
+        f"SELECT {_select_list(ProcessInstance, 'i')}, v.{_column(ProcessVersion, 'checksum')} "
+        f"FROM {_table(ProcessInstance)} i "
+        f"JOIN {_table(ProcessVersion)} v ON v.id = i.{_column(ProcessInstance, 'version')} "
+        "WHERE i.id = %s"
+    )
+    with _db().cursor() as cursor:
+        cursor.execute(sql, [instance_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    size = len(_fields(ProcessInstance))
+    instance = _from_row(ProcessInstance, row[:size])
+    return _with_version(instance, instance.version_id, row[size])
+
+
+def read_task(task_id: Any, *, lock: bool = False) -> tuple[HumanTask, ProcessInstance] | None:
+    """A human task with its instance (state included), in one statement.
+
+    With `lock`, the statement also takes the family lock: it locks the root, the instance and the
+    task - the root first, as everyone does - and PostgreSQL returns the latest committed version
+    of each row it had to wait for. Must then run in a transaction.
+    """
+    root = _column(ProcessInstance, "root")
+    sql = (
+        f"SELECT {_select_list(HumanTask, 't')}, {_select_list(ProcessInstance, 'i')}, "
+        f"v.{_column(ProcessVersion, 'checksum')} "
+        f"FROM {_table(HumanTask)} t "
+        f"JOIN {_table(ProcessInstance)} i ON i.id = t.{_column(HumanTask, 'instance')} "
+        f"JOIN {_table(ProcessInstance)} r ON r.id = COALESCE(i.{root}, i.id) "
+        f"JOIN {_table(ProcessVersion)} v ON v.id = i.{_column(ProcessInstance, 'version')} "
+        f"WHERE t.{_column(HumanTask, 'id')} = %s"
+    )
+    if lock and _db().features.has_select_for_update:
+        sql += " FOR UPDATE OF r, i, t"
+    with _db().cursor() as cursor:
+        cursor.execute(sql, [_prepared(HumanTask, "id", task_id)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    task_size, instance_size = len(_fields(HumanTask)), len(_fields(ProcessInstance))
+    task = _from_row(HumanTask, row[:task_size])
+    instance = _from_row(ProcessInstance, row[task_size : task_size + instance_size])
+    _with_version(instance, instance.version_id, row[-1])
+    task.instance = instance
+    return task, instance
+
+
+# --- locking --------------------------------------------------------------------------------
+
+
+def lock_family(*, instance_id: int | None = None, task_id: Any = None, skip_locked: bool = False) -> bool:
+    """Lock the root instance of a family (the instance, its linked callers and callees).
+
+    Every change to any member happens under this one row lock, so a child that completes and
+    resumes its parent can never deadlock with an operation on the parent. Returns False if the
+    family is locked by someone else and `skip_locked` was asked for. On SQLite the transaction
+    (BEGIN IMMEDIATE) already holds the database's write lock.
+    """
+    if not _db().features.has_select_for_update:
+        return True
+    root = _column(ProcessInstance, "root")
+    if task_id is not None:
+        inner = (
+            f"SELECT COALESCE(i.{root}, i.id) FROM {_table(HumanTask)} t "
+            f"JOIN {_table(ProcessInstance)} i ON i.id = t.{_column(HumanTask, 'instance')} "
+            f"WHERE t.{_column(HumanTask, 'id')} = %s"
+        )
+        params = [_prepared(HumanTask, "id", task_id)]
+    else:
+        inner = f"SELECT COALESCE({root}, id) FROM {_table(ProcessInstance)} WHERE id = %s"
+        params = [instance_id]
+    sql = f"SELECT id FROM {_table(ProcessInstance)} WHERE id = ({inner}) FOR UPDATE"
+    if skip_locked:
+        sql += " SKIP LOCKED"
+    with _db().cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() is not None
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def update_instance(instance: ProcessInstance, **values: Any) -> Statement:
+    """Set `values` and bump the revision, only if nobody else saved since we read it."""
+    assignments, params = [], []
+    for name, value in values.items():
+        assignments.append(f"{_column(ProcessInstance, name)} = %s")
+        params.append(_prepared(ProcessInstance, name, value))
+    revision = _column(ProcessInstance, "revision")
+    assignments.append(f"{revision} = {revision} + 1")
+    return Statement(
+        f"UPDATE {_table(ProcessInstance)} SET {', '.join(assignments)} WHERE id = %s AND {revision} = %s",
+        [*params, instance.pk, instance.revision],
+    )
+
+
+def update_rows(
+    model: type[Model], keys: Iterable[Any], *, only_if: dict | None = None, **values: Any
+) -> Statement:
+    keys = list(keys)
+    pk = model._meta.pk
+    assignments = ", ".join(f"{_column(model, name)} = %s" for name in values)
+    params = [_prepared(model, name, value) for name, value in values.items()]
+    where = f"{_qn(pk.column)} IN ({', '.join(['%s'] * len(keys))})"
+    params += [pk.get_db_prep_save(key, _db()) for key in keys]
+    for name, value in (only_if or {}).items():
+        where += f" AND {_column(model, name)} = %s"
+        params.append(_prepared(model, name, value))
+    return Statement(f"UPDATE {_table(model)} SET {assignments} WHERE {where}", params)
+
+
+def insert_rows(
+    model: type[Model], rows: list[dict], *, upsert: Sequence[str] = (), conflict: Sequence[str] | None = None
+) -> Statement:
+    """INSERT several rows; values may be `Sql` expressions. With `upsert`, a row that clashes on the
+    `conflict` columns (default: the primary key) gets those columns updated instead."""
+    names = list(rows[0])
+    columns = ", ".join(_column(model, name) for name in names)
+    tuples, params = [], []
+    for row in rows:
+        parts = []
+        for name in names:
+            value = row[name]
+            if isinstance(value, Sql):
+                parts.append(value.text)
+                params.extend(value.params)
+            else:
+                parts.append("%s")
+                params.append(_prepared(model, name, value))
+        tuples.append(f"({', '.join(parts)})")
+    sql = f"INSERT INTO {_table(model)} ({columns}) VALUES {', '.join(tuples)}"
+    if upsert:
+        target = ", ".join(_column(model, n) for n in conflict) if conflict else _qn(model._meta.pk.column)
+        updates = ", ".join(f"{_column(model, n)} = EXCLUDED.{_column(model, n)}" for n in upsert)
+        sql += f" ON CONFLICT ({target}) DO UPDATE SET {updates}"
+    return Statement(sql, params)
+
+
+def delete_where(model: type[Model], name: str, values: Iterable[Any], **where: Any) -> Statement:
+    """DELETE the rows whose `name` is one of `values` (and whose other columns equal `where`)."""
+    values = list(values)
+    params = [_prepared(model, name, value) for value in values]
+    condition = f"{_column(model, name)} IN ({', '.join(['%s'] * len(values))})"
+    for column, value in where.items():
+        condition += f" AND {_column(model, column)} = %s"
+        params.append(_prepared(model, column, value))
+    return Statement(f"DELETE FROM {_table(model)} WHERE {condition}", params)
+
+
+def execute(statements: list[Statement], *, checked: Statement | None = None) -> None:
+    """Run the statements in the current transaction. `checked` must change exactly one row,
+    otherwise someone else saved first: ConcurrentUpdate (and the transaction rolls back)."""
+    ordered = ([checked] if checked is not None else []) + statements
+    if not ordered:
+        return
+    with _db().cursor() as cursor:
+        if _db().vendor == "postgresql" and len(ordered) > 1:
+            # One round trip: every write as a data-modifying CTE of a single statement.
+            parts, params = [], []
+            for index, statement in enumerate(ordered):
+                returning = " RETURNING 1" if statement is checked else ""
+                parts.append(f"s{index} AS ({statement.sql}{returning})")
+                params.extend(statement.params)
+            tail = "SELECT count(*) FROM s0" if checked is not None else "SELECT 1"
+            cursor.execute(f"WITH {', '.join(parts)} {tail}", params)
+            changed = cursor.fetchone()[0]
+        else:
+            changed = None
+            for statement in ordered:
+                cursor.execute(statement.sql, statement.params)
+                if statement is checked:
+                    changed = cursor.rowcount
+    if checked is not None and changed != 1:
+        raise ConcurrentUpdate()
+
+
+# --- who gets a new task, resolved inside the insert ------------------------------------------
+
+
+def role_expression(*, candidate_groups: Sequence[str], lane: str, fallback: str) -> Sql:
+    """The task's role: its first existing candidate group, else its lane's mapping, else the group
+    named like the lane, else the fallback role."""
+    group = _table(Group)
+    options, params = [], []
+    for name in candidate_groups:
+        options.append(f"(SELECT id FROM {group} WHERE name = %s)")
+        params.append(name)
+    if lane:
+        lane_role = f"SELECT {_column(LaneRole, 'role')} FROM {_table(LaneRole)}"
+        options.append(f"({lane_role} WHERE {_column(LaneRole, 'lane')} = %s)")
+        options.append(f"(SELECT id FROM {group} WHERE name = %s)")
+        params += [lane, lane]
+    options.append(f"(SELECT id FROM {group} WHERE name = %s)")
+    params.append(fallback)
+    if len(options) == 1:
+        return Sql(options[0], params)  # SQLite's COALESCE wants two arguments or more
+    return Sql(f"COALESCE({', '.join(options)})", params)
+
+
+def active_user_expression(username: str) -> Sql:
+    user = get_user_model()
+    return Sql(
+        f"(SELECT id FROM {_table(user)} WHERE {_column(user, user.USERNAME_FIELD)} = %s "
+        f"AND {_column(user, 'is_active')} = %s)",
+        [username, _prepared(user, "is_active", True)],
+    )
