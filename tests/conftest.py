@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from workflows.documents import SourceFile
 
@@ -19,6 +20,13 @@ def source(path: Path | str, name: str | None = None) -> SourceFile:
 
 def text_source(name: str, text: str) -> SourceFile:
     return SourceFile(name, text.encode("utf-8"))
+
+
+@pytest.fixture(autouse=True)
+def english():
+    # The suite asserts the English msgids; Chinese is covered by dedicated tests (test_translations.py).
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+from django.utils.translation import gettext as _
 from lxml import etree
 
 from workflows.documents import BPMN_NS, Problem, SourceFile
@@ -81,9 +82,12 @@ def translate_camunda(source: SourceFile) -> tuple[list[SourceFile], list[Proble
             problems.append(
                 Problem(
                     source.name,
-                    f"Camunda implementation camunda:{java[0]} runs Java or an external worker, which "
-                    "this engine cannot do; call a registered operation instead "
-                    "(spiffworkflow:serviceTaskOperator).",
+                    _(
+                        "Camunda implementation camunda:%(attribute)s runs Java or an external worker, "
+                        "which this engine cannot do; call a registered operation instead "
+                        "(spiffworkflow:serviceTaskOperator)."
+                    )
+                    % {"attribute": java[0]},
                     task.get("id", ""),
                     task.sourceline,
                 )

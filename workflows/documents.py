@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+from django.utils.translation import gettext as _
 from lxml import etree
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -37,12 +38,16 @@ class Problem:
     line: int | None = None
 
     def __str__(self) -> str:
-        where = self.file
-        if self.element:
-            where += f", element '{self.element}'"
-        if self.line:
-            where += f" (line {self.line})"
-        return f"{where}: {self.message}"
+        params = {"file": self.file, "element": self.element, "line": self.line}
+        if self.element and self.line:
+            where = _("%(file)s, element '%(element)s' (line %(line)s)") % params
+        elif self.element:
+            where = _("%(file)s, element '%(element)s'") % params
+        elif self.line:
+            where = _("%(file)s (line %(line)s)") % params
+        else:
+            where = self.file
+        return _("%(where)s: %(message)s") % {"where": where, "message": self.message}
 
 
 class DeploymentError(Exception):
@@ -98,60 +103,61 @@ def parse_xml(source: SourceFile, *, max_bytes: int) -> etree._ElementTree:
     """Parse a BPMN or DMN file, refusing anything oversized, malformed or carrying a DTD."""
     name = source.name
     if len(source.content) > max_bytes:
-        raise DeploymentError(
-            [Problem(name, f"The file is {len(source.content):,} bytes; the limit is {max_bytes:,} bytes.")]
-        )
+        message = _("The file is %(size)s bytes; the limit is %(limit)s bytes.") % {
+            "size": f"{len(source.content):,}",
+            "limit": f"{max_bytes:,}",
+        }
+        raise DeploymentError([Problem(name, message)])
     if not source.content.strip():
-        raise DeploymentError([Problem(name, "The file is empty.")])
+        raise DeploymentError([Problem(name, _("The file is empty."))])
     if _DOCTYPE.search(source.content):
-        raise DeploymentError(
-            [Problem(name, "Document type declarations (DOCTYPE/ENTITY) are not allowed in process files.")]
-        )
+        raise DeploymentError([Problem(name, _dtd_refused())])
     try:
         tree = etree.ElementTree(etree.fromstring(source.content, parser=_hardened_parser()))
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if isinstance(exc.lineno, int) and exc.lineno > 0 else None
-        raise DeploymentError([Problem(name, f"Not well-formed XML: {exc.msg}", line=line)]) from None
+        message = _("Not well-formed XML: %(error)s") % {"error": exc.msg}
+        raise DeploymentError([Problem(name, message, line=line)]) from None
     # A DTD in another encoding (UTF-16) escapes the byte check; the parsed tree still shows it.
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise DeploymentError(
-            [Problem(name, "Document type declarations (DOCTYPE/ENTITY) are not allowed in process files.")]
-        )
+        raise DeploymentError([Problem(name, _dtd_refused())])
     root = tree.getroot()
     namespace = etree.QName(root).namespace
     if namespace == BPMN_NS and etree.QName(root).localname == "definitions":
         return tree
     if namespace in DMN_NAMESPACES and etree.QName(root).localname == "definitions":
         return tree
-    raise DeploymentError(
-        [
-            Problem(
-                name,
-                "This is XML but not a BPMN 2.0 or DMN document: the root element must be "
-                f"<definitions> in the BPMN namespace {BPMN_NS}, found <{etree.QName(root).localname}>"
-                + (f" in {namespace}" if namespace else " without a namespace")
-                + ".",
-                line=root.sourceline,
-            )
-        ]
-    )
+    params = {"expected": BPMN_NS, "found": etree.QName(root).localname, "namespace": namespace}
+    if namespace:
+        message = _(
+            "This is XML but not a BPMN 2.0 or DMN document: the root element must be <definitions> "
+            "in the BPMN namespace %(expected)s, found <%(found)s> in %(namespace)s."
+        )
+    else:
+        message = _(
+            "This is XML but not a BPMN 2.0 or DMN document: the root element must be <definitions> "
+            "in the BPMN namespace %(expected)s, found <%(found)s> without a namespace."
+        )
+    raise DeploymentError([Problem(name, message % params, line=root.sourceline)])
+
+
+def _dtd_refused() -> str:
+    return _("Document type declarations (DOCTYPE/ENTITY) are not allowed in process files.")
 
 
 def parse_form(source: SourceFile, *, max_bytes: int) -> dict:
     """Parse a JSON form schema file (shape only; the schema itself is checked by `forms`)."""
     if len(source.content) > max_bytes:
-        raise DeploymentError(
-            [
-                Problem(
-                    source.name,
-                    f"The form is {len(source.content):,} bytes; the limit is {max_bytes:,} bytes.",
-                )
-            ]
-        )
+        message = _("The form is %(size)s bytes; the limit is %(limit)s bytes.") % {
+            "size": f"{len(source.content):,}",
+            "limit": f"{max_bytes:,}",
+        }
+        raise DeploymentError([Problem(source.name, message)])
     try:
         schema = json.loads(source.content.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DeploymentError([Problem(source.name, f"The form is not valid JSON: {exc}")]) from None
+        message = _("The form is not valid JSON: %(error)s") % {"error": exc}
+        raise DeploymentError([Problem(source.name, message)]) from None
     if not isinstance(schema, dict):
-        raise DeploymentError([Problem(source.name, "A form schema must be a JSON object.")])
+        raise DeploymentError([Problem(source.name, _("A form schema must be a JSON object."))])
     return schema

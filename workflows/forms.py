@@ -36,7 +36,10 @@ class FormValidationError(Exception):
 
     def __init__(self, errors: dict[str, list[str]]) -> None:
         self.errors = errors
-        summary = "; ".join(f"{field or _('form')}: {', '.join(msgs)}" for field, msgs in errors.items())
+        summary = "; ".join(
+            _("%(field)s: %(errors)s") % {"field": field or _("form"), "errors": ", ".join(msgs)}
+            for field, msgs in errors.items()
+        )
         super().__init__(summary)
 
 
@@ -45,20 +48,26 @@ def schema_problems(schema: dict) -> list[str]:
     try:
         validator_for(schema).check_schema(schema)
     except SchemaError as exc:
-        return [f"Not a valid JSON Schema: {exc.message}"]
+        return [_("Not a valid JSON Schema: %(error)s") % {"error": exc.message}]
     problems = []
     if schema.get("type") != "object":
-        problems.append('A form schema must have "type": "object" at the top.')
+        problems.append(_('A form schema must have "type": "object" at the top.'))
     if _remote_refs(schema):
-        problems.append("Form schemas may not reference other documents ($ref to a URL or file).")
+        problems.append(_("Form schemas may not reference other documents ($ref to a URL or file)."))
     for name in schema.get("properties", {}):
         if not _IDENTIFIER.match(name):
             problems.append(
-                f"Field name {name!r} must start with a letter and use only letters, digits and '_', "
-                "so that scripts and conditions can use it."
+                _(
+                    "Field name %(name)s must start with a letter and use only letters, digits and '_', "
+                    "so that scripts and conditions can use it."
+                )
+                % {"name": repr(name)}
             )
         elif name in RESERVED_NAMES:
-            problems.append(f"Field name {name!r} is reserved for a built-in function; rename the field.")
+            problems.append(
+                _("Field name %(name)s is reserved for a built-in function; rename the field.")
+                % {"name": repr(name)}
+            )
     return problems
 
 
@@ -120,7 +129,7 @@ def _describe(error) -> str:
     v, expected = error.validator, error.validator_value
     messages = {
         "required": _("This field is required."),
-        "type": _("Expected %(type)s.") % {"type": expected},
+        "type": _("Expected %(type)s.") % {"type": _type_names(expected)},
         "enum": _("Choose one of the offered values."),
         "oneOf": _("Choose one of the offered values."),
         "const": _("Choose one of the offered values."),
@@ -132,11 +141,39 @@ def _describe(error) -> str:
         "maxLength": _("Must be at most %(limit)s characters.") % {"limit": expected},
         "minItems": _("Add at least %(limit)s entries.") % {"limit": expected},
         "maxItems": _("Add at most %(limit)s entries.") % {"limit": expected},
-        "format": _("Not a valid %(format)s.") % {"format": expected},
+        "format": _("Not a valid %(format)s.") % {"format": _format_name(expected)},
         "pattern": _("Does not have the expected format."),
         "additionalProperties": _("This form has no such field."),
     }
     return messages.get(v, error.message)
+
+
+def _type_names(expected: Any) -> str:
+    """A JSON Schema type (or list of types) in the reader's language; the English text is the
+    schema's own spelling."""
+    names = {
+        "string": _("string"),
+        "integer": _("integer"),
+        "number": _("number"),
+        "boolean": _("boolean"),
+        "array": _("array"),
+        "object": _("object"),
+        "null": _("null"),
+    }
+    if isinstance(expected, list):
+        return str([names.get(t, t) if isinstance(t, str) else t for t in expected])
+    return names.get(expected, expected) if isinstance(expected, str) else str(expected)
+
+
+def _format_name(expected: Any) -> str:
+    names = {
+        "date": _("date"),
+        "date-time": _("date-time"),
+        "time": _("time"),
+        "email": _("email"),
+        "uri": _("uri"),
+    }
+    return names.get(expected, expected) if isinstance(expected, str) else str(expected)
 
 
 def example_submission(schema: dict) -> dict:

@@ -31,16 +31,23 @@ class ProcessModel(models.Model):
 class ProcessVersion(models.Model):
     """One deployment of a process model: its files, forms and parsed specs never change."""
 
-    model = models.ForeignKey(ProcessModel, on_delete=models.PROTECT, related_name="versions")
+    model = models.ForeignKey(
+        ProcessModel, on_delete=models.PROTECT, related_name="versions", verbose_name=_("process model")
+    )
     number = models.PositiveIntegerField(_("version"))
     checksum = models.CharField(_("checksum"), max_length=64)
     # Serialized SpiffWorkflow specs ({"spec": ..., "subprocess_specs": ...}), stored once per
     # version so that instance state carries only task state.
-    spec = models.TextField()
-    serializer_version = models.CharField(max_length=16)
-    warnings = models.JSONField(default=list, blank=True)
+    spec = models.TextField(_("specification"))
+    serializer_version = models.CharField(_("serializer version"), max_length=16)
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("deployed by"),
     )
     created_at = models.DateTimeField(_("deployed at"), auto_now_add=True)
 
@@ -64,13 +71,17 @@ class DeployedFile(models.Model):
         DMN = "dmn", "DMN"
         FORM = "form", _("form schema")
 
-    version = models.ForeignKey(ProcessVersion, on_delete=models.CASCADE, related_name="files")
-    name = models.CharField(max_length=255)
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    is_main = models.BooleanField(default=False)
-    content = models.TextField()
+    version = models.ForeignKey(
+        ProcessVersion, on_delete=models.CASCADE, related_name="files", verbose_name=_("process version")
+    )
+    name = models.CharField(_("name"), max_length=255)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    is_main = models.BooleanField(_("main file"), default=False)
+    content = models.TextField(_("content"))
 
     class Meta:
+        verbose_name = _("deployed file")
+        verbose_name_plural = _("deployed files")
         ordering = ["version", "-is_main", "kind", "name"]
         constraints = [
             models.UniqueConstraint(fields=["version", "kind", "name"], name="unique_file_per_version"),
@@ -92,28 +103,45 @@ class ProcessInstance(models.Model):
     ACTIVE_STATUSES = (Status.RUNNING, Status.WAITING)
     ENDED_STATUSES = (Status.COMPLETED, Status.TERMINATED)
 
-    version = models.ForeignKey(ProcessVersion, on_delete=models.PROTECT, related_name="instances")
+    version = models.ForeignKey(
+        ProcessVersion, on_delete=models.PROTECT, related_name="instances", verbose_name=_("process version")
+    )
     process_id = models.CharField(_("process id"), max_length=255, db_index=True)
     business_key = models.CharField(_("business key"), max_length=255, blank=True, db_index=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, db_index=True)
     # Set when this instance runs a call activity of another instance (a linked call).
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("calling instance"),
     )
-    parent_task_id = models.UUIDField(null=True, blank=True)
+    parent_task_id = models.UUIDField(_("calling task id"), null=True, blank=True)
     # The top of the chain of linked calls (None for a top-level instance). Every change to any
     # instance of a family happens under the lock of this one row.
     root = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="descendants"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="descendants",
+        verbose_name=_("top-level instance"),
     )
-    state = models.TextField()
-    serializer_version = models.CharField(max_length=16)
+    state = models.TextField(_("state"))
+    serializer_version = models.CharField(_("serializer version"), max_length=16)
     # Bumped on every save; a save that finds another revision fails instead of losing an update.
-    revision = models.PositiveIntegerField(default=0)
-    error = models.JSONField(null=True, blank=True)
-    suspended_from = models.CharField(max_length=16, blank=True)
+    revision = models.PositiveIntegerField(_("revision"), default=0)
+    error = models.JSONField(_("error details"), null=True, blank=True)
+    suspended_from = models.CharField(_("suspended from"), max_length=16, blank=True)
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("started by"),
     )
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -138,29 +166,51 @@ class HumanTask(models.Model):
         COMPLETED = "completed", _("completed")
         CANCELLED = "cancelled", _("cancelled")
 
-    id = models.UUIDField(primary_key=True, help_text="SpiffWorkflow's task id")
-    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="human_tasks")
-    bpmn_id = models.CharField(max_length=255)
+    id = models.UUIDField(primary_key=True, help_text=_("SpiffWorkflow's task id"))
+    instance = models.ForeignKey(
+        ProcessInstance,
+        on_delete=models.CASCADE,
+        related_name="human_tasks",
+        verbose_name=_("process instance"),
+    )
+    bpmn_id = models.CharField(_("BPMN id"), max_length=255)
     name = models.CharField(_("name"), max_length=255)
     lane = models.CharField(_("lane"), max_length=255, blank=True)
-    role = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    role = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("role")
+    )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("assignee"),
     )
     form_file = models.CharField(_("form"), max_length=255, blank=True)
-    instructions = models.TextField(blank=True)
+    instructions = models.TextField(_("instructions"), blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     claimed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("claimed by"),
     )
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     completed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("completed by"),
     )
-    completed_at = models.DateTimeField(null=True, blank=True)
-    data = models.JSONField(null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    data = models.JSONField(_("submitted data"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("human task")
@@ -179,13 +229,17 @@ class HumanTask(models.Model):
 class Timer(models.Model):
     """A BPMN timer event that is waiting, with the moment it is due."""
 
-    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="timers")
-    task_id = models.UUIDField()
-    bpmn_id = models.CharField(max_length=255)
-    kind = models.CharField(max_length=32)
-    due_at = models.DateTimeField(db_index=True)
+    instance = models.ForeignKey(
+        ProcessInstance, on_delete=models.CASCADE, related_name="timers", verbose_name=_("process instance")
+    )
+    task_id = models.UUIDField(_("task id"))
+    bpmn_id = models.CharField(_("BPMN id"), max_length=255)
+    kind = models.CharField(_("kind"), max_length=32)
+    due_at = models.DateTimeField(_("due"), db_index=True)
 
     class Meta:
+        verbose_name = _("timer")
+        verbose_name_plural = _("timers")
         constraints = [models.UniqueConstraint(fields=["instance", "task_id"], name="unique_timer_task")]
 
     def __str__(self) -> str:
@@ -195,13 +249,20 @@ class Timer(models.Model):
 class MessageSubscription(models.Model):
     """A message catch event that is waiting, with the correlation values it will accept."""
 
-    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="subscriptions")
-    task_id = models.UUIDField()
-    bpmn_id = models.CharField(max_length=255)
-    message_name = models.CharField(max_length=255, db_index=True)
-    correlations = models.JSONField(default=dict, blank=True)
+    instance = models.ForeignKey(
+        ProcessInstance,
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        verbose_name=_("process instance"),
+    )
+    task_id = models.UUIDField(_("task id"))
+    bpmn_id = models.CharField(_("BPMN id"), max_length=255)
+    message_name = models.CharField(_("message"), max_length=255, db_index=True)
+    correlations = models.JSONField(_("correlations"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("message subscription")
+        verbose_name_plural = _("message subscriptions")
         constraints = [
             models.UniqueConstraint(fields=["instance", "task_id"], name="unique_subscription_task")
         ]
@@ -214,7 +275,7 @@ class LaneRole(models.Model):
     """Maps a BPMN lane name to the role (group) whose members work its tasks."""
 
     lane = models.CharField(_("lane"), max_length=255, unique=True)
-    role = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
+    role = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+", verbose_name=_("role"))
 
     class Meta:
         verbose_name = _("lane mapping")
@@ -245,18 +306,33 @@ class AuditEvent(models.Model):
         FINISHED = "finished", _("instance finished")
 
     instance = models.ForeignKey(
-        ProcessInstance, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_events"
+        ProcessInstance,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="audit_events",
+        verbose_name=_("process instance"),
     )
     version = models.ForeignKey(
-        ProcessVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_events"
+        ProcessVersion,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="audit_events",
+        verbose_name=_("process version"),
     )
-    task_id = models.UUIDField(null=True, blank=True)
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    task_id = models.UUIDField(_("task id"), null=True, blank=True)
+    kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("actor"),
     )
-    at = models.DateTimeField(db_index=True)
-    details = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(_("at"), db_index=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("audit event")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -115,8 +116,10 @@ def parse_bundle(main: SourceFile, bundle: list[SourceFile]) -> ParsedBundle:
     process_id, others = main_process_id(main, bundle, parser)
     if not process_id:
         raise ValidationException(
-            'The diagram has no executable process: every process is marked isExecutable="false" '
-            "(bpmn.io's default). Mark the process executable in the modeler's properties panel.",
+            _(
+                'The diagram has no executable process: every process is marked isExecutable="false" '
+                "(bpmn.io's default). Mark the process executable in the modeler's properties panel."
+            ),
             file_name=main.name,
         )
     if process_id in parser.collaborations:

@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
@@ -74,7 +75,8 @@ class EngineScriptEngine(PythonScriptEngine):
         operation = get_operation(operation_name)
         if operation is None:
             raise WorkflowTaskException(
-                f"The service operation '{operation_name}' is not registered.", task=task
+                _("The service operation '%(operation)s' is not registered.") % {"operation": operation_name},
+                task=task,
             )
         params = {name: param["value"] for name, param in operation_params.items()}
         context = OperationContext(
@@ -93,7 +95,8 @@ class EngineScriptEngine(PythonScriptEngine):
             logger.exception("Service operation %s failed (reference %s)", operation_name, reference)
             # Logged above with its traceback; users get the reference, never the internals.
             raise WorkflowTaskException(
-                f"The service operation '{operation_name}' failed unexpectedly (reference {reference}).",
+                _("The service operation '%(operation)s' failed unexpectedly (reference %(reference)s).")
+                % {"operation": operation_name, "reference": reference},
                 task=task,
             ) from None
         return json.dumps(result, default=str)
@@ -104,7 +107,9 @@ def _check_multi_instance_size(task: Task, size: Any) -> None:
     maximum = limits()["MAX_MULTI_INSTANCE"]
     if count is not None and count > maximum:
         raise WorkflowTaskException(
-            f"'{_task_label(task)}' would start {count:,} instances; the limit is {maximum:,}.", task=task
+            _("'%(task)s' would start %(count)s instances; the limit is %(limit)s.")
+            % {"task": _task_label(task), "count": f"{count:,}", "limit": f"{maximum:,}"},
+            task=task,
         )
 
 
@@ -201,7 +206,7 @@ def lock_instance(instance_id: int, *, skip_locked: bool = False) -> ProcessInst
         return None
     instance = store.read_instance(instance_id)
     if instance is None:
-        raise NotFound(f"Process instance #{instance_id} does not exist.")
+        raise NotFound(_("Process instance #%(id)s does not exist.") % {"id": instance_id})
     return instance
 
 
@@ -235,20 +240,25 @@ class _StepGuard:
         self.steps += 1
         if self.steps > limits()["MAX_STEPS_PER_RUN"]:
             raise WorkflowTaskException(
-                f"The process ran {limits()['MAX_STEPS_PER_RUN']:,} automatic steps without waiting for "
-                f"a person, a timer or a message (the last was '{_task_label(task)}'); "
-                "it probably loops without a wait.",
+                _(
+                    "The process ran %(steps)s automatic steps without waiting for a person, a timer or "
+                    "a message (the last was '%(task)s'); it probably loops without a wait."
+                )
+                % {"steps": f"{limits()['MAX_STEPS_PER_RUN']:,}", "task": _task_label(task)},
                 task=task,
             )
         if time.monotonic() > self.deadline:
             raise WorkflowTaskException(
-                f"The process ran longer than {limits()['ENGINE_TIME_LIMIT']:g} s in one go.", task=task
+                _("The process ran longer than %(seconds)s s in one go.")
+                % {"seconds": f"{limits()['ENGINE_TIME_LIMIT']:g}"},
+                task=task,
             )
 
     def after(self, task: Task) -> None:
         if len(task.workflow.tasks) > limits()["MAX_TASKS_PER_INSTANCE"]:
             raise WorkflowTaskException(
-                f"The process holds more than {limits()['MAX_TASKS_PER_INSTANCE']:,} tasks at once.",
+                _("The process holds more than %(limit)s tasks at once.")
+                % {"limit": f"{limits()['MAX_TASKS_PER_INSTANCE']:,}"},
                 task=task,
             )
 
@@ -378,8 +388,11 @@ def save(session: Session, *, status: str | None = None) -> ProcessInstance:
     state = dump_state(workflow)
     if len(state) > limits()["MAX_STATE_BYTES"]:
         raise EngineLimitError(
-            f"The process data grew to {len(state):,} bytes; the limit is {limits()['MAX_STATE_BYTES']:,}. "
-            "Keep large content (files, long lists) outside task data."
+            _(
+                "The process data grew to %(size)s bytes; the limit is %(limit)s. "
+                "Keep large content (files, long lists) outside task data."
+            )
+            % {"size": f"{len(state):,}", "limit": f"{limits()['MAX_STATE_BYTES']:,}"}
         )
     after = take_snapshot(workflow)
     computed = compute_status(workflow, after)
@@ -387,7 +400,7 @@ def save(session: Session, *, status: str | None = None) -> ProcessInstance:
     finished = status == ProcessInstance.Status.COMPLETED and instance.status != status
     error = None
     if computed == ProcessInstance.Status.ERROR:
-        error = session.failure or {"message": "A task is in error."}
+        error = session.failure or {"message": _("A task is in error.")}
     ended_at = instance.ended_at
     if status in ProcessInstance.ENDED_STATUSES and ended_at is None:
         ended_at = timezone.now()
@@ -431,7 +444,7 @@ def _end_orphaned_calls(session: Session, before: Snapshot, after: Snapshot) -> 
             task = None
         if task is not None and task.state == TaskState.COMPLETED:
             continue
-        terminate_family(child_id, actor=session.actor, reason="the calling activity was cancelled")
+        terminate_family(child_id, actor=session.actor, reason=_("the calling activity was cancelled"))
 
 
 def _resume_parent(child: ProcessInstance, child_workflow: BpmnWorkflow, *, actor: Any) -> None:

@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
 from RestrictedPython import RestrictingNodeTransformer, compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
 from RestrictedPython.Guards import (
@@ -102,14 +103,16 @@ class SandboxPolicy(RestrictingNodeTransformer):
     format specs."""
 
     def visit_Import(self, node: ast.Import) -> ast.AST:
-        self.error(node, "Imports are not allowed in BPMN scripts; ask for a service task instead.")
+        self.error(node, _("Imports are not allowed in BPMN scripts; ask for a service task instead."))
         return node
 
     visit_ImportFrom = visit_Import
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
         if node.id in FORBIDDEN_NAMES:
-            self.error(node, f'"{node.id}" is not available in BPMN scripts and expressions.')
+            self.error(
+                node, _('"%(name)s" is not available in BPMN scripts and expressions.') % {"name": node.id}
+            )
         return super().visit_Name(node)
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
@@ -126,9 +129,9 @@ class SandboxPolicy(RestrictingNodeTransformer):
         if spec is not None:
             parts = spec.values if isinstance(spec, ast.JoinedStr) else [spec]
             if not all(isinstance(p, ast.Constant) and isinstance(p.value, str) for p in parts):
-                self.error(node, "Format specifications must be fixed text.")
+                self.error(node, _("Format specifications must be fixed text."))
             elif any(int(n) > MAX_FORMAT_WIDTH for p in parts for n in re.findall(r"\d+", p.value)):
-                self.error(node, f"Format widths above {MAX_FORMAT_WIDTH} are not allowed.")
+                self.error(node, _format_widths_refused())
         return self.node_contents_visit(node)
 
 
@@ -143,6 +146,7 @@ def _compile(source: str, mode: str):
 
 def _clean_compile_error(message: str) -> str:
     # RestrictedPython prefixes "Line N: "; keep it, it points the author at the problem.
+    message = re.sub(r"^Line (\d+): ", lambda m: _("Line %(line)s: ") % {"line": m.group(1)}, message)
     return message.replace(SANDBOX_FILENAME, "script")
 
 
@@ -162,18 +166,31 @@ _SEQUENCES = (str, bytes, list, tuple)
 
 
 def _too_large(what: str) -> ScriptLimitError:
-    return ScriptLimitError(f"{what} would be too large (limit {MAX_SEQUENCE_LENGTH:,} items).")
+    messages = {
+        "concatenation": _("The concatenation would be too large (limit %(limit)s items)."),
+        "repetition": _("The repetition would be too large (limit %(limit)s items)."),
+        "replacement": _("The replacement would be too large (limit %(limit)s items)."),
+    }
+    return ScriptLimitError(messages[what] % {"limit": f"{MAX_SEQUENCE_LENGTH:,}"})
+
+
+def _numbers_too_large() -> ScriptLimitError:
+    return ScriptLimitError(_("Numbers are limited to %(bits)s bits.") % {"bits": MAX_INT_BITS})
+
+
+def _format_widths_refused() -> str:
+    return _("Format widths above %(limit)s are not allowed.") % {"limit": MAX_FORMAT_WIDTH}
 
 
 def _check_int(value: Any) -> Any:
     if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
-        raise ScriptLimitError(f"Numbers are limited to {MAX_INT_BITS} bits.")
+        raise _numbers_too_large()
     return value
 
 
 def _add(a: Any, b: Any) -> Any:
     if isinstance(a, _SEQUENCES) and isinstance(b, _SEQUENCES) and len(a) + len(b) > MAX_SEQUENCE_LENGTH:
-        raise _too_large("The concatenation")
+        raise _too_large("concatenation")
     return _check_int(a + b)
 
 
@@ -181,10 +198,10 @@ def _mul(a: Any, b: Any) -> Any:
     for seq, times in ((a, b), (b, a)):
         if isinstance(seq, _SEQUENCES) and isinstance(times, int):
             if len(seq) * max(times, 0) > MAX_SEQUENCE_LENGTH:
-                raise _too_large("The repetition")
+                raise _too_large("repetition")
             return seq * times
     if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
-        raise ScriptLimitError(f"Numbers are limited to {MAX_INT_BITS} bits.")
+        raise _numbers_too_large()
     return a * b
 
 
@@ -196,13 +213,13 @@ def _pow(a: Any, b: Any) -> Any:
         and abs(a) > 1
         and b * a.bit_length() > MAX_INT_BITS
     ):
-        raise ScriptLimitError(f"Numbers are limited to {MAX_INT_BITS} bits.")
+        raise _numbers_too_large()
     return a**b
 
 
 def _lshift(a: Any, b: Any) -> Any:
     if isinstance(a, int) and isinstance(b, int) and b + a.bit_length() > MAX_INT_BITS:
-        raise ScriptLimitError(f"Numbers are limited to {MAX_INT_BITS} bits.")
+        raise _numbers_too_large()
     return a << b
 
 
@@ -210,9 +227,11 @@ def _mod(a: Any, b: Any) -> Any:
     if isinstance(a, (str, bytes)):
         text = a if isinstance(a, str) else a.decode("latin-1")
         if any(int(n) > MAX_FORMAT_WIDTH for n in re.findall(r"%[-+ #0]*(\d+)", text)):
-            raise ScriptLimitError(f"Format widths above {MAX_FORMAT_WIDTH} are not allowed.")
+            raise ScriptLimitError(_format_widths_refused())
         if any(int(n) > MAX_FORMAT_WIDTH for n in re.findall(r"%[-+ #0]*\d*\.(\d+)", text)):
-            raise ScriptLimitError(f"Format precisions above {MAX_FORMAT_WIDTH} are not allowed.")
+            raise ScriptLimitError(
+                _("Format precisions above %(limit)s are not allowed.") % {"limit": MAX_FORMAT_WIDTH}
+            )
     return a % b
 
 
@@ -236,20 +255,20 @@ def _inplacevar(op: str, target: Any, value: Any) -> Any:
     try:
         return _INPLACE[op](target, value)
     except KeyError:
-        raise ScriptPolicyError(f"The operator {op} is not allowed.") from None
+        raise ScriptPolicyError(_("The operator %(operator)s is not allowed.") % {"operator": op}) from None
 
 
 def _guarded_replace(text: str | bytes, old: Any, new: Any, count: int = -1) -> Any:
     occurrences = text.count(old) if count < 0 else min(count, text.count(old))
     if len(text) + occurrences * max(len(new) - len(old), 0) > MAX_SEQUENCE_LENGTH:
-        raise _too_large("The replacement")
+        raise _too_large("replacement")
     return text.replace(old, new, count)
 
 
 def _getattr(obj: Any, name: str, default: Any = None) -> Any:
     if isinstance(obj, (str, bytes)):
         if name in _PADDING_METHODS:
-            raise ScriptPolicyError(f"The string method {name}() is not allowed.")
+            raise ScriptPolicyError(_("The string method %(method)s() is not allowed.") % {"method": name})
         if name == "replace":
             return functools.partial(_guarded_replace, obj)
     return safer_getattr(obj, name, default)
@@ -270,7 +289,7 @@ def _as_datetime(value: Any) -> datetime:
     elif isinstance(value, str):
         moment = datetime.fromisoformat(value)
     else:
-        raise ScriptError(f"Expected a date or date-time, got {type(value).__name__}.")
+        raise ScriptError(_("Expected a date or date-time, got %(type)s.") % {"type": type(value).__name__})
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=clock.local_timezone())
     return moment
@@ -285,7 +304,8 @@ def add_duration(value: Any, duration: str) -> str:
         parsed = TimerEventDefinition.parse_iso_duration(duration)
     except Exception:
         raise ScriptError(
-            f"{duration!r} is not an ISO 8601 duration (for example 'PT48H' or 'P7D')."
+            _("%(duration)s is not an ISO 8601 duration (for example 'PT48H' or 'P7D').")
+            % {"duration": repr(duration)}
         ) from None
     return (start + TimerEventDefinition.get_timedelta_from_start(parsed, start)).isoformat()
 
@@ -401,7 +421,9 @@ def time_limit(seconds: float) -> Iterator[None]:
 
     def trace(frame, event, arg):
         if time.monotonic() > deadline:
-            raise ScriptLimitError(f"The script ran longer than the {seconds:g} s limit.")
+            raise ScriptLimitError(
+                _("The script ran longer than the %(seconds)s s limit.") % {"seconds": f"{seconds:g}"}
+            )
         return trace if frame.f_code.co_filename == SANDBOX_FILENAME else None
 
     sys.settrace(trace)
@@ -458,8 +480,11 @@ class SandboxEnvironment(TaskDataEnvironment):
                 continue
             if not _storable(value):
                 raise ScriptError(
-                    f"The variable {key!r} holds a {type(value).__name__}, which cannot be stored in "
-                    "task data; use numbers, text, lists or dictionaries."
+                    _(
+                        "The variable %(name)s holds a %(type)s, which cannot be stored in "
+                        "task data; use numbers, text, lists or dictionaries."
+                    )
+                    % {"name": repr(key), "type": type(value).__name__}
                 )
             context[key] = value
         return True

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
@@ -87,14 +88,16 @@ def check_bundle(sources: list[SourceFile], *, deployed_process_ids: Callable[[]
     """Check a deployment (main file first) and return what to store, or raise DeploymentError."""
     limits = settings.WORKFLOWS
     if not sources:
-        raise DeploymentError([Problem("(none)", "No files were given.")])
+        raise DeploymentError([Problem(_("(none)"), _("No files were given."))])
     main = sources[0]
     if main.is_form:
-        raise DeploymentError([Problem(main.name, "The first file must be a BPMN diagram, not a form.")])
+        raise DeploymentError([Problem(main.name, _("The first file must be a BPMN diagram, not a form."))])
     names = [s.name for s in sources]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
-        raise DeploymentError([Problem(n, "The same file name was given twice.") for n in sorted(duplicates)])
+        raise DeploymentError(
+            [Problem(n, _("The same file name was given twice.")) for n in sorted(duplicates)]
+        )
 
     problems: list[Problem] = []
     bundled_forms: dict[str, dict] = {}
@@ -110,7 +113,7 @@ def check_bundle(sources: list[SourceFile], *, deployed_process_ids: Callable[[]
         raise DeploymentError(problems)
     documents = [s for s in sources if not s.is_form]
     if main.kind != "bpmn":
-        raise DeploymentError([Problem(main.name, "The first file must be a BPMN diagram.")])
+        raise DeploymentError([Problem(main.name, _("The first file must be a BPMN diagram."))])
     for document in documents:
         if document.kind == "bpmn" and dialects.uses_camunda(document):
             generated, untranslatable = dialects.translate_camunda(document)
@@ -130,9 +133,8 @@ def check_bundle(sources: list[SourceFile], *, deployed_process_ids: Callable[[]
     except ValidationException as exc:
         raise DeploymentError([_from_validation_exception(exc, main.name, documents)]) from None
     except SpiffWorkflowException as exc:
-        raise DeploymentError(
-            [Problem(main.name, f"SpiffWorkflow cannot read this diagram: {exc}")]
-        ) from None
+        message = _("SpiffWorkflow cannot read this diagram: %(error)s") % {"error": exc}
+        raise DeploymentError([Problem(main.name, message)]) from None
     warnings: list[Problem] = []
     used_forms: dict[str, dict] = {}
     problems = _spec_problems(parsed, documents, bundled_forms, used_forms, deployed_process_ids, warnings)
@@ -142,10 +144,11 @@ def check_bundle(sources: list[SourceFile], *, deployed_process_ids: Callable[[]
         warnings.append(
             Problem(
                 main.name,
-                (
-                    f"The file has several top-level processes; '{parsed.process_id}' is deployed, "
-                    f"{', '.join(repr(p) for p in parsed.other_roots)} only as called processes."
-                ),
+                _(
+                    "The file has several top-level processes; '%(process)s' is deployed, "
+                    "%(others)s only as called processes."
+                )
+                % {"process": parsed.process_id, "others": ", ".join(repr(p) for p in parsed.other_roots)},
             )
         )
     return CheckedBundle(parsed=parsed, sources=sources, forms=used_forms, warnings=warnings)
@@ -177,7 +180,8 @@ def _structure_problems(source: SourceFile, documents: list[SourceFile]) -> Iter
         if element_id in seen:
             yield Problem(
                 source.name,
-                f"The id is used twice (first on line {seen[element_id]}); ids must be unique in a file.",
+                _("The id is used twice (first on line %(line)s); ids must be unique in a file.")
+                % {"line": seen[element_id]},
                 element_id,
                 element.sourceline,
             )
@@ -186,8 +190,11 @@ def _structure_problems(source: SourceFile, documents: list[SourceFile]) -> Iter
         if _bpmn(element) and (element_id in RESERVED_IDS or element_id.endswith(_RESERVED_SUFFIXES)):
             yield Problem(
                 source.name,
-                f"The id '{element_id}' is reserved by the engine; rename the element "
-                f"(for example '{element_id.replace('.', '_')}_1').",
+                _(
+                    "The id '%(id)s' is reserved by the engine; rename the element "
+                    "(for example '%(suggestion)s_1')."
+                )
+                % {"id": element_id, "suggestion": element_id.replace(".", "_")},
                 element_id,
                 element.sourceline,
             )
@@ -200,14 +207,15 @@ def _structure_problems(source: SourceFile, documents: list[SourceFile]) -> Iter
         if not attached:
             yield Problem(
                 source.name,
-                "The boundary event is not attached to any activity (attachedToRef).",
+                _("The boundary event is not attached to any activity (attachedToRef)."),
                 element.get("id", ""),
                 element.sourceline,
             )
         elif attached not in seen:
             yield Problem(
                 source.name,
-                f"The boundary event is attached to '{attached}', which does not exist.",
+                _("The boundary event is attached to '%(target)s', which does not exist.")
+                % {"target": attached},
                 element.get("id", ""),
                 element.sourceline,
             )
@@ -226,10 +234,7 @@ def _structure_problems(source: SourceFile, documents: list[SourceFile]) -> Iter
             if ref and ref.split(":")[-1] not in definitions[kind]:
                 owner = element if element.get("id") else element.getparent()
                 yield Problem(
-                    source.name,
-                    f"It refers to {kind} '{ref}', which is not defined in the file.",
-                    owner.get("id", ""),
-                    element.sourceline,
+                    source.name, _undefined_reference(kind, ref), owner.get("id", ""), element.sourceline
                 )
 
     embedded_targets = {
@@ -243,17 +248,18 @@ def _structure_problems(source: SourceFile, documents: list[SourceFile]) -> Iter
         if not called:
             yield Problem(
                 source.name,
-                "The call activity does not name the process it calls (calledElement).",
+                _("The call activity does not name the process it calls (calledElement)."),
                 element.get("id", ""),
                 element.sourceline,
             )
         elif called not in embedded_targets and not is_linked_call(element):
             yield Problem(
                 source.name,
-                (
-                    f"The call activity calls process '{called}', which is in none of the deployed files; "
+                _(
+                    "The call activity calls process '%(process)s', which is in none of the deployed files; "
                     "deploy the file that defines it together with this one."
-                ),
+                )
+                % {"process": called},
                 element.get("id", ""),
                 element.sourceline,
             )
@@ -266,6 +272,16 @@ def is_linked_call(call_activity: etree._Element) -> bool:
         if prop.get("name") == LINKED_INSTANCE_PROPERTY and prop.get("value") == LINKED_INSTANCE_VALUE:
             return True
     return False
+
+
+def _undefined_reference(kind: str, ref: str) -> str:
+    messages = {
+        "message": _("It refers to message '%(ref)s', which is not defined in the file."),
+        "signal": _("It refers to signal '%(ref)s', which is not defined in the file."),
+        "error": _("It refers to error '%(ref)s', which is not defined in the file."),
+        "escalation": _("It refers to escalation '%(ref)s', which is not defined in the file."),
+    }
+    return messages[kind] % {"ref": ref}
 
 
 def _definition_ids(source: SourceFile) -> dict[str, set[str]]:
@@ -285,14 +301,18 @@ def _container_problems(source: SourceFile, container: etree._Element, ids: dict
         for end in ("sourceRef", "targetRef"):
             ref = flow.get(end)
             if not ref:
-                yield Problem(
-                    source.name, f"The sequence flow has no {end}.", flow.get("id", ""), flow.sourceline
-                )
+                message = _("The sequence flow has no %(attribute)s.") % {"attribute": end}
+                yield Problem(source.name, message, flow.get("id", ""), flow.sourceline)
             elif ref not in nodes:
-                where = "does not exist" if ref not in ids else "is in another process or subprocess"
+                if ref not in ids:
+                    message = _("The sequence flow's %(attribute)s '%(ref)s' does not exist.")
+                else:
+                    message = _(
+                        "The sequence flow's %(attribute)s '%(ref)s' is in another process or subprocess."
+                    )
                 yield Problem(
                     source.name,
-                    f"The sequence flow's {end} '{ref}' {where}.",
+                    message % {"attribute": end, "ref": ref},
                     flow.get("id", ""),
                     flow.sourceline,
                 )
@@ -301,7 +321,7 @@ def _container_problems(source: SourceFile, container: etree._Element, ids: dict
         if default and default not in flow_ids:
             yield Problem(
                 source.name,
-                f"The default flow '{default}' is not a sequence flow of this process.",
+                _("The default flow '%(flow)s' is not a sequence flow of this process.") % {"flow": default},
                 child.get("id", ""),
                 child.sourceline,
             )
@@ -310,12 +330,12 @@ def _container_problems(source: SourceFile, container: etree._Element, ids: dict
     starts = [c for c in container if _bpmn(c) and _local(c) == "startEvent"]
     if is_process and container.get("isExecutable", "true") == "true" and not starts:
         yield Problem(
-            source.name, "The process has no start event.", container.get("id", ""), container.sourceline
+            source.name, _("The process has no start event."), container.get("id", ""), container.sourceline
         )
     if triggered and not starts:
         yield Problem(
             source.name,
-            "The event subprocess has no start event.",
+            _("The event subprocess has no start event."),
             container.get("id", ""),
             container.sourceline,
         )
@@ -332,15 +352,19 @@ def _from_validation_exception(
     line = getattr(exc, "line_number", None)
     message = str(exc.args[0]) if exc.args else str(exc)
     if "schema" in message.lower() or "Element '" in message:
-        message = f"The file does not follow the BPMN 2.0 schema: {message}"
+        message = _("The file does not follow the BPMN 2.0 schema: %(error)s") % {"error": message}
     elif message == "A Service Task must have an operator":
-        known = ", ".join(operations.operation_names()) or "none are registered yet"
-        message = (
+        known = ", ".join(operations.operation_names()) or _("none are registered yet")
+        message = _(
             "The service task does not say which operation to call (spiffworkflow:serviceTaskOperator); "
-            f"registered operations: {known}."
-        )
+            "registered operations: %(operations)s."
+        ) % {"operations": known}
     # SpiffWorkflow sometimes prints an lxml element; name the tag instead of a memory address.
-    message = re.sub(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>", r"(its \1 cannot be resolved)", message)
+    message = re.sub(
+        r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>",
+        lambda m: _("(its %(tag)s cannot be resolved)") % {"tag": m.group(1)},
+        message,
+    )
     return Problem(file_name, message, element, line if isinstance(line, int) and line > 0 else None)
 
 
@@ -373,36 +397,40 @@ def _spec_problems(
             bpmn_id = getattr(task_spec, "bpmn_id", None) or ""
             for kind, code, is_script in _code_of(task_spec):
                 if code.lstrip().startswith(("${", "#{")):
-                    message = (
-                        f"The {kind} {code.strip()!r} is a Camunda JUEL expression; write it in Python, "
+                    message = _(
+                        "The %(kind)s %(code)s is a Camunda JUEL expression; write it in Python, "
                         "for example  amount > 1000 and approved"
-                    )
+                    ) % {"kind": _code_kind(kind), "code": repr(code.strip())}
                     problems.append(problem(bpmn_id, message))
                     continue
                 try:
                     (sandbox.check_script if is_script else sandbox.check_expression)(code)
                 except sandbox.ScriptPolicyError as exc:
-                    problems.append(problem(bpmn_id, f"The {kind} is refused: {exc}"))
+                    message = _("The %(kind)s is refused: %(reason)s") % {
+                        "kind": _code_kind(kind),
+                        "reason": exc,
+                    }
+                    problems.append(problem(bpmn_id, message))
             if isinstance(task_spec, MultiInstanceTask):
                 problems.extend(problem(bpmn_id, m) for m in _multi_instance_problems(task_spec))
             if (
                 isinstance(task_spec, ServiceTask)
                 and operations.get_operation(task_spec.operation_name) is None
             ):
-                known = ", ".join(operations.operation_names()) or "none"
-                message = (
-                    f"The service task calls operation '{task_spec.operation_name}', which is not "
-                    f"registered (registered: {known})."
-                )
+                known = ", ".join(operations.operation_names()) or _("none")
+                message = _(
+                    "The service task calls operation '%(operation)s', which is not "
+                    "registered (registered: %(operations)s)."
+                ) % {"operation": task_spec.operation_name, "operations": known}
                 problems.append(problem(bpmn_id, message))
             if isinstance(task_spec, LinkedCallActivity):
                 if deployed is None:
                     deployed = deployed_process_ids()
                 if task_spec.called_element not in deployed:
-                    message = (
-                        f"The call activity starts process '{task_spec.called_element}' as a separate "
+                    message = _(
+                        "The call activity starts process '%(process)s' as a separate "
                         "instance, but no such process is deployed; deploy it first."
-                    )
+                    ) % {"process": task_spec.called_element}
                     problems.append(problem(bpmn_id, message))
             if getattr(task_spec, "manual", False):
                 if task_spec.lane:
@@ -416,9 +444,11 @@ def _spec_problems(
                 warnings.append(
                     Problem(
                         file_name,
-                        "The inclusive gateway joins branches inside a loop. SpiffWorkflow 3.2 cannot tell "
-                        "one iteration's branches from the next and may merge the wrong ones; use a parallel "
-                        "gateway, or move the looping part into a called process.",
+                        _(
+                            "The inclusive gateway joins branches inside a loop. SpiffWorkflow 3.2 cannot "
+                            "tell one iteration's branches from the next and may merge the wrong ones; use a "
+                            "parallel gateway, or move the looping part into a called process."
+                        ),
                         bpmn_id,
                         line,
                     )
@@ -428,8 +458,11 @@ def _spec_problems(
                 warnings.append(
                     Problem(
                         file_name,
-                        "The message catch event names no message variable (spiffworkflow:messageVariable), "
-                        "so the message's payload will not reach the process data.",
+                        _(
+                            "The message catch event names no message variable "
+                            "(spiffworkflow:messageVariable), so the message's payload will not reach the "
+                            "process data."
+                        ),
                         bpmn_id,
                         line,
                     )
@@ -438,15 +471,16 @@ def _spec_problems(
     roles = assignment.roles_for_lanes(lanes_seen)
     fallback = assignment.fallback_role_name()
     for lane in sorted(lane for lane, role in roles.items() if role is None):
-        message = f"Lane '{lane}' maps to no role; its tasks go to the '{fallback}' role until it is mapped."
+        message = _(
+            "Lane '%(lane)s' maps to no role; its tasks go to the '%(role)s' role until it is mapped."
+        ) % {"lane": lane, "role": fallback}
         warnings.append(Problem(documents[0].name, message))
     if laneless_tasks:
-        warnings.append(
-            Problem(
-                documents[0].name,
-                (f"{laneless_tasks} human task(s) are in no lane; they go to the '{fallback}' role."),
-            )
-        )
+        message = _("%(count)s human task(s) are in no lane; they go to the '%(role)s' role.") % {
+            "count": laneless_tasks,
+            "role": fallback,
+        }
+        warnings.append(Problem(documents[0].name, message))
     return problems
 
 
@@ -471,6 +505,32 @@ def _drops_message_payload(task_spec) -> bool:
         and isinstance(definition, SpiffMessageEventDefinition)
         and definition.message_var is None
     )
+
+
+def _code_kind(kind: str) -> str:
+    """What `_code_of` calls a piece of code, in the reader's language."""
+    labels = {
+        "script": _("script"),
+        "pre-script": _("pre-script"),
+        "post-script": _("post-script"),
+        "condition": _("condition"),
+        "loop or completion condition": _("loop or completion condition"),
+        "cardinality": _("cardinality"),
+        "service parameter": _("service parameter"),
+        "timedate expression": _("timedate expression"),
+        "durationtimer expression": _("durationtimer expression"),
+        "cycletimer expression": _("cycletimer expression"),
+        "conditional expression": _("conditional expression"),
+        "message expression": _("message expression"),
+        "signal expression": _("signal expression"),
+        "error expression": _("error expression"),
+        "escalation expression": _("escalation expression"),
+        "correlation expression": _("correlation expression"),
+        "DMN input expression": _("DMN input expression"),
+        "DMN input entry": _("DMN input entry"),
+        "DMN output entry": _("DMN output entry"),
+    }
+    return labels.get(kind, kind)
 
 
 def _code_of(task_spec) -> Iterator[tuple[str, str, bool]]:
@@ -552,11 +612,17 @@ def _multi_instance_problems(task_spec) -> Iterator[str]:
     try:
         value = sandbox.SandboxEnvironment().evaluate(cardinality, {})
     except Exception as exc:
-        yield f"The cardinality '{cardinality}' cannot be evaluated: {exc}"
+        yield _("The cardinality '%(cardinality)s' cannot be evaluated: %(error)s") % {
+            "cardinality": cardinality,
+            "error": exc,
+        }
         return
     maximum = settings.WORKFLOWS["MAX_MULTI_INSTANCE"]
     if isinstance(value, int) and value > maximum:
-        yield f"The multi-instance would start {value:,} instances; the limit is {maximum:,}."
+        yield _("The multi-instance would start %(count)s instances; the limit is %(limit)s.") % {
+            "count": f"{value:,}",
+            "limit": f"{maximum:,}",
+        }
 
 
 def _form_problems(task_spec, problem, bundled: dict[str, dict], used: dict[str, dict]) -> Iterator[Problem]:
@@ -566,15 +632,17 @@ def _form_problems(task_spec, problem, bundled: dict[str, dict], used: dict[str,
         if not name:
             continue
         if not _SAFE_FILE_NAME.match(name):
-            yield problem(task_spec.bpmn_id, f"The form file name '{name}' must be a plain .json file name.")
+            message = _("The form file name '%(name)s' must be a plain .json file name.") % {"name": name}
+            yield problem(task_spec.bpmn_id, message)
             continue
         schema = bundled.get(name)
         if schema is None:
             path = Path(settings.WORKFLOWS["FORMS_DIR"]) / name
             if not path.is_file():
-                yield problem(
-                    task_spec.bpmn_id, f"The form '{name}' does not exist in forms/ or in the deployment."
-                )
+                message = _("The form '%(name)s' does not exist in forms/ or in the deployment.") % {
+                    "name": name
+                }
+                yield problem(task_spec.bpmn_id, message)
                 continue
             try:
                 schema = parse_form(
@@ -586,5 +654,8 @@ def _form_problems(task_spec, problem, bundled: dict[str, dict], used: dict[str,
                 continue
         if prop == FORM_PROPERTY:
             for message in forms.schema_problems(schema):
-                yield problem(task_spec.bpmn_id, f"The form '{name}' is unusable: {message}")
+                yield problem(
+                    task_spec.bpmn_id,
+                    _("The form '%(name)s' is unusable: %(problem)s") % {"name": name, "problem": message},
+                )
         used[name] = schema

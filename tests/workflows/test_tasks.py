@@ -129,7 +129,7 @@ class TestCompletion:
         assert open_task(approval, "submit").status == "open"
 
     def test_field_errors_are_in_chinese_by_default(self, approval, people):
-        with pytest.raises(FormValidationError) as caught:
+        with translation.override("zh-hans"), pytest.raises(FormValidationError) as caught:
             complete_task(task_id=open_task(approval, "submit").pk, data={"amount": 5}, user=people["alice"])
         assert caught.value.errors["reason"] == ["这个字段是必填项。"]
 

@@ -68,7 +68,8 @@ def start_linked_instance(*, parent: ProcessInstance, task: Task, actor: Any) ->
         missing = [var.bpmn_id for var in inputs if var.bpmn_id not in task.data]
         if missing:
             raise WorkflowTaskException(
-                f"The called process '{called}' needs data the caller does not have: {', '.join(missing)}",
+                _("The called process '%(process)s' needs data the caller does not have: %(missing)s")
+                % {"process": called, "missing": ", ".join(missing)},
                 task=task,
             )
         data = {var.bpmn_id: deepcopy(task.data[var.bpmn_id]) for var in inputs}
@@ -226,7 +227,11 @@ def _fail_caller(child: ProcessInstance, *, actor: Any) -> None:
         return
     if task.state != TaskState.STARTED:
         return
-    runtime.fail_task(session, task, f"The called instance #{child.pk} ({child.process_id}) was terminated.")
+    message = _("The called instance #%(id)s (%(process)s) was terminated.") % {
+        "id": child.pk,
+        "process": child.process_id,
+    }
+    runtime.fail_task(session, task, message)
     runtime.save(session)
 
 

@@ -1,0 +1,20 @@
+"""The benchmark is not a test, but it must keep running: a tiny run on SQLite."""
+
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def test_the_engine_benchmark_runs_and_reports_its_ratios():
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.engine", "--quick", "--backend", "sqlite"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "ratio b/a = " in result.stdout
+    assert "ratio old/young = " in result.stdout
