@@ -411,12 +411,12 @@ def timer_scan_ms() -> float:
 
 
 def inbox_ms(user) -> float:
-    from workflows.selectors import tasks_for_user
+    from workflows.selectors import inbox
 
     samples = []
     for _ in range(5):
         started = time.perf_counter()
-        list(tasks_for_user(user)[:50])
+        inbox(user, limit=50)
         samples.append((time.perf_counter() - started) * 1000)
     return statistics.median(samples)
 

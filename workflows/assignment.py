@@ -1,11 +1,14 @@
 """Who works a human task: the role its lane maps to, and possibly one named person.
 
-Roles are Django groups. A lane maps to a role through a `LaneRole` row, or by having the group's
-name; a lane that maps to nothing (and a task outside any lane) goes to the fallback role
-(`WORKFLOWS["FALLBACK_ROLE"]`, the coordinators) until someone maps it.
+Roles are Django groups. A task naming `candidateGroups` goes to the first of them that exists; else
+its lane maps to a role through a `LaneRole` row, or by a group of the lane's name; a lane that maps
+to nothing (and a task outside any lane) goes to the fallback role (`WORKFLOWS["FALLBACK_ROLE"]`,
+the coordinators) until someone maps it. The role is resolved inside the statement that stores the
+task (`store.role_expression`), so a mapping made now applies to the next task created.
 
-A specific assignee comes from the resolvers the domain registers (the customer's own account
-manager, say); the built-in one reads `lane_owners` from the task data: `{"Lane": "username"}`.
+A specific assignee comes from the task's `assignee` property, then from the resolvers the domain
+registers (the customer's own account manager, say), then from `lane_owners` in the task data:
+`{"Lane": "username"}`.
 """
 
 from __future__ import annotations
@@ -64,20 +67,6 @@ def roles_for_lanes(lanes: Iterable[str]) -> dict[str, Group | None]:
         for group in Group.objects.filter(name__in=unmapped):
             result[group.name] = group
     return result
-
-
-def fallback_role() -> Group | None:
-    return Group.objects.filter(name=fallback_role_name()).first()
-
-
-def role_for_task(properties: dict) -> Group | None:
-    """A task naming its candidate groups (a property, as Camunda Modeler writes them) goes to the
-    first of them that exists, whatever its lane."""
-    names = [n.strip() for n in (properties.get("candidateGroups") or "").split(",") if n.strip()]
-    if not names:
-        return None
-    groups = {g.name: g for g in Group.objects.filter(name__in=names)}
-    return next((groups[n] for n in names if n in groups), None)
 
 
 def resolve_assignee(request: AssignmentRequest) -> Any:

@@ -217,8 +217,11 @@ class HumanTask(models.Model):
         verbose_name_plural = _("human tasks")
         ordering = ["created_at"]
         indexes = [
-            models.Index(fields=["status", "assignee"], name="humantask_inbox_user"),
-            models.Index(fields=["status", "role"], name="humantask_inbox_role"),
+            # One index-ordered scan per pool of an inbox (selectors.inbox), whatever the table size.
+            models.Index(fields=["status", "assignee", "due_at", "created_at"], name="humantask_inbox_user"),
+            models.Index(
+                fields=["status", "role", "assignee", "due_at", "created_at"], name="humantask_inbox_role"
+            ),
         ]
         permissions = [("reassign_humantask", "Can reassign any task")]
 

@@ -15,7 +15,7 @@ from workflows.exceptions import (
     TaskRejected,
 )
 from workflows.models import AuditEvent, HumanTask, LaneRole, ProcessInstance
-from workflows.selectors import tasks_for_user
+from workflows.selectors import inbox
 from workflows.services import (
     claim_task,
     complete_task,
@@ -190,12 +190,12 @@ class TestClaiming:
             user=people["alice"],
         )
         review = open_task(approval, "review")
-        assert set(tasks_for_user(people["carol"])) == {review}
+        assert set(inbox(people["carol"])) == {review}
 
         claim_task(task_id=review.pk, user=people["bob"])
 
-        assert list(tasks_for_user(people["carol"])) == []
-        assert list(tasks_for_user(people["bob"])) == [review]
+        assert list(inbox(people["carol"])) == []
+        assert list(inbox(people["bob"])) == [review]
         with pytest.raises(TaskNotYours):
             complete_task(task_id=review.pk, data={"approved": True}, user=people["carol"])
 
@@ -255,3 +255,46 @@ def test_lane_owners_in_the_data_assign_a_named_person(people, roles):
     instance = start_instance(process_id="approval", data={"lane_owners": {"Requester": "alice"}})
     submit = open_task(instance, "submit")
     assert submit.assignee == people["alice"]
+
+
+def test_a_resolver_the_domain_registers_assigns_before_lane_owners(people, roles):
+    from workflows.assignment import register_assignee_resolver, unregister_assignee_resolver
+
+    def customer_owner(request):
+        return people["bob"] if request.lane == "Requester" else None
+
+    register_assignee_resolver(customer_owner)
+    try:
+        deploy(
+            files=[
+                source(TEST_BPMN_DIR / name)
+                for name in ("approval.bpmn", "request.schema.json", "review.schema.json")
+            ]
+        )
+        instance = start_instance(process_id="approval", data={"lane_owners": {"Requester": "alice"}})
+    finally:
+        unregister_assignee_resolver(customer_owner)
+    assert open_task(instance, "submit").assignee == people["bob"]
+
+
+def test_the_inbox_puts_the_soonest_due_first_and_tasks_without_a_due_date_last(people, roles):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    deploy(
+        files=[
+            source(TEST_BPMN_DIR / name)
+            for name in ("approval.bpmn", "request.schema.json", "review.schema.json")
+        ]
+    )
+    instances = [start_instance(process_id="approval", business_key=f"REQ-{n}") for n in range(4)]
+    tasks = [open_task(i, "submit") for i in instances]
+    now = timezone.now()
+    HumanTask.objects.filter(pk=tasks[0].pk).update(due_at=now + timedelta(days=3))
+    HumanTask.objects.filter(pk=tasks[1].pk).update(due_at=now + timedelta(days=1))
+    HumanTask.objects.filter(pk=tasks[2].pk).update(assignee=people["alice"], due_at=now + timedelta(days=2))
+
+    assert [t.pk for t in inbox(people["alice"])] == [tasks[1].pk, tasks[2].pk, tasks[0].pk, tasks[3].pk]
+    assert [t.pk for t in inbox(people["alice"], limit=2)] == [tasks[1].pk, tasks[2].pk]
+    assert inbox(people["mallory"]) == []
