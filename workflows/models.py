@@ -217,10 +217,27 @@ class HumanTask(models.Model):
         verbose_name_plural = _("human tasks")
         ordering = ["created_at"]
         indexes = [
-            # One index-ordered scan per pool of an inbox (selectors.inbox), whatever the table size.
-            models.Index(fields=["status", "assignee", "due_at", "created_at"], name="humantask_inbox_user"),
+            # One ordered index scan per pool of an inbox (selectors.inbox), whatever the table size:
+            # the pool's conditions are the index predicate, its order the index columns.
             models.Index(
-                fields=["status", "role", "assignee", "due_at", "created_at"], name="humantask_inbox_role"
+                fields=["assignee", "due_at", "created_at"],
+                name="inbox_assigned_due",
+                condition=models.Q(status="open", due_at__isnull=False),
+            ),
+            models.Index(
+                fields=["assignee", "created_at"],
+                name="inbox_assigned_undated",
+                condition=models.Q(status="open", due_at__isnull=True),
+            ),
+            models.Index(
+                fields=["role", "due_at", "created_at"],
+                name="inbox_role_due",
+                condition=models.Q(status="open", assignee__isnull=True, due_at__isnull=False),
+            ),
+            models.Index(
+                fields=["role", "created_at"],
+                name="inbox_role_undated",
+                condition=models.Q(status="open", assignee__isnull=True, due_at__isnull=True),
             ),
         ]
         permissions = [("reassign_humantask", "Can reassign any task")]
