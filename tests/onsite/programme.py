@@ -131,8 +131,9 @@ def stage_review(decision: str):
     }
 
 
-def run_visit(programme, people, *, decision="continue", visited_at=None, needs_support=False):
-    """One whole visit, approved first time, then the team leader's stage decision."""
+def close_visit(programme, people, *, visited_at=None, needs_support=False):
+    """One whole visit, its summary approved first time; the programme then waits for the team
+    leader's stage decision."""
     visit = current_visit(programme)
     complete(visit, "Task_plan_visit", people["manager"], plan(needs_support))
     complete(visit, "Task_prepare_resources", people["manager"], RESOURCES)
@@ -141,5 +142,11 @@ def run_visit(programme, people, *, decision="continue", visited_at=None, needs_
     complete(visit, "Task_record_visit", people["manager"], record(visited_at or datetime.now().astimezone()))
     complete(visit, "Task_write_summary", people["manager"], SUMMARY)
     complete(visit, "Task_review_summary", people["leader"], APPROVE)
+    return visit
+
+
+def run_visit(programme, people, *, decision="continue", visited_at=None, needs_support=False):
+    """One whole visit, then the team leader's stage decision."""
+    visit = close_visit(programme, people, visited_at=visited_at, needs_support=needs_support)
     complete(programme, "Task_stage_review", people["leader"], stage_review(decision))
     return visit

@@ -13,6 +13,7 @@ from tests.onsite.programme import (
     REWORK,
     SUMMARY,
     SUPPORT,
+    close_visit,
     complete,
     current_visit,
     deploy_programme,
@@ -161,15 +162,7 @@ def test_the_coordinator_can_end_the_programme_early(programme, people):
 
 
 def test_early_end_also_works_while_the_team_leader_is_reviewing_the_stage(programme, people):
-    visit = current_visit(programme)
-    for bpmn_id, data in (
-        ("Task_plan_visit", plan()),
-        ("Task_prepare_resources", RESOURCES),
-        ("Task_record_visit", record(datetime.now().astimezone())),
-        ("Task_write_summary", SUMMARY),
-    ):
-        complete(visit, bpmn_id, people["manager"], data)
-    complete(visit, "Task_review_summary", people["leader"], APPROVE)
+    close_visit(programme, people)
     review = open_task(programme, "Task_stage_review")
 
     deliver_message(
@@ -188,16 +181,7 @@ def test_three_hundred_visits_keep_the_programme_running_in_the_right_stage_at_c
     for number in range(1, 301):
         decision = "advance" if number in (100, 200) else "continue"
         if number in (2, 300):
-            visit = current_visit(programme)
-            for bpmn_id, data in (
-                ("Task_plan_visit", plan()),
-                ("Task_prepare_resources", RESOURCES),
-                ("Task_record_visit", record(datetime.now().astimezone())),
-                ("Task_write_summary", SUMMARY),
-                ("Task_review_summary", APPROVE),
-            ):
-                user = people["leader"] if bpmn_id == "Task_review_summary" else people["manager"]
-                complete(visit, bpmn_id, user, data)
+            close_visit(programme, people)
             with CaptureQueriesContext(connection) as captured:
                 complete(programme, "Task_stage_review", people["leader"], stage_review(decision))
             queries[number] = len(captured)

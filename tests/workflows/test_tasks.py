@@ -1,9 +1,10 @@
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.utils import translation
 
 from tests.conftest import TEST_BPMN_DIR, source
 from tests.factories import UserFactory
+from tests.workflows.conftest import open_task
 from tests.workflows.diagrams import linear, user_task
 from tests.workflows.diagrams import source as text
 from workflows.exceptions import (
@@ -14,7 +15,7 @@ from workflows.exceptions import (
     TaskNotYours,
     TaskRejected,
 )
-from workflows.models import AuditEvent, HumanTask, LaneRole, ProcessInstance
+from workflows.models import AuditEvent, HumanTask, ProcessInstance
 from workflows.selectors import inbox
 from workflows.services import (
     claim_task,
@@ -27,40 +28,6 @@ from workflows.services import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def roles():
-    requesters, reviewers = Group.objects.create(name="requesters"), Group.objects.create(name="reviewers")
-    LaneRole.objects.create(lane="Requester", role=requesters)
-    LaneRole.objects.create(lane="Reviewer", role=reviewers)
-    return requesters, reviewers
-
-
-@pytest.fixture
-def people(roles):
-    requesters, reviewers = roles
-    alice = UserFactory(username="alice")
-    alice.groups.add(requesters)
-    bob, carol = UserFactory(username="bob"), UserFactory(username="carol")
-    bob.groups.add(reviewers)
-    carol.groups.add(reviewers)
-    return {"alice": alice, "bob": bob, "carol": carol, "mallory": UserFactory(username="mallory")}
-
-
-@pytest.fixture
-def approval(people):
-    deploy(
-        files=[
-            source(TEST_BPMN_DIR / name)
-            for name in ("approval.bpmn", "request.schema.json", "review.schema.json")
-        ]
-    )
-    return start_instance(process_id="approval", business_key="REQ-1")
-
-
-def open_task(instance, bpmn_id):
-    return instance.human_tasks.get(bpmn_id=bpmn_id, status=HumanTask.Status.OPEN)
 
 
 def state_of(instance):

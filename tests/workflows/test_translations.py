@@ -10,16 +10,14 @@ from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.utils import translation
 
 from tests.conftest import ROOT, TEST_BPMN_DIR, source
-from tests.factories import UserFactory
+from tests.workflows.conftest import open_task
 from tests.workflows.diagrams import linear, process, script_task
 from tests.workflows.diagrams import source as text
 from workflows.documents import DeploymentError
 from workflows.exceptions import FormValidationError, TaskAlreadyCompleted, TaskNotYours
-from workflows.models import HumanTask, LaneRole
 from workflows.operations import register_operation, unregister_operation
 from workflows.services import complete_task, deploy, start_instance
 
@@ -47,35 +45,6 @@ def no_language_activated():
         yield
     finally:
         translation.activate(previous)
-
-
-@pytest.fixture
-def people():
-    requesters, reviewers = Group.objects.create(name="requesters"), Group.objects.create(name="reviewers")
-    LaneRole.objects.create(lane="Requester", role=requesters)
-    LaneRole.objects.create(lane="Reviewer", role=reviewers)
-    alice = UserFactory(username="alice")
-    alice.groups.add(requesters)
-    bob = UserFactory(username="bob", first_name="建国", last_name="王")
-    carol = UserFactory(username="carol")
-    bob.groups.add(reviewers)
-    carol.groups.add(reviewers)
-    return {"alice": alice, "bob": bob, "carol": carol}
-
-
-@pytest.fixture
-def approval(people):
-    deploy(
-        files=[
-            source(TEST_BPMN_DIR / name)
-            for name in ("approval.bpmn", "request.schema.json", "review.schema.json")
-        ]
-    )
-    return start_instance(process_id="approval", business_key="REQ-1")
-
-
-def open_task(instance, bpmn_id):
-    return instance.human_tasks.get(bpmn_id=bpmn_id, status=HumanTask.Status.OPEN)
 
 
 def deployment_problems(files):

@@ -101,15 +101,7 @@ def claim_task(*, task_id: UUID | str, user: Any) -> HumanTask:
             raise TaskNotYours(_("This task is already assigned to someone else."))
         if not can_work_on(user, task):
             raise NotAllowed(_("This task is for another role."))
-        task.assignee, task.claimed_by, task.claimed_at = user, user, timezone.now()
-        task.save(update_fields=["assignee", "claimed_by", "claimed_at"])
-        AuditEvent.objects.create(
-            instance_id=task.instance_id,
-            task_id=task.pk,
-            kind=AuditEvent.Kind.CLAIMED,
-            actor=user,
-            at=timezone.now(),
-        )
+        _hand_over(task, to=user, claimed=True, kind=AuditEvent.Kind.CLAIMED, actor=user)
     return task
 
 
@@ -120,15 +112,7 @@ def release_task(*, task_id: UUID | str, user: Any) -> HumanTask:
         _check_open(task)
         if task.assignee_id != user.pk and not (user.is_superuser or user.has_perm(REASSIGN_PERMISSION)):
             raise TaskNotYours(_("Only the person holding a task can release it."))
-        task.assignee, task.claimed_by, task.claimed_at = None, None, None
-        task.save(update_fields=["assignee", "claimed_by", "claimed_at"])
-        AuditEvent.objects.create(
-            instance_id=task.instance_id,
-            task_id=task.pk,
-            kind=AuditEvent.Kind.RELEASED,
-            actor=user,
-            at=timezone.now(),
-        )
+        _hand_over(task, to=None, claimed=False, kind=AuditEvent.Kind.RELEASED, actor=user)
     return task
 
 
@@ -142,17 +126,32 @@ def reassign_task(*, task_id: UUID | str, to_user: Any, user: Any) -> HumanTask:
         task = _locked(task_id)
         _check_open(task)
         previous = task.assignee_id
-        task.assignee, task.claimed_by, task.claimed_at = to_user, None, None
-        task.save(update_fields=["assignee", "claimed_by", "claimed_at"])
-        AuditEvent.objects.create(
-            instance_id=task.instance_id,
-            task_id=task.pk,
+        _hand_over(
+            task,
+            to=to_user,
+            claimed=False,
             kind=AuditEvent.Kind.REASSIGNED,
             actor=user,
-            at=timezone.now(),
             details={"from": _username(previous), "to": to_user.get_username()},
         )
     return task
+
+
+def _hand_over(
+    task: HumanTask, *, to: Any, claimed: bool, kind: str, actor: Any, details: dict | None = None
+) -> None:
+    """Change who holds the task and record it (the caller holds the family lock)."""
+    task.assignee = to
+    task.claimed_by, task.claimed_at = (to, timezone.now()) if claimed else (None, None)
+    task.save(update_fields=["assignee", "claimed_by", "claimed_at"])
+    AuditEvent.objects.create(
+        instance_id=task.instance_id,
+        task_id=task.pk,
+        kind=kind,
+        actor=actor,
+        at=timezone.now(),
+        details=details or {},
+    )
 
 
 def _username(user_id: int | None) -> str | None:
