@@ -21,6 +21,8 @@ class OperationContext:
     task_id: UUID
     bpmn_id: str
     data: dict  # a copy of the task's data; return values, don't mutate this
+    # The person whose action made the engine run (None for timers and background jobs).
+    actor: Any = None
 
 
 class OperationError(Exception):

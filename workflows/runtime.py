@@ -59,9 +59,10 @@ def limits() -> dict:
 class EngineScriptEngine(PythonScriptEngine):
     """SpiffWorkflow's script engine, sandboxed, with service tasks calling registered operations."""
 
-    def __init__(self, instance: ProcessInstance | None = None) -> None:
+    def __init__(self, instance: ProcessInstance | None = None, actor: Any = None) -> None:
         super().__init__(environment=SandboxEnvironment(limits()["SCRIPT_TIME_LIMIT"]))
         self.instance = instance
+        self.actor = actor
 
     def evaluate(self, task: Task, expression: str, external_context: dict | None = None) -> Any:
         result = super().evaluate(task, expression, external_context)
@@ -80,7 +81,11 @@ class EngineScriptEngine(PythonScriptEngine):
             )
         params = {name: param["value"] for name, param in operation_params.items()}
         context = OperationContext(
-            instance=self.instance, task_id=task.id, bpmn_id=task.task_spec.bpmn_id, data=deepcopy(task.data)
+            instance=self.instance,
+            task_id=task.id,
+            bpmn_id=task.task_spec.bpmn_id,
+            data=deepcopy(task.data),
+            actor=self.actor,
         )
         try:
             # A savepoint: an operation that fails leaves none of its own writes behind.
@@ -216,14 +221,14 @@ def open_session(instance: ProcessInstance, *, actor: Any) -> Session:
         instance.state, instance.serializer_version, specs, lambda: _spec_text(instance.version)
     )
     # A restored workflow gets SpiffWorkflow's unrestricted engine; replace it every time.
-    workflow.script_engine = EngineScriptEngine(instance)
+    workflow.script_engine = EngineScriptEngine(instance, actor)
     return Session(instance=instance, workflow=workflow, actor=actor, before=take_snapshot(workflow))
 
 
 def new_session(version: ProcessVersion, instance: ProcessInstance, *, actor: Any) -> Session:
     specs = specs_for(version)
     workflow = BpmnWorkflow(
-        specs.spec, dict(specs.subprocess_specs), script_engine=EngineScriptEngine(instance)
+        specs.spec, dict(specs.subprocess_specs), script_engine=EngineScriptEngine(instance, actor)
     )
     return Session(instance=instance, workflow=workflow, actor=actor, before=Snapshot())
 

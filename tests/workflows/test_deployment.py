@@ -7,6 +7,7 @@ from tests.factories import UserFactory
 from tests.workflows.diagrams import linear, process, script_task, user_task
 from tests.workflows.diagrams import source as text
 from workflows.documents import DeploymentError
+from workflows.exceptions import ProcessNotDeployed
 from workflows.models import AuditEvent, DeployedFile, ProcessModel, ProcessVersion
 from workflows.operations import register_operation, unregister_operation
 from workflows.services import deploy, start_instance
@@ -84,6 +85,18 @@ class TestVersions:
         assert (old.version.number, new.version.number) == (1, 2)
         assert old.human_tasks.get().name == "Submit request"
         assert new.human_tasks.get().name == "Submit a request"
+
+    def test_an_earlier_version_can_still_be_started_by_number(self):
+        deploy(files=approval_files())
+        bpmn = (TEST_BPMN_DIR / "approval.bpmn").read_text().replace("Submit request", "Submit a request")
+        deploy(files=approval_files(**{"approval.bpmn": bpmn}))
+
+        pinned = start_instance(process_id="approval", version=1)
+
+        assert pinned.version.number == 1
+        assert pinned.human_tasks.get().name == "Submit request"
+        with pytest.raises(ProcessNotDeployed, match="Version 3 of process 'approval' is not deployed"):
+            start_instance(process_id="approval", version=3)
 
     def test_deployed_files_are_stored_verbatim(self):
         version = deploy(files=approval_files()).version

@@ -114,6 +114,7 @@ class TestRetry:
             calls["count"] += 1
             if calls["fail"]:
                 raise OperationError("the customer register is offline")
+            calls["actor"] = context.actor
             return {"key": key + suffix, "instance": context.instance.pk}
 
         yield calls
@@ -132,7 +133,9 @@ class TestRetry:
             resume_instance(instance_id=instance.pk)
 
         flaky["fail"] = False
-        retry_instance(instance_id=instance.pk)
+        coordinator = UserFactory(is_superuser=True)
+        retry_instance(instance_id=instance.pk, user=coordinator)
+        assert flaky["actor"] == coordinator  # the operation knows who made the engine run
 
         instance = refreshed(instance)
         assert (instance.status, instance.error) == (Status.RUNNING, None)

@@ -33,6 +33,21 @@ def latest_version(process_id: str) -> ProcessVersion:
     return version
 
 
+def deployed_version(process_id: str, number: int) -> ProcessVersion:
+    version = (
+        ProcessVersion.objects.select_related("model")
+        .defer("spec")
+        .filter(model__process_id=process_id, number=number)
+        .first()
+    )
+    if version is None:
+        raise ProcessNotDeployed(
+            _("Version %(number)s of process '%(process)s' is not deployed.")
+            % {"process": process_id, "number": number}
+        )
+    return version
+
+
 def check_process_data(data: Any) -> dict:
     """Start data and message payloads: a JSON object whose keys scripts can read."""
     if data is None:
@@ -46,10 +61,16 @@ def check_process_data(data: Any) -> dict:
 
 
 def start_instance(
-    *, process_id: str, data: dict | None = None, business_key: str = "", user: Any = None
+    *,
+    process_id: str,
+    data: dict | None = None,
+    business_key: str = "",
+    user: Any = None,
+    version: int | None = None,
 ) -> ProcessInstance:
-    """Start the latest version of `process_id` and run it until it waits (or fails)."""
-    version = latest_version(process_id)
+    """Start `process_id` (its latest version, or the version numbered `version`) and run it until
+    it waits (or fails)."""
+    version = latest_version(process_id) if version is None else deployed_version(process_id, version)
     start_data = check_process_data(data)
     with transaction.atomic():
         return _create(version, data=start_data, business_key=business_key, actor=user)
