@@ -119,3 +119,14 @@ WORKFLOWS = {
     # Lanes that map to no role send their tasks here until the lane is mapped.
     "FALLBACK_ROLE": env_str("WORKFLOWS_FALLBACK_ROLE", "coordinator"),
 }
+
+# The on-site service's business thresholds (see onsite/thresholds.py for what each means).
+ONSITE = {
+    "WIN_BACK_WINDOW_DAYS": env_int("ONSITE_WIN_BACK_WINDOW_DAYS", 90),
+    "LEAD_UNTOUCHED_DAYS": env_int("ONSITE_LEAD_UNTOUCHED_DAYS", 7),
+    "VISIT_GRACE_DAYS": env_int("ONSITE_VISIT_GRACE_DAYS", 3),
+    "VISIT_ON_PLAN_TOLERANCE_DAYS": env_int("ONSITE_VISIT_ON_PLAN_TOLERANCE_DAYS", 1),
+    "SHORT_BOARD_MARGIN_PERCENT": env_int("ONSITE_SHORT_BOARD_MARGIN_PERCENT", 20),
+    "IMPORT_MAX_ROWS": env_int("ONSITE_IMPORT_MAX_ROWS", 5000),
+    "IMPORT_MAX_BYTES": env_int("ONSITE_IMPORT_MAX_BYTES", 5 * 1024 * 1024),
+}

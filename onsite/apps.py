@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class OnsiteConfig(AppConfig):
     name = "onsite"
     verbose_name = _("On-site service")
+
+    def ready(self) -> None:
+        # The domain plugs into the engine here: its service-task operations and who gets its tasks.
+        from onsite import operations  # noqa: F401 - registers the operations
+        from onsite.assignment import resolve_assignee
+        from workflows.assignment import register_assignee_resolver
+
+        register_assignee_resolver(resolve_assignee)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +24,8 @@ class OperationContext:
     data: dict  # a copy of the task's data; return values, don't mutate this
     # The person whose action made the engine run (None for timers and background jobs).
     actor: Any = None
+    # The engine's time for this run (`workflows.clock`): what timers and `now()` in scripts see.
+    at: datetime | None = None
 
 
 class OperationError(Exception):

@@ -32,7 +32,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from workflows import projections, store
+from workflows import clock, projections, store
 from workflows.compaction import compact
 from workflows.exceptions import NotFound
 from workflows.models import AuditEvent, ProcessInstance, ProcessVersion
@@ -86,6 +86,7 @@ class EngineScriptEngine(PythonScriptEngine):
             bpmn_id=task.task_spec.bpmn_id,
             data=deepcopy(task.data),
             actor=self.actor,
+            at=clock.now(),
         )
         try:
             # A savepoint: an operation that fails leaves none of its own writes behind.

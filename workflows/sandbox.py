@@ -48,6 +48,11 @@ class ScriptError(Exception):
     """A BPMN script or expression was refused or failed; the message is safe to show users."""
 
 
+class SubmissionRefused(ScriptError):
+    """A task's post-script refused what a person submitted (`refuse(message)`); the message is
+    the diagram author's, for that person."""
+
+
 class ScriptPolicyError(ScriptError):
     """The code uses something the sandbox does not allow (found when compiling)."""
 
@@ -330,12 +335,19 @@ def parse_date(value: Any) -> str:
     return _as_datetime(value).date().isoformat()
 
 
+def refuse(message: Any) -> None:
+    """Refuse the submission of the task whose post-script calls this: the task stays open and the
+    person sees `message`."""
+    raise SubmissionRefused(str(message)[:500])
+
+
 SCRIPT_FUNCTIONS: dict[str, Callable] = {
     "add_duration": add_duration,
     "days_between": days_between,
     "now": now,
     "today": today,
     "parse_date": parse_date,
+    "refuse": refuse,
     "ceil": math.ceil,
     "floor": math.floor,
 }

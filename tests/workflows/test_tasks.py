@@ -148,6 +148,22 @@ class TestCompletion:
         assert instance.human_tasks.get().status == "open"
         assert AuditEvent.objects.filter(instance=instance, kind="rejected").count() == 1
 
+    def test_refuse_in_a_post_script_shows_the_diagrams_message_and_keeps_the_task_open(self):
+        script = 'if parts &lt; 1:\n    refuse("至少分成一份 (at least one part)")'
+        task = user_task("enter").replace(
+            "</bpmn:userTask>",
+            f"<bpmn:extensionElements><spiffworkflow:postScript>{script}</spiffworkflow:postScript>"
+            "</bpmn:extensionElements></bpmn:userTask>",
+        )
+        deploy(files=[text("post.bpmn", linear(task, process_id="post"))])
+        instance = start_instance(process_id="post", data={"parts": 0})
+
+        with pytest.raises(TaskRejected) as refused:
+            complete_task(task_id=instance.human_tasks.get().pk, data={}, user=None)
+
+        assert str(refused.value) == "至少分成一份 (at least one part)"
+        assert instance.human_tasks.get().status == "open"
+
 
 class TestClaiming:
     def test_claim_takes_the_task_from_the_role(self, approval, people):

@@ -26,6 +26,7 @@ from workflows.exceptions import (
     TaskRejected,
 )
 from workflows.models import AuditEvent, DeployedFile, HumanTask, ProcessInstance
+from workflows.sandbox import SubmissionRefused
 
 REASSIGN_PERMISSION = "workflows.reassign_humantask"
 
@@ -194,7 +195,7 @@ def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
             try:
                 spiff_task.run()
             except Exception as exc:
-                raise TaskRejected(runtime.describe_error(exc)) from None
+                raise TaskRejected(refusal(exc) or runtime.describe_error(exc)) from None
             session.complete(task.pk, data=submission)
             runtime.advance(session)
             runtime.save(session)
@@ -211,6 +212,15 @@ def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
     task.status, task.completed_at = HumanTask.Status.COMPLETED, timezone.now()
     task.completed_by, task.data = user, submission
     return task
+
+
+def refusal(exc: BaseException) -> str | None:
+    """The diagram's own message when a post-script called `refuse(...)`."""
+    while exc is not None:
+        if isinstance(exc, SubmissionRefused):
+            return str(exc)
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _find(session: runtime.Session, task_id: UUID):

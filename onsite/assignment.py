@@ -1,0 +1,86 @@
+"""Who works a task in the on-site processes: not everyone with the role, but the person the
+customer's records name — its account manager, that manager's team leader, the support engineer
+dispatched, the programme's coordinator. Registered with the engine in `OnsiteConfig.ready`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from onsite.models import (
+    Customer,
+    Enrolment,
+    IncentiveReview,
+    Lead,
+    StaffProfile,
+    SupportRequest,
+    Visit,
+    WinBackTarget,
+)
+from onsite.roles import ACCOUNT_MANAGER, COORDINATOR, ROLES, SUPPORT_STAFF, TEAM_LEADER
+from workflows.assignment import AssignmentRequest, roles_for_lanes
+
+_LANE_ROLES = {lane: role.code for role in ROLES for lane in role.lanes}
+
+
+def resolve_assignee(request: AssignmentRequest) -> Any:
+    role = role_of_lane(request.lane)
+    data = request.data
+    if role == ACCOUNT_MANAGER:
+        return account_manager(data)
+    if role == TEAM_LEADER:
+        review = _get(IncentiveReview.objects.select_related("team"), data.get("review_id"))
+        if review is not None:
+            return review.team.leader
+        return team_leader_of(account_manager(data))
+    if role == SUPPORT_STAFF:
+        request_ = _get(SupportRequest.objects.select_related("assignee"), data.get("support_request_id"))
+        if request_ is not None:
+            return request_.assignee
+        visit = data.get("visit")
+        found = _get(
+            Visit.objects.select_related("support_staff"),
+            visit.get("visit_id") if isinstance(visit, dict) else None,
+        )
+        return found.support_staff if found is not None else None
+    if role == COORDINATOR:
+        enrolment = _get(Enrolment.objects.select_related("programme__coordinator"), data.get("enrolment_id"))
+        return enrolment.programme.coordinator if enrolment is not None else None
+    return None
+
+
+def role_of_lane(lane: str) -> str | None:
+    if not lane:
+        return None
+    if lane in _LANE_ROLES:
+        return _LANE_ROLES[lane]
+    role = roles_for_lanes([lane]).get(lane)
+    return role.name if role is not None else None
+
+
+def account_manager(data: dict) -> Any:
+    """The lead's owner, the manager who asked for the support, the win-back target's manager, or
+    the customer's own account manager."""
+    lead = _get(Lead.objects.select_related("owner"), data.get("lead_id"))
+    if lead is not None:
+        return lead.owner
+    request = _get(SupportRequest.objects.select_related("requested_by"), data.get("support_request_id"))
+    if request is not None:
+        return request.requested_by
+    target = _get(WinBackTarget.objects.select_related("account_manager"), data.get("target_id"))
+    if target is not None and target.account_manager is not None:
+        return target.account_manager
+    customer = _get(Customer.objects.select_related("account_manager"), data.get("customer_id"))
+    return customer.account_manager if customer is not None else None
+
+
+def team_leader_of(user: Any) -> Any:
+    if user is None:
+        return None
+    profile = StaffProfile.objects.select_related("team__leader").filter(user=user).first()
+    return profile.team.leader if profile is not None and profile.team is not None else None
+
+
+def _get(queryset, pk: Any) -> Any:
+    if isinstance(pk, bool) or not isinstance(pk, int):
+        return None
+    return queryset.filter(pk=pk).first()

@@ -1,0 +1,71 @@
+"""The on-site service domain's records, one module per concept."""
+
+from onsite.models.customers import (
+    Customer,
+    CustomerChange,
+    DecisionRole,
+    Industry,
+    KeyPerson,
+    Ownership,
+    ProductHolding,
+    Relationship,
+    Tier,
+)
+from onsite.models.incentives import IncentiveEvent, IncentiveRecord, IncentiveReview, IncentiveRule
+from onsite.models.leads import Lead, LeadActivity
+from onsite.models.organisation import Region, Speciality, StaffProfile, Team
+from onsite.models.playbook import PlaybookEntry
+from onsite.models.programmes import Cadence, Enrolment, Programme, Stage, StageAssessment, StageChange
+from onsite.models.support import SupportRequest
+from onsite.models.visits import (
+    SummaryDecisionRole,
+    SummaryKeyPerson,
+    SummaryLead,
+    SummaryProduct,
+    SummaryResourceNeed,
+    Urgency,
+    Visit,
+    VisitActivity,
+    VisitSummary,
+)
+from onsite.models.winback import WinBackTarget
+
+__all__ = [
+    "Cadence",
+    "Customer",
+    "CustomerChange",
+    "DecisionRole",
+    "Enrolment",
+    "IncentiveEvent",
+    "IncentiveRecord",
+    "IncentiveReview",
+    "IncentiveRule",
+    "Industry",
+    "KeyPerson",
+    "Lead",
+    "LeadActivity",
+    "Ownership",
+    "PlaybookEntry",
+    "ProductHolding",
+    "Programme",
+    "Region",
+    "Relationship",
+    "Speciality",
+    "StaffProfile",
+    "Stage",
+    "StageAssessment",
+    "StageChange",
+    "SummaryDecisionRole",
+    "SummaryKeyPerson",
+    "SummaryLead",
+    "SummaryProduct",
+    "SummaryResourceNeed",
+    "SupportRequest",
+    "Team",
+    "Tier",
+    "Urgency",
+    "Visit",
+    "VisitActivity",
+    "VisitSummary",
+    "WinBackTarget",
+]

@@ -1,0 +1,126 @@
+"""Marketing leads (营销线索) from visit summaries, win-back targets and managers' own entries."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from onsite.models.customers import Customer, ProductHolding
+from onsite.models.visits import SummaryLead, Urgency, Visit
+
+
+class Lead(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", _("new")
+        FOLLOWING = "following", _("following up")
+        WON = "won", _("won")
+        LOST = "lost", _("lost")
+
+    OPEN_STATUSES = (Status.NEW, Status.FOLLOWING)
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="leads", verbose_name=_("customer")
+    )
+    description = models.TextField(_("description"))
+    product = models.CharField(_("product of interest"), max_length=200, blank=True)
+    urgency = models.CharField(_("urgency"), max_length=8, choices=Urgency.choices)
+    estimated_value = models.DecimalField(
+        _("estimated value (CNY)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="leads", verbose_name=_("owner")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
+    win_back = models.BooleanField(_("wins back a competitor's product"), default=False)
+    displaces = models.ForeignKey(
+        ProductHolding,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="win_back_leads",
+        verbose_name=_("competitor product it replaces"),
+    )
+    source_visit = models.ForeignKey(
+        Visit,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        verbose_name=_("source visit"),
+    )
+    # The summary row it came from: a summary approved twice still makes one lead.
+    source_item = models.OneToOneField(
+        SummaryLead,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lead",
+        verbose_name=_("summary entry"),
+    )
+    won_value = models.DecimalField(
+        _("value won (CNY)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    lost_reason = models.TextField(_("why it was lost"), blank=True)
+    follow_up = models.OneToOneField(
+        "workflows.ProcessInstance",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lead",
+        verbose_name=_("follow-up instance"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"))
+    last_activity_at = models.DateTimeField(_("last activity"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["owner", "status"], name="lead_owner_status"),
+            models.Index(fields=["urgency", "status", "last_activity_at"], name="lead_untouched"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="won") | models.Q(won_value__isnull=False),
+                name="won_lead_has_value",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description[:50]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class LeadActivity(models.Model):
+    """The lead's history: created, followed up, won, lost."""
+
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="activities", verbose_name=_("lead")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    at = models.DateTimeField(_("at"))
+    status_from = models.CharField(_("status before"), max_length=16, choices=Lead.Status.choices, blank=True)
+    status_to = models.CharField(_("status after"), max_length=16, choices=Lead.Status.choices)
+    note = models.TextField(_("note"), blank=True)
+    task_id = models.UUIDField(_("task id"), null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = _("lead activity")
+        verbose_name_plural = _("lead activities")
+        ordering = ["lead", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.status_from or '-'} → {self.status_to}"

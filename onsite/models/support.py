@@ -1,0 +1,107 @@
+"""Support requests: the demand → dispatch → completion forms (需求单 → 调度单 → 竣工单) that bring
+network, engineering, IT and solution staff to a customer."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from onsite.models.customers import Customer
+from onsite.models.leads import Lead
+from onsite.models.organisation import Speciality
+from onsite.models.visits import SummaryResourceNeed, Visit
+
+
+class SupportRequest(models.Model):
+    class Kind(models.TextChoices):
+        SOLUTION = "solution", _("solution design")
+        SURVEY = "survey", _("site survey")
+        IMPLEMENTATION = "implementation", _("implementation")
+        FAULT = "fault", _("fault handling")
+        TRAINING = "training", _("training")
+        OTHER = "other", _("other")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("requested")  # 需求单
+        DISPATCHED = "dispatched", _("dispatched")  # 调度单
+        COMPLETED = "completed", _("completed")  # 竣工单
+        CONFIRMED = "confirmed", _("confirmed by the manager")
+        CANCELLED = "cancelled", _("cancelled")
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="support_requests", verbose_name=_("customer")
+    )
+    kind = models.CharField(_("type"), max_length=16, choices=Kind.choices)
+    speciality = models.CharField(_("speciality needed"), max_length=16, choices=Speciality.choices)
+    description = models.TextField(_("what is needed"))
+    due_date = models.DateField(_("needed by"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="support_requests",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="support_assignments",
+        verbose_name=_("support staff"),
+    )
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    result = models.TextField(_("result"), blank=True)
+    hours_spent = models.DecimalField(_("hours spent"), max_digits=6, decimal_places=1, null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("completed by"),
+    )
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    manager_feedback = models.TextField(_("manager's feedback"), blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    source_visit = models.ForeignKey(
+        Visit,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="support_requests",
+        verbose_name=_("source visit"),
+    )
+    source_need = models.OneToOneField(
+        SummaryResourceNeed,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="support_request",
+        verbose_name=_("summary entry"),
+    )
+    lead = models.ForeignKey(
+        Lead,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="support_requests",
+        verbose_name=_("lead"),
+    )
+    instance = models.OneToOneField(
+        "workflows.ProcessInstance",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="support_request",
+        verbose_name=_("process instance"),
+    )
+
+    class Meta:
+        verbose_name = _("support request")
+        verbose_name_plural = _("support requests")
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["assignee", "status"], name="support_assignee_status")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.customer}"

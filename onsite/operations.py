@@ -1,0 +1,228 @@
+"""The service-task operations the on-site diagrams call (`onsite.*`). Each reads the ids and the
+submitted form from the task data and calls one domain service; domain refusals become operation
+errors, which put the instance in error with the message until someone fixes the cause and retries."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext as _
+
+from onsite.exceptions import OnsiteError
+from onsite.models import Enrolment, IncentiveReview, Lead, SupportRequest, Visit, WinBackTarget
+from onsite.services import incentives, leads, programmes, summaries, support, visits, winback
+from workflows.operations import OperationContext, OperationError, register_operation
+
+
+def operation(name: str) -> Callable:
+    def decorate(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def run(context: OperationContext, **params: Any) -> Any:
+            try:
+                return func(context, **params)
+            except OnsiteError as exc:
+                raise OperationError(str(exc)) from None
+
+        return register_operation(f"onsite.{name}")(run)
+
+    return decorate
+
+
+def locked(model: type[models.Model], pk: Any, *related: str) -> Any:
+    try:
+        return model.objects.select_for_update(of=("self",)).select_related(*related).get(pk=pk)
+    except (model.DoesNotExist, TypeError, ValueError):
+        raise OperationError(
+            _("%(record)s #%(id)s does not exist.") % {"record": model._meta.verbose_name, "id": pk}
+        ) from None
+
+
+def visit_summary(visit: Visit) -> dict:
+    return {
+        "visit_id": visit.pk,
+        "number": visit.number,
+        "planned_date": visit.planned_date.isoformat(),
+        "stage": visit.stage,
+    }
+
+
+# --- the programme ---------------------------------------------------------------------------
+
+
+@operation("schedule_visit")
+def schedule_visit(context: OperationContext, enrolment_id: int) -> dict:
+    """Create the customer's next visit at the programme's cadence."""
+    enrolment = locked(Enrolment, enrolment_id, "programme", "customer")
+    return visit_summary(visits.schedule_next_visit(enrolment=enrolment, today=context.at.date()))
+
+
+@operation("record_stage_review")
+def record_stage_review(context: OperationContext, enrolment_id: int) -> str:
+    """Keep the team leader's stage review (decision, assessment, factors) with the enrolment."""
+    enrolment = locked(Enrolment, enrolment_id)
+    data = context.data
+    visit_id = (data.get("visit") or {}).get("visit_id")
+    programmes.record_stage_review(
+        enrolment=enrolment,
+        decision=data["stage_decision"],
+        note=data.get("stage_assessment", ""),
+        factors=data.get("factors") or {},
+        visit=Visit.objects.filter(pk=visit_id).first() if visit_id else None,
+        actor=context.actor,
+        task_id=context.task_id,
+    )
+    return data["stage_decision"]
+
+
+@operation("advance_stage")
+def advance_stage(context: OperationContext, enrolment_id: int) -> str:
+    """Move the enrolment to its next stage; the result is the new stage."""
+    enrolment = locked(Enrolment, enrolment_id)
+    return programmes.advance_stage(
+        enrolment=enrolment,
+        reason=context.data.get("stage_assessment", ""),
+        actor=context.actor,
+        task_id=context.task_id,
+    )
+
+
+@operation("close_enrolment")
+def close_enrolment(context: OperationContext, enrolment_id: int, outcome: str) -> str:
+    """Record that the customer's programme completed or was ended early."""
+    enrolment = locked(Enrolment, enrolment_id)
+    request = context.data.get("end_request") or {}
+    programmes.close_enrolment(enrolment=enrolment, outcome=outcome, reason=request.get("reason", ""))
+    return outcome
+
+
+# --- the visit cycle -------------------------------------------------------------------------
+
+
+@operation("open_visit")
+def open_visit(context: OperationContext, visit_id: int) -> dict:
+    """Link the scheduled visit to this visit-cycle instance."""
+    visit = locked(Visit, visit_id)
+    visits.open_visit(visit=visit, instance=context.instance)
+    return visit_summary(visit)
+
+
+@operation("record_visit_plan")
+def record_visit_plan(context: OperationContext, visit_id: int) -> str:
+    """Keep the visit plan; choose a support engineer when one is needed (the result: their username)."""
+    visit = locked(Visit, visit_id, "customer__region")
+    visit = visits.record_plan(visit=visit, plan=context.data)
+    return visit.support_staff.get_username() if visit.support_staff else ""
+
+
+@operation("record_visit")
+def record_visit(context: OperationContext, visit_id: int) -> str:
+    """Keep the resources prepared and the record of the on-site service."""
+    visit = locked(Visit, visit_id)
+    return visits.record_visit(visit=visit, record=context.data).status
+
+
+@operation("submit_summary")
+def submit_summary(context: OperationContext, visit_id: int) -> dict:
+    """Store the closed-loop summary as a structured record."""
+    visit = locked(Visit, visit_id)
+    record = summaries.submit_summary(visit=visit, summary=context.data, actor=context.actor, at=context.at)
+    return {"submissions": record.submissions, "on_time": record.on_time}
+
+
+@operation("review_summary")
+def review_summary(context: OperationContext, visit_id: int) -> str:
+    """Record the team leader's review; an approved summary updates the customer's records."""
+    visit = locked(Visit, visit_id, "customer", "account_manager")
+    data = context.data
+    record = summaries.review_summary(
+        visit=visit,
+        decision=data["review_decision"],
+        comment=data.get("review_comment", ""),
+        actor=context.actor,
+        at=context.at,
+    )
+    return record.status
+
+
+# --- leads, support requests, win-back, incentive reviews ------------------------------------
+
+
+@operation("record_lead_follow_up")
+def record_lead_follow_up(context: OperationContext, lead_id: int) -> str:
+    """Apply the follow-up to the lead; the result is its new status."""
+    lead = locked(Lead, lead_id)
+    data = context.data
+    leads.change_lead_status(
+        lead,
+        data["lead_outcome"],
+        actor=context.actor,
+        note=data.get("follow_up_note", ""),
+        won_value=data.get("won_value"),
+        lost_reason=data.get("lost_reason", ""),
+        at=context.at,
+        task_id=context.task_id,
+    )
+    return lead.status
+
+
+@operation("dispatch_support_request")
+def dispatch_support_request(context: OperationContext, support_request_id: int) -> dict:
+    """调度单: choose the support engineer; the result names them and when the work is due."""
+    request = locked(SupportRequest, support_request_id, "customer__region")
+    return support.dispatch_support_request(request=request, at=context.at)
+
+
+@operation("complete_support_request")
+def complete_support_request(context: OperationContext, support_request_id: int) -> str:
+    """竣工单: keep the support engineer's result."""
+    request = locked(SupportRequest, support_request_id, "customer")
+    data = context.data
+    support.complete_support_request(
+        request=request,
+        result=data["support_result"],
+        hours_spent=data.get("hours_spent"),
+        actor=context.actor,
+        at=context.at,
+    )
+    return request.status
+
+
+@operation("confirm_support_request")
+def confirm_support_request(context: OperationContext, support_request_id: int) -> str:
+    """The account manager has seen the result."""
+    request = locked(SupportRequest, support_request_id)
+    support.confirm_support_request(
+        request=request, feedback=context.data.get("manager_feedback", ""), at=context.at
+    )
+    return request.status
+
+
+@operation("record_win_back_plan")
+def record_win_back_plan(context: OperationContext, target_id: int) -> str:
+    """Pursue the win-back (a lead) or record why not."""
+    target = locked(WinBackTarget, target_id, "customer", "product", "account_manager")
+    return winback.record_win_back_plan(
+        target=target, plan=context.data, actor=context.actor, at=context.at
+    ).status
+
+
+@operation("collect_incentive_review")
+def collect_incentive_review(context: OperationContext, review_id: int) -> dict:
+    """Put the team's pending incentive records for the period into this review."""
+    return incentives.collect_review(review=locked(IncentiveReview, review_id, "team"))
+
+
+@operation("decide_incentive_review")
+def decide_incentive_review(context: OperationContext, review_id: int) -> dict:
+    """Reject the records the team leader listed, approve the others."""
+    data = context.data
+    return incentives.decide_review(
+        review=locked(IncentiveReview, review_id),
+        rejections=data.get("rejections", []),
+        note=data.get("review_note", ""),
+        actor=context.actor,
+        at=context.at,
+    )

@@ -1,0 +1,236 @@
+"""Group customers, their key persons and the products they hold, with the history of every change."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onsite.access import check_customer_access, check_role, has_role
+from onsite.exceptions import InvalidInput, NotPermitted
+from onsite.models import Customer, CustomerChange, KeyPerson, ProductHolding
+from onsite.roles import ACCOUNT_MANAGER, COORDINATOR
+
+Source = CustomerChange.Source
+
+CUSTOMER_FIELDS = (
+    "code",
+    "name",
+    "industry",
+    "tier",
+    "monthly_value",
+    "potential",
+    "region",
+    "account_manager",
+    "informatization_status",
+)
+KEY_PERSON_FIELDS = ("title", "department", "decision_role", "contact", "relationship", "notes")
+PRODUCT_FIELDS = ("ownership", "start_date", "expiry_date")
+
+
+def create_customer(*, values: dict, user: Any, source: str = Source.MANUAL) -> Customer:
+    check_role(user, COORDINATOR, ACCOUNT_MANAGER)
+    customer = Customer()
+    changes = assign(customer, values, CUSTOMER_FIELDS)
+    manager = customer.account_manager_id
+    if user is not None and not has_role(user, COORDINATOR) and manager != user.pk:
+        raise NotPermitted(_("An account manager can only add customers they look after."))
+    validate(customer)
+    with transaction.atomic():
+        customer.save()
+        record_change(customer, customer, CustomerChange.Action.CREATED, changes, source=source, actor=user)
+    return customer
+
+
+def update_customer(
+    *, customer: Customer, values: dict, user: Any, source: str = Source.MANUAL, visit: Any = None
+) -> dict:
+    """Change the customer's own fields; returns what changed (field: [before, after])."""
+    check_customer_access(user, customer)
+    if "account_manager" in values and user is not None and not has_role(user, COORDINATOR):
+        raise NotPermitted(_("Only a coordinator can hand a customer to another account manager."))
+    return change_customer(customer, values, actor=user, source=source, visit=visit)
+
+
+def save_key_person(*, customer: Customer, name: str, values: dict, user: Any) -> KeyPerson:
+    """Add the key person, or update the one of that name; blank values leave a field as it is."""
+    check_customer_access(user, customer)
+    return upsert_key_person(customer, name, values, actor=user, source=Source.MANUAL)
+
+
+def save_product(
+    *, customer: Customer, product: str, provider: str, values: dict, user: Any
+) -> ProductHolding:
+    """Add the product held, or update the one of that name and provider (a renewal moves its expiry)."""
+    check_customer_access(user, customer)
+    return upsert_product(customer, product, provider, values, actor=user, source=Source.MANUAL)
+
+
+def remove_key_person(*, person: KeyPerson, user: Any) -> None:
+    check_customer_access(user, person.customer)
+    with transaction.atomic():
+        record_change(
+            person.customer, person, CustomerChange.Action.REMOVED, {}, source=Source.MANUAL, actor=user
+        )
+        person.delete()
+
+
+def remove_product(*, holding: ProductHolding, user: Any) -> None:
+    check_customer_access(user, holding.customer)
+    with transaction.atomic():
+        record_change(
+            holding.customer, holding, CustomerChange.Action.REMOVED, {}, source=Source.MANUAL, actor=user
+        )
+        holding.delete()
+
+
+# --- the writes themselves, shared with imports and visit summaries (callers check access) -------
+
+
+def change_customer(customer: Customer, values: dict, *, actor: Any, source: str, visit: Any = None) -> dict:
+    changes = assign(customer, values, CUSTOMER_FIELDS)
+    if changes:
+        validate(customer)
+        with transaction.atomic():
+            customer.save()
+            record_change(
+                customer,
+                customer,
+                CustomerChange.Action.UPDATED,
+                changes,
+                source=source,
+                actor=actor,
+                visit=visit,
+            )
+    return changes
+
+
+def upsert_key_person(
+    customer: Customer, name: str, values: dict, *, actor: Any, source: str, visit: Any = None
+) -> KeyPerson:
+    person = KeyPerson.objects.filter(customer=customer, name=name.strip()).first()
+    created = person is None
+    if created:
+        person = KeyPerson(customer=customer, name=name.strip())
+    changes = assign(person, {k: v for k, v in values.items() if v not in (None, "")}, KEY_PERSON_FIELDS)
+    if created:
+        changes = {"name": [None, person.name], **changes}
+    _store(customer, person, created, changes, actor=actor, source=source, visit=visit)
+    return person
+
+
+def upsert_product(
+    customer: Customer,
+    product: str,
+    provider: str,
+    values: dict,
+    *,
+    actor: Any,
+    source: str,
+    visit: Any = None,
+) -> ProductHolding:
+    holding = ProductHolding.objects.filter(
+        customer=customer, product=product.strip(), provider=provider.strip()
+    ).first()
+    created = holding is None
+    if created:
+        holding = ProductHolding(customer=customer, product=product.strip(), provider=provider.strip())
+    changes = assign(holding, values, PRODUCT_FIELDS)
+    if created:
+        changes = {"product": [None, holding.product], "provider": [None, holding.provider], **changes}
+    _store(customer, holding, created, changes, actor=actor, source=source, visit=visit)
+    return holding
+
+
+def _store(customer: Customer, obj: models.Model, created: bool, changes: dict, **how: Any) -> None:
+    if not changes:
+        return
+    validate(obj)
+    action = CustomerChange.Action.CREATED if created else CustomerChange.Action.UPDATED
+    with transaction.atomic():
+        obj.save()
+        record_change(customer, obj, action, changes, **how)
+
+
+def assign(obj: models.Model, values: dict, allowed: tuple[str, ...]) -> dict:
+    """Set the allowed fields that differ; returns field: [before, after] as displayable values."""
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        raise InvalidInput({name: [_("This field cannot be set here.")] for name in unknown})
+    changes = {}
+    for name, value in values.items():
+        field = obj._meta.get_field(name)
+        if isinstance(field, models.CharField | models.TextField) and value is None:
+            value = ""
+        if isinstance(value, str) and not isinstance(field, models.ForeignKey):
+            value = value.strip()
+        attname = field.attname if field.is_relation else name
+        before = getattr(obj, name) if field.is_relation else getattr(obj, attname)
+        try:
+            value = value if field.is_relation else field.to_python(value)
+        except ValidationError as exc:
+            raise InvalidInput({name: exc.messages}) from None
+        if _comparable(before) != _comparable(value):
+            setattr(obj, name, value)
+            changes[name] = [displayed(before), displayed(value)]
+    return changes
+
+
+def validate(obj: models.Model) -> None:
+    try:
+        obj.full_clean(validate_unique=True, validate_constraints=True)
+    except ValidationError as exc:
+        raise InvalidInput(exc.message_dict) from None
+
+
+def record_change(
+    customer: Customer,
+    obj: models.Model,
+    action: str,
+    changes: dict,
+    *,
+    source: str,
+    actor: Any,
+    visit: Any = None,
+) -> CustomerChange:
+    entity = {
+        Customer: CustomerChange.Entity.CUSTOMER,
+        KeyPerson: CustomerChange.Entity.KEY_PERSON,
+        ProductHolding: CustomerChange.Entity.PRODUCT,
+    }[type(obj)]
+    return CustomerChange.objects.create(
+        customer=customer,
+        entity=entity,
+        entity_id=obj.pk,
+        label=str(obj)[:200],
+        action=action,
+        changes=changes,
+        source=source,
+        visit=visit,
+        actor=actor,
+        at=timezone.now(),
+    )
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, Decimal):
+        return value.normalize()
+    return value
+
+
+def displayed(value: Any) -> Any:
+    """A value as the history shows it (JSON-serializable)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,188 @@
+"""Incentive rules and records (效果评估和人员激励).
+
+`award` turns an event into a pending record, once per person and event however often the task
+that caused it runs; the team leader approves or rejects a team's pending records for a period in
+the `incentive_review` process; approved records make up each person's statement.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onsite.access import check_role, has_role
+from onsite.exceptions import InvalidInput, NotPermitted, OnsiteError
+from onsite.models import IncentiveRecord, IncentiveReview, IncentiveRule, StaffProfile, Team
+from onsite.roles import COORDINATOR
+from onsite.services.processes import start_domain_process
+
+REVIEW_PROCESS = "incentive_review"
+CENT = Decimal("0.01")
+RULE_FIELDS = (
+    "points",
+    "amount",
+    "high_urgency_weight",
+    "medium_urgency_weight",
+    "low_urgency_weight",
+    "points_per_10k_value",
+    "value_share",
+)
+
+
+def set_incentive_rule(*, event: str, values: dict, user: Any) -> IncentiveRule:
+    """Replace the event's active rule; records already made keep the rule they were made with."""
+    check_role(user, COORDINATOR)
+    unknown = sorted(set(values) - set(RULE_FIELDS))
+    if unknown:
+        raise InvalidInput({name: [_("This field cannot be set here.")] for name in unknown})
+    rule = IncentiveRule(event=event, created_by=user, **values)
+    validate_rule(rule)
+    with transaction.atomic():
+        IncentiveRule.objects.select_for_update().filter(event=event, active=True).update(active=False)
+        rule.save()
+    return rule
+
+
+def validate_rule(rule: IncentiveRule) -> None:
+    errors = {}
+    for name in RULE_FIELDS:
+        value = getattr(rule, name)
+        try:
+            if Decimal(value) < 0:
+                errors[name] = [_("Must not be negative.")]
+        except (ArithmeticError, TypeError, ValueError):
+            errors[name] = [_("Enter a number.")]
+    if errors:
+        raise InvalidInput(errors)
+    rule.full_clean(exclude=["created_by"], validate_constraints=False)
+
+
+def award(
+    event: str,
+    *,
+    person: Any,
+    key: str,
+    description: str,
+    at: datetime,
+    urgency: str | None = None,
+    value: Decimal | None = None,
+    **links: Any,
+) -> IncentiveRecord | None:
+    """A pending record for `person`, once per (person, event, key); None when no rule is active."""
+    rule = IncentiveRule.objects.filter(event=event, active=True).first()
+    if rule is None or person is None:
+        return None
+    weight = {
+        "high": rule.high_urgency_weight,
+        "medium": rule.medium_urgency_weight,
+        "low": rule.low_urgency_weight,
+    }.get(urgency or "", Decimal(1))
+    value = Decimal(value or 0)
+    points = rule.points * weight + rule.points_per_10k_value * value / Decimal(10000)
+    amount = rule.amount * weight + rule.value_share * value
+    with transaction.atomic():
+        record, _created = IncentiveRecord.objects.get_or_create(
+            person=person,
+            event=event,
+            event_key=key,
+            defaults={
+                "rule": rule,
+                "points": points.quantize(CENT, ROUND_HALF_UP),
+                "amount": amount.quantize(CENT, ROUND_HALF_UP),
+                "period": period_of(at),
+                "description": description[:300],
+                "created_at": at,
+                **links,
+            },
+        )
+    return record
+
+
+def period_of(moment: datetime | date) -> date:
+    day = timezone.localtime(moment).date() if isinstance(moment, datetime) else moment
+    return day.replace(day=1)
+
+
+def request_incentive_review(*, team: Team, period: date, user: Any) -> IncentiveReview:
+    """Start the team leader's review of the team's pending records for the month of `period`."""
+    if not (has_role(user, COORDINATOR) or (user is not None and team.leader_id == user.pk)):
+        raise NotPermitted(_("Only the team's leader or a coordinator can start its incentive review."))
+    if team.leader_id is None:
+        raise InvalidInput({"team": [_("The team has no team leader to review its incentives.")]})
+    period = period.replace(day=1)
+    with transaction.atomic():
+        if not pending_records(team, period).exists():
+            raise OnsiteError(
+                _("%(team)s has no pending incentive records for %(period)s.")
+                % {"team": team, "period": period.strftime("%Y-%m")}
+            )
+        review = IncentiveReview.objects.create(
+            team=team, period=period, requested_by=user, created_at=timezone.now()
+        )
+        review.instance = start_domain_process(
+            REVIEW_PROCESS,
+            business_key=f"{team.pk}/{period:%Y-%m}",
+            user=user,
+            data={"review_id": review.pk, "team_name": team.name, "period": period.strftime("%Y-%m")},
+        )
+        review.save(update_fields=["instance"])
+    return review
+
+
+def pending_records(team: Team, period: date):
+    members = StaffProfile.objects.filter(team=team).values("user_id")
+    return IncentiveRecord.objects.filter(
+        person_id__in=members, period=period, status=IncentiveRecord.Status.PENDING, review__isnull=True
+    )
+
+
+def collect_review(*, review: IncentiveReview) -> dict:
+    """Put the team's pending records in this review (the task lists them)."""
+    records = pending_records(review.team, review.period).select_for_update()
+    IncentiveRecord.objects.filter(pk__in=[r.pk for r in records]).update(review=review)
+    included = list(review.records.order_by("person__username", "created_at").select_related("person"))
+    return {
+        "record_ids": [r.pk for r in included],
+        "records": len(included),
+        "points": str(sum((r.points for r in included), Decimal(0))),
+        "amount": str(sum((r.amount for r in included), Decimal(0))),
+    }
+
+
+def decide_review(
+    *, review: IncentiveReview, rejections: list[dict], note: str, actor: Any, at: datetime
+) -> dict:
+    """Reject the records listed (each with a reason), approve the rest of the review."""
+    if review.status == IncentiveReview.Status.DECIDED:
+        return _outcome(review)
+    reasons = {int(r["record_id"]): r.get("reason", "") for r in rejections}
+    unknown = set(reasons) - set(review.records.values_list("pk", flat=True))
+    if unknown:
+        raise OnsiteError(
+            _("Records %(ids)s are not part of this review.") % {"ids": ", ".join(map(str, sorted(unknown)))}
+        )
+    pending = review.records.filter(status=IncentiveRecord.Status.PENDING)
+    for record in pending.filter(pk__in=reasons):
+        record.status = IncentiveRecord.Status.REJECTED
+        record.decision_note = reasons[record.pk] or note
+        record.decided_by, record.decided_at = actor, at
+        record.save(update_fields=["status", "decision_note", "decided_by", "decided_at"])
+    pending.exclude(pk__in=reasons).update(
+        status=IncentiveRecord.Status.APPROVED, decided_by=actor, decided_at=at, decision_note=note
+    )
+    review.status, review.decided_at = IncentiveReview.Status.DECIDED, at
+    review.save(update_fields=["status", "decided_at"])
+    return _outcome(review)
+
+
+def _outcome(review: IncentiveReview) -> dict:
+    statuses = list(review.records.values_list("status", flat=True))
+    return {
+        "approved": statuses.count(IncentiveRecord.Status.APPROVED),
+        "rejected": statuses.count(IncentiveRecord.Status.REJECTED),
+    }

@@ -1,0 +1,29 @@
+"""Starting the domain's own processes (follow-ups, support requests, win-back, incentive reviews)
+through the engine, all or nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from onsite.exceptions import OnsiteError
+from workflows.exceptions import WorkflowError
+from workflows.models import ProcessInstance
+from workflows.services import start_instance
+
+
+def start_domain_process(process_id: str, *, business_key: str, data: dict, user: Any) -> ProcessInstance:
+    """Start the latest version of `process_id`; if it cannot start, raise and keep nothing."""
+    try:
+        with transaction.atomic():
+            instance = start_instance(process_id=process_id, business_key=business_key, data=data, user=user)
+            if instance.status == ProcessInstance.Status.ERROR:
+                raise OnsiteError(
+                    _("Process '%(process)s' could not start: %(message)s")
+                    % {"process": process_id, "message": instance.error["message"]}
+                )
+    except WorkflowError as exc:
+        raise OnsiteError(str(exc)) from None
+    return instance

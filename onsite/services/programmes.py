@@ -1,0 +1,246 @@
+"""Programmes, enrolments and stages.
+
+Enrolling a customer starts its programme instance; from then on the stage moves only through the
+BPMN (the team leader's stage review) and is mirrored here by the programme's service tasks.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onsite.access import check_role
+from onsite.exceptions import InvalidInput, OnsiteError
+from onsite.models import Customer, Enrolment, Programme, Region, StageAssessment, StageChange, Visit
+from onsite.roles import COORDINATOR
+from onsite.services.customers import validate
+from onsite.stages import clean_factors, next_stage, suggest_stage
+from workflows.exceptions import WorkflowError
+from workflows.services import deliver_message, latest_version, start_instance
+
+PROGRAMME_PROCESS = "onsite_programme"
+
+
+def create_programme(
+    *,
+    name: str,
+    region: Region,
+    start_date: date,
+    cadence: str,
+    user: Any,
+    end_date: date | None = None,
+    process_version: Any = None,
+) -> Programme:
+    """A programme runs the given version of the programme process (by default the latest)."""
+    check_role(user, COORDINATOR)
+    if process_version is None:
+        try:
+            process_version = latest_version(PROGRAMME_PROCESS)
+        except WorkflowError as exc:
+            raise OnsiteError(str(exc)) from None
+    programme = Programme(
+        name=name.strip(),
+        region=region,
+        start_date=start_date,
+        end_date=end_date,
+        cadence=cadence,
+        process_version=process_version,
+        coordinator=user,
+    )
+    errors = {}
+    if end_date is not None and end_date < start_date:
+        errors["end_date"] = [_("The programme cannot end before it starts.")]
+    try:
+        validate(programme)
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise InvalidInput(errors)
+    programme.save()
+    return programme
+
+
+def enrol_customer(
+    *,
+    programme: Programme,
+    customer: Customer,
+    factors: dict,
+    user: Any,
+    stage: str | None = None,
+    reason: str = "",
+    screening_score: Any = None,
+    screening_reason: str = "",
+) -> Enrolment:
+    """Enrol a customer and start its programme instance in the stage the factors suggest (or the
+    coordinator's choice, with a reason). All or nothing: if the instance cannot start, nothing is kept."""
+    check_role(user, COORDINATOR)
+    if programme.status != Programme.Status.ACTIVE:
+        raise OnsiteError(_("Programme %(programme)s is closed.") % {"programme": programme})
+    errors: dict[str, list[str]] = {}
+    if customer.account_manager_id is None:
+        errors["customer"] = [_("%(customer)s has no account manager.") % {"customer": customer}]
+    elif customer.region_id not in region_ids(programme.region):
+        errors["customer"] = [
+            _("%(customer)s is not in the programme's region %(region)s.")
+            % {"customer": customer, "region": programme.region}
+        ]
+    cleaned = clean_factors(factors)
+    suggestion = suggest_stage(cleaned)
+    chosen = stage or suggestion.stage
+    if chosen not in dict(Enrolment._meta.get_field("stage").choices):
+        errors["stage"] = [_("Unknown stage.")]
+    elif chosen != suggestion.stage and not reason.strip():
+        errors["reason"] = [_("Say why the customer starts in another stage than the one suggested.")]
+    if errors:
+        raise InvalidInput(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        active = (
+            Enrolment.objects.select_for_update()
+            .filter(customer=customer, status=Enrolment.Status.ACTIVE)
+            .first()
+        )
+        if active is not None:
+            raise OnsiteError(
+                _("%(customer)s is already in programme %(programme)s.")
+                % {"customer": customer, "programme": active.programme}
+            )
+        enrolment = Enrolment.objects.create(
+            programme=programme,
+            customer=customer,
+            stage=chosen,
+            enrolled_by=user,
+            screening_score=screening_score,
+            screening_reason=screening_reason,
+            **cleaned,
+        )
+        why = reason.strip() or suggestion.reason
+        StageAssessment.objects.create(
+            enrolment=enrolment,
+            stage=chosen,
+            decision=StageAssessment.Decision.INITIAL,
+            note=why,
+            assessed_by=user,
+            at=now,
+            **cleaned,
+        )
+        StageChange.objects.create(
+            enrolment=enrolment, from_stage="", to_stage=chosen, actor=user, at=now, reason=why
+        )
+        version = programme.process_version
+        instance = start_instance(
+            process_id=version.model.process_id,
+            version=version.number,
+            business_key=customer.code,
+            user=user,
+            data={
+                "enrolment_id": enrolment.pk,
+                "customer_id": customer.pk,
+                "customer_name": customer.name,
+                "stage": chosen,
+            },
+        )
+        if instance.status == instance.Status.ERROR:
+            transaction.set_rollback(True)
+            raise OnsiteError(
+                _("The programme instance could not start: %(message)s")
+                % {"message": instance.error["message"]}
+            )
+        enrolment.instance = instance
+        enrolment.save(update_fields=["instance"])
+    return enrolment
+
+
+def end_enrolment_early(*, enrolment: Enrolment, reason: str, user: Any) -> Enrolment:
+    """The coordinator ends a customer's programme: a message to its instance, whose service task
+    then records the end here."""
+    check_role(user, COORDINATOR)
+    if not reason.strip():
+        raise InvalidInput({"reason": [_("Say why the programme ends early.")]})
+    if enrolment.status != Enrolment.Status.ACTIVE or enrolment.instance_id is None:
+        raise OnsiteError(_("This programme has already ended."))
+    try:
+        deliver_message(
+            name="end_programme",
+            correlation={"instance_id": enrolment.instance_id},
+            payload={"reason": reason.strip()},
+            user=user,
+        )
+    except WorkflowError as exc:
+        raise OnsiteError(str(exc)) from None
+    enrolment.refresh_from_db()
+    return enrolment
+
+
+def region_ids(region: Region) -> set[int]:
+    """The region and its counties."""
+    return {region.pk, *Region.objects.filter(parent=region).values_list("pk", flat=True)}
+
+
+# --- mirrored from the programme instance by its service tasks -----------------------------------
+
+
+def record_stage_review(
+    *, enrolment: Enrolment, decision: str, note: str, factors: dict, visit: Any, actor: Any, task_id: Any
+) -> StageAssessment:
+    """The team leader's stage review: the factors as scored now, and the decision."""
+    cleaned = clean_factors(factors or {}, required=False)
+    assessment, created = StageAssessment.objects.get_or_create(
+        task_id=task_id,
+        defaults={
+            "enrolment": enrolment,
+            "stage": enrolment.stage,
+            "decision": decision,
+            "note": note,
+            "visit": visit,
+            "assessed_by": actor,
+            "at": timezone.now(),
+            **cleaned,
+        },
+    )
+    if created and cleaned:
+        for name, value in cleaned.items():
+            setattr(enrolment, name, value)
+        enrolment.save(update_fields=list(cleaned))
+    return assessment
+
+
+def advance_stage(*, enrolment: Enrolment, reason: str, actor: Any, task_id: Any) -> str:
+    """Move to the next stage; returns it. A retried task finds its change already made."""
+    done = StageChange.objects.filter(task_id=task_id).first()
+    if done is not None:
+        return done.to_stage
+    following = next_stage(enrolment.stage)
+    if following is None:
+        raise OnsiteError(_("Targeted win-back is the last stage."))
+    StageChange.objects.create(
+        enrolment=enrolment,
+        from_stage=enrolment.stage,
+        to_stage=following,
+        actor=actor,
+        at=timezone.now(),
+        reason=reason,
+        task_id=task_id,
+    )
+    enrolment.stage = following
+    enrolment.save(update_fields=["stage"])
+    return following
+
+
+def close_enrolment(*, enrolment: Enrolment, outcome: str, reason: str = "") -> None:
+    if outcome not in (Enrolment.Status.COMPLETED, Enrolment.Status.ENDED_EARLY):
+        raise OnsiteError(_("Unknown programme outcome '%(outcome)s'.") % {"outcome": outcome})
+    if enrolment.status != Enrolment.Status.ACTIVE:
+        return
+    enrolment.status = outcome
+    enrolment.ended_at = timezone.now()
+    enrolment.end_reason = reason
+    enrolment.save(update_fields=["status", "ended_at", "end_reason"])
+    # The engine terminated the visit in progress with the programme.
+    enrolment.visits.exclude(status__in=(Visit.Status.CLOSED, Visit.Status.CANCELLED)).update(
+        status=Visit.Status.CANCELLED
+    )

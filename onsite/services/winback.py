@@ -1,0 +1,110 @@
+"""Win-back targeting (策反): a competitor's contract that expires within the window starts a task
+for the customer's account manager, once per product and expiry date."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onsite.exceptions import OnsiteError
+from onsite.models import Customer, Ownership, ProductHolding, WinBackTarget
+from onsite.services.leads import create_lead
+from onsite.services.processes import start_domain_process
+from onsite.thresholds import threshold
+
+WIN_BACK_PROCESS = "win_back"
+
+
+def expiring_competitor_products(
+    *, today: date, window_days: int | None = None, customer: Customer | None = None
+):
+    window = threshold("WIN_BACK_WINDOW_DAYS") if window_days is None else window_days
+    products = ProductHolding.objects.filter(
+        ownership=Ownership.COMPETITOR,
+        expiry_date__gte=today,
+        expiry_date__lte=today + timedelta(days=window),
+    )
+    return products.filter(customer=customer) if customer is not None else products
+
+
+def start_win_back_targets(
+    *, today: date | None = None, window_days: int | None = None, customer: Customer | None = None
+) -> list[WinBackTarget]:
+    """Start a win-back task for every competitor product expiring within the window that has none
+    yet for its expiry date. Safe to run any number of times (the background scheduler does)."""
+    today = today or timezone.localdate()
+    targeted = WinBackTarget.objects.filter(product=OuterRef("pk"), expiry_date=OuterRef("expiry_date"))
+    products = (
+        expiring_competitor_products(today=today, window_days=window_days, customer=customer)
+        .filter(customer__account_manager__isnull=False)
+        .exclude(Exists(targeted))
+        .select_related("customer")
+        .order_by("expiry_date", "pk")
+    )
+    started = []
+    for product in products:
+        try:
+            with transaction.atomic():
+                started.append(_start(product))
+        except IntegrityError:
+            continue  # started by a concurrent run
+    return started
+
+
+def _start(product: ProductHolding) -> WinBackTarget:
+    customer = product.customer
+    target = WinBackTarget.objects.create(
+        customer=customer,
+        product=product,
+        expiry_date=product.expiry_date,
+        account_manager_id=customer.account_manager_id,
+        created_at=timezone.now(),
+    )
+    target.instance = start_domain_process(
+        WIN_BACK_PROCESS,
+        business_key=customer.code,
+        user=None,
+        data={
+            "target_id": target.pk,
+            "customer_id": customer.pk,
+            "customer_name": customer.name,
+            "competitor_product": product.product,
+            "competitor": product.provider,
+            "expiry_date": product.expiry_date.isoformat(),
+        },
+    )
+    target.save(update_fields=["instance"])
+    return target
+
+
+def record_win_back_plan(*, target: WinBackTarget, plan: dict, actor: Any, at: datetime) -> WinBackTarget:
+    """The manager's decision: pursue (a win-back lead displacing the competitor's product) or not."""
+    if target.status != WinBackTarget.Status.OPEN:
+        return target  # a retried task: decided already
+    target.approach = plan.get("approach", "")
+    target.decided_at = at
+    if plan["decision"] == "pursue":
+        target.lead = create_lead(
+            customer=target.customer,
+            description=plan.get("approach") or _("Win back %(product)s") % {"product": target.product},
+            urgency=plan["urgency"],
+            product=plan.get("our_product", ""),
+            estimated_value=plan.get("estimated_value"),
+            displaces=target.product,
+            owner=target.account_manager or actor,
+            user=None,
+            at=at,
+        )
+        target.status = WinBackTarget.Status.PURSUED
+    elif plan["decision"] == "decline":
+        target.decline_reason = plan.get("decline_reason", "")
+        target.status = WinBackTarget.Status.DECLINED
+    else:
+        raise OnsiteError(_("Unknown win-back decision '%(decision)s'.") % {"decision": plan["decision"]})
+    target.save()
+    return target
