@@ -103,13 +103,22 @@ def create_lead(
 
 
 def update_lead(
-    *, lead: Lead, status: str, user: Any, note: str = "", won_value: Any = None, lost_reason: str = ""
+    *,
+    lead: Lead,
+    status: str,
+    user: Any,
+    note: str = "",
+    won_value: Any = None,
+    lost_reason: str = "",
+    at: datetime | None = None,
 ) -> Lead:
     """A manager's update outside the follow-up task; closing the lead ends its follow-up too."""
     check_customer_access(user, lead.customer)
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
-        change_lead_status(lead, status, actor=user, note=note, won_value=won_value, lost_reason=lost_reason)
+        change_lead_status(
+            lead, status, actor=user, note=note, won_value=won_value, lost_reason=lost_reason, at=at
+        )
         if not lead.is_open:
             _end_follow_up(lead, user)
     return lead

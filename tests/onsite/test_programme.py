@@ -1,4 +1,4 @@
-"""The on-site service programme, end to end through the engine's services."""
+"""The on-site service programme, end to end through the domain's services and the engine."""
 
 from datetime import datetime, timedelta
 
@@ -6,79 +6,93 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.onsite.programme import (
+from onsite.models import Enrolment, StageChange, Visit
+from onsite.services.programmes import end_enrolment_early
+from tests.onsite.flow import (
     APPROVE,
-    CUSTOMER,
+    PLAIN_SUMMARY,
     RESOURCES,
     REWORK,
-    SUMMARY,
     SUPPORT,
+    build_org,
     close_visit,
     complete,
     current_visit,
-    deploy_programme,
-    make_people,
+    customer_of,
+    deploy_processes,
+    enrol,
+    new_programme,
     open_task,
     plan,
     record,
+    refreshed,
     run_visit,
     stage_review,
-    start_programme,
 )
 from workflows.models import AuditEvent, HumanTask, ProcessInstance
 from workflows.selectors import instance_variables
-from workflows.services import deliver_message, fire_due_timers
+from workflows.services import fire_due_timers
 
 pytestmark = pytest.mark.django_db
 Status = ProcessInstance.Status
 
 
 @pytest.fixture
-def people():
-    return make_people()
+def org():
+    deploy_processes()
+    return build_org()
 
 
 @pytest.fixture
-def programme(people):
-    deploy_programme()
-    return start_programme(people)
-
-
-def refreshed(instance):
-    instance.refresh_from_db()
-    return instance
+def enrolment(org):
+    return enrol(org, new_programme(org), customer_of(org, name="滨湖新区政务服务中心"))
 
 
 def test_the_diagrams_deploy_without_warnings_once_lanes_map_to_roles():
-    deployments = deploy_programme()
-    assert [d.version.model.process_id for d in deployments] == ["visit_cycle", "onsite_programme"]
+    deployments = deploy_processes()
+    assert sorted(d.version.model.process_id for d in deployments) == [
+        "incentive_review",
+        "lead_follow_up",
+        "onsite_programme",
+        "support_request",
+        "visit_cycle",
+        "win_back",
+    ]
     assert [w for d in deployments for w in d.warnings] == []
 
 
-def test_enrolling_starts_the_programme_in_publicity_with_its_first_visit(programme, people):
-    assert refreshed(programme).status == Status.WAITING  # waiting for its visit
-    assert instance_variables(refreshed(programme))["stage"] == "publicity"
-    visit = current_visit(programme)
-    assert (visit.process_id, visit.business_key, visit.status) == ("visit_cycle", CUSTOMER, Status.RUNNING)
-    plan_task = open_task(visit, "Task_plan_visit")
-    assert (plan_task.name, plan_task.role.name, plan_task.assignee) == (
-        "制定走访计划",
-        "account_manager",
-        people["manager"],
+def test_enrolling_starts_the_programme_with_its_first_visit_for_the_customers_own_manager(org, enrolment):
+    programme = refreshed(enrolment).instance
+    assert programme.status == Status.WAITING  # waiting for its visit
+    assert instance_variables(programme)["stage"] == "publicity"
+    visit = current_visit(enrolment)
+    assert (visit.process_id, visit.business_key, visit.status) == (
+        "visit_cycle",
+        enrolment.customer.code,
+        Status.RUNNING,
     )
+    plan_task = open_task(visit, "Task_plan_visit")
+    assert (plan_task.name, plan_task.role.name, plan_task.assignee) == ("制定走访计划", "account_manager", org.manager)
     assert plan_task.form_file == "visit_plan.schema.json"
+    scheduled = Visit.objects.get(enrolment=enrolment)
+    assert (scheduled.number, scheduled.status, scheduled.instance, scheduled.account_manager) == (
+        1,
+        Visit.Status.SCHEDULED,
+        visit,
+        org.manager,
+    )
 
 
-def test_the_whole_programme_from_enrolment_to_the_end_of_win_back(programme, people):
+def test_the_whole_programme_from_enrolment_to_the_end_of_win_back(org, enrolment):
     # Visit 1, publicity: support staff requested, summary overdue, sent back once, then approved.
-    visit = current_visit(programme)
-    complete(visit, "Task_plan_visit", people["manager"], plan(needs_support=True))
+    visit = current_visit(enrolment)
+    complete(visit, "Task_plan_visit", org.manager, plan(needs_support=True))
     support_task = open_task(visit, "Task_support_preparation")
-    assert (support_task.role.name, support_task.assignee) == ("support_staff", people["support"])
-    complete(visit, "Task_prepare_resources", people["manager"], RESOURCES)
-    complete(visit, "Task_support_preparation", people["support"], SUPPORT)
+    assert (support_task.role.name, support_task.assignee) == ("support_staff", org.support["solution"])
+    complete(visit, "Task_prepare_resources", org.manager, RESOURCES)
+    complete(visit, "Task_support_preparation", org.support["solution"], SUPPORT)
     visited_at = datetime(2026, 12, 1, 10, 0).astimezone()
-    complete(visit, "Task_record_visit", people["manager"], record(visited_at))
+    complete(visit, "Task_record_visit", org.manager, record(visited_at))
 
     summary = open_task(visit, "Task_write_summary")
     assert summary.due_at == visited_at + timedelta(hours=48)
@@ -86,114 +100,115 @@ def test_the_whole_programme_from_enrolment_to_the_end_of_win_back(programme, pe
     fired = fire_due_timers(now=visited_at + timedelta(hours=49))
     assert [t.bpmn_id for t in fired] == ["Event_summary_overdue"]
     escalation = open_task(visit, "Task_escalate_summary")
-    assert (escalation.role.name, escalation.assignee) == ("team_leader", people["leader"])
+    assert (escalation.role.name, escalation.assignee) == ("team_leader", org.leader)
     assert open_task(visit, "Task_write_summary").pk == summary.pk  # the summary is still the manager's
-    complete(visit, "Task_escalate_summary", people["leader"], {"escalation_action": "reminded"})
+    complete(visit, "Task_escalate_summary", org.leader, {"escalation_action": "reminded"})
 
-    complete(visit, "Task_write_summary", people["manager"], SUMMARY)
-    complete(visit, "Task_review_summary", people["leader"], REWORK)
+    complete(visit, "Task_write_summary", org.manager, PLAIN_SUMMARY)
+    complete(visit, "Task_review_summary", org.leader, REWORK)
     rework = open_task(visit, "Task_write_summary")
     assert rework.pk != summary.pk
-    complete(visit, "Task_write_summary", people["manager"], SUMMARY)
-    complete(visit, "Task_review_summary", people["leader"], APPROVE)
+    complete(visit, "Task_write_summary", org.manager, PLAIN_SUMMARY)
+    complete(visit, "Task_review_summary", org.leader, APPROVE)
 
     assert refreshed(visit).status == Status.COMPLETED
-    report = instance_variables(refreshed(programme))["visit_report"]
+    report = instance_variables(refreshed(enrolment).instance)["visit_report"]
+    first = Visit.objects.get(enrolment=enrolment, number=1)
     assert report == {
+        "visit_id": first.pk,
         "visited_at": visited_at.isoformat(),
         "rework_count": 1,
-        "informatization_status": SUMMARY["informatization_status"],
-        "next_goals": SUMMARY["next_goals"],
-        "lead_count": 1,
-        "high_urgency_leads": 1,
+        "informatization_status": PLAIN_SUMMARY["informatization_status"],
+        "next_goals": PLAIN_SUMMARY["next_goals"],
+        "lead_count": 0,
+        "high_urgency_leads": 0,
     }
-    review = open_task(programme, "Task_stage_review")
-    assert (review.role.name, review.assignee) == ("team_leader", people["leader"])
+    assert (first.status, first.support_staff, first.summary.rework_count) == (
+        Visit.Status.CLOSED,
+        org.support["solution"],
+        1,
+    )
+    review = open_task(refreshed(enrolment).instance, "Task_stage_review")
+    assert (review.role.name, review.assignee) == ("team_leader", org.leader)
 
     # The goal is not met yet: another publicity visit, without support staff this time.
-    complete(programme, "Task_stage_review", people["leader"], stage_review("continue"))
-    second = current_visit(programme)
+    complete(refreshed(enrolment).instance, "Task_stage_review", org.leader, stage_review("continue"))
+    second = current_visit(enrolment)
     assert second.pk != visit.pk
-    assert (
-        instance_variables(refreshed(second))["visit_no"] == 2
-        and instance_variables(refreshed(second))["stage"] == "publicity"
-    )
-    run_visit(programme, people, decision="advance")
-    assert instance_variables(refreshed(programme))["stage"] == "information_gathering"
+    assert Visit.objects.get(instance=second).number == 2
+    run_visit(enrolment, org, decision="advance")
+    assert refreshed(enrolment).stage == "information_gathering"
 
-    third = current_visit(programme)
-    assert instance_variables(refreshed(third))["stage"] == "information_gathering"
-    run_visit(programme, people, decision="advance")
-    assert instance_variables(refreshed(programme))["stage"] == "win_back"
-    run_visit(programme, people, decision="continue")
-    run_visit(programme, people, decision="advance")
+    third = Visit.objects.get(instance=current_visit(enrolment))
+    assert (third.number, third.stage) == (3, "information_gathering")
+    run_visit(enrolment, org, decision="advance")
+    assert refreshed(enrolment).stage == "win_back"
+    run_visit(enrolment, org, decision="continue")
+    run_visit(enrolment, org, decision="advance")
 
-    programme = refreshed(programme)
-    assert programme.status == Status.COMPLETED
-    variables = instance_variables(refreshed(programme))
-    assert (variables["stage"], variables["visit_no"], variables["ended_early"]) == ("win_back", 5, False)
-    visits = ProcessInstance.objects.filter(parent=programme)
+    enrolment = refreshed(enrolment)
+    assert (enrolment.status, enrolment.stage) == (Enrolment.Status.COMPLETED, "win_back")
+    assert enrolment.instance.status == Status.COMPLETED
+    assert list(enrolment.stage_changes.values_list("from_stage", "to_stage", "actor")) == [
+        ("", "publicity", org.coordinator.pk),
+        ("publicity", "information_gathering", org.leader.pk),
+        ("information_gathering", "win_back", org.leader.pk),
+    ]
+    assert enrolment.assessments.count() == 1 + 5  # enrolment, then each stage review
+    assert enrolment.visits.filter(status=Visit.Status.CLOSED).count() == 5
+    visits = ProcessInstance.objects.filter(parent=enrolment.instance)
     assert visits.count() == 5 and set(visits.values_list("status", flat=True)) == {Status.COMPLETED}
     assert not HumanTask.objects.filter(status=HumanTask.Status.OPEN).exists()
 
 
-def test_the_coordinator_can_end_the_programme_early(programme, people):
-    visit = current_visit(programme)
-    complete(visit, "Task_plan_visit", people["manager"], plan())
+def test_the_coordinator_can_end_the_programme_early(org, enrolment):
+    visit = current_visit(enrolment)
+    complete(visit, "Task_plan_visit", org.manager, plan())
 
-    deliver_message(
-        name="end_programme",
-        correlation={"business_key": CUSTOMER},
-        payload={"reason": "客户调整驻点安排"},
-        user=people["coordinator"],
-    )
+    end_enrolment_early(enrolment=enrolment, reason="客户调整驻点安排", user=org.coordinator)
 
-    programme, visit = refreshed(programme), refreshed(visit)
-    assert programme.status == Status.COMPLETED
-    variables = instance_variables(refreshed(programme))
-    assert variables["ended_early"] is True
-    assert variables["end_request"] == {"reason": "客户调整驻点安排"}
+    enrolment, visit = refreshed(enrolment), refreshed(visit)
+    assert (enrolment.status, enrolment.end_reason) == (Enrolment.Status.ENDED_EARLY, "客户调整驻点安排")
+    assert enrolment.instance.status == Status.COMPLETED
     assert visit.status == Status.TERMINATED
+    assert Visit.objects.get(instance=visit).status == Visit.Status.CANCELLED
     assert set(
         visit.human_tasks.filter(bpmn_id="Task_prepare_resources").values_list("status", flat=True)
     ) == {HumanTask.Status.CANCELLED}
-    event = AuditEvent.objects.get(instance=programme, kind="message_delivered")
-    assert event.actor == people["coordinator"]
+    event = AuditEvent.objects.get(instance=enrolment.instance, kind="message_delivered")
+    assert event.actor == org.coordinator
 
 
-def test_early_end_also_works_while_the_team_leader_is_reviewing_the_stage(programme, people):
-    close_visit(programme, people)
-    review = open_task(programme, "Task_stage_review")
+def test_early_end_also_works_while_the_team_leader_is_reviewing_the_stage(org, enrolment):
+    close_visit(enrolment, org)
+    review = open_task(refreshed(enrolment).instance, "Task_stage_review")
 
-    deliver_message(
-        name="end_programme", correlation={"business_key": CUSTOMER}, payload={"reason": "合同终止"}
-    )
-    assert refreshed(programme).status == Status.COMPLETED
-    review.refresh_from_db()
-    assert review.status == HumanTask.Status.CANCELLED
+    end_enrolment_early(enrolment=enrolment, reason="合同终止", user=org.coordinator)
+
+    assert refreshed(enrolment).status == Enrolment.Status.ENDED_EARLY
+    assert refreshed(review).status == HumanTask.Status.CANCELLED
+    assert Visit.objects.get(enrolment=enrolment).status == Visit.Status.CLOSED  # the visit made stays made
 
 
-def test_three_hundred_visits_keep_the_programme_running_in_the_right_stage_at_constant_cost(
-    programme, people
-):
+def test_three_hundred_visits_keep_the_programme_running_in_the_right_stage_at_constant_cost(org, enrolment):
     """A weekly programme runs for years: its state and the cost of a task must not grow with age."""
     sizes, queries = {}, {}
     for number in range(1, 301):
         decision = "advance" if number in (100, 200) else "continue"
         if number in (2, 300):
-            close_visit(programme, people)
+            close_visit(enrolment, org)
             with CaptureQueriesContext(connection) as captured:
-                complete(programme, "Task_stage_review", people["leader"], stage_review(decision))
+                complete(refreshed(enrolment).instance, "Task_stage_review", org.leader, stage_review(decision))
             queries[number] = len(captured)
         else:
-            run_visit(programme, people, decision=decision)
+            run_visit(enrolment, org, decision=decision)
         if number in (1, 300):
-            sizes[number] = len(refreshed(programme).state)
+            sizes[number] = len(refreshed(enrolment).instance.state)
 
-    programme = refreshed(programme)
-    assert programme.status == Status.WAITING  # visit 301 is under way
-    variables = instance_variables(refreshed(programme))
-    assert (variables["stage"], variables["visit_no"]) == ("win_back", 301)
-    assert ProcessInstance.objects.filter(parent=programme).count() == 301
+    enrolment = refreshed(enrolment)
+    assert enrolment.instance.status == Status.WAITING  # visit 301 is under way
+    assert (enrolment.stage, enrolment.visits.count()) == ("win_back", 301)
+    assert StageChange.objects.filter(enrolment=enrolment).count() == 3
+    assert ProcessInstance.objects.filter(parent=enrolment.instance).count() == 301
     assert sizes[300] <= sizes[1] * 1.1, sizes
     assert queries[300] == queries[2], queries

@@ -1,0 +1,1 @@
+"""Reads of on-site domain data, each owning its queries."""

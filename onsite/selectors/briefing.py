@@ -1,0 +1,186 @@
+"""The pre-visit briefing (明确计划): what the account manager reads before going on site - who the
+customer is and where its programme stands, who decides, which contracts end soon, which leads are
+open, what the last approved summary set out to do next, and what its industry needs and offers
+(the industry playbook, seed 001).
+
+One query per list, whatever the customer holds.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Case, F, IntegerField, Value, When
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from onsite.models import (
+    Customer,
+    DecisionRole,
+    Enrolment,
+    KeyPerson,
+    Lead,
+    Ownership,
+    PlaybookEntry,
+    ProductHolding,
+    Urgency,
+    VisitSummary,
+)
+
+# Contracts ending within this window are worth preparing for: renewals of ours, win-backs of theirs.
+EXPIRY_WINDOW_DAYS = 180
+
+
+def customer_briefing(customer: Customer, *, today: date | None = None) -> dict[str, Any]:
+    """Everything the pre-visit task shows about `customer`, as plain data."""
+    today = today or timezone.localdate()
+    return {
+        "customer": _basics(customer),
+        "stage": _current_stage(customer),
+        "key_persons": _key_persons(customer),
+        "expiring_products": _expiring_products(customer, today=today),
+        "open_leads": _open_leads(customer),
+        "last_summary": _last_approved_summary(customer),
+        "playbook": playbook_for(customer.industry),
+    }
+
+
+def playbook_for(industry: str) -> dict[str, list[dict[str, Any]]]:
+    """The industry's needs and opportunities in playbook order; empty lists for an industry
+    without entries. `label` is the entry in the active language."""
+    english = (get_language() or "").startswith("en")
+    playbook: dict[str, list[dict[str, Any]]] = {"needs": [], "opportunities": []}
+    lists = {PlaybookEntry.Kind.NEED: playbook["needs"], PlaybookEntry.Kind.OPPORTUNITY: playbook["opportunities"]}
+    for entry in PlaybookEntry.objects.filter(industry=industry).order_by("kind", "seq"):
+        lists[entry.kind].append(
+            {
+                "text": entry.text,
+                "text_en": entry.text_en,
+                "label": entry.text_en if english else entry.text,
+                "products": list(entry.products),
+            }
+        )
+    return playbook
+
+
+def _basics(customer: Customer) -> dict[str, Any]:
+    manager = customer.account_manager
+    return {
+        "id": customer.pk,
+        "code": customer.code,
+        "name": customer.name,
+        "industry": customer.industry,
+        "industry_label": customer.get_industry_display(),
+        "tier": customer.tier,
+        "account_manager": manager,
+        "account_manager_name": (manager.get_full_name() or manager.get_username()) if manager else None,
+        "informatization_status": customer.informatization_status,
+    }
+
+
+def _current_stage(customer: Customer) -> dict[str, Any] | None:
+    enrolment = (
+        Enrolment.objects.filter(customer=customer, status=Enrolment.Status.ACTIVE)
+        .select_related("programme")
+        .first()
+    )
+    if enrolment is None:
+        return None
+    return {
+        "stage": enrolment.stage,
+        "label": enrolment.get_stage_display(),
+        "programme": enrolment.programme.name,
+        "enrolment_id": enrolment.pk,
+    }
+
+
+def _rank(field: str, values: list[str]) -> Case:
+    """Order by position in `values`; anything else (blank included) after them."""
+    return Case(
+        *(When(**{field: value}, then=Value(position)) for position, value in enumerate(values)),
+        default=Value(len(values)),
+        output_field=IntegerField(),
+    )
+
+
+def _key_persons(customer: Customer) -> list[dict[str, Any]]:
+    # The decision chain's own order: whoever signs first, then whoever sways them.
+    persons = KeyPerson.objects.filter(customer=customer).order_by(
+        _rank("decision_role", DecisionRole.values), "name"
+    )
+    return [
+        {
+            "name": person.name,
+            "title": person.title,
+            "department": person.department,
+            "decision_role": person.decision_role,
+            "decision_role_label": person.get_decision_role_display(),
+            "relationship": person.relationship,
+            "relationship_label": person.get_relationship_display(),
+            "contact": person.contact,
+            "notes": person.notes,
+        }
+        for person in persons
+    ]
+
+
+def _expiring_products(customer: Customer, *, today: date) -> list[dict[str, Any]]:
+    holdings = ProductHolding.objects.filter(
+        customer=customer,
+        expiry_date__gte=today,
+        expiry_date__lte=today + timedelta(days=EXPIRY_WINDOW_DAYS),
+    ).order_by("expiry_date", "product")
+    return [
+        {
+            "product": holding.product,
+            "provider": holding.provider,
+            "ownership": holding.ownership,
+            "competitor": holding.ownership == Ownership.COMPETITOR,
+            "expiry_date": holding.expiry_date,
+            "days_left": (holding.expiry_date - today).days,
+        }
+        for holding in holdings
+    ]
+
+
+def _open_leads(customer: Customer) -> list[dict[str, Any]]:
+    leads = (
+        Lead.objects.filter(customer=customer, status__in=Lead.OPEN_STATUSES)
+        .select_related("owner")
+        .order_by(_rank("urgency", Urgency.values), "-last_activity_at", "-pk")
+    )
+    return [
+        {
+            "id": lead.pk,
+            "description": lead.description,
+            "product": lead.product,
+            "urgency": lead.urgency,
+            "urgency_label": lead.get_urgency_display(),
+            "status": lead.status,
+            "status_label": lead.get_status_display(),
+            "estimated_value": lead.estimated_value,
+            "win_back": lead.win_back,
+            "owner": lead.owner,
+            "last_activity_at": lead.last_activity_at,
+        }
+        for lead in leads
+    ]
+
+
+def _last_approved_summary(customer: Customer) -> dict[str, Any] | None:
+    summary = (
+        VisitSummary.objects.filter(visit__customer=customer, status=VisitSummary.Status.APPROVED)
+        .select_related("visit")
+        .order_by(F("approved_at").desc(nulls_last=True), "-visit__visited_at", "-pk")
+        .first()
+    )
+    if summary is None:
+        return None
+    return {
+        "visit_number": summary.visit.number,
+        "visited_at": summary.visit.visited_at,
+        "approved_at": summary.approved_at,
+        "informatization_status": summary.informatization_status,
+        "next_goals": summary.next_goals,
+    }

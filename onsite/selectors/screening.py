@@ -1,0 +1,155 @@
+"""Customer screening (筛选), seed 002: by industry attribute (party, government and military
+customers are always in), by value contribution and by development potential — each alone or
+combined with weights — into a ranked list the coordinator picks the pilot group from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.translation import gettext as _
+
+from onsite.exceptions import InvalidInput
+from onsite.models import Customer, Enrolment, Industry, Region
+
+INDUSTRY, VALUE, POTENTIAL = "industry", "value", "potential"
+DIMENSIONS = (INDUSTRY, VALUE, POTENTIAL)
+DEFAULT_WEIGHTS = {INDUSTRY: Decimal("0.2"), VALUE: Decimal("0.5"), POTENTIAL: Decimal("0.3")}
+# How much an industry's informatization market is worth pursuing on site, 0-100.
+DEFAULT_INDUSTRY_SCORES = {
+    Industry.PARTY_GOVERNMENT_MILITARY: 100,
+    Industry.FINANCE: 90,
+    Industry.HEALTHCARE_PHARMA: 80,
+    Industry.EDUCATION: 80,
+    Industry.POWER_ENERGY: 80,
+    Industry.TRANSPORT_LOGISTICS: 70,
+    Industry.MANUFACTURING: 70,
+    Industry.TELECOM: 60,
+    Industry.TOURISM: 60,
+    Industry.RETAIL: 60,
+    Industry.OTHER: 40,
+}
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class ScreeningCriteria:
+    dimensions: tuple[str, ...] = DIMENSIONS
+    weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    industry_scores: dict = field(default_factory=lambda: dict(DEFAULT_INDUSTRY_SCORES))
+    region: Region | None = None  # with its counties
+    industries: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
+    min_score: Decimal | None = None
+    limit: int | None = None
+    # Seed 002: party, government and military customers are always in, whatever their score.
+    always_include_party_government_military: bool = True
+    # Extending a programme later: customers already in one are left out.
+    exclude_enrolled: bool = True
+
+
+@dataclass(frozen=True)
+class ScreenedCustomer:
+    customer: Customer
+    score: Decimal  # 0-100
+    scores: dict  # dimension -> 0-100
+    reasons: tuple[str, ...]
+    always_in: bool
+
+
+def screen_customers(criteria: ScreeningCriteria | None = None) -> list[ScreenedCustomer]:
+    criteria = criteria or ScreeningCriteria()
+    weights = _check(criteria)
+    candidates = Customer.objects.select_related("region", "account_manager").order_by("code")
+    if criteria.region is not None:
+        candidates = candidates.filter(
+            region__in=[criteria.region.pk, *criteria.region.counties.values_list("pk", flat=True)]
+        )
+    if criteria.industries:
+        candidates = candidates.filter(industry__in=criteria.industries)
+    if criteria.tiers:
+        candidates = candidates.filter(tier__in=criteria.tiers)
+    if criteria.exclude_enrolled:
+        candidates = candidates.exclude(enrolments__status=Enrolment.Status.ACTIVE)
+    customers = list(candidates)
+    values = sorted(c.monthly_value for c in customers)
+    screened = []
+    for customer in customers:
+        scores, reasons = {}, []
+        always_in = (
+            criteria.always_include_party_government_military
+            and customer.industry == Industry.PARTY_GOVERNMENT_MILITARY
+        )
+        if always_in:
+            reasons.append(_("Party, government or military customer: always included."))
+        if INDUSTRY in weights:
+            scores[INDUSTRY] = Decimal(criteria.industry_scores.get(customer.industry, 0))
+            if not always_in:
+                reasons.append(
+                    _("Industry %(industry)s scores %(score)s.")
+                    % {"industry": customer.get_industry_display(), "score": scores[INDUSTRY]}
+                )
+        if VALUE in weights:
+            scores[VALUE] = _percentile(customer.monthly_value, values)
+            reasons.append(
+                _("Value contribution %(value)s CNY a month, above %(share)s%% of the candidates.")
+                % {"value": f"{customer.monthly_value:,.2f}", "share": scores[VALUE].quantize(Decimal(1))}
+            )
+        if POTENTIAL in weights:
+            scores[POTENTIAL] = Decimal(customer.potential - 1) * HUNDRED / 4
+            reasons.append(_("Development potential %(potential)s of 5.") % {"potential": customer.potential})
+        total = sum(weights[d] * scores[d] for d in weights) / sum(weights.values())
+        screened.append(
+            ScreenedCustomer(
+                customer=customer,
+                score=total.quantize(Decimal("0.01"), ROUND_HALF_UP),
+                scores={d: s.quantize(Decimal("0.01"), ROUND_HALF_UP) for d, s in scores.items()},
+                reasons=tuple(reasons),
+                always_in=always_in,
+            )
+        )
+    screened.sort(key=lambda s: (-s.score, s.customer.code))
+    chosen, others = 0, []
+    for item in screened:
+        if item.always_in:
+            others.append(item)
+            continue
+        if criteria.min_score is not None and item.score < criteria.min_score:
+            continue
+        if criteria.limit is not None and chosen >= criteria.limit:
+            continue
+        chosen += 1
+        others.append(item)
+    return others
+
+
+def _check(criteria: ScreeningCriteria) -> dict:
+    errors = {}
+    unknown = set(criteria.dimensions) - set(DIMENSIONS)
+    if unknown or not criteria.dimensions:
+        errors["dimensions"] = [_("Choose one or more of: industry, value, potential.")]
+    weights = {}
+    for dimension in criteria.dimensions:
+        try:
+            weight = Decimal(str(criteria.weights.get(dimension, DEFAULT_WEIGHTS.get(dimension, 0))))
+        except ArithmeticError:
+            weight = Decimal(-1)
+        if weight < 0 or not weight.is_finite():
+            errors["weights"] = [_("Weights must be numbers of zero or more.")]
+        weights[dimension] = weight
+    if not errors and sum(weights.values()) <= 0:
+        errors["weights"] = [_("At least one weight must be above zero.")]
+    if criteria.limit is not None and criteria.limit < 1:
+        errors["limit"] = [_("Choose at least one customer.")]
+    if errors:
+        raise InvalidInput(errors)
+    return weights
+
+
+def _percentile(value: Decimal, ordered: list[Decimal]) -> Decimal:
+    """The share of candidates with a lower value (ties count half), 0-100."""
+    if len(ordered) < 2:
+        return HUNDRED
+    below = sum(1 for v in ordered if v < value)
+    equal = sum(1 for v in ordered if v == value) - 1
+    return (Decimal(below) + Decimal(equal) / 2) * HUNDRED / (len(ordered) - 1)

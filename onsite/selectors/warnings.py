@@ -1,0 +1,227 @@
+"""Real-time early warnings (实时预警, seed 004): what has slipped, or is about to, across the
+customers a person looks after - a customer left unvisited, a summary not written, an urgent lead
+left alone, a competitor's contract about to expire.
+
+Read by the team leader's and manager's pages and, with no user, by the background job that sends
+the notifications. Five queries at most, whatever the number of warnings.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import models
+from django.db.models import Max, Q
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.utils.translation import ngettext as _n
+
+from onsite.access import role_names
+from onsite.models import Cadence, Customer, Enrolment, Lead, ProductHolding, Urgency, Visit
+from onsite.roles import ACCOUNT_MANAGER, COORDINATOR, LEADERSHIP, TEAM_LEADER
+from onsite.services.winback import expiring_competitor_products
+from onsite.thresholds import threshold
+
+NOBODY = Q(pk__in=[])
+
+# The longest a programme's cadence lets a customer go between visits, before the grace days.
+CADENCE_DAYS = {Cadence.WEEKLY: 7, Cadence.MONTHLY: 31}
+
+
+class WarningKind(models.TextChoices):
+    NO_RECENT_VISIT = "no_recent_visit", gettext_lazy("customer not visited")
+    SUMMARY_OVERDUE = "summary_overdue", gettext_lazy("visit summary overdue")
+    LEAD_UNTOUCHED = "lead_untouched", gettext_lazy("urgent lead not followed up")
+    CONTRACT_EXPIRING = "contract_expiring", gettext_lazy("competitor contract expiring")
+
+
+@dataclass(frozen=True)
+class EarlyWarning:
+    kind: str
+    customer: Customer
+    message: str
+    # When it fell due (the overdue kinds, a datetime) or falls due (a contract's expiry date).
+    due: datetime | date
+    related: Enrolment | Visit | Lead | ProductHolding
+
+
+def early_warnings(*, user: Any = None, now: datetime | None = None) -> list[EarlyWarning]:
+    """The warnings on the customers `user` looks after (all of them for no user: the system), the
+    longest overdue first and the contracts expiring soonest after them."""
+    now = now or timezone.now()
+    scope = _customer_scope(user)
+    if scope is NOBODY:
+        return []
+    warnings = [
+        *_no_recent_visit(scope, now),
+        *_summary_overdue(scope, now),
+        *_lead_untouched(scope, now),
+        *_contract_expiring(scope, now),
+    ]
+    order = list(WarningKind.values)
+    warnings.sort(key=lambda w: (_moment(w.due), order.index(w.kind), w.customer.name, w.related.pk))
+    return warnings
+
+
+def _customer_scope(user: Any) -> Q | None:
+    """A filter on `customer__...` for the customers the user looks after; None for all of them."""
+    if user is None:
+        return None
+    if not user.is_active:
+        return NOBODY
+    roles = role_names(user)
+    if user.is_superuser or roles & {COORDINATOR, LEADERSHIP}:
+        return None
+    scope = NOBODY
+    if ACCOUNT_MANAGER in roles:
+        scope |= Q(customer__account_manager=user)
+    if TEAM_LEADER in roles:
+        scope |= Q(customer__account_manager__staff_profile__team__leader=user)
+    return scope
+
+
+def _scoped(queryset: models.QuerySet, scope: Q | None) -> models.QuerySet:
+    return queryset if scope is None else queryset.filter(scope)
+
+
+def _no_recent_visit(scope: Q | None, now: datetime) -> list[EarlyWarning]:
+    grace = threshold("VISIT_GRACE_DAYS")
+    # Counted from the last visit made to the customer, or from enrolment when there is none since:
+    # a customer re-enrolled after an old programme is not overdue on its first day.
+    enrolments = (
+        _scoped(Enrolment.objects.filter(status=Enrolment.Status.ACTIVE), scope)
+        .annotate(
+            last_seen=Greatest(Coalesce(Max("customer__visits__visited_at"), "enrolled_at"), "enrolled_at")
+        )
+        .filter(
+            _any(
+                Q(programme__cadence=cadence, last_seen__lt=now - timedelta(days=days + grace))
+                for cadence, days in CADENCE_DAYS.items()
+            )
+        )
+        .select_related("customer", "programme")
+    )
+    warnings = []
+    for enrolment in enrolments:
+        days = (now - enrolment.last_seen).days
+        warnings.append(
+            EarlyWarning(
+                kind=WarningKind.NO_RECENT_VISIT,
+                customer=enrolment.customer,
+                message=_n(
+                    "No visit to %(customer)s for %(days)d day (%(cadence)s programme).",
+                    "No visit to %(customer)s for %(days)d days (%(cadence)s programme).",
+                    days,
+                )
+                % {
+                    "customer": enrolment.customer.name,
+                    "days": days,
+                    "cadence": enrolment.programme.get_cadence_display(),
+                },
+                due=enrolment.last_seen + timedelta(days=CADENCE_DAYS[enrolment.programme.cadence] + grace),
+                related=enrolment,
+            )
+        )
+    return warnings
+
+
+def _summary_overdue(scope: Q | None, now: datetime) -> list[EarlyWarning]:
+    visits = Visit.objects.filter(status=Visit.Status.VISITED, summary_due_at__lt=now).select_related(
+        "customer"
+    )
+    warnings = []
+    for visit in _scoped(visits, scope):
+        # Any part of a day late counts as a day, so a summary an hour late is "1 day overdue".
+        days = math.ceil((now - visit.summary_due_at) / timedelta(days=1))
+        visited_on = timezone.localdate(visit.visited_at) if visit.visited_at else visit.planned_date
+        warnings.append(
+            EarlyWarning(
+                kind=WarningKind.SUMMARY_OVERDUE,
+                customer=visit.customer,
+                message=_n(
+                    "The summary of the %(date)s visit to %(customer)s is %(days)d day overdue.",
+                    "The summary of the %(date)s visit to %(customer)s is %(days)d days overdue.",
+                    days,
+                )
+                % {"date": visited_on.isoformat(), "customer": visit.customer.name, "days": days},
+                due=visit.summary_due_at,
+                related=visit,
+            )
+        )
+    return warnings
+
+
+def _lead_untouched(scope: Q | None, now: datetime) -> list[EarlyWarning]:
+    untouched = timedelta(days=threshold("LEAD_UNTOUCHED_DAYS"))
+    leads = Lead.objects.filter(
+        urgency=Urgency.HIGH, status__in=Lead.OPEN_STATUSES, last_activity_at__lt=now - untouched
+    ).select_related("customer")
+    warnings = []
+    for lead in _scoped(leads, scope):
+        days = (now - lead.last_activity_at).days
+        warnings.append(
+            EarlyWarning(
+                kind=WarningKind.LEAD_UNTOUCHED,
+                customer=lead.customer,
+                message=_n(
+                    "The urgent lead “%(lead)s” at %(customer)s has had no follow-up for %(days)d day.",
+                    "The urgent lead “%(lead)s” at %(customer)s has had no follow-up for %(days)d days.",
+                    days,
+                )
+                % {"lead": lead, "customer": lead.customer.name, "days": days},
+                due=lead.last_activity_at + untouched,
+                related=lead,
+            )
+        )
+    return warnings
+
+
+def _contract_expiring(scope: Q | None, now: datetime) -> list[EarlyWarning]:
+    today = timezone.localdate(now)
+    products = expiring_competitor_products(today=today).select_related("customer")
+    warnings = []
+    for product in _scoped(products, scope):
+        days = (product.expiry_date - today).days
+        values = {
+            "product": product.product,
+            "provider": product.provider,
+            "customer": product.customer.name,
+            "date": product.expiry_date.isoformat(),
+            "days": days,
+        }
+        message = (
+            _n(
+                "The %(provider)s contract for %(product)s at %(customer)s ends in %(days)d day (%(date)s).",
+                "The %(provider)s contract for %(product)s at %(customer)s ends in %(days)d days (%(date)s).",
+                days,
+            )
+            if days
+            else _("The %(provider)s contract for %(product)s at %(customer)s ends today.")
+        )
+        warnings.append(
+            EarlyWarning(
+                kind=WarningKind.CONTRACT_EXPIRING,
+                customer=product.customer,
+                message=message % values,
+                due=product.expiry_date,
+                related=product,
+            )
+        )
+    return warnings
+
+
+def _any(conditions) -> Q:
+    combined = NOBODY
+    for condition in conditions:
+        combined |= condition
+    return combined
+
+
+def _moment(due: datetime | date) -> datetime:
+    # A contract's expiry date sorts as the start of that local day.
+    return due if isinstance(due, datetime) else timezone.make_aware(datetime.combine(due, time.min))
