@@ -29,6 +29,19 @@ import time
 import uuid
 from pathlib import Path
 
+from benchmarks.fixtures import (
+    APPROVE,
+    DIAGRAMS,
+    LANE_OWNERS,
+    RESOURCES,
+    SUMMARY,
+    make_people,
+    plan,
+    record,
+    stage_review,
+    start_programme,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
 VISIT_TASKS = (
@@ -177,8 +190,7 @@ def measure(*, quick: bool) -> dict:
 
     call_command("migrate", verbosity=0)
     with open(os.devnull, "w") as quiet:
-        call_command("deploy_bpmn", *[str(p) for p in sorted((ROOT / "bpmn").glob("*.bpmn"))], stdout=quiet)
-    from tests.onsite.programme import make_people
+        call_command("deploy_bpmn", *[str(p) for p in sorted(DIAGRAMS.glob("*.bpmn"))], stdout=quiet)
 
     people = make_people()
     sizes = (
@@ -234,7 +246,7 @@ class RawVisits:
         from workflows.sandbox import SCRIPT_FUNCTIONS
 
         parser = SpiffBpmnParser()
-        parser.add_bpmn_file(str(ROOT / "bpmn" / "visit_cycle.bpmn"))
+        parser.add_bpmn_file(str(DIAGRAMS / "visit_cycle.bpmn"))
         self.spec = parser.get_spec("visit_cycle")
         self.subprocess_specs = parser.get_subprocess_specs("visit_cycle")
         self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(dict(SPIFF_CONFIG)))
@@ -277,14 +289,12 @@ def start_data() -> dict:
         "customer_name": "基准测试客户",
         "stage": "publicity",
         "visit_no": 1,
-        "lane_owners": {"客户经理": "qian", "支撑人员": "sun", "班组长": "li"},
+        "lane_owners": LANE_OWNERS,
     }
 
 
 def visit_answers() -> list[tuple[str, dict]]:
     from datetime import datetime
-
-    from tests.onsite.programme import APPROVE, RESOURCES, SUMMARY, plan, record
 
     return list(
         zip(
@@ -455,7 +465,6 @@ def inbox_ms(user) -> float:
 def programme_age(people: dict, programmes: int, old_from: int, *, window: int) -> dict:
     """Per pair: one programme is run (untimed) to visit `old_from`, then its visits and a fresh
     programme's first visits are timed alternately, so both sides see the same machine."""
-    from tests.onsite.programme import stage_review, start_programme
     from workflows.models import ProcessInstance
 
     young, old = [], []

@@ -37,7 +37,9 @@ def load_playbook(apps, schema_editor):
 def remove_playbook(apps, schema_editor):
     PlaybookEntry = apps.get_model("onsite", "PlaybookEntry")
     for fields in playbook_rows():
-        PlaybookEntry.objects.filter(industry=fields["industry"], kind=fields["kind"], seq=fields["seq"]).delete()
+        PlaybookEntry.objects.filter(
+            industry=fields["industry"], kind=fields["kind"], seq=fields["seq"]
+        ).delete()
 
 
 class Migration(migrations.Migration):

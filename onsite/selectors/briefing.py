@@ -51,7 +51,10 @@ def playbook_for(industry: str) -> dict[str, list[dict[str, Any]]]:
     without entries. `label` is the entry in the active language."""
     english = (get_language() or "").startswith("en")
     playbook: dict[str, list[dict[str, Any]]] = {"needs": [], "opportunities": []}
-    lists = {PlaybookEntry.Kind.NEED: playbook["needs"], PlaybookEntry.Kind.OPPORTUNITY: playbook["opportunities"]}
+    lists = {
+        PlaybookEntry.Kind.NEED: playbook["needs"],
+        PlaybookEntry.Kind.OPPORTUNITY: playbook["opportunities"],
+    }
     for entry in PlaybookEntry.objects.filter(industry=industry).order_by("kind", "seq"):
         lists[entry.kind].append(
             {

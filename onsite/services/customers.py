@@ -169,8 +169,10 @@ def assign(obj: models.Model, values: dict, allowed: tuple[str, ...]) -> dict:
             value = ""
         if isinstance(value, str) and not isinstance(field, models.ForeignKey):
             value = value.strip()
-        attname = field.attname if field.is_relation else name
-        before = getattr(obj, name) if field.is_relation else getattr(obj, attname)
+        if field.is_relation:
+            before = getattr(obj, name) if getattr(obj, field.attname) is not None else None
+        else:
+            before = getattr(obj, name)
         try:
             value = value if field.is_relation else field.to_python(value)
         except ValidationError as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -29,14 +30,7 @@ from onsite.access import check_role
 from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import Customer, CustomerChange, Industry, Region, Tier
 from onsite.roles import ACCOUNT_MANAGER, COORDINATOR
-from onsite.services.customers import (
-    CUSTOMER_FIELDS,
-    assign,
-    displayed,
-    record_change,
-    update_customer,
-    validate,
-)
+from onsite.services.customers import create_customer, update_customer
 from onsite.thresholds import threshold
 
 Source = CustomerChange.Source
@@ -172,10 +166,13 @@ def read_table(name: str, content: bytes) -> tuple[list[Any], list[tuple[int, li
             _("%(name)s cannot be imported: save it as a CSV (.csv) or Excel workbook (.xlsx) file.")
             % {"name": name}
         )
-    return _header_and_rows(name, table)
+    try:
+        return _header_and_rows(name, table)
+    finally:
+        table.close()  # an xlsx workbook stays open while its rows are read
 
 
-def _header_and_rows(name: str, table: Any) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
+def _header_and_rows(name: str, table: Iterator) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
     header = next(table, None)
     if header is None:
         raise FileRefused(_("%(name)s is empty.") % {"name": name})
@@ -195,7 +192,7 @@ def _header_and_rows(name: str, table: Any) -> tuple[list[Any], list[tuple[int, 
     return list(header), rows
 
 
-def _csv_rows(name: str, content: bytes) -> Any:
+def _csv_rows(name: str, content: bytes) -> Iterator[list[str]]:
     if content.startswith(BINARY_SIGNATURES) or b"\x00" in content:
         raise FileRefused(
             _("%(name)s is not a CSV text file; if it is a workbook, save it as .xlsx.") % {"name": name}
@@ -209,33 +206,30 @@ def _csv_rows(name: str, content: bytes) -> Any:
             continue
     else:
         raise FileRefused(
-            _("%(name)s is neither UTF-8 nor GB18030 text; save it as \"CSV UTF-8\".") % {"name": name}
+            _('%(name)s is neither UTF-8 nor GB18030 text; save it as "CSV UTF-8".') % {"name": name}
         )
-    rows = []
     try:
-        rows.extend(csv.reader(io.StringIO(text, newline="")))
+        yield from csv.reader(io.StringIO(text, newline=""))
     except csv.Error as exc:
         raise FileRefused(
             _("%(name)s is not a readable CSV file: %(error)s") % {"name": name, "error": exc}
         ) from None
-    return iter(rows)
 
 
-def _xlsx_rows(name: str, content: bytes) -> Any:
+def _xlsx_rows(name: str, content: bytes) -> Iterator[tuple]:
     not_xlsx = _("%(name)s is not a valid Excel workbook (.xlsx).") % {"name": name}
     try:
         members = zipfile.ZipFile(io.BytesIO(content)).infolist()
-    except (zipfile.BadZipFile, EOFError, ValueError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
         raise FileRefused(not_xlsx) from None
     # Decompression stops at each member's declared size, so the declared sizes bound the work.
     expanded = sum(member.file_size for member in members)
     expansion_limit = MAX_EXPANSION * threshold("IMPORT_MAX_BYTES")
     if len(members) > MAX_ZIP_MEMBERS or expanded > expansion_limit:
         raise FileRefused(
-            _("%(name)s would unpack to more than %(limit)s bytes; it is refused as unsafe.")
-            % {"name": name, "limit": expansion_limit}
+            _("%(name)s is refused as unsafe: it would unpack to over %(limit)s bytes or %(members)s parts.")
+            % {"name": name, "limit": expansion_limit, "members": MAX_ZIP_MEMBERS}
         )
-    rows = []
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds on a malformed package; all mean the same here
@@ -243,14 +237,13 @@ def _xlsx_rows(name: str, content: bytes) -> Any:
     try:
         if not workbook.worksheets:
             raise FileRefused(_("%(name)s has no worksheet.") % {"name": name})
-        rows.extend(workbook.worksheets[0].iter_rows(values_only=True))
+        yield from workbook.worksheets[0].iter_rows(values_only=True)
     except FileRefused:
         raise
     except Exception:
         raise FileRefused(not_xlsx) from None
     finally:
         workbook.close()
-    return iter(rows)
 
 
 def map_columns(header: list[Any], report: ImportReport) -> dict[str, int]:
@@ -263,7 +256,9 @@ def map_columns(header: list[Any], report: ImportReport) -> dict[str, int]:
             continue
         name = known.get(_header_key(title))
         if name is None:
-            report.warnings.append(_("Column %(column)s is not recognised and was ignored.") % {"column": title})
+            report.warnings.append(
+                _("Column %(column)s is not recognised and was ignored.") % {"column": title}
+            )
         elif name in columns:
             raise FileRefused(_("Column %(column)s appears more than once.") % {"column": title})
         else:
@@ -300,6 +295,10 @@ def _text(value: Any) -> str:
 # --- importing the rows ----------------------------------------------------------------------------
 
 
+class _RowRolledBack(Exception):
+    """Undoes a row the services accepted although one of its cells was refused."""
+
+
 def _import_rows(records: list[tuple[int, dict[str, Any]]], user: Any, report: ImportReport) -> None:
     lookups = _Lookups(records)
     seen: dict[str, int] = {}
@@ -312,7 +311,8 @@ def _import_rows(records: list[tuple[int, dict[str, Any]]], user: Any, report: I
             errors["code"] = [_("A customer code is required.")]
         elif code in seen:
             errors["code"] = [
-                _("Customer code %(code)s already appears on line %(line)s.") % {"code": code, "line": seen[code]}
+                _("Customer code %(code)s already appears on line %(line)s.")
+                % {"code": code, "line": seen[code]}
             ]
         else:
             seen[code] = line
@@ -334,7 +334,8 @@ def _write(
     try:
         with transaction.atomic():
             if customer is None:
-                result.action, result.changes = "create", _create_customer(values, user)
+                created = create_customer(values=values, user=user, source=Source.IMPORT)
+                result.action, result.changes = "create", created.changes.get().changes
             else:
                 changes = update_customer(customer=customer, values=values, user=user, source=Source.IMPORT)
                 result.action, result.changes = ("update" if changes else "unchanged"), changes
@@ -351,28 +352,6 @@ def _write(
         errors.setdefault("row", []).append(str(exc))
     except IntegrityError as exc:
         errors.setdefault("row", []).append(_("The database refused this row: %(error)s") % {"error": exc})
-
-
-class _RowRolledBack(Exception):
-    pass
-
-
-def _create_customer(values: dict, user: Any) -> dict:
-    """Create the customer and its history; returns what was set (field: [None or default, value]).
-
-    `create_customer` cannot be used yet: its `assign` reads `customer.region` on the new, unsaved
-    customer, and that unset non-null foreign key raises `RelatedObjectDoesNotExist`. So the region is
-    set first and the shared write helpers do the rest, with the same validation and history. Only
-    coordinators import, so create_customer's account-manager rule has nothing to add."""
-    values = dict(values)
-    region = values.pop("region", None)
-    customer = Customer(region=region) if region is not None else Customer()
-    changes = {"region": [None, displayed(region)]} if region is not None else {}
-    changes.update(assign(customer, values, CUSTOMER_FIELDS))
-    validate(customer)
-    customer.save()
-    record_change(customer, customer, CustomerChange.Action.CREATED, changes, source=Source.IMPORT, actor=user)
-    return changes
 
 
 class _Lookups:
@@ -425,7 +404,7 @@ def _values(
                 errors[name] = [_("Required for a new customer.")]
             continue
         try:
-            values[name] = PARSERS.get(name, _as_text)(cell, text, lookups)
+            values[name] = PARSERS[name](text, lookups)
         except InvalidInput as exc:
             errors.update(exc.errors)
     return values
@@ -435,25 +414,25 @@ def _refuse(name: str, message: str) -> InvalidInput:
     return InvalidInput({name: [message]})
 
 
-def _as_text(cell: Any, text: str, lookups: _Lookups) -> str:
+def _as_text(text: str, lookups: _Lookups) -> str:
     return text
 
 
-def _industry(cell: Any, text: str, lookups: _Lookups) -> str:
+def _industry(text: str, lookups: _Lookups) -> str:
     industry = lookups.industries.get(_key(text))
     if industry is None:
         raise _refuse("industry", _("%(value)s is not a known industry.") % {"value": text})
     return industry
 
 
-def _tier(cell: Any, text: str, lookups: _Lookups) -> str:
+def _tier(text: str, lookups: _Lookups) -> str:
     tier = text.upper()
     if tier not in Tier.values:
         raise _refuse("tier", _("The service tier must be A, B or C, not %(value)s.") % {"value": text})
     return tier
 
 
-def _monthly_value(cell: Any, text: str, lookups: _Lookups) -> Decimal:
+def _monthly_value(text: str, lookups: _Lookups) -> Decimal:
     number = text.removesuffix("元").replace(",", "").replace("，", "").replace(" ", "")
     try:
         amount = Decimal(number)
@@ -462,42 +441,50 @@ def _monthly_value(cell: Any, text: str, lookups: _Lookups) -> Decimal:
     if amount is None or not amount.is_finite():
         raise _refuse("monthly_value", _("%(value)s is not an amount of money.") % {"value": text})
     if amount < 0:
-        raise _refuse("monthly_value", _("The monthly value cannot be negative (%(value)s).") % {"value": text})
+        raise _refuse(
+            "monthly_value", _("The monthly value cannot be negative (%(value)s).") % {"value": text}
+        )
     return amount
 
 
-def _potential(cell: Any, text: str, lookups: _Lookups) -> int:
+def _potential(text: str, lookups: _Lookups) -> int:
     try:
         number = Decimal(text)
     except InvalidOperation:
         number = None
-    if number is None or not number.is_finite() or number != number.to_integral_value() or not 1 <= number <= 5:
+    if (
+        number is None
+        or not number.is_finite()
+        or number != number.to_integral_value()
+        or not 1 <= number <= 5
+    ):
         raise _refuse(
-            "potential", _("The potential must be a whole number from 1 to 5, not %(value)s.") % {"value": text}
+            "potential",
+            _("The potential must be a whole number from 1 to 5, not %(value)s.") % {"value": text},
         )
     return int(number)
 
 
-def _region(cell: Any, text: str, lookups: _Lookups) -> Region:
+def _region(text: str, lookups: _Lookups) -> Region:
     region = lookups.regions_by_code.get(text.casefold())
     if region is not None:
         return region
     named = lookups.regions_by_name.get(text.casefold(), [])
     if len(named) > 1:
-        raise _refuse("region", _("Several regions are named %(value)s; give the region code.") % {"value": text})
+        raise _refuse(
+            "region", _("Several regions are named %(value)s; give the region code.") % {"value": text}
+        )
     if not named:
         raise _refuse("region", _("No region has the code or name %(value)s.") % {"value": text})
     return named[0]
 
 
-def _account_manager(cell: Any, text: str, lookups: _Lookups) -> Any:
+def _account_manager(text: str, lookups: _Lookups) -> Any:
     manager = lookups.managers.get(text)
     if manager is not None:
         return manager
     if text in lookups.usernames:
-        raise _refuse(
-            "account_manager", _("%(value)s is not an active account manager.") % {"value": text}
-        )
+        raise _refuse("account_manager", _("%(value)s is not an active account manager.") % {"value": text})
     raise _refuse("account_manager", _("No user has the username %(value)s.") % {"value": text})
 
 

@@ -10,7 +10,17 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.conftest import ROOT
-from tests.onsite.programme import RESOURCES, complete, current_visit, deploy_programme, make_people, plan
+from tests.onsite.flow import (
+    RESOURCES,
+    build_org,
+    complete,
+    current_visit,
+    customer_of,
+    deploy_processes,
+    enrol,
+    new_programme,
+    plan,
+)
 from workflows.models import ProcessInstance
 from workflows.selectors import instance_variables
 
@@ -42,14 +52,13 @@ def finish_elsewhere(instance_id: int, max_tasks: int) -> dict:
 
 
 def test_a_programme_half_way_through_a_visit_is_finished_by_a_new_process():
-    from tests.onsite.programme import start_programme
-
-    deploy_programme()
-    people = make_people()
-    programme = start_programme(people)
-    visit = current_visit(programme)
-    complete(visit, "Task_plan_visit", people["manager"], plan(needs_support=True))
-    complete(visit, "Task_prepare_resources", people["manager"], RESOURCES)
+    deploy_processes()
+    org = build_org()
+    enrolment = enrol(org, new_programme(org), customer_of(org))
+    programme = enrolment.instance
+    visit = current_visit(enrolment)
+    complete(visit, "Task_plan_visit", org.manager, plan(needs_support=True))
+    complete(visit, "Task_prepare_resources", org.manager, RESOURCES)
 
     # Support preparation, record, summary, review and the stage decision (advance), in a new
     # process; then the second visit of the new stage is planned there too.
@@ -68,6 +77,8 @@ def test_a_programme_half_way_through_a_visit_is_finished_by_a_new_process():
     programme.refresh_from_db()
     assert programme.status == ProcessInstance.Status.WAITING
     assert instance_variables(programme)["stage"] == "information_gathering"
-    second = current_visit(programme)
+    second = current_visit(enrolment)
     assert second.pk != visit.pk
     assert instance_variables(second)["planned_date"] == timezone.localdate().isoformat()
+    enrolment.refresh_from_db()
+    assert (enrolment.stage, enrolment.visits.count()) == ("information_gathering", 2)

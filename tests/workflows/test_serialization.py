@@ -5,14 +5,16 @@ import random
 
 import pytest
 
-from tests.onsite.programme import (
+from tests.onsite.flow import (
     RESOURCES,
+    build_org,
     complete,
     current_visit,
-    deploy_programme,
-    make_people,
+    customer_of,
+    deploy_processes,
+    enrol,
+    new_programme,
     plan,
-    start_programme,
 )
 from workflows import runtime
 from workflows.models import ProcessInstance
@@ -30,12 +32,11 @@ def every_task_data(workflow) -> dict:
 
 @pytest.fixture
 def visit():
-    people = make_people()
-    deploy_programme()
-    programme = start_programme(people)
-    visit = current_visit(programme)
-    complete(visit, "Task_plan_visit", people["manager"], plan(needs_support=True))
-    complete(visit, "Task_prepare_resources", people["manager"], RESOURCES)
+    deploy_processes()
+    org = build_org()
+    visit = current_visit(enrol(org, new_programme(org), customer_of(org)))
+    complete(visit, "Task_plan_visit", org.manager, plan(needs_support=True))
+    complete(visit, "Task_prepare_resources", org.manager, RESOURCES)
     return ProcessInstance.objects.get(pk=visit.pk)
 
 

@@ -1,0 +1,436 @@
+"""Real-time early warnings (实时预警): what has slipped on a person's customers, most urgent first."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from itertools import count
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from onsite.models import Cadence, Enrolment, Lead, Ownership, Programme, Stage, Urgency, Visit
+from onsite.selectors.warnings import EarlyWarning, WarningKind, early_warnings
+from tests.factories import UserFactory
+from tests.onsite.factories import (
+    CustomerFactory,
+    LeadFactory,
+    ProductHoldingFactory,
+    RegionFactory,
+    TeamFactory,
+    manager_in,
+)
+from workflows.models import ProcessModel, ProcessVersion
+
+pytestmark = pytest.mark.django_db
+
+visit_numbers = count(1)
+
+
+@pytest.fixture
+def now():
+    return timezone.now().replace(microsecond=0)
+
+
+@pytest.fixture
+def region():
+    return RegionFactory()
+
+
+@pytest.fixture
+def team(region):
+    return TeamFactory(region=region)
+
+
+@pytest.fixture
+def manager(team):
+    return manager_in(team)
+
+
+@pytest.fixture
+def customer(manager, region):
+    return CustomerFactory(account_manager=manager, region=region, name="合肥银行")
+
+
+@pytest.fixture
+def programmes(region):
+    model = ProcessModel.objects.create(process_id="onsite_programme")
+    version = ProcessVersion.objects.create(
+        model=model, number=1, checksum="x", spec="{}", serializer_version="1"
+    )
+    coordinator = UserFactory(roles=["coordinator"])
+
+    def programme(cadence: str) -> Programme:
+        return Programme.objects.create(
+            name=f"驻点服务 {cadence}",
+            region=region,
+            start_date=date(2024, 1, 1),
+            cadence=cadence,
+            process_version=version,
+            coordinator=coordinator,
+        )
+
+    return {cadence: programme(cadence) for cadence in Cadence.values}
+
+
+@pytest.fixture
+def enrol(programmes, now):
+    def make(customer, *, cadence=Cadence.WEEKLY, enrolled_days_ago: float = 0, **fields) -> Enrolment:
+        enrolment = Enrolment.objects.create(
+            programme=programmes[cadence], customer=customer, stage=Stage.PUBLICITY, **fields
+        )
+        # enrolled_at is set on creation: move it back in time the only way there is.
+        Enrolment.objects.filter(pk=enrolment.pk).update(enrolled_at=now - timedelta(days=enrolled_days_ago))
+        enrolment.refresh_from_db()
+        return enrolment
+
+    return make
+
+
+def visit(enrolment, *, status=Visit.Status.CLOSED, visited_at=None, summary_due_at=None) -> Visit:
+    return Visit.objects.create(
+        enrolment=enrolment,
+        customer=enrolment.customer,
+        number=next(visit_numbers),
+        stage=Stage.PUBLICITY,
+        status=status,
+        planned_date=timezone.localdate(visited_at) if visited_at else date(2024, 1, 1),
+        visited_at=visited_at,
+        summary_due_at=summary_due_at,
+        account_manager=enrolment.customer.account_manager,
+    )
+
+
+def untouched_lead(customer, *, since: datetime, **fields) -> Lead:
+    """A high-urgency lead whose last activity was at `since`."""
+    fields = {"urgency": Urgency.HIGH, "description": "云专线扩容", **fields}
+    return LeadFactory(customer=customer, created_at=since, last_activity_at=since, **fields)
+
+
+def kinds(warnings: list[EarlyWarning]) -> list[str]:
+    return [warning.kind for warning in warnings]
+
+
+def of_kind(kind: str, *, now, user=None) -> list[EarlyWarning]:
+    return [warning for warning in early_warnings(user=user, now=now) if warning.kind == kind]
+
+
+# A customer left unvisited
+
+
+def test_warns_when_a_weekly_customer_is_not_visited_within_the_cadence_and_grace_days(enrol, customer, now):
+    enrolment = enrol(customer, enrolled_days_ago=100)
+    last = visit(enrolment, visited_at=now - timedelta(days=10))
+
+    assert of_kind(WarningKind.NO_RECENT_VISIT, now=now) == []
+
+    Visit.objects.filter(pk=last.pk).update(visited_at=now - timedelta(days=10, seconds=1))
+    [warning] = of_kind(WarningKind.NO_RECENT_VISIT, now=now)
+
+    assert (warning.customer, warning.related) == (customer, enrolment)
+    assert warning.due == now - timedelta(seconds=1)
+    assert warning.message == "No visit to 合肥银行 for 10 days (weekly programme)."
+
+
+def test_a_monthly_customer_has_thirty_one_days_and_the_grace_days(enrol, customer, now):
+    enrolment = enrol(customer, cadence=Cadence.MONTHLY, enrolled_days_ago=100)
+    last = visit(enrolment, visited_at=now - timedelta(days=34))
+
+    assert of_kind(WarningKind.NO_RECENT_VISIT, now=now) == []
+
+    Visit.objects.filter(pk=last.pk).update(visited_at=now - timedelta(days=34, minutes=1))
+
+    assert [w.related for w in of_kind(WarningKind.NO_RECENT_VISIT, now=now)] == [enrolment]
+
+
+def test_the_grace_days_come_from_the_thresholds(enrol, customer, now, settings):
+    settings.ONSITE = {**settings.ONSITE, "VISIT_GRACE_DAYS": 0}
+    enrolment = enrol(customer, enrolled_days_ago=100)
+    visit(enrolment, visited_at=now - timedelta(days=7, seconds=1))
+
+    assert [w.related for w in of_kind(WarningKind.NO_RECENT_VISIT, now=now)] == [enrolment]
+
+
+def test_counts_from_the_enrolment_while_the_customer_has_not_been_visited(enrol, customer, now):
+    enrolment = enrol(customer, enrolled_days_ago=10)
+    visit(enrolment, status=Visit.Status.PLANNED)
+
+    assert of_kind(WarningKind.NO_RECENT_VISIT, now=now) == []
+
+    Enrolment.objects.filter(pk=enrolment.pk).update(enrolled_at=now - timedelta(days=10, seconds=1))
+    [warning] = of_kind(WarningKind.NO_RECENT_VISIT, now=now)
+
+    assert warning.message == "No visit to 合肥银行 for 10 days (weekly programme)."
+
+
+def test_the_latest_visit_made_counts_whichever_programme_it_was_in(enrol, programmes, customer, now):
+    old = Enrolment.objects.create(
+        programme=programmes[Cadence.MONTHLY],
+        customer=customer,
+        stage=Stage.PUBLICITY,
+        status=Enrolment.Status.COMPLETED,
+    )
+    enrolment = enrol(customer, enrolled_days_ago=100)
+    visit(old, visited_at=now - timedelta(days=2))
+    visit(enrolment, visited_at=now - timedelta(days=50))
+
+    assert of_kind(WarningKind.NO_RECENT_VISIT, now=now) == []
+
+
+def test_a_visit_before_a_new_enrolment_does_not_make_it_overdue_on_its_first_day(
+    enrol, programmes, customer, now
+):
+    old = Enrolment.objects.create(
+        programme=programmes[Cadence.MONTHLY],
+        customer=customer,
+        stage=Stage.PUBLICITY,
+        status=Enrolment.Status.COMPLETED,
+    )
+    visit(old, visited_at=now - timedelta(days=200))
+    enrol(customer, enrolled_days_ago=1)
+
+    assert of_kind(WarningKind.NO_RECENT_VISIT, now=now) == []
+
+
+def test_an_enrolment_that_has_ended_is_not_warned_about(enrol, customer, now):
+    enrol(customer, enrolled_days_ago=100, status=Enrolment.Status.ENDED_EARLY)
+
+    assert of_kind(WarningKind.NO_RECENT_VISIT, now=now) == []
+
+
+# A summary not written
+
+
+def test_warns_when_a_visited_visit_has_no_summary_after_its_due_time(enrol, customer, now):
+    enrolment = enrol(customer)
+    made = visit(
+        enrolment, status=Visit.Status.VISITED, visited_at=now - timedelta(days=3), summary_due_at=now
+    )
+
+    assert of_kind(WarningKind.SUMMARY_OVERDUE, now=now) == []
+
+    Visit.objects.filter(pk=made.pk).update(summary_due_at=now - timedelta(seconds=1))
+    [warning] = of_kind(WarningKind.SUMMARY_OVERDUE, now=now)
+
+    visited_on = timezone.localdate(now - timedelta(days=3)).isoformat()
+    assert (warning.customer, warning.related, warning.due) == (customer, made, now - timedelta(seconds=1))
+    assert warning.message == f"The summary of the {visited_on} visit to 合肥银行 is 1 day overdue."
+
+
+def test_counts_every_started_day_a_summary_is_late(enrol, customer, now):
+    visit(
+        enrol(customer),
+        status=Visit.Status.VISITED,
+        visited_at=now,
+        summary_due_at=now - timedelta(days=2, hours=1),
+    )
+
+    [warning] = of_kind(WarningKind.SUMMARY_OVERDUE, now=now)
+
+    assert warning.message.endswith("is 3 days overdue.")
+
+
+def test_a_submitted_summary_or_a_visit_not_yet_made_is_not_overdue(enrol, customer, now):
+    enrolment = enrol(customer)
+    overdue = now - timedelta(days=1)
+    for status in (
+        Visit.Status.SUMMARISED,
+        Visit.Status.CLOSED,
+        Visit.Status.PLANNED,
+        Visit.Status.CANCELLED,
+    ):
+        visit(enrolment, status=status, visited_at=now - timedelta(days=2), summary_due_at=overdue)
+    visit(enrolment, status=Visit.Status.VISITED, visited_at=now - timedelta(days=2))  # no due time
+
+    assert of_kind(WarningKind.SUMMARY_OVERDUE, now=now) == []
+
+
+# An urgent lead left alone
+
+
+def test_warns_when_a_high_urgency_open_lead_has_had_no_activity_for_longer_than_the_threshold(
+    customer, now, settings
+):
+    settings.ONSITE = {**settings.ONSITE, "LEAD_UNTOUCHED_DAYS": 3}
+    lead = LeadFactory(
+        customer=customer,
+        description="云专线扩容",
+        urgency=Urgency.HIGH,
+        created_at=now - timedelta(days=20),
+        last_activity_at=now - timedelta(days=3),
+    )
+
+    assert of_kind(WarningKind.LEAD_UNTOUCHED, now=now) == []
+
+    Lead.objects.filter(pk=lead.pk).update(last_activity_at=now - timedelta(days=3, seconds=1))
+    [warning] = of_kind(WarningKind.LEAD_UNTOUCHED, now=now)
+
+    assert (warning.customer, warning.related, warning.due) == (customer, lead, now - timedelta(seconds=1))
+    assert warning.message == "The urgent lead “云专线扩容” at 合肥银行 has had no follow-up for 3 days."
+
+
+def test_a_lead_being_followed_up_is_still_warned_about_when_left_alone(customer, now):
+    untouched_lead(customer, since=now - timedelta(days=30), status=Lead.Status.FOLLOWING)
+
+    assert len(of_kind(WarningKind.LEAD_UNTOUCHED, now=now)) == 1
+
+
+def test_a_less_urgent_or_closed_lead_is_not_warned_about(customer, now):
+    untouched_lead(customer, since=now - timedelta(days=30), urgency=Urgency.MEDIUM)
+    untouched_lead(customer, since=now - timedelta(days=30), urgency=Urgency.LOW)
+    untouched_lead(
+        customer, since=now - timedelta(days=30), status=Lead.Status.WON, won_value=Decimal(1), closed_at=now
+    )
+    untouched_lead(customer, since=now - timedelta(days=30), status=Lead.Status.LOST, closed_at=now)
+
+    assert of_kind(WarningKind.LEAD_UNTOUCHED, now=now) == []
+
+
+# A competitor's contract about to expire
+
+
+def test_warns_about_a_competitor_contract_expiring_within_the_win_back_window(customer, now, settings):
+    settings.ONSITE = {**settings.ONSITE, "WIN_BACK_WINDOW_DAYS": 30}
+    today = timezone.localdate(now)
+    product = ProductHoldingFactory(
+        customer=customer, product="专线", provider="电信", expiry_date=today + timedelta(days=30)
+    )
+    ProductHoldingFactory(customer=customer, expiry_date=today + timedelta(days=31))
+    ProductHoldingFactory(customer=customer, expiry_date=today - timedelta(days=1))
+    ProductHoldingFactory(customer=customer, expiry_date=today + timedelta(days=5), ownership=Ownership.OURS)
+
+    [warning] = of_kind(WarningKind.CONTRACT_EXPIRING, now=now)
+
+    assert (warning.customer, warning.related, warning.due) == (customer, product, product.expiry_date)
+    expiry = product.expiry_date.isoformat()
+    assert warning.message == f"The 电信 contract for 专线 at 合肥银行 ends in 30 days ({expiry})."
+
+
+def test_a_contract_expiring_today_says_so(customer, now):
+    ProductHoldingFactory(
+        customer=customer, product="专线", provider="电信", expiry_date=timezone.localdate(now)
+    )
+
+    [warning] = of_kind(WarningKind.CONTRACT_EXPIRING, now=now)
+
+    assert warning.message == "The 电信 contract for 专线 at 合肥银行 ends today."
+
+
+# Who sees what
+
+
+@pytest.fixture
+def everyones_customers(team, manager, region, now):
+    """A warning on the manager's customer, a teammate's, another team's and one without a manager."""
+    teammate = manager_in(team)
+    outsider = manager_in(TeamFactory(region=region))
+    customers = {
+        "own": CustomerFactory(account_manager=manager, name="own"),
+        "teammate": CustomerFactory(account_manager=teammate, name="teammate"),
+        "other team": CustomerFactory(account_manager=outsider, name="other team"),
+    }
+    unmanaged = CustomerFactory(name="unmanaged")
+    for customer in customers.values():
+        untouched_lead(customer, since=now - timedelta(days=30))
+    untouched_lead(unmanaged, since=now - timedelta(days=30), owner=outsider)
+    return {**customers, "unmanaged": unmanaged}
+
+
+def names(warnings: list[EarlyWarning]) -> set[str]:
+    return {warning.customer.name for warning in warnings}
+
+
+def test_an_account_manager_sees_only_their_own_customers(everyones_customers, manager, now):
+    assert names(early_warnings(user=manager, now=now)) == {"own"}
+
+
+def test_a_team_leader_sees_the_customers_of_their_teams_managers(everyones_customers, team, now):
+    assert names(early_warnings(user=team.leader, now=now)) == {"own", "teammate"}
+
+
+def test_a_team_leader_who_also_manages_customers_sees_both(everyones_customers, team, now):
+    team.leader.groups.add(Group.objects.get(name="account_manager"))
+    untouched_lead(
+        CustomerFactory(account_manager=team.leader, name="led own"), since=now - timedelta(days=30)
+    )
+
+    assert names(early_warnings(user=team.leader, now=now)) == {"own", "teammate", "led own"}
+
+
+@pytest.mark.parametrize("roles", [["leadership"], ["coordinator"]])
+def test_leadership_and_coordinators_see_every_customer(everyones_customers, now, roles):
+    assert names(early_warnings(user=UserFactory(roles=roles), now=now)) == set(everyones_customers)
+
+
+def test_a_superuser_and_the_system_see_every_customer(everyones_customers, now):
+    superuser = UserFactory(is_superuser=True)
+
+    assert names(early_warnings(user=superuser, now=now)) == set(everyones_customers)
+    assert names(early_warnings(now=now)) == set(everyones_customers)
+
+
+def test_support_staff_and_people_without_a_role_see_nothing(everyones_customers, now):
+    assert early_warnings(user=UserFactory(roles=["support_staff"]), now=now) == []
+    assert early_warnings(user=UserFactory(), now=now) == []
+
+
+def test_a_deactivated_manager_sees_nothing(everyones_customers, manager, now):
+    manager.is_active = False
+    manager.save()
+
+    assert early_warnings(user=manager, now=now) == []
+
+
+# Order and cost
+
+
+def test_the_longest_overdue_comes_first_and_expiring_contracts_after_every_overdue_warning(
+    enrol, customer, now, settings
+):
+    settings.ONSITE = {**settings.ONSITE, "LEAD_UNTOUCHED_DAYS": 7, "VISIT_GRACE_DAYS": 3}
+    today = timezone.localdate(now)
+    soon = ProductHoldingFactory(customer=customer, expiry_date=today + timedelta(days=3))
+    later = ProductHoldingFactory(customer=customer, expiry_date=today + timedelta(days=60))
+    lead = untouched_lead(customer, since=now - timedelta(days=9))  # due 2 days ago
+    enrolment = enrol(customer, enrolled_days_ago=15)  # due 5 days ago
+    made = visit(
+        enrolment, status=Visit.Status.VISITED, visited_at=None, summary_due_at=now - timedelta(hours=1)
+    )
+
+    warnings = early_warnings(now=now)
+
+    assert [w.related for w in warnings] == [enrolment, lead, made, soon, later]
+    assert kinds(warnings) == [
+        WarningKind.NO_RECENT_VISIT,
+        WarningKind.LEAD_UNTOUCHED,
+        WarningKind.SUMMARY_OVERDUE,
+        WarningKind.CONTRACT_EXPIRING,
+        WarningKind.CONTRACT_EXPIRING,
+    ]
+
+
+def test_the_number_of_queries_does_not_grow_with_the_warnings(
+    enrol, team, region, now, django_assert_max_num_queries
+):
+    def customer_with_every_warning():
+        customer = CustomerFactory(account_manager=manager_in(team), region=region)
+        enrolment = enrol(customer, enrolled_days_ago=60)
+        visit(
+            enrolment,
+            status=Visit.Status.VISITED,
+            visited_at=now - timedelta(days=40),
+            summary_due_at=now - timedelta(days=39),
+        )
+        untouched_lead(customer, since=now - timedelta(days=30))
+        ProductHoldingFactory(customer=customer, expiry_date=timezone.localdate(now) + timedelta(days=10))
+
+    customer_with_every_warning()
+    with django_assert_max_num_queries(5):
+        assert len(early_warnings(user=team.leader, now=now)) == 4
+
+    for _ in range(5):
+        customer_with_every_warning()
+    leader = type(team.leader).objects.get(pk=team.leader.pk)  # a fresh request: roles not cached
+    with django_assert_max_num_queries(5):
+        warnings = early_warnings(user=leader, now=now)
+        assert len(warnings) == 24
+        assert all(w.message and w.customer.name for w in warnings)
