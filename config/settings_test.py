@@ -1,8 +1,8 @@
 """Test-only overrides, kept in one module. The database still comes from DATABASE_URL, so the
 same suite runs on SQLite (default) and PostgreSQL (CI)."""
 
-from config.settings import *  # noqa: F403
 from config.env import env_str
+from config.settings import *  # noqa: F403
 from config.settings import BASE_DIR, DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -46,7 +46,9 @@ DEMO_CUSTOMERS = (
         "tier": "A",
         "monthly_value": "12000",
         "potential": 4,
-        "key_persons": [("王主任", {"title": "主任", "decision_role": "decision_maker", "relationship": "normal"})],
+        "key_persons": [
+            ("王主任", {"title": "主任", "decision_role": "decision_maker", "relationship": "normal"})
+        ],
         "products": [
             ("互联网专线", "我方", {"ownership": "ours", "expiry_days": 540}),
             ("视频会议", "竞争对手A", {"ownership": "competitor", "expiry_days": 75}),
@@ -91,15 +93,20 @@ DEMO_FACTORS = {"economic_development": 4, "informatization_level": 2, "competit
 def seed_demo(log) -> None:
     """Create what is missing; never change what exists (a manager's new password, say)."""
     branch, _ = Region.objects.get_or_create(code="HF", defaults={"name": "合肥分公司"})
-    Region.objects.get_or_create(code="HF-FD", defaults={"name": "肥东县", "kind": Region.Kind.COUNTY, "parent": branch})
+    Region.objects.get_or_create(
+        code="HF-FD", defaults={"name": "肥东县", "kind": Region.Kind.COUNTY, "parent": branch}
+    )
     users = {}
     for demo in DEMO_USERS:
         users[demo.username] = _user(demo, log)
-    team, _ = Team.objects.get_or_create(region=branch, name="政企客户一组", defaults={"leader": users["leader"]})
+    team, _ = Team.objects.get_or_create(
+        region=branch, name="政企客户一组", defaults={"leader": users["leader"]}
+    )
     for demo in DEMO_USERS:
         if demo.role in (ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER):
             StaffProfile.objects.get_or_create(
-                user=users[demo.username], defaults={"team": team, "region": branch, "speciality": demo.speciality}
+                user=users[demo.username],
+                defaults={"team": team, "region": branch, "speciality": demo.speciality},
             )
     coordinator = users["coordinator"]
     today = timezone.localdate()

@@ -10,7 +10,13 @@ from onsite.models import Enrolment, Programme, Region, Team
 from onsite.services.programmes import create_programme, enrol_customer
 from tests.conftest import BPMN_DIR, source
 from tests.factories import UserFactory
-from tests.onsite.factories import CustomerFactory, RegionFactory, StaffProfileFactory, manager_in, support_engineer
+from tests.onsite.factories import (
+    CustomerFactory,
+    RegionFactory,
+    StaffProfileFactory,
+    manager_in,
+    support_engineer,
+)
 from workflows.models import HumanTask, ProcessInstance
 from workflows.services import complete_task
 from workflows.services.deployment import deploy_files
@@ -65,14 +71,24 @@ def customer_of(org: Org, manager=None, **values):
 
 # Factors that suggest each stage (see onsite.stages.suggest_stage).
 FACTORS = {
-    "publicity": {"economic_development": 3, "informatization_level": 2, "competition": 3, "our_capability": 3},
+    "publicity": {
+        "economic_development": 3,
+        "informatization_level": 2,
+        "competition": 3,
+        "our_capability": 3,
+    },
     "information_gathering": {
         "economic_development": 4,
         "informatization_level": 3,
         "competition": 3,
         "our_capability": 3,
     },
-    "win_back": {"economic_development": 4, "informatization_level": 4, "competition": 4, "our_capability": 4},
+    "win_back": {
+        "economic_development": 4,
+        "informatization_level": 4,
+        "competition": 4,
+        "our_capability": 4,
+    },
 }
 
 
@@ -87,11 +103,15 @@ def new_programme(org: Org, *, cadence: str = "weekly", start: date | None = Non
 
 
 def enrol(org: Org, programme: Programme, customer, stage: str = "publicity", **kwargs) -> Enrolment:
-    return enrol_customer(programme=programme, customer=customer, factors=FACTORS[stage], user=org.coordinator, **kwargs)
+    return enrol_customer(
+        programme=programme, customer=customer, factors=FACTORS[stage], user=org.coordinator, **kwargs
+    )
 
 
 def current_visit(enrolment: Enrolment) -> ProcessInstance:
-    return ProcessInstance.objects.get(parent_id=enrolment.instance_id, status__in=ProcessInstance.ACTIVE_STATUSES)
+    return ProcessInstance.objects.get(
+        parent_id=enrolment.instance_id, status__in=ProcessInstance.ACTIVE_STATUSES
+    )
 
 
 def open_task(instance: ProcessInstance, bpmn_id: str) -> HumanTask:
@@ -156,7 +176,12 @@ def summary(
         "product_expiries": products
         if products is not None
         else [
-            {"product": "视频会议", "provider": "竞争对手A", "ownership": "competitor", "expiry_date": "2027-03-31"},
+            {
+                "product": "视频会议",
+                "provider": "竞争对手A",
+                "ownership": "competitor",
+                "expiry_date": "2027-03-31",
+            },
             {"product": "互联网专线", "provider": "我方", "ownership": "ours", "expiry_date": "2028-06-30"},
         ],
         "decision_chain": [

@@ -72,7 +72,11 @@ def test_enrolling_starts_the_programme_with_its_first_visit_for_the_customers_o
         Status.RUNNING,
     )
     plan_task = open_task(visit, "Task_plan_visit")
-    assert (plan_task.name, plan_task.role.name, plan_task.assignee) == ("制定走访计划", "account_manager", org.manager)
+    assert (plan_task.name, plan_task.role.name, plan_task.assignee) == (
+        "制定走访计划",
+        "account_manager",
+        org.manager,
+    )
     assert plan_task.form_file == "visit_plan.schema.json"
     scheduled = Visit.objects.get(enrolment=enrolment)
     assert (scheduled.number, scheduled.status, scheduled.instance, scheduled.account_manager) == (
@@ -198,7 +202,9 @@ def test_three_hundred_visits_keep_the_programme_running_in_the_right_stage_at_c
         if number in (2, 300):
             close_visit(enrolment, org)
             with CaptureQueriesContext(connection) as captured:
-                complete(refreshed(enrolment).instance, "Task_stage_review", org.leader, stage_review(decision))
+                complete(
+                    refreshed(enrolment).instance, "Task_stage_review", org.leader, stage_review(decision)
+                )
             queries[number] = len(captured)
         else:
             run_visit(enrolment, org, decision=decision)

@@ -14,4 +14,6 @@ class Command(BaseCommand):
         try:
             seed_demo(self.stdout.write)
         except OnsiteError as exc:
-            raise CommandError(f"{exc} Deploy the diagrams first: manage.py deploy_bpmn bpmn/*.bpmn") from None
+            raise CommandError(
+                f"{exc} Deploy the diagrams first: manage.py deploy_bpmn bpmn/*.bpmn"
+            ) from None
