@@ -74,7 +74,7 @@ def short_board(*, team: Team, start: date, end: date) -> ShortBoard:
         raise ValueError(f"empty period: {start} to {end}")
     managers = list(
         get_user_model()
-        .objects.filter(staff_profile__team=team, groups__name=ACCOUNT_MANAGER)
+        .objects.filter(staff_profile__team=team, groups__name=ACCOUNT_MANAGER, is_active=True)
         .order_by("last_name", "first_name", "username")
     )
     counts = _counts(manager_ids=[m.pk for m in managers], start=start, end=end)

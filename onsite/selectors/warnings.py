@@ -100,7 +100,12 @@ def _no_recent_visit(scope: Q | None, now: datetime) -> list[EarlyWarning]:
         )
         .filter(
             _any(
-                Q(programme__cadence=cadence, last_seen__lt=now - timedelta(days=days + grace))
+                # Nor before the programme itself has run that long.
+                Q(
+                    programme__cadence=cadence,
+                    last_seen__lt=now - timedelta(days=days + grace),
+                    programme__start_date__lt=timezone.localtime(now).date() - timedelta(days=days + grace),
+                )
                 for cadence, days in CADENCE_DAYS.items()
             )
         )

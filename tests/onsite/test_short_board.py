@@ -199,6 +199,7 @@ def test_compares_only_the_account_managers_of_the_team(team):
     manager_in(TeamFactory())
     StaffProfileFactory(user=UserFactory(roles=["support_staff"]), team=team)
     UserFactory(roles=["account_manager"])  # no team at all
+    manager_in(team, is_active=False)  # left the company
 
     board = board_for(team)
 

@@ -162,6 +162,19 @@ def test_counts_from_the_enrolment_while_the_customer_has_not_been_visited(enrol
     assert warning.message == "No visit to 合肥银行 for 10 days (weekly programme)."
 
 
+def test_no_warning_before_the_programme_itself_has_run_a_cadence_and_the_grace_days(
+    enrol, programmes, customer, now
+):
+    enrolment = enrol(customer, enrolled_days_ago=30)
+    programme = programmes[Cadence.WEEKLY]
+    programme.start_date = timezone.localdate(now) - timedelta(days=5)
+    programme.save()
+    assert of_kind(WarningKind.NO_RECENT_VISIT, now=now) == []
+
+    Programme.objects.filter(pk=programme.pk).update(start_date=timezone.localdate(now) - timedelta(days=11))
+    assert [w.related for w in of_kind(WarningKind.NO_RECENT_VISIT, now=now)] == [enrolment]
+
+
 def test_the_latest_visit_made_counts_whichever_programme_it_was_in(enrol, programmes, customer, now):
     old = Enrolment.objects.create(
         programme=programmes[Cadence.MONTHLY],
