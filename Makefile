@@ -12,6 +12,7 @@ run: $(INSTALLED)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py deploy_bpmn bpmn/*.bpmn
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py start_win_back_targets
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: $(INSTALLED)
@@ -27,6 +28,7 @@ format: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks.engine
+	$(BIN)/python -m benchmarks.domain
 
 # Debian/Ubuntu packages the Python stack needs (venv support; later: fonts, Pango, Chromium).
 system-packages:

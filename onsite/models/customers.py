@@ -2,7 +2,10 @@
 in the decision chain, the products they hold (ours and competitors'), and the history of every
 change to any of it."""
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -72,6 +75,21 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # The check constraints above, reported on their own field in words the user understands:
+        # a violated constraint alone is a form-wide "Constraint “potential_1_to_5” is violated.".
+        errors = {}
+        if isinstance(self.potential, int) and not 1 <= self.potential <= 5:
+            errors["potential"] = _("The potential must be a whole number from 1 to 5, not %(value)s.") % {
+                "value": self.potential
+            }
+        if isinstance(self.monthly_value, Decimal) and self.monthly_value < 0:
+            errors["monthly_value"] = _("The monthly value cannot be negative (%(value)s).") % {
+                "value": self.monthly_value
+            }
+        if errors:
+            raise ValidationError(errors)
 
 
 class DecisionRole(models.TextChoices):

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils.translation import gettext as _
 
 from onsite.exceptions import InvalidInput
-from onsite.models import Customer, Enrolment, Industry, Region
+from onsite.models import Customer, Enrolment, Industry, Region, Tier
 
 INDUSTRY, VALUE, POTENTIAL = "industry", "value", "potential"
 DIMENSIONS = (INDUSTRY, VALUE, POTENTIAL)
@@ -134,16 +134,37 @@ def _check(criteria: ScreeningCriteria) -> dict:
             weight = Decimal(str(criteria.weights.get(dimension, DEFAULT_WEIGHTS.get(dimension, 0))))
         except ArithmeticError:
             weight = Decimal(-1)
-        if weight < 0 or not weight.is_finite():
+        # Finite first: comparing NaN with zero raises instead of answering.
+        if not weight.is_finite() or weight < 0:
             errors["weights"] = [_("Weights must be numbers of zero or more.")]
         weights[dimension] = weight
     if not errors and sum(weights.values()) <= 0:
         errors["weights"] = [_("At least one weight must be above zero.")]
     if criteria.limit is not None and criteria.limit < 1:
         errors["limit"] = [_("Choose at least one customer.")]
+    # A mistyped filter would otherwise screen to an empty list without saying why.
+    unknown_industries = sorted(str(i) for i in set(criteria.industries) - set(Industry.values))
+    if unknown_industries:
+        errors["industries"] = [
+            _("Unknown industry: %(industries)s.") % {"industries": ", ".join(unknown_industries)}
+        ]
+    unknown_tiers = sorted(str(t) for t in set(criteria.tiers) - set(Tier.values))
+    if unknown_tiers:
+        errors["tiers"] = [_("Unknown service tier: %(tiers)s.") % {"tiers": ", ".join(unknown_tiers)}]
+    scores = criteria.industry_scores.items()
+    if not all(industry in Industry.values and _is_score(score) for industry, score in scores):
+        errors["industry_scores"] = [_("Score known industries from 0 to 100.")]
     if errors:
         raise InvalidInput(errors)
     return weights
+
+
+def _is_score(score: object) -> bool:
+    try:
+        score = Decimal(str(score))
+    except ArithmeticError:
+        return False
+    return score.is_finite() and 0 <= score <= HUNDRED
 
 
 def _percentile(value: Decimal, ordered: list[Decimal]) -> Decimal:

@@ -36,7 +36,13 @@ PRODUCT_FIELDS = ("ownership", "start_date", "expiry_date")
 def create_customer(*, values: dict, user: Any, source: str = Source.MANUAL) -> Customer:
     check_role(user, COORDINATOR, ACCOUNT_MANAGER)
     customer = Customer()
-    changes = assign(customer, values, CUSTOMER_FIELDS)
+    assign(customer, values, CUSTOMER_FIELDS)
+    # A new record has no "before": its history lists every value given, defaults included.
+    changes = {
+        name: [None, displayed(getattr(customer, name))]
+        for name in values
+        if getattr(customer, name) not in (None, "")
+    }
     manager = customer.account_manager_id
     if user is not None and not has_role(user, COORDINATOR) and manager != user.pk:
         raise NotPermitted(_("An account manager can only add customers they look after."))

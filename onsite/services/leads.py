@@ -23,6 +23,8 @@ from workflows.models import ProcessInstance
 from workflows.services import deliver_message
 
 FOLLOW_UP_PROCESS = "lead_follow_up"
+# The most a lead's money columns (14 digits, 2 of them decimals) can hold.
+MAX_AMOUNT = Decimal("999999999999.99")
 Status = Lead.Status
 # The only moves a lead can make; anything else is refused with a clear message.
 TRANSITIONS = {
@@ -238,6 +240,7 @@ def _money(value: Any, field: str) -> Decimal | None:
         amount = Decimal(str(value))
     except InvalidOperation:
         raise InvalidInput({field: [_("Enter an amount in CNY.")]}) from None
-    if amount < 0 or not amount.is_finite():
+    # Finite first: ordering a NaN raises InvalidOperation; past MAX_AMOUNT the database refuses it.
+    if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
         raise InvalidInput({field: [_("Enter an amount in CNY.")]})
     return amount

@@ -78,7 +78,8 @@ def enrol_customer(
     """Enrol a customer and start its programme instance in the stage the factors suggest (or the
     coordinator's choice, with a reason). All or nothing: if the instance cannot start, nothing is kept."""
     check_role(user, COORDINATOR)
-    if programme.status != Programme.Status.ACTIVE:
+    ended = programme.end_date is not None and programme.end_date < timezone.localdate()
+    if programme.status != Programme.Status.ACTIVE or ended:
         raise OnsiteError(_("Programme %(programme)s is closed.") % {"programme": programme})
     errors: dict[str, list[str]] = {}
     if customer.account_manager_id is None:
@@ -108,6 +109,12 @@ def enrol_customer(
             raise OnsiteError(
                 _("%(customer)s is already in programme %(programme)s.")
                 % {"customer": customer, "programme": active.programme}
+            )
+        # One enrolment per customer and programme (unique_enrolment): say so rather than fail on it.
+        if Enrolment.objects.filter(programme=programme, customer=customer).exists():
+            raise OnsiteError(
+                _("%(customer)s has already been in programme %(programme)s.")
+                % {"customer": customer, "programme": programme}
             )
         enrolment = Enrolment.objects.create(
             programme=programme,
@@ -189,19 +196,20 @@ def record_stage_review(
 ) -> StageAssessment:
     """The team leader's stage review: the factors as scored now, and the decision."""
     cleaned = clean_factors(factors or {}, required=False)
-    assessment, created = StageAssessment.objects.get_or_create(
-        task_id=task_id,
-        defaults={
-            "enrolment": enrolment,
-            "stage": enrolment.stage,
-            "decision": decision,
-            "note": note,
-            "visit": visit,
-            "assessed_by": actor,
-            "at": timezone.now(),
-            **cleaned,
-        },
-    )
+    values = {
+        "enrolment": enrolment,
+        "stage": enrolment.stage,
+        "decision": decision,
+        "note": note,
+        "visit": visit,
+        "assessed_by": actor,
+        "at": timezone.now(),
+        **cleaned,
+    }
+    if task_id is None:  # not from a task: nothing to find again (task_id=None would match any such row)
+        assessment, created = StageAssessment.objects.create(**values), True
+    else:
+        assessment, created = StageAssessment.objects.get_or_create(task_id=task_id, defaults=values)
     if created and cleaned:
         for name, value in cleaned.items():
             setattr(enrolment, name, value)
@@ -211,7 +219,8 @@ def record_stage_review(
 
 def advance_stage(*, enrolment: Enrolment, reason: str, actor: Any, task_id: Any) -> str:
     """Move to the next stage; returns it. A retried task finds its change already made."""
-    done = StageChange.objects.filter(task_id=task_id).first()
+    # Without a task there is no retry to recognise (task_id=None would match the enrolment's first change).
+    done = StageChange.objects.filter(task_id=task_id).first() if task_id is not None else None
     if done is not None:
         return done.to_stage
     following = next_stage(enrolment.stage)

@@ -137,7 +137,7 @@ def test_a_csv_with_chinese_headers_creates_the_customers_with_history_from_the_
     assert (history.action, history.source, history.actor) == ("created", "import", coordinator)
     assert history.changes["region"] == [None, "合肥"]
     assert history.changes["account_manager"] == [None, "zhangsan"]
-    assert history.changes["name"] == ["", "合肥市政务服务中心"]
+    assert history.changes["name"] == [None, "合肥市政务服务中心"]
     assert report.rows[0].changes == history.changes
     assert CustomerChange.objects.get(customer=second).source == CustomerChange.Source.IMPORT
 

@@ -1,0 +1,197 @@
+"""Admin pages. The organisation and the industry playbook are reference data that administrators
+keep here; every business record is read-only, because it changes only through `onsite.services`
+(and so through the BPMN tasks that call them)."""
+
+from django.contrib import admin
+
+from onsite.models import (
+    Customer,
+    CustomerChange,
+    Enrolment,
+    IncentiveRecord,
+    IncentiveReview,
+    IncentiveRule,
+    KeyPerson,
+    Lead,
+    LeadActivity,
+    PlaybookEntry,
+    ProductHolding,
+    Programme,
+    Region,
+    StaffProfile,
+    StageAssessment,
+    StageChange,
+    SupportRequest,
+    Team,
+    Visit,
+    VisitSummary,
+    WinBackTarget,
+)
+from workflows.admin import ReadOnlyAdmin
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# --- reference data ----------------------------------------------------------------------------
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "kind", "parent")
+    list_filter = ("kind",)
+    search_fields = ("code", "name")
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "region", "leader")
+    list_filter = ("region",)
+    search_fields = ("name",)
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    list_display = ("user", "team", "region", "speciality")
+    list_filter = ("team", "region", "speciality")
+    search_fields = ("user__username", "user__first_name", "user__last_name")
+
+
+@admin.register(PlaybookEntry)
+class PlaybookEntryAdmin(admin.ModelAdmin):
+    list_display = ("industry", "kind", "seq", "text")
+    list_filter = ("industry", "kind")
+    search_fields = ("text", "text_en")
+
+
+# --- business records: read-only ---------------------------------------------------------------
+
+
+class KeyPersonInline(ReadOnlyInline):
+    model = KeyPerson
+    fields = ("name", "title", "department", "decision_role", "contact", "relationship")
+
+
+class ProductHoldingInline(ReadOnlyInline):
+    model = ProductHolding
+    fields = ("product", "provider", "ownership", "start_date", "expiry_date")
+
+
+@admin.register(Customer)
+class CustomerAdmin(ReadOnlyAdmin):
+    list_display = (
+        "code",
+        "name",
+        "industry",
+        "tier",
+        "monthly_value",
+        "potential",
+        "region",
+        "account_manager",
+    )
+    list_filter = ("industry", "tier", "region")
+    search_fields = ("code", "name")
+    inlines = [KeyPersonInline, ProductHoldingInline]
+
+
+@admin.register(CustomerChange)
+class CustomerChangeAdmin(ReadOnlyAdmin):
+    list_display = ("at", "customer", "entity", "label", "action", "source", "actor")
+    list_filter = ("entity", "action", "source")
+    search_fields = ("customer__code", "customer__name")
+    date_hierarchy = "at"
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(ReadOnlyAdmin):
+    list_display = ("name", "region", "start_date", "end_date", "cadence", "process_version", "status")
+    list_filter = ("status", "cadence", "region")
+
+
+class StageChangeInline(ReadOnlyInline):
+    model = StageChange
+    fields = ("at", "from_stage", "to_stage", "actor", "reason")
+
+
+@admin.register(Enrolment)
+class EnrolmentAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "programme", "stage", "status", "enrolled_at", "ended_at")
+    list_filter = ("status", "stage", "programme")
+    search_fields = ("customer__code", "customer__name")
+    inlines = [StageChangeInline]
+
+
+@admin.register(StageAssessment)
+class StageAssessmentAdmin(ReadOnlyAdmin):
+    list_display = ("enrolment", "stage", "decision", "assessed_by", "at")
+    list_filter = ("decision", "stage")
+
+
+@admin.register(Visit)
+class VisitAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "number", "stage", "status", "planned_date", "account_manager", "visited_at")
+    list_filter = ("status", "stage")
+    search_fields = ("customer__code", "customer__name")
+    date_hierarchy = "planned_date"
+
+
+@admin.register(VisitSummary)
+class VisitSummaryAdmin(ReadOnlyAdmin):
+    list_display = ("visit", "status", "submitted_at", "on_time", "rework_count", "approved_at")
+    list_filter = ("status", "on_time")
+
+
+class LeadActivityInline(ReadOnlyInline):
+    model = LeadActivity
+    fields = ("at", "actor", "status_from", "status_to", "note")
+    show_change_link = False
+
+
+@admin.register(Lead)
+class LeadAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "description", "urgency", "estimated_value", "owner", "status", "win_back")
+    list_filter = ("status", "urgency", "win_back")
+    search_fields = ("customer__code", "customer__name", "description", "product")
+    inlines = [LeadActivityInline]
+
+
+@admin.register(SupportRequest)
+class SupportRequestAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "kind", "speciality", "status", "due_date", "assignee", "completed_at")
+    list_filter = ("status", "kind", "speciality")
+    search_fields = ("customer__code", "customer__name", "description")
+
+
+@admin.register(WinBackTarget)
+class WinBackTargetAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "product", "expiry_date", "account_manager", "status")
+    list_filter = ("status",)
+    search_fields = ("customer__code", "customer__name")
+
+
+@admin.register(IncentiveRule)
+class IncentiveRuleAdmin(ReadOnlyAdmin):
+    list_display = ("event", "points", "amount", "active", "created_by", "created_at")
+    list_filter = ("event", "active")
+
+
+@admin.register(IncentiveRecord)
+class IncentiveRecordAdmin(ReadOnlyAdmin):
+    list_display = ("person", "event", "points", "amount", "period", "status", "customer")
+    list_filter = ("status", "event", "period")
+    search_fields = ("person__username", "customer__code", "description")
+
+
+@admin.register(IncentiveReview)
+class IncentiveReviewAdmin(ReadOnlyAdmin):
+    list_display = ("team", "period", "status", "requested_by", "created_at", "decided_at")
+    list_filter = ("status", "team")

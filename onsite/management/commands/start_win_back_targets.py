@@ -1,0 +1,35 @@
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from onsite.services.winback import start_win_back_targets
+
+
+class Command(BaseCommand):
+    help = (
+        "Start a win-back task for every competitor product expiring within the window that has none yet "
+        "for its expiry date. Safe to run any number of times."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--date", dest="day", help="count the window from this day (YYYY-MM-DD; default: today)"
+        )
+        parser.add_argument(
+            "--window-days", type=int, help="default: the ONSITE WIN_BACK_WINDOW_DAYS setting"
+        )
+
+    def handle(self, *args, day: str | None, window_days: int | None, **options):
+        try:
+            today = date.fromisoformat(day) if day else None
+        except ValueError:
+            raise CommandError(_("%(value)s is not a date (YYYY-MM-DD).") % {"value": day}) from None
+        if window_days is not None and window_days < 0:
+            raise CommandError(_("The window cannot be negative."))
+        started = start_win_back_targets(today=today, window_days=window_days)
+        for target in started:
+            self.stdout.write(
+                f"{target.customer.code}\t{target.product.product}\t{target.expiry_date}\t#{target.instance_id}"
+            )
+        self.stdout.write(_("%(count)d win-back task(s) started.") % {"count": len(started)})

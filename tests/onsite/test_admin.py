@@ -1,0 +1,77 @@
+"""The admin shows every on-site record and lets administrators keep only reference data."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from onsite.models import Region, SupportRequest
+from tests.factories import UserFactory
+from tests.onsite.flow import (
+    SUMMARY,
+    build_org,
+    close_visit,
+    customer_of,
+    deploy_processes,
+    enrol,
+    new_programme,
+)
+
+pytestmark = pytest.mark.django_db
+
+REFERENCE_DATA = {"region", "team", "staffprofile", "playbookentry"}
+
+
+def onsite_models():
+    return [model for model in admin.site._registry if model._meta.app_label == "onsite"]
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def loop():
+    """A programme with one visit closed, so leads, support requests and incentives exist."""
+    deploy_processes()
+    org = build_org()
+    enrolment = enrol(org, new_programme(org), customer_of(org))
+    close_visit(enrolment, org, summary_data=SUMMARY)
+    return org
+
+
+def test_every_onsite_record_lists_and_opens_in_the_admin(staff_client, loop):
+    opened = 0
+    for model in onsite_models():
+        name = model._meta.model_name
+        changelist = staff_client.get(reverse(f"admin:onsite_{name}_changelist"))
+        assert changelist.status_code == 200, name
+        obj = model.objects.first()
+        if obj is not None:
+            change = staff_client.get(reverse(f"admin:onsite_{name}_change", args=[obj.pk]))
+            assert change.status_code == 200, name
+            opened += 1
+    assert opened >= 15
+
+
+def test_business_records_cannot_be_added_changed_or_deleted_in_the_admin(staff_client, loop):
+    request = SupportRequest.objects.first()
+    for model in onsite_models():
+        name = model._meta.model_name
+        if name in REFERENCE_DATA:
+            continue
+        assert staff_client.get(reverse(f"admin:onsite_{name}_add")).status_code == 403, name
+    response = staff_client.post(
+        reverse("admin:onsite_supportrequest_delete", args=[request.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 403
+    assert SupportRequest.objects.filter(pk=request.pk).exists()
+
+
+def test_administrators_keep_regions_in_the_admin(staff_client):
+    response = staff_client.post(
+        reverse("admin:onsite_region_add"), {"code": "AQ", "name": "安庆分公司", "kind": Region.Kind.BRANCH}
+    )
+    assert response.status_code == 302
+    assert Region.objects.get(code="AQ").name == "安庆分公司"

@@ -1,0 +1,442 @@
+"""Support requests through the real services and engine: who `choose_support_staff` picks (the
+speciality, then the customer's county, its branch, anywhere; then the lightest load), the
+`support_request` process from 需求单 to 调度单 to 竣工单 and the manager's confirmation, the overdue
+escalation to the team leader, the role pool when nobody fits, and the refusals."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from onsite.exceptions import InvalidInput, NotPermitted, OnsiteError
+from onsite.models import IncentiveRecord, Region, StaffProfile, SupportRequest, Visit
+from onsite.services.support import choose_support_staff, complete_support_request, request_support
+from tests.onsite.factories import CustomerFactory, RegionFactory, manager_in, support_engineer
+from tests.onsite.flow import (
+    build_org,
+    complete,
+    current_visit,
+    customer_of,
+    deploy_processes,
+    enrol,
+    new_programme,
+    open_task,
+    plan,
+    refreshed,
+)
+from workflows.clock import frozen
+from workflows.exceptions import TaskNotYours
+from workflows.forms import FormValidationError
+from workflows.models import AuditEvent, HumanTask, ProcessInstance, Timer
+from workflows.selectors import inbox, instance_variables
+from workflows.services import fire_due_timers, reassign_task
+
+pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+Status = SupportRequest.Status
+HANDLE, CONFIRM, ESCALATE = "Task_handle_support", "Task_confirm_support", "Task_escalate_support"
+RESULT = {"support_result": "已完成机房勘察，建议专线扩容至200M", "hours_spent": 3.5}
+
+
+def at(*args) -> datetime:
+    return datetime(*args, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def org():
+    deploy_processes()
+    return build_org()
+
+
+@pytest.fixture
+def customer(org):
+    """In the branch itself (合肥分公司), like every customer of `customer_of`."""
+    return customer_of(org, name="滨湖新区政务服务中心")
+
+
+@pytest.fixture
+def county_customer(org):
+    return CustomerFactory(region=org.county, account_manager=org.manager, name="肥东县人民医院")
+
+
+@pytest.fixture
+def sibling_county(org):
+    return RegionFactory(code="HF-CF", name="长丰县", kind=Region.Kind.COUNTY, parent=org.branch)
+
+
+@pytest.fixture
+def other_branch():
+    return RegionFactory(code="LA", name="六安分公司")
+
+
+def ask(
+    org, customer, speciality: str = "network", due: date = date(2026, 12, 15), **kwargs
+) -> SupportRequest:
+    values = {
+        "kind": SupportRequest.Kind.SURVEY,
+        "description": "机房勘察，评估专线扩容",
+        "user": org.manager,
+        **kwargs,
+    }
+    return request_support(customer=customer, speciality=speciality, due_date=due, **values)
+
+
+def assignees(*requests) -> list:
+    return [refreshed(r).assignee.username for r in requests]
+
+
+class TestChoosingTheEngineer:
+    def test_an_engineer_in_the_customers_own_county_comes_first_even_when_busier(self, org, county_customer):
+        first, second = ask(org, county_customer), ask(org, county_customer)
+        assert assignees(first, second) == ["zheng", "zheng"]
+        support_engineer("network", org.branch, org.team, "han")  # in the branch, and free
+
+        assert choose_support_staff(speciality="network", customer=county_customer) == org.support["network"]
+
+    def test_then_an_engineer_of_the_same_branch_before_one_of_another_branch(
+        self, org, county_customer, sibling_county, other_branch
+    ):
+        nearby = support_engineer("it", sibling_county, org.team, "tang")
+        busy = ask(org, county_customer, speciality="it")
+        assert refreshed(busy).assignee == nearby
+        support_engineer("it", other_branch, None, "an")  # free, but in another branch
+
+        assert choose_support_staff(speciality="it", customer=county_customer) == nearby
+
+    def test_for_a_customer_of_the_branch_its_counties_count_as_the_same_branch(
+        self, org, customer, other_branch
+    ):
+        support_engineer("network", other_branch, None, "an")
+
+        assert choose_support_staff(speciality="network", customer=customer) == org.support["network"]
+
+        in_branch = support_engineer("network", org.branch, org.team, "wei")
+        assert choose_support_staff(speciality="network", customer=customer) == in_branch
+
+    def test_among_engineers_equally_near_the_least_loaded_is_chosen_then_by_name(self, org, customer):
+        support_engineer("solution", org.branch, org.team, "wang")
+
+        requests = [ask(org, customer, speciality="solution") for _ in range(3)]
+
+        assert assignees(*requests) == ["sun", "wang", "sun"]
+
+    def test_a_completed_request_no_longer_counts_as_load(self, org, customer):
+        wang = support_engineer("solution", org.branch, org.team, "wang")
+        request = ask(org, customer, speciality="solution")
+        assert refreshed(request).assignee == org.support["solution"]
+        assert choose_support_staff(speciality="solution", customer=customer) == wang
+
+        complete(request.instance, HANDLE, org.support["solution"], RESULT)
+
+        assert choose_support_staff(speciality="solution", customer=customer) == org.support["solution"]
+
+    def test_a_planned_visit_the_engineer_supports_counts_as_load(self, org, customer):
+        wang = support_engineer("solution", org.branch, org.team, "wang")
+        enrolment = enrol(org, new_programme(org), customer)
+        complete(current_visit(enrolment), "Task_plan_visit", org.manager, plan(needs_support=True))
+        visit = Visit.objects.get(enrolment=enrolment)
+        assert (visit.status, visit.support_staff) == (Visit.Status.PLANNED, org.support["solution"])
+
+        assert choose_support_staff(speciality="solution", customer=customer) == wang
+
+    def test_inactive_engineers_and_staff_without_the_support_role_are_never_chosen(
+        self, org, county_customer, other_branch
+    ):
+        retired = support_engineer("engineering", org.county, org.team, "qin")
+        retired.is_active = False
+        retired.save()
+        manager = manager_in(org.team, "ma")
+        StaffProfile.objects.filter(user=manager).update(speciality="engineering", region=org.county)
+
+        assert choose_support_staff(speciality="engineering", customer=county_customer) is None
+
+        far_away = support_engineer("engineering", other_branch, None, "an")
+        assert choose_support_staff(speciality="engineering", customer=county_customer) == far_away
+
+    def test_nobody_is_chosen_when_no_speciality_is_asked_for(self, org, customer):
+        assert choose_support_staff(speciality="", customer=customer) is None
+
+
+class TestTheProcess:
+    def test_a_request_is_dispatched_to_the_chosen_engineer_due_at_the_end_of_its_due_date(
+        self, org, customer
+    ):
+        with frozen(at(2026, 12, 1, 9)):
+            request = ask(org, customer, due=date(2026, 12, 15))
+
+        request = refreshed(request)
+        assert (request.status, request.assignee, request.requested_by, request.dispatched_at) == (
+            Status.DISPATCHED,
+            org.support["network"],
+            org.manager,
+            at(2026, 12, 1, 9),
+        )
+        instance = request.instance
+        assert (instance.process_id, instance.business_key, instance.status) == (
+            "support_request",
+            customer.code,
+            ProcessInstance.Status.RUNNING,
+        )
+        assert instance_variables(instance)["dispatch"] == {
+            "assignee": "zheng",
+            "due_at": "2026-12-15T18:00:00+08:00",
+        }
+        task = open_task(instance, HANDLE)
+        assert (task.assignee, task.role.name, task.form_file, task.due_at) == (
+            org.support["network"],
+            "support_staff",
+            "support_handling.schema.json",
+            at(2026, 12, 15, 18),
+        )
+        timer = Timer.objects.get(instance=instance)
+        assert (timer.bpmn_id, timer.due_at) == ("Event_support_overdue", at(2026, 12, 15, 18))
+
+    def test_the_request_goes_from_demand_to_dispatch_to_completion_to_the_managers_confirmation(
+        self, org, customer
+    ):
+        engineer = org.support["network"]
+        with frozen(at(2026, 12, 1, 9)):
+            request = ask(org, customer)
+        assert refreshed(request).status == Status.DISPATCHED
+
+        with frozen(at(2026, 12, 3, 15)):
+            complete(request.instance, HANDLE, engineer, RESULT)
+
+        request = refreshed(request)
+        assert (request.status, request.result, request.hours_spent) == (
+            Status.COMPLETED,
+            RESULT["support_result"],
+            Decimal("3.5"),
+        )
+        assert (request.completed_by, request.completed_at) == (engineer, at(2026, 12, 3, 15))
+        assert IncentiveRecord.objects.filter(
+            person=engineer, event="support_completed", support_request=request
+        ).exists()
+        assert not Timer.objects.filter(instance=request.instance).exists()  # no longer overdue-able
+        # The manager who asked sees the engineer's answer with the confirmation task.
+        confirmation = open_task(request.instance, CONFIRM)
+        assert (confirmation.assignee, confirmation.role.name) == (org.manager, "account_manager")
+        assert instance_variables(request.instance)["support_result"] == RESULT["support_result"]
+
+        with frozen(at(2026, 12, 4, 10)):
+            complete(
+                request.instance, CONFIRM, org.manager, {"resolved": True, "manager_feedback": "客户满意"}
+            )
+
+        request = refreshed(request)
+        assert (request.status, request.manager_feedback, request.confirmed_at) == (
+            Status.CONFIRMED,
+            "客户满意",
+            at(2026, 12, 4, 10),
+        )
+        assert refreshed(request.instance).status == ProcessInstance.Status.COMPLETED
+        assert not HumanTask.objects.filter(instance=request.instance, status=HumanTask.Status.OPEN).exists()
+
+    def test_the_result_is_confirmed_by_whoever_asked_for_the_support(self, org, customer):
+        request = ask(org, customer, user=org.leader)
+        complete(request.instance, HANDLE, org.support["network"], RESULT)
+
+        assert refreshed(request).requested_by == org.leader
+        assert open_task(request.instance, CONFIRM).assignee == org.leader
+        with pytest.raises(TaskNotYours):
+            complete(request.instance, CONFIRM, org.manager, {"manager_feedback": "收到"})
+        assert refreshed(request).status == Status.COMPLETED
+
+    def test_a_request_made_by_the_system_is_confirmed_by_the_manager_it_names(self, org, customer):
+        request = ask(org, customer, user=None, requested_by=org.other_manager)
+        complete(request.instance, HANDLE, org.support["network"], RESULT)
+
+        assert open_task(request.instance, CONFIRM).assignee == org.other_manager
+
+    def test_without_an_engineer_of_that_speciality_the_task_waits_in_the_support_pool(self, org, customer):
+        request = ask(org, customer, speciality="engineering")
+
+        request = refreshed(request)
+        assert (request.status, request.assignee) == (Status.DISPATCHED, None)
+        assert refreshed(request.instance).status == ProcessInstance.Status.RUNNING
+        assert instance_variables(request.instance)["dispatch"]["assignee"] == ""
+        task = open_task(request.instance, HANDLE)
+        assert (task.assignee, task.role.name) == (None, "support_staff")
+        assert task in inbox(org.support["network"]) and task in inbox(org.support["solution"])
+        assert task not in inbox(org.manager)
+        with pytest.raises(TaskNotYours):
+            complete(request.instance, HANDLE, org.manager, RESULT)
+
+        complete(request.instance, HANDLE, org.support["solution"], RESULT)
+
+        request = refreshed(request)
+        assert (request.status, request.completed_by) == (Status.COMPLETED, org.support["solution"])
+        assert open_task(request.instance, CONFIRM).assignee == org.manager
+
+    def test_a_task_the_team_leader_hands_to_another_engineer_credits_the_one_who_did_it(self, org, customer):
+        request = ask(org, customer)
+        han = support_engineer("network", org.branch, org.team, "han")
+        reassign_task(task_id=open_task(request.instance, HANDLE).pk, to_user=han, user=org.leader)
+
+        complete(request.instance, HANDLE, han, RESULT)
+
+        assert refreshed(request).completed_by == han
+        assert list(
+            IncentiveRecord.objects.filter(event="support_completed").values_list(
+                "person__username", flat=True
+            )
+        ) == ["han"]
+
+
+class TestOverdue:
+    def test_an_overdue_request_is_escalated_once_to_the_team_leader_while_the_engineer_keeps_it(
+        self, org, customer
+    ):
+        with frozen(at(2026, 12, 1, 9)):
+            request = ask(org, customer, due=date(2026, 12, 2))
+        handling = open_task(request.instance, HANDLE)
+
+        assert fire_due_timers(now=at(2026, 12, 2, 17, 59)) == []
+        fired = fire_due_timers(now=at(2026, 12, 2, 18, 1))
+
+        assert [(t.instance_id, t.bpmn_id, t.due_at) for t in fired] == [
+            (request.instance_id, "Event_support_overdue", at(2026, 12, 2, 18))
+        ]
+        escalation = open_task(request.instance, ESCALATE)
+        assert (escalation.assignee, escalation.role.name) == (org.leader, "team_leader")
+        still = open_task(request.instance, HANDLE)
+        assert (still.pk, still.assignee) == (handling.pk, org.support["network"])
+        assert refreshed(request).status == Status.DISPATCHED
+        assert (
+            AuditEvent.objects.filter(instance=request.instance, kind=AuditEvent.Kind.TIMER_FIRED).count()
+            == 1
+        )
+        assert fire_due_timers(now=at(2026, 12, 9, 9)) == []  # escalated once, not every run
+
+        complete(request.instance, ESCALATE, org.leader, {"escalation_action": "reminded"})
+        complete(request.instance, HANDLE, org.support["network"], RESULT)
+        complete(request.instance, CONFIRM, org.manager, {"manager_feedback": "已解决"})
+
+        assert refreshed(request).status == Status.CONFIRMED
+        assert refreshed(request.instance).status == ProcessInstance.Status.COMPLETED
+
+    def test_finishing_the_request_ends_an_escalation_nobody_answered(self, org, customer):
+        with frozen(at(2026, 12, 1, 9)):
+            request = ask(org, customer, due=date(2026, 12, 2))
+        fire_due_timers(now=at(2026, 12, 3, 9))
+        escalation = open_task(request.instance, ESCALATE)
+
+        complete(request.instance, HANDLE, org.support["network"], RESULT)
+        complete(request.instance, CONFIRM, org.manager, {})
+
+        assert refreshed(request.instance).status == ProcessInstance.Status.COMPLETED
+        assert HumanTask.objects.get(pk=escalation.pk).status == HumanTask.Status.CANCELLED
+
+    def test_a_request_completed_in_time_is_never_escalated(self, org, customer):
+        with frozen(at(2026, 12, 1, 9)):
+            request = ask(org, customer, due=date(2026, 12, 2))
+        with frozen(at(2026, 12, 2, 11)):
+            complete(request.instance, HANDLE, org.support["network"], RESULT)
+
+        assert fire_due_timers(now=at(2026, 12, 3, 9)) == []
+        assert not HumanTask.objects.filter(instance=request.instance, bpmn_id=ESCALATE).exists()
+        assert open_task(request.instance, CONFIRM).assignee == org.manager
+
+    def test_a_request_needed_before_it_was_dispatched_is_due_at_once(self, org, customer):
+        dispatched = at(2026, 12, 10, 9)
+        with frozen(dispatched):
+            request = ask(org, customer, due=date(2026, 12, 8))
+
+        assert instance_variables(request.instance)["dispatch"]["due_at"] == dispatched.isoformat()
+        assert open_task(request.instance, HANDLE).due_at == dispatched
+        fired = fire_due_timers(now=dispatched + timedelta(minutes=1))
+        assert [t.bpmn_id for t in fired] == ["Event_support_overdue"]
+        assert open_task(request.instance, ESCALATE).assignee == org.leader
+
+
+class TestRefusals:
+    @pytest.mark.parametrize("description", ["", "   "])
+    def test_a_request_without_a_description_is_refused_and_starts_nothing(self, org, customer, description):
+        with pytest.raises(InvalidInput) as refused:
+            ask(org, customer, description=description)
+
+        assert list(refused.value.errors) == ["description"]
+        assert not SupportRequest.objects.exists()
+        assert not ProcessInstance.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("field", "values"),
+        [
+            ("speciality", {"speciality": "catering"}),
+            ("speciality", {"speciality": ""}),
+            ("kind", {"kind": "consulting"}),
+            ("due_date", {"due": None}),
+        ],
+    )
+    def test_an_unknown_speciality_or_kind_or_a_missing_due_date_is_refused_and_starts_nothing(
+        self, org, customer, field, values
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            ask(org, customer, **values)
+
+        assert list(refused.value.errors) == [field]
+        assert not SupportRequest.objects.exists()
+        assert not ProcessInstance.objects.exists()
+
+    def test_a_manager_cannot_ask_support_for_another_managers_customer(self, org):
+        theirs = customer_of(org, manager=org.other_manager)
+
+        with pytest.raises(NotPermitted):
+            ask(org, theirs)
+
+        assert not SupportRequest.objects.exists()
+        assert not ProcessInstance.objects.exists()
+
+    def test_a_request_made_by_the_system_needs_the_person_who_asks(self, org, customer):
+        with pytest.raises(OnsiteError, match="A support request needs the person who asks for it"):
+            ask(org, customer, user=None)
+
+        assert not SupportRequest.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("data", "field"),
+        [({"hours_spent": 2}, "support_result"), ({"support_result": "好"}, "support_result")],
+    )
+    def test_the_completion_form_needs_a_result_and_the_request_keeps_waiting(
+        self, org, customer, data, field
+    ):
+        request = ask(org, customer)
+        task = open_task(request.instance, HANDLE)
+
+        with pytest.raises(FormValidationError) as refused:
+            complete(request.instance, HANDLE, org.support["network"], data)
+
+        assert field in refused.value.errors
+        assert open_task(request.instance, HANDLE).pk == task.pk
+        assert refreshed(request).status == Status.DISPATCHED
+
+    def test_only_the_dispatched_engineer_can_complete_the_request(self, org, customer):
+        request = ask(org, customer)
+
+        with pytest.raises(TaskNotYours):
+            complete(request.instance, HANDLE, org.support["solution"], RESULT)
+
+        request = refreshed(request)
+        assert (request.status, request.result, request.completed_by) == (Status.DISPATCHED, "", None)
+
+    def test_a_confirmed_request_cannot_be_completed_again(self, org, customer):
+        request = ask(org, customer)
+        complete(request.instance, HANDLE, org.support["network"], RESULT)
+        complete(request.instance, CONFIRM, org.manager, {})
+
+        with pytest.raises(OnsiteError, match="This support request is not waiting for a result"):
+            complete_support_request(
+                request=refreshed(request),
+                result="重新处理",
+                hours_spent=1,
+                actor=org.leader,
+                at=at(2026, 12, 9),
+            )
+
+        request = refreshed(request)
+        assert (request.status, request.result, request.completed_by) == (
+            Status.CONFIRMED,
+            RESULT["support_result"],
+            org.support["network"],
+        )

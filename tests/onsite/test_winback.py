@@ -1,0 +1,474 @@
+"""Win-back (策反): a competitor's contract expiring within the window (90 days unless configured)
+starts a plan task for the customer's account manager, once per product and expiry date; the plan
+either pursues the win-back (a lead displacing the competitor's product) or records why not."""
+
+import threading
+import time
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+
+from onsite.exceptions import OnsiteError
+from onsite.models import Lead, Ownership, ProductHolding, Visit, WinBackTarget
+from onsite.services.customers import save_product, update_customer
+from onsite.services.winback import record_win_back_plan, start_win_back_targets
+from tests.onsite.factories import ProductHoldingFactory
+from tests.onsite.flow import (
+    build_org,
+    close_visit,
+    complete,
+    customer_of,
+    deploy_processes,
+    enrol,
+    new_programme,
+    open_task,
+    refreshed,
+    summary,
+)
+from workflows import runtime
+from workflows.clock import frozen
+from workflows.exceptions import TaskNotYours
+from workflows.forms import FormValidationError
+from workflows.models import HumanTask, ProcessInstance
+from workflows.selectors import instance_variables
+from workflows.services import complete_task
+
+pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TODAY = date(2026, 12, 1)
+PLAN_TASK = "Task_plan_win_back"
+
+
+def at(*args) -> datetime:
+    return datetime(*args, tzinfo=SHANGHAI)
+
+
+def in_days(days: int) -> date:
+    return TODAY + timedelta(days=days)
+
+
+@pytest.fixture
+def org():
+    deploy_processes()
+    return build_org()
+
+
+def competitor(customer, product: str, expiry: date | None, **values) -> ProductHolding:
+    return ProductHoldingFactory(customer=customer, product=product, expiry_date=expiry, **values)
+
+
+def start(today: date = TODAY, **kwargs) -> list[WinBackTarget]:
+    with frozen(at(today.year, today.month, today.day, 9)):
+        return start_win_back_targets(today=today, **kwargs)
+
+
+def targeted() -> list[tuple[str, date]]:
+    return list(WinBackTarget.objects.order_by("expiry_date").values_list("product__product", "expiry_date"))
+
+
+def win_back_instances():
+    return ProcessInstance.objects.filter(process_id="win_back")
+
+
+PURSUE = {
+    "decision": "pursue",
+    "approach": "以云视讯替换竞争对手视频会议，首年八折",
+    "our_product": "云视讯",
+    "estimated_value": 120000,
+    "urgency": "high",
+}
+DECLINE = {"decision": "decline", "decline_reason": "客户刚与竞争对手续签三年，暂无机会"}
+
+
+class TestTargeting:
+    def test_a_competitor_contract_expiring_in_the_window_starts_a_plan_task_for_the_customers_manager(
+        self, org
+    ):
+        customer = customer_of(org, name="江淮城市商业银行")
+        product = competitor(customer, "视频会议", in_days(45), provider="竞争对手A")
+
+        (target,) = start()
+
+        target = refreshed(target)
+        assert (target.customer, target.product, target.expiry_date) == (customer, product, in_days(45))
+        assert (target.account_manager, target.status, target.lead, target.decided_at) == (
+            org.manager,
+            "open",
+            None,
+            None,
+        )
+        assert (target.instance.process_id, target.instance.business_key, target.instance.status) == (
+            "win_back",
+            customer.code,
+            "running",
+        )
+        task = open_task(target.instance, PLAN_TASK)
+        assert (task.assignee, task.form_file, task.due_at) == (
+            org.manager,
+            "win_back_plan.schema.json",
+            at(2026, 12, 8, 9),  # a week to plan it
+        )
+        variables = instance_variables(target.instance)
+        assert {
+            k: variables[k] for k in ("target_id", "customer_id", "competitor_product", "expiry_date")
+        } == {
+            "target_id": target.pk,
+            "customer_id": customer.pk,
+            "competitor_product": "视频会议",
+            "expiry_date": "2027-01-15",
+        }
+        assert (variables["customer_name"], variables["competitor"]) == ("江淮城市商业银行", "竞争对手A")
+
+    def test_the_window_is_90_days_by_default_counting_both_ends(self, org, settings):
+        settings.ONSITE = {k: v for k, v in settings.ONSITE.items() if k != "WIN_BACK_WINDOW_DAYS"}
+        customer = customer_of(org)
+        competitor(customer, "today", in_days(0))
+        competitor(customer, "in 90 days", in_days(90))
+        competitor(customer, "in 91 days", in_days(91))
+
+        start()
+
+        assert targeted() == [("today", in_days(0)), ("in 90 days", in_days(90))]
+        assert win_back_instances().count() == 2
+
+    def test_a_window_configured_in_settings_decides_what_is_targeted(self, org, settings):
+        customer = customer_of(org)
+        competitor(customer, "in 30 days", in_days(30))
+        competitor(customer, "in 31 days", in_days(31))
+        competitor(customer, "in 100 days", in_days(100))
+
+        settings.ONSITE = {**settings.ONSITE, "WIN_BACK_WINDOW_DAYS": 30}
+        start()
+        assert targeted() == [("in 30 days", in_days(30))]
+
+        settings.ONSITE = {**settings.ONSITE, "WIN_BACK_WINDOW_DAYS": 120}
+        start()
+        assert targeted() == [
+            ("in 30 days", in_days(30)),
+            ("in 31 days", in_days(31)),
+            ("in 100 days", in_days(100)),
+        ]
+
+    def test_a_window_given_by_the_caller_overrides_the_setting(self, org, settings):
+        settings.ONSITE = {**settings.ONSITE, "WIN_BACK_WINDOW_DAYS": 90}
+        customer = customer_of(org)
+        competitor(customer, "in 10 days", in_days(10))
+        competitor(customer, "in 11 days", in_days(11))
+
+        assert [t.product.product for t in start(window_days=10)] == ["in 10 days"]
+
+    def test_a_contract_outside_the_window_starts_nothing(self, org):
+        competitor(customer_of(org), "视频会议", in_days(91))
+
+        assert start() == []
+        assert not WinBackTarget.objects.exists()
+        assert not win_back_instances().exists()
+        assert not HumanTask.objects.filter(bpmn_id=PLAN_TASK).exists()
+
+    def test_expired_contracts_and_contracts_without_an_expiry_date_are_not_targeted(self, org):
+        customer = customer_of(org)
+        competitor(customer, "ended yesterday", in_days(-1))
+        competitor(customer, "ended last year", date(2025, 12, 1))
+        competitor(customer, "no expiry known", None)
+
+        assert start() == []
+        assert not WinBackTarget.objects.exists()
+        assert not win_back_instances().exists()
+
+    def test_our_own_products_never_start_a_win_back_task(self, org):
+        customer = customer_of(org)
+        competitor(customer, "互联网专线", in_days(1), provider="我方", ownership=Ownership.OURS)
+        competitor(customer, "政务云", in_days(60), provider="我方", ownership=Ownership.OURS)
+
+        assert start() == []
+        assert not WinBackTarget.objects.exists()
+        assert not win_back_instances().exists()
+
+    def test_same_product_and_expiry_starts_one_win_back_task_however_often_it_runs(self, org):
+        customer = customer_of(org)
+        product = competitor(customer, "视频会议", in_days(45))
+
+        first = start()
+        again = [start(), start(), start(in_days(1)), start(in_days(30))]
+
+        assert len(first) == 1 and again == [[], [], [], []]
+        assert list(WinBackTarget.objects.values_list("product", "expiry_date")) == [
+            (product.pk, in_days(45))
+        ]
+        assert win_back_instances().count() == 1
+        assert HumanTask.objects.filter(bpmn_id=PLAN_TASK, status="open").count() == 1
+
+    def test_a_renewed_expiry_date_on_the_same_product_makes_a_new_target(self, org):
+        customer = customer_of(org)
+        product = competitor(customer, "视频会议", in_days(45), provider="竞争对手A")
+        (first,) = start()
+
+        # The competitor renewed for a month: the manager records the new date.
+        save_product(
+            customer=customer,
+            product="视频会议",
+            provider="竞争对手A",
+            values={"expiry_date": in_days(75)},
+            user=org.manager,
+        )
+        (second,) = start()
+        assert start() == []
+
+        assert second.pk != first.pk and second.instance != first.instance
+        assert list(WinBackTarget.objects.order_by("expiry_date").values_list("product", "expiry_date")) == [
+            (product.pk, in_days(45)),
+            (product.pk, in_days(75)),
+        ]
+        assert win_back_instances().count() == 2
+        assert open_task(second.instance, PLAN_TASK).assignee == org.manager
+        assert refreshed(first).status == "open"  # the earlier target is the manager's to close
+
+    def test_a_customer_without_an_account_manager_gets_no_target_until_one_is_assigned(self, org):
+        customer = customer_of(org)
+        customer.account_manager = None
+        customer.save()
+        competitor(customer, "视频会议", in_days(45))
+
+        assert start() == []
+        assert not WinBackTarget.objects.exists() and not win_back_instances().exists()
+
+        update_customer(
+            customer=customer, values={"account_manager": org.other_manager}, user=org.coordinator
+        )
+        (target,) = start(in_days(1))
+
+        assert target.account_manager == org.other_manager
+        assert open_task(target.instance, PLAN_TASK).assignee == org.other_manager
+
+    def test_each_customers_task_goes_to_that_customers_own_manager(self, org):
+        mine = customer_of(org)
+        theirs = customer_of(org, org.other_manager)
+        competitor(mine, "视频会议", in_days(20))
+        competitor(theirs, "云存储", in_days(40))
+
+        started = start()
+
+        assert [(t.customer, t.account_manager) for t in started] == [
+            (mine, org.manager),
+            (theirs, org.other_manager),
+        ]
+        assert [open_task(t.instance, PLAN_TASK).assignee for t in started] == [
+            org.manager,
+            org.other_manager,
+        ]
+
+    def test_naming_a_customer_targets_only_that_customers_contracts(self, org):
+        mine = customer_of(org)
+        other = customer_of(org)
+        competitor(mine, "视频会议", in_days(20))
+        competitor(other, "云存储", in_days(20))
+
+        assert [t.customer for t in start(customer=mine)] == [mine]
+        assert [t.customer for t in start()] == [other]
+        assert WinBackTarget.objects.count() == 2
+
+    def test_an_approved_summary_naming_a_competitor_contract_in_the_window_starts_its_win_back(self, org):
+        customer = customer_of(org)
+        elsewhere = customer_of(org)
+        competitor(elsewhere, "云存储", date(2027, 1, 10))
+        enrolment = enrol(org, new_programme(org), customer)
+        expiring = summary(
+            products=[
+                {
+                    "product": "视频会议",
+                    "provider": "竞争对手A",
+                    "ownership": "competitor",
+                    "expiry_date": "2027-01-15",
+                },
+                {
+                    "product": "呼叫中心",
+                    "provider": "竞争对手B",
+                    "ownership": "competitor",
+                    "expiry_date": "2027-06-30",
+                },
+                {
+                    "product": "互联网专线",
+                    "provider": "我方",
+                    "ownership": "ours",
+                    "expiry_date": "2027-01-15",
+                },
+            ],
+            leads=[],
+            resource_needs=[],
+        )
+        with frozen(at(2026, 12, 1, 18)):
+            visit = close_visit(enrolment, org, visited_at=at(2026, 12, 1, 10), summary_data=expiring)
+
+        assert Visit.objects.get(instance=visit).status == "closed"
+        (target,) = WinBackTarget.objects.all()
+        assert (target.customer, target.product.product, target.expiry_date) == (
+            customer,
+            "视频会议",
+            date(2027, 1, 15),
+        )
+        assert open_task(target.instance, PLAN_TASK).assignee == org.manager
+
+
+class TestPlan:
+    @pytest.fixture
+    def target(self, org):
+        competitor(customer_of(org), "视频会议", in_days(45), provider="竞争对手A")
+        (target,) = start()
+        return target
+
+    def test_pursuing_records_the_plan_and_makes_a_win_back_lead_displacing_the_competitor_product(
+        self, org, target
+    ):
+        with frozen(at(2026, 12, 3, 10)):
+            complete(target.instance, PLAN_TASK, org.manager, PURSUE)
+
+        target = refreshed(target)
+        assert (target.status, target.approach, target.decline_reason, target.decided_at) == (
+            "pursued",
+            PURSUE["approach"],
+            "",
+            at(2026, 12, 3, 10),
+        )
+        lead = target.lead
+        assert (lead.customer, lead.description, lead.product, lead.urgency, lead.estimated_value) == (
+            target.customer,
+            PURSUE["approach"],
+            "云视讯",
+            "high",
+            Decimal("120000"),
+        )
+        assert (lead.owner, lead.status, lead.win_back, lead.displaces) == (
+            org.manager,
+            "new",
+            True,
+            target.product,
+        )
+        # A high-urgency lead is followed up by its owner straight away.
+        assert open_task(lead.follow_up, "Task_follow_up_lead").assignee == org.manager
+        assert refreshed(target.instance).status == "completed"
+        assert instance_variables(target.instance)["win_back_status"] == "pursued"
+
+    def test_a_plan_without_an_urgency_makes_a_medium_lead_with_no_follow_up_task(self, org, target):
+        plan = {k: v for k, v in PURSUE.items() if k not in ("urgency", "estimated_value")}
+        complete(target.instance, PLAN_TASK, org.manager, plan)
+
+        lead = refreshed(target).lead
+        assert (lead.urgency, lead.estimated_value, lead.follow_up) == ("medium", None, None)
+        assert refreshed(target).status == "pursued"
+
+    def test_declining_records_why_and_makes_no_lead(self, org, target):
+        with frozen(at(2026, 12, 4, 16)):
+            complete(target.instance, PLAN_TASK, org.manager, DECLINE)
+
+        target = refreshed(target)
+        assert (target.status, target.decline_reason, target.approach, target.lead, target.decided_at) == (
+            "declined",
+            DECLINE["decline_reason"],
+            "",
+            None,
+            at(2026, 12, 4, 16),
+        )
+        assert not Lead.objects.exists()
+        assert refreshed(target.instance).status == "completed"
+        assert instance_variables(target.instance)["win_back_status"] == "declined"
+
+    def test_a_decided_target_is_not_started_again_for_the_same_expiry(self, org, target):
+        complete(target.instance, PLAN_TASK, org.manager, DECLINE)
+
+        assert start(in_days(7)) == []
+        assert WinBackTarget.objects.count() == 1 and win_back_instances().count() == 1
+
+    @pytest.mark.parametrize(
+        ("plan", "field"),
+        [
+            ({"decision": "pursue"}, "approach"),
+            ({"decision": "pursue", "approach": "x"}, "approach"),
+            ({"decision": "decline"}, "decline_reason"),
+            ({"decision": "decline", "decline_reason": " "}, "decline_reason"),
+            ({"decision": "wait"}, "decision"),
+            ({"approach": "以云视讯替换"}, "decision"),
+            ({**PURSUE, "urgency": "urgent"}, "urgency"),
+            ({**PURSUE, "estimated_value": -1}, "estimated_value"),
+        ],
+    )
+    def test_an_incomplete_plan_is_refused_and_the_task_stays_open(self, org, target, plan, field):
+        task = open_task(target.instance, PLAN_TASK)
+        with pytest.raises(FormValidationError) as refused:
+            complete_task(task_id=task.pk, data=plan, user=org.manager)
+
+        assert field in refused.value.errors
+        assert refreshed(task).status == "open"
+        assert refreshed(target).status == "open" and not Lead.objects.exists()
+
+    def test_only_the_targets_manager_may_complete_the_plan(self, org, target):
+        task = open_task(target.instance, PLAN_TASK)
+        with pytest.raises(TaskNotYours):
+            complete_task(task_id=task.pk, data=DECLINE, user=org.other_manager)
+
+        assert refreshed(task).status == "open" and refreshed(target).status == "open"
+
+    def test_recording_a_plan_again_keeps_the_first_decision(self, org, target):
+        complete(target.instance, PLAN_TASK, org.manager, DECLINE)
+
+        again = record_win_back_plan(
+            target=refreshed(target), plan=PURSUE, actor=org.manager, at=at(2026, 12, 9)
+        )
+
+        assert (again.status, again.decline_reason, again.lead) == (
+            "declined",
+            DECLINE["decline_reason"],
+            None,
+        )
+        assert refreshed(target).status == "declined"
+        assert not Lead.objects.exists()
+
+    def test_an_unknown_decision_is_refused_and_the_target_stays_open(self, org, target):
+        with pytest.raises(OnsiteError, match="Unknown win-back decision 'wait'"):
+            record_win_back_plan(
+                target=target, plan={"decision": "wait"}, actor=org.manager, at=at(2026, 12, 3)
+            )
+
+        assert (refreshed(target).status, refreshed(target).decided_at) == ("open", None)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_runs_at_the_same_moment_start_one_win_back_task(monkeypatch):
+    deploy_processes()
+    org = build_org()
+    product = competitor(customer_of(org), "视频会议", in_days(45))
+
+    # Hold each engine transaction open a moment, so the second run finds the product still
+    # untargeted and collides with the first on the one-target-per-product-and-expiry constraint.
+    advance = runtime.advance
+
+    def advance_slowly(session):
+        time.sleep(0.3)
+        advance(session)
+
+    monkeypatch.setattr(runtime, "advance", advance_slowly)
+    barrier = threading.Barrier(2)
+    outcomes = [None, None]
+
+    def run(index):
+        try:
+            barrier.wait()
+            outcomes[index] = start_win_back_targets(today=TODAY)
+        except Exception as exc:  # reported below
+            outcomes[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert all(isinstance(o, list) for o in outcomes), outcomes
+    assert sorted(len(o) for o in outcomes) == [0, 1]
+    assert list(WinBackTarget.objects.values_list("product", "expiry_date")) == [(product.pk, in_days(45))]
+    assert win_back_instances().count() == 1
+    assert HumanTask.objects.filter(bpmn_id=PLAN_TASK, status="open").count() == 1
