@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from onsite.models.organisation import Region
 
@@ -95,7 +96,7 @@ class Customer(models.Model):
 class DecisionRole(models.TextChoices):
     DECISION_MAKER = "decision_maker", _("decision maker")
     INFLUENCER = "influencer", _("influencer")
-    USER = "user", _("user")
+    USER = "user", pgettext_lazy("decision chain role", "user")
     GATEKEEPER = "gatekeeper", _("gatekeeper")
 
 

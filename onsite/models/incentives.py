@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from onsite.models.customers import Customer
 from onsite.models.leads import Lead
@@ -46,7 +47,7 @@ class IncentiveRule(models.Model):
     value_share = models.DecimalField(
         _("share of the value paid (e.g. 0.005)"), max_digits=6, decimal_places=4, default=Decimal(0)
     )
-    active = models.BooleanField(_("active"), default=True)
+    active = models.BooleanField(pgettext_lazy("incentive rule", "active"), default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

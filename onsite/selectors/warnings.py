@@ -18,8 +18,7 @@ from django.db.models import Max, Q
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext as _n
+from django.utils.translation import gettext_lazy, ngettext
 
 from onsite.access import role_names
 from onsite.models import Cadence, Customer, Enrolment, Lead, ProductHolding, Urgency, Visit
@@ -118,7 +117,7 @@ def _no_recent_visit(scope: Q | None, now: datetime) -> list[EarlyWarning]:
             EarlyWarning(
                 kind=WarningKind.NO_RECENT_VISIT,
                 customer=enrolment.customer,
-                message=_n(
+                message=ngettext(
                     "No visit to %(customer)s for %(days)d day (%(cadence)s programme).",
                     "No visit to %(customer)s for %(days)d days (%(cadence)s programme).",
                     days,
@@ -148,7 +147,7 @@ def _summary_overdue(scope: Q | None, now: datetime) -> list[EarlyWarning]:
             EarlyWarning(
                 kind=WarningKind.SUMMARY_OVERDUE,
                 customer=visit.customer,
-                message=_n(
+                message=ngettext(
                     "The summary of the %(date)s visit to %(customer)s is %(days)d day overdue.",
                     "The summary of the %(date)s visit to %(customer)s is %(days)d days overdue.",
                     days,
@@ -173,7 +172,7 @@ def _lead_untouched(scope: Q | None, now: datetime) -> list[EarlyWarning]:
             EarlyWarning(
                 kind=WarningKind.LEAD_UNTOUCHED,
                 customer=lead.customer,
-                message=_n(
+                message=ngettext(
                     "The urgent lead “%(lead)s” at %(customer)s has had no follow-up for %(days)d day.",
                     "The urgent lead “%(lead)s” at %(customer)s has had no follow-up for %(days)d days.",
                     days,
@@ -200,7 +199,7 @@ def _contract_expiring(scope: Q | None, now: datetime) -> list[EarlyWarning]:
             "days": days,
         }
         message = (
-            _n(
+            ngettext(
                 "The %(provider)s contract for %(product)s at %(customer)s ends in %(days)d day (%(date)s).",
                 "The %(provider)s contract for %(product)s at %(customer)s ends in %(days)d days (%(date)s).",
                 days,

@@ -39,14 +39,14 @@ def test_starts_a_task_for_each_contract_in_the_window_and_prints_it(expiring):
     target = WinBackTarget.objects.get()
     assert target.product == soon
     assert f"GC-0100\t视频会议\t2027-01-30\t#{target.instance_id}" in output
-    assert "1 win-back task(s) started." in output
+    assert "1 win-back task started." in output
     assert HumanTask.objects.get(instance=target.instance, status="open").assignee == org.manager
 
 
 def test_a_second_run_starts_nothing_and_a_wider_window_reaches_further(expiring):
     start_targets("--date", "2026-12-01")
 
-    assert "0 win-back task(s) started." in start_targets("--date", "2026-12-01")
+    assert "0 win-back tasks started." in start_targets("--date", "2026-12-01")
     start_targets("--date", "2026-12-01", "--window-days", str((date(2027, 3, 31) - date(2026, 12, 1)).days))
     assert WinBackTarget.objects.count() == 2
 
@@ -66,4 +66,4 @@ def test_bad_arguments_are_refused_before_anything_starts(expiring, args, messag
 
 def test_without_competitor_contracts_it_reports_none(db):
     deploy_processes()
-    assert "0 win-back task(s) started." in start_targets("--date", "2026-12-01")
+    assert "0 win-back tasks started." in start_targets("--date", "2026-12-01")

@@ -210,7 +210,7 @@ def test_compares_only_the_account_managers_of_the_team(team):
 
 def test_every_indicator_has_a_label_and_rework_alone_is_better_lower():
     assert set(INDICATOR_LABELS) == set(INDICATORS)
-    assert str(INDICATOR_LABELS["rework_rate"]) == "summaries sent back for rework"
+    assert str(INDICATOR_LABELS["rework_rate"]) == "rework rate"
     assert set(LOWER_IS_BETTER) == {"rework_rate"}
 
 

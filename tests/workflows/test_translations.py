@@ -7,11 +7,15 @@ messages, and check that the catalog translates every message the project marks.
 
 import re
 from contextlib import contextmanager
+from typing import NamedTuple
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.utils import translation
 
+from onsite.models import Customer, Industry, Lead, Programme, Stage, Team, Urgency, VisitSummary
+from onsite.stages import suggest_stage
 from tests.conftest import ROOT, TEST_BPMN_DIR, source
 from tests.workflows.conftest import open_task
 from tests.workflows.diagrams import linear, process, script_task
@@ -128,13 +132,29 @@ def _unquote(text):
     return re.sub(r"\\(.)", lambda m: escapes[m.group(1)], text)
 
 
+class Entry(NamedTuple):
+    flags: set
+    msgid: str
+    msgstr: str  # msgstr[0] for a plural entry: Chinese has one form
+    plural: str | None = None
+    context: str | None = None
+
+
 def catalog_entries():
-    """(flags, msgid, msgstr) for every live entry of the .po file, header excluded."""
+    """Every live entry of the .po file, header excluded."""
     entries, flags, parts, current = [], set(), {}, None
 
     def finish():
         if "msgstr" in parts and parts["msgid"]:
-            entries.append((set(flags), _unquote(parts["msgid"]), _unquote(parts["msgstr"])))
+            entries.append(
+                Entry(
+                    set(flags),
+                    _unquote(parts["msgid"]),
+                    _unquote(parts["msgstr"]),
+                    _unquote(parts["msgid_plural"]) if "msgid_plural" in parts else None,
+                    _unquote(parts["msgctxt"]) if "msgctxt" in parts else None,
+                )
+            )
 
     for line in [*CATALOG.read_text(encoding="utf-8").splitlines(), ""]:
         if not line.strip() or (line.startswith("#") and "msgstr" in parts):
@@ -142,8 +162,8 @@ def catalog_entries():
             flags, parts, current = set(), {}, None
         if line.startswith("#,"):
             flags.update(flag.strip() for flag in line[2:].split(","))
-        elif match := re.match(r'^(msgid|msgstr|msgctxt|msgid_plural)\s+"(.*)"$', line):
-            current = match.group(1)
+        elif match := re.match(r'^(msgid|msgstr|msgctxt|msgid_plural|msgstr\[\d+\])\s+"(.*)"$', line):
+            current = "msgstr" if match.group(1) == "msgstr[0]" else match.group(1)
             parts[current] = match.group(2)
         elif match := re.match(r'^"(.*)"$', line):
             parts[current] += match.group(1)
@@ -152,21 +172,74 @@ def catalog_entries():
 
 def test_every_message_has_a_chinese_translation_with_the_same_placeholders():
     entries = catalog_entries()
-    assert len(entries) > 200
-    for flags, msgid, msgstr in entries:
-        assert "fuzzy" not in flags, msgid
-        if msgid in DJANGO_PROVIDED:
-            assert msgstr == "", f"{msgid!r} is Django's to translate"
+    assert len(entries) > 600
+    for entry in entries:
+        assert "fuzzy" not in entry.flags, entry.msgid
+        if entry.msgid in DJANGO_PROVIDED:
+            assert entry.msgstr == "", f"{entry.msgid!r} is Django's to translate"
             continue
-        assert msgstr.strip(), f"{msgid!r} is not translated"
-        assert sorted(PLACEHOLDER.findall(msgstr)) == sorted(PLACEHOLDER.findall(msgid)), msgid
+        assert entry.msgstr.strip(), f"{entry.msgid!r} is not translated"
+        expected = PLACEHOLDER.findall(entry.plural or entry.msgid)
+        assert sorted(PLACEHOLDER.findall(entry.msgstr)) == sorted(expected), entry.msgid
+
+
+def compiled(entry):
+    if entry.plural is not None and entry.context is not None:
+        return translation.npgettext(entry.context, entry.msgid, entry.plural, 2)
+    if entry.plural is not None:
+        return translation.ngettext(entry.msgid, entry.plural, 2)
+    if entry.context is not None:
+        return translation.pgettext(entry.context, entry.msgid)
+    return translation.gettext(entry.msgid)
 
 
 def test_the_compiled_catalog_matches_the_po_file():
     """The .mo is committed (Django needs only it); it must say what the .po says."""
     with chinese():
-        for _flags, msgid, msgstr in catalog_entries():
-            if msgid in DJANGO_PROVIDED:
-                assert translation.gettext(msgid) not in ("", msgid), msgid
+        for entry in catalog_entries():
+            if entry.msgid in DJANGO_PROVIDED:
+                assert compiled(entry) not in ("", entry.msgid), entry.msgid
             else:
-                assert translation.gettext(msgid) == msgstr, msgid
+                assert compiled(entry) == entry.msgstr, entry.msgid
+
+
+# --- the on-site domain ----------------------------------------------------------------------------
+
+
+def test_the_onsite_choices_read_in_chinese():
+    with chinese():
+        assert [str(label) for label in Industry.labels] == [
+            "党政军",
+            "金融",
+            "医疗医药",
+            "教育",
+            "商超零售",
+            "文旅",
+            "电力能源",
+            "工业制造",
+            "交通物流",
+            "通信",
+            "其他",
+        ]
+        assert [str(label) for label in Stage.labels] == ["服务宣传", "信息获取", "精准策反"]
+        assert [str(label) for label in Lead.Status.labels] == ["新建", "跟进中", "已成交", "已丢单"]
+        assert [str(label) for label in Urgency.labels] == ["高", "中", "低"]
+
+
+def test_the_onsite_records_are_named_in_chinese():
+    with chinese():
+        assert apps.get_app_config("onsite").verbose_name == "驻点服务"
+        assert str(Customer._meta.verbose_name) == "集团客户"
+        assert str(Customer._meta.get_field("account_manager").verbose_name) == "客户经理"
+        assert str(Programme._meta.verbose_name) == "驻点服务方案"
+        assert str(VisitSummary._meta.verbose_name) == "驻点服务总结"
+        assert str(Lead._meta.verbose_name) == "营销线索"
+        assert str(Team._meta.get_field("leader").verbose_name) == "班组长"
+
+
+def test_a_suggested_starting_stage_is_explained_in_chinese_without_an_active_language():
+    factors = {"economic_development": 3, "informatization_level": 1, "competition": 2, "our_capability": 3}
+    with no_language_activated():
+        suggestion = suggest_stage(factors)
+    assert suggestion.stage == Stage.PUBLICITY
+    assert suggestion.reason == "客户信息化水平、我方能力或当地经济发展水平仍较低：从服务宣传阶段开始。"

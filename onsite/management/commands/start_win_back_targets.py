@@ -2,6 +2,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from onsite.services.winback import start_win_back_targets
 
@@ -32,4 +33,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{target.customer.code}\t{target.product.product}\t{target.expiry_date}\t#{target.instance_id}"
             )
-        self.stdout.write(_("%(count)d win-back task(s) started.") % {"count": len(started)})
+        self.stdout.write(
+            ngettext("%(count)d win-back task started.", "%(count)d win-back tasks started.", len(started))
+            % {"count": len(started)}
+        )
