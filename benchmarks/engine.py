@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.fixtures import (
@@ -57,19 +58,32 @@ VISIT_TASKS = (
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    return run_benchmark("benchmarks.engine", __doc__, measure=measure, report=report)
+
+
+def run_benchmark(
+    module: str,
+    doc: str,
+    *,
+    measure: Callable[..., dict],
+    report: Callable[..., str],
+) -> int:
+    """The command line shared by the benchmarks: as the parent, run `module` once per database in a
+    child process and print `report(results, quick=...)`; as the child (`--child`), create a fresh
+    database, run `measure(quick=...)` in it and print the result as JSON."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the benchmark runs")
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], help="run one database only")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_child(args.backend, quick=args.quick)))
+        print(json.dumps(run_child(args.backend, measure, quick=args.quick)))
         return 0
 
     backends = [args.backend] if args.backend else ["sqlite", "postgresql"]
     results, failed = {}, []
     for backend in backends:
-        command = [sys.executable, "-m", "benchmarks.engine", "--child", "--backend", backend]
+        command = [sys.executable, "-m", module, "--child", "--backend", backend]
         if args.quick:
             command.append("--quick")
         print(f"running on {backend}...", file=sys.stderr, flush=True)
@@ -144,7 +158,7 @@ def machine() -> str:
 # --- child: one database ----------------------------------------------------------------------
 
 
-def run_child(backend: str, *, quick: bool) -> dict:
+def run_child(backend: str, measure: Callable[..., dict], *, quick: bool) -> dict:
     database_url, cleanup = create_database(backend)
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -184,9 +198,15 @@ def create_database(backend: str):
     return f"{POSTGRES}/{name}", drop
 
 
+def database_label() -> str:
+    from django.db import connection
+
+    version = connection.Database.sqlite_version if connection.vendor == "sqlite" else connection.pg_version
+    return f"{connection.vendor} {version}"
+
+
 def measure(*, quick: bool) -> dict:
     from django.core.management import call_command
-    from django.db import connection
 
     call_command("migrate", verbosity=0)
     with open(os.devnull, "w") as quiet:
@@ -218,7 +238,7 @@ def measure(*, quick: bool) -> dict:
         }
 
     return {
-        "database": f"{connection.vendor} {connection.Database.sqlite_version if connection.vendor == 'sqlite' else connection.pg_version}",
+        "database": database_label(),
         "raw_ms": statistics.median(raw_ms),
         "raw_memory_ms": statistics.median(memory_ms),
         "services_ms": statistics.median(services_ms),

@@ -1,4 +1,4 @@
-"""The benchmark is not a test, but it must keep running: a tiny run on SQLite."""
+"""The benchmarks are not tests, but they must keep running: a tiny run of each on SQLite."""
 
 import subprocess
 import sys
@@ -18,3 +18,17 @@ def test_the_engine_benchmark_runs_and_reports_its_ratios():
     assert result.returncode == 0, result.stderr[-2000:]
     assert "ratio b/a = " in result.stdout
     assert "ratio old/young = " in result.stdout
+
+
+def test_the_domain_benchmark_runs_and_reports_its_ratios():
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.domain", "--quick", "--backend", "sqlite"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "| ratio domain/engine |" in result.stdout
+    assert "onsite.review_summary" in result.stdout
