@@ -27,7 +27,9 @@ def create_rules(apps, schema_editor):
 
 
 def remove_rules(apps, schema_editor):
-    apps.get_model("onsite", "IncentiveRule").objects.filter(created_by__isnull=True, records__isnull=True).delete()
+    apps.get_model("onsite", "IncentiveRule").objects.filter(
+        created_by__isnull=True, records__isnull=True
+    ).delete()
 
 
 class Migration(migrations.Migration):

@@ -6,192 +6,490 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProcessModel',
+            name="ProcessModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('process_id', models.CharField(max_length=255, unique=True, verbose_name='process id')),
-                ('name', models.CharField(blank=True, max_length=255, verbose_name='name')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("process_id", models.CharField(max_length=255, unique=True, verbose_name="process id")),
+                ("name", models.CharField(blank=True, max_length=255, verbose_name="name")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
             ],
             options={
-                'verbose_name': 'process model',
-                'verbose_name_plural': 'process models',
-                'ordering': ['process_id'],
+                "verbose_name": "process model",
+                "verbose_name_plural": "process models",
+                "ordering": ["process_id"],
             },
         ),
         migrations.CreateModel(
-            name='LaneRole',
+            name="LaneRole",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('lane', models.CharField(max_length=255, unique=True, verbose_name='lane')),
-                ('role', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='auth.group', verbose_name='role')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("lane", models.CharField(max_length=255, unique=True, verbose_name="lane")),
+                (
+                    "role",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="auth.group",
+                        verbose_name="role",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lane mapping',
-                'verbose_name_plural': 'lane mappings',
+                "verbose_name": "lane mapping",
+                "verbose_name_plural": "lane mappings",
             },
         ),
         migrations.CreateModel(
-            name='ProcessVersion',
+            name="ProcessVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='version')),
-                ('checksum', models.CharField(max_length=64, verbose_name='checksum')),
-                ('spec', models.TextField(verbose_name='specification')),
-                ('serializer_version', models.CharField(max_length=16, verbose_name='serializer version')),
-                ('warnings', models.JSONField(blank=True, default=list, verbose_name='warnings')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='deployed at')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='deployed by')),
-                ('model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='workflows.processmodel', verbose_name='process model')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(verbose_name="version")),
+                ("checksum", models.CharField(max_length=64, verbose_name="checksum")),
+                ("spec", models.TextField(verbose_name="specification")),
+                ("serializer_version", models.CharField(max_length=16, verbose_name="serializer version")),
+                ("warnings", models.JSONField(blank=True, default=list, verbose_name="warnings")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="deployed at")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="deployed by",
+                    ),
+                ),
+                (
+                    "model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="workflows.processmodel",
+                        verbose_name="process model",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'process version',
-                'verbose_name_plural': 'process versions',
-                'ordering': ['model', '-number'],
+                "verbose_name": "process version",
+                "verbose_name_plural": "process versions",
+                "ordering": ["model", "-number"],
             },
         ),
         migrations.CreateModel(
-            name='ProcessInstance',
+            name="ProcessInstance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('process_id', models.CharField(db_index=True, max_length=255, verbose_name='process id')),
-                ('business_key', models.CharField(blank=True, db_index=True, max_length=255, verbose_name='business key')),
-                ('status', models.CharField(choices=[('running', 'running'), ('waiting', 'waiting'), ('completed', 'completed'), ('error', 'error'), ('suspended', 'suspended'), ('terminated', 'terminated')], db_index=True, max_length=16, verbose_name='status')),
-                ('parent_task_id', models.UUIDField(blank=True, null=True, verbose_name='calling task id')),
-                ('state', models.TextField(verbose_name='state')),
-                ('serializer_version', models.CharField(max_length=16, verbose_name='serializer version')),
-                ('revision', models.PositiveIntegerField(default=0, verbose_name='revision')),
-                ('error', models.JSONField(blank=True, null=True, verbose_name='error details')),
-                ('suspended_from', models.CharField(blank=True, max_length=16, verbose_name='suspended from')),
-                ('started_at', models.DateTimeField(auto_now_add=True, verbose_name='started at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('ended_at', models.DateTimeField(blank=True, null=True, verbose_name='ended at')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='workflows.processinstance', verbose_name='calling instance')),
-                ('root', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='descendants', to='workflows.processinstance', verbose_name='top-level instance')),
-                ('started_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='started by')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='instances', to='workflows.processversion', verbose_name='process version')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("process_id", models.CharField(db_index=True, max_length=255, verbose_name="process id")),
+                (
+                    "business_key",
+                    models.CharField(blank=True, db_index=True, max_length=255, verbose_name="business key"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "running"),
+                            ("waiting", "waiting"),
+                            ("completed", "completed"),
+                            ("error", "error"),
+                            ("suspended", "suspended"),
+                            ("terminated", "terminated"),
+                        ],
+                        db_index=True,
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("parent_task_id", models.UUIDField(blank=True, null=True, verbose_name="calling task id")),
+                ("state", models.TextField(verbose_name="state")),
+                ("serializer_version", models.CharField(max_length=16, verbose_name="serializer version")),
+                ("revision", models.PositiveIntegerField(default=0, verbose_name="revision")),
+                ("error", models.JSONField(blank=True, null=True, verbose_name="error details")),
+                (
+                    "suspended_from",
+                    models.CharField(blank=True, max_length=16, verbose_name="suspended from"),
+                ),
+                ("started_at", models.DateTimeField(auto_now_add=True, verbose_name="started at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("ended_at", models.DateTimeField(blank=True, null=True, verbose_name="ended at")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="workflows.processinstance",
+                        verbose_name="calling instance",
+                    ),
+                ),
+                (
+                    "root",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="descendants",
+                        to="workflows.processinstance",
+                        verbose_name="top-level instance",
+                    ),
+                ),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="started by",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="instances",
+                        to="workflows.processversion",
+                        verbose_name="process version",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'process instance',
-                'verbose_name_plural': 'process instances',
-                'ordering': ['-started_at'],
-                'permissions': [('manage_processinstance', 'Can suspend, resume, terminate and retry instances')],
+                "verbose_name": "process instance",
+                "verbose_name_plural": "process instances",
+                "ordering": ["-started_at"],
+                "permissions": [
+                    ("manage_processinstance", "Can suspend, resume, terminate and retry instances")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DeployedFile',
+            name="DeployedFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255, verbose_name='name')),
-                ('kind', models.CharField(choices=[('bpmn', 'BPMN'), ('dmn', 'DMN'), ('form', 'form schema')], max_length=8, verbose_name='kind')),
-                ('is_main', models.BooleanField(default=False, verbose_name='main file')),
-                ('content', models.TextField(verbose_name='content')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='files', to='workflows.processversion', verbose_name='process version')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("bpmn", "BPMN"), ("dmn", "DMN"), ("form", "form schema")],
+                        max_length=8,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("is_main", models.BooleanField(default=False, verbose_name="main file")),
+                ("content", models.TextField(verbose_name="content")),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="files",
+                        to="workflows.processversion",
+                        verbose_name="process version",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'deployed file',
-                'verbose_name_plural': 'deployed files',
-                'ordering': ['version', '-is_main', 'kind', 'name'],
+                "verbose_name": "deployed file",
+                "verbose_name_plural": "deployed files",
+                "ordering": ["version", "-is_main", "kind", "name"],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('task_id', models.UUIDField(blank=True, null=True, verbose_name='task id')),
-                ('kind', models.CharField(choices=[('deployed', 'deployed'), ('started', 'started'), ('claimed', 'claimed'), ('released', 'released'), ('reassigned', 'reassigned'), ('completed', 'task completed'), ('rejected', 'submission rejected'), ('timer_fired', 'timer fired'), ('message_delivered', 'message delivered'), ('error', 'error'), ('retried', 'retried'), ('suspended', 'suspended'), ('resumed', 'resumed'), ('terminated', 'terminated'), ('finished', 'instance finished')], max_length=32, verbose_name='event')),
-                ('at', models.DateTimeField(db_index=True, verbose_name='at')),
-                ('details', models.JSONField(blank=True, default=dict, verbose_name='details')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='actor')),
-                ('instance', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='audit_events', to='workflows.processinstance', verbose_name='process instance')),
-                ('version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='audit_events', to='workflows.processversion', verbose_name='process version')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("task_id", models.UUIDField(blank=True, null=True, verbose_name="task id")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("deployed", "deployed"),
+                            ("started", "started"),
+                            ("claimed", "claimed"),
+                            ("released", "released"),
+                            ("reassigned", "reassigned"),
+                            ("completed", "task completed"),
+                            ("rejected", "submission rejected"),
+                            ("timer_fired", "timer fired"),
+                            ("message_delivered", "message delivered"),
+                            ("error", "error"),
+                            ("retried", "retried"),
+                            ("suspended", "suspended"),
+                            ("resumed", "resumed"),
+                            ("terminated", "terminated"),
+                            ("finished", "instance finished"),
+                        ],
+                        max_length=32,
+                        verbose_name="event",
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True, verbose_name="at")),
+                ("details", models.JSONField(blank=True, default=dict, verbose_name="details")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="actor",
+                    ),
+                ),
+                (
+                    "instance",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="audit_events",
+                        to="workflows.processinstance",
+                        verbose_name="process instance",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="audit_events",
+                        to="workflows.processversion",
+                        verbose_name="process version",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit event',
-                'verbose_name_plural': 'audit events',
-                'ordering': ['id'],
+                "verbose_name": "audit event",
+                "verbose_name_plural": "audit events",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Timer',
+            name="Timer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('task_id', models.UUIDField(verbose_name='task id')),
-                ('bpmn_id', models.CharField(max_length=255, verbose_name='BPMN id')),
-                ('kind', models.CharField(max_length=32, verbose_name='kind')),
-                ('due_at', models.DateTimeField(db_index=True, verbose_name='due')),
-                ('instance', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='timers', to='workflows.processinstance', verbose_name='process instance')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("task_id", models.UUIDField(verbose_name="task id")),
+                ("bpmn_id", models.CharField(max_length=255, verbose_name="BPMN id")),
+                ("kind", models.CharField(max_length=32, verbose_name="kind")),
+                ("due_at", models.DateTimeField(db_index=True, verbose_name="due")),
+                (
+                    "instance",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="timers",
+                        to="workflows.processinstance",
+                        verbose_name="process instance",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'timer',
-                'verbose_name_plural': 'timers',
+                "verbose_name": "timer",
+                "verbose_name_plural": "timers",
             },
         ),
         migrations.CreateModel(
-            name='MessageSubscription',
+            name="MessageSubscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('task_id', models.UUIDField(verbose_name='task id')),
-                ('bpmn_id', models.CharField(max_length=255, verbose_name='BPMN id')),
-                ('message_name', models.CharField(db_index=True, max_length=255, verbose_name='message')),
-                ('correlations', models.JSONField(blank=True, default=dict, verbose_name='correlations')),
-                ('instance', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subscriptions', to='workflows.processinstance', verbose_name='process instance')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("task_id", models.UUIDField(verbose_name="task id")),
+                ("bpmn_id", models.CharField(max_length=255, verbose_name="BPMN id")),
+                ("message_name", models.CharField(db_index=True, max_length=255, verbose_name="message")),
+                ("correlations", models.JSONField(blank=True, default=dict, verbose_name="correlations")),
+                (
+                    "instance",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscriptions",
+                        to="workflows.processinstance",
+                        verbose_name="process instance",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'message subscription',
-                'verbose_name_plural': 'message subscriptions',
-                'constraints': [models.UniqueConstraint(fields=('instance', 'task_id'), name='unique_subscription_task')],
+                "verbose_name": "message subscription",
+                "verbose_name_plural": "message subscriptions",
+                "constraints": [
+                    models.UniqueConstraint(fields=("instance", "task_id"), name="unique_subscription_task")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HumanTask',
+            name="HumanTask",
             fields=[
-                ('id', models.UUIDField(help_text="SpiffWorkflow's task id", primary_key=True, serialize=False)),
-                ('bpmn_id', models.CharField(max_length=255, verbose_name='BPMN id')),
-                ('name', models.CharField(max_length=255, verbose_name='name')),
-                ('lane', models.CharField(blank=True, max_length=255, verbose_name='lane')),
-                ('form_file', models.CharField(blank=True, max_length=255, verbose_name='form')),
-                ('instructions', models.TextField(blank=True, verbose_name='instructions')),
-                ('status', models.CharField(choices=[('open', 'open'), ('completed', 'completed'), ('cancelled', 'cancelled')], default='open', max_length=16, verbose_name='status')),
-                ('due_at', models.DateTimeField(blank=True, null=True, verbose_name='due')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('claimed_at', models.DateTimeField(blank=True, null=True, verbose_name='claimed at')),
-                ('completed_at', models.DateTimeField(blank=True, null=True, verbose_name='completed at')),
-                ('data', models.JSONField(blank=True, null=True, verbose_name='submitted data')),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='assignee')),
-                ('claimed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='claimed by')),
-                ('completed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='completed by')),
-                ('role', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='auth.group', verbose_name='role')),
-                ('instance', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='human_tasks', to='workflows.processinstance', verbose_name='process instance')),
+                (
+                    "id",
+                    models.UUIDField(help_text="SpiffWorkflow's task id", primary_key=True, serialize=False),
+                ),
+                ("bpmn_id", models.CharField(max_length=255, verbose_name="BPMN id")),
+                ("name", models.CharField(max_length=255, verbose_name="name")),
+                ("lane", models.CharField(blank=True, max_length=255, verbose_name="lane")),
+                ("form_file", models.CharField(blank=True, max_length=255, verbose_name="form")),
+                ("instructions", models.TextField(blank=True, verbose_name="instructions")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "open"), ("completed", "completed"), ("cancelled", "cancelled")],
+                        default="open",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("due_at", models.DateTimeField(blank=True, null=True, verbose_name="due")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("claimed_at", models.DateTimeField(blank=True, null=True, verbose_name="claimed at")),
+                ("completed_at", models.DateTimeField(blank=True, null=True, verbose_name="completed at")),
+                ("data", models.JSONField(blank=True, null=True, verbose_name="submitted data")),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="assignee",
+                    ),
+                ),
+                (
+                    "claimed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="claimed by",
+                    ),
+                ),
+                (
+                    "completed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="completed by",
+                    ),
+                ),
+                (
+                    "role",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="auth.group",
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "instance",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="human_tasks",
+                        to="workflows.processinstance",
+                        verbose_name="process instance",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'human task',
-                'verbose_name_plural': 'human tasks',
-                'ordering': ['created_at'],
-                'permissions': [('reassign_humantask', 'Can reassign any task')],
-                'indexes': [models.Index(condition=models.Q(('due_at__isnull', False), ('status', 'open')), fields=['assignee', 'due_at', 'created_at'], name='inbox_assigned_due'), models.Index(condition=models.Q(('due_at__isnull', True), ('status', 'open')), fields=['assignee', 'created_at'], name='inbox_assigned_undated'), models.Index(condition=models.Q(('assignee__isnull', True), ('due_at__isnull', False), ('status', 'open')), fields=['role', 'due_at', 'created_at'], name='inbox_role_due'), models.Index(condition=models.Q(('assignee__isnull', True), ('due_at__isnull', True), ('status', 'open')), fields=['role', 'created_at'], name='inbox_role_undated')],
+                "verbose_name": "human task",
+                "verbose_name_plural": "human tasks",
+                "ordering": ["created_at"],
+                "permissions": [("reassign_humantask", "Can reassign any task")],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("due_at__isnull", False), ("status", "open")),
+                        fields=["assignee", "due_at", "created_at"],
+                        name="inbox_assigned_due",
+                    ),
+                    models.Index(
+                        condition=models.Q(("due_at__isnull", True), ("status", "open")),
+                        fields=["assignee", "created_at"],
+                        name="inbox_assigned_undated",
+                    ),
+                    models.Index(
+                        condition=models.Q(
+                            ("assignee__isnull", True), ("due_at__isnull", False), ("status", "open")
+                        ),
+                        fields=["role", "due_at", "created_at"],
+                        name="inbox_role_due",
+                    ),
+                    models.Index(
+                        condition=models.Q(
+                            ("assignee__isnull", True), ("due_at__isnull", True), ("status", "open")
+                        ),
+                        fields=["role", "created_at"],
+                        name="inbox_role_undated",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='processversion',
-            constraint=models.UniqueConstraint(fields=('model', 'number'), name='unique_version_number'),
+            model_name="processversion",
+            constraint=models.UniqueConstraint(fields=("model", "number"), name="unique_version_number"),
         ),
         migrations.AddConstraint(
-            model_name='deployedfile',
-            constraint=models.UniqueConstraint(fields=('version', 'kind', 'name'), name='unique_file_per_version'),
+            model_name="deployedfile",
+            constraint=models.UniqueConstraint(
+                fields=("version", "kind", "name"), name="unique_file_per_version"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='timer',
-            constraint=models.UniqueConstraint(fields=('instance', 'task_id'), name='unique_timer_task'),
+            model_name="timer",
+            constraint=models.UniqueConstraint(fields=("instance", "task_id"), name="unique_timer_task"),
         ),
     ]
