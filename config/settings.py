@@ -4,6 +4,7 @@
 import dj_database_url
 
 from config.env import BASE_DIR, env_bool, env_int, env_list, env_str
+from onsite.thresholds import DEFAULTS as ONSITE_DEFAULTS
 
 DEBUG = env_bool("DEBUG", default=False)
 
@@ -120,13 +121,6 @@ WORKFLOWS = {
     "FALLBACK_ROLE": env_str("WORKFLOWS_FALLBACK_ROLE", "coordinator"),
 }
 
-# The on-site service's business thresholds (see onsite/thresholds.py for what each means).
-ONSITE = {
-    "WIN_BACK_WINDOW_DAYS": env_int("ONSITE_WIN_BACK_WINDOW_DAYS", 90),
-    "LEAD_UNTOUCHED_DAYS": env_int("ONSITE_LEAD_UNTOUCHED_DAYS", 7),
-    "VISIT_GRACE_DAYS": env_int("ONSITE_VISIT_GRACE_DAYS", 3),
-    "VISIT_ON_PLAN_TOLERANCE_DAYS": env_int("ONSITE_VISIT_ON_PLAN_TOLERANCE_DAYS", 1),
-    "SHORT_BOARD_MARGIN_PERCENT": env_int("ONSITE_SHORT_BOARD_MARGIN_PERCENT", 20),
-    "IMPORT_MAX_ROWS": env_int("ONSITE_IMPORT_MAX_ROWS", 5000),
-    "IMPORT_MAX_BYTES": env_int("ONSITE_IMPORT_MAX_BYTES", 5 * 1024 * 1024),
-}
+# The on-site service's business thresholds, each overridable as ONSITE_<NAME> (onsite/thresholds.py
+# says what each means and holds the defaults).
+ONSITE = {name: env_int(f"ONSITE_{name}", default) for name, default in ONSITE_DEFAULTS.items()}

@@ -12,7 +12,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from onsite.exceptions import NotPermitted
-from onsite.roles import COORDINATOR, LEADERSHIP, TEAM_LEADER
+from onsite.roles import COORDINATOR, TEAM_LEADER
 
 
 def role_names(user: Any) -> set[str]:
@@ -62,7 +62,3 @@ def check_customer_access(user: Any, customer: Any) -> None:
             _("%(user)s does not look after customer %(customer)s.")
             % {"user": user, "customer": customer.name}
         )
-
-
-def can_view_customer(user: Any, customer: Any) -> bool:
-    return manages_customer(user, customer) or has_role(user, LEADERSHIP)

@@ -47,6 +47,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
+    list_select_related = ("parent",)
     list_display = ("code", "name", "kind", "parent")
     list_filter = ("kind",)
     search_fields = ("code", "name")
@@ -54,6 +55,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    list_select_related = ("region", "leader")
     list_display = ("name", "region", "leader")
     list_filter = ("region",)
     search_fields = ("name",)
@@ -61,6 +63,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(StaffProfile)
 class StaffProfileAdmin(admin.ModelAdmin):
+    list_select_related = ("user", "team", "region")
     list_display = ("user", "team", "region", "speciality")
     list_filter = ("team", "region", "speciality")
     search_fields = ("user__username", "user__first_name", "user__last_name")
@@ -88,6 +91,7 @@ class ProductHoldingInline(ReadOnlyInline):
 
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyAdmin):
+    list_select_related = ("region", "account_manager")
     list_display = (
         "code",
         "name",
@@ -105,6 +109,7 @@ class CustomerAdmin(ReadOnlyAdmin):
 
 @admin.register(CustomerChange)
 class CustomerChangeAdmin(ReadOnlyAdmin):
+    list_select_related = ("customer", "actor")
     list_display = ("at", "customer", "entity", "label", "action", "source", "actor")
     list_filter = ("entity", "action", "source")
     search_fields = ("customer__code", "customer__name")
@@ -113,8 +118,13 @@ class CustomerChangeAdmin(ReadOnlyAdmin):
 
 @admin.register(Programme)
 class ProgrammeAdmin(ReadOnlyAdmin):
+    list_select_related = ("region", "process_version__model")
     list_display = ("name", "region", "start_date", "end_date", "cadence", "process_version", "status")
     list_filter = ("status", "cadence", "region")
+
+    def get_queryset(self, request):
+        # The version's stored specs are large and the list shows only its name.
+        return super().get_queryset(request).defer("process_version__spec")
 
 
 class StageChangeInline(ReadOnlyInline):
@@ -124,6 +134,7 @@ class StageChangeInline(ReadOnlyInline):
 
 @admin.register(Enrolment)
 class EnrolmentAdmin(ReadOnlyAdmin):
+    list_select_related = ("customer", "programme")
     list_display = ("customer", "programme", "stage", "status", "enrolled_at", "ended_at")
     list_filter = ("status", "stage", "programme")
     search_fields = ("customer__code", "customer__name")
@@ -132,12 +143,14 @@ class EnrolmentAdmin(ReadOnlyAdmin):
 
 @admin.register(StageAssessment)
 class StageAssessmentAdmin(ReadOnlyAdmin):
+    list_select_related = ("enrolment__customer", "enrolment__programme", "assessed_by")
     list_display = ("enrolment", "stage", "decision", "assessed_by", "at")
     list_filter = ("decision", "stage")
 
 
 @admin.register(Visit)
 class VisitAdmin(ReadOnlyAdmin):
+    list_select_related = ("customer", "account_manager")
     list_display = ("customer", "number", "stage", "status", "planned_date", "account_manager", "visited_at")
     list_filter = ("status", "stage")
     search_fields = ("customer__code", "customer__name")
@@ -146,6 +159,7 @@ class VisitAdmin(ReadOnlyAdmin):
 
 @admin.register(VisitSummary)
 class VisitSummaryAdmin(ReadOnlyAdmin):
+    list_select_related = ("visit__customer",)
     list_display = ("visit", "status", "submitted_at", "on_time", "rework_count", "approved_at")
     list_filter = ("status", "on_time")
 
@@ -158,6 +172,7 @@ class LeadActivityInline(ReadOnlyInline):
 
 @admin.register(Lead)
 class LeadAdmin(ReadOnlyAdmin):
+    list_select_related = ("customer", "owner")
     list_display = ("customer", "description", "urgency", "estimated_value", "owner", "status", "win_back")
     list_filter = ("status", "urgency", "win_back")
     search_fields = ("customer__code", "customer__name", "description", "product")
@@ -166,6 +181,7 @@ class LeadAdmin(ReadOnlyAdmin):
 
 @admin.register(SupportRequest)
 class SupportRequestAdmin(ReadOnlyAdmin):
+    list_select_related = ("customer", "assignee")
     list_display = ("customer", "kind", "speciality", "status", "due_date", "assignee", "completed_at")
     list_filter = ("status", "kind", "speciality")
     search_fields = ("customer__code", "customer__name", "description")
@@ -173,6 +189,7 @@ class SupportRequestAdmin(ReadOnlyAdmin):
 
 @admin.register(WinBackTarget)
 class WinBackTargetAdmin(ReadOnlyAdmin):
+    list_select_related = ("customer", "product", "account_manager")
     list_display = ("customer", "product", "expiry_date", "account_manager", "status")
     list_filter = ("status",)
     search_fields = ("customer__code", "customer__name")
@@ -180,12 +197,14 @@ class WinBackTargetAdmin(ReadOnlyAdmin):
 
 @admin.register(IncentiveRule)
 class IncentiveRuleAdmin(ReadOnlyAdmin):
+    list_select_related = ("created_by",)
     list_display = ("event", "points", "amount", "active", "created_by", "created_at")
     list_filter = ("event", "active")
 
 
 @admin.register(IncentiveRecord)
 class IncentiveRecordAdmin(ReadOnlyAdmin):
+    list_select_related = ("person", "customer")
     list_display = ("person", "event", "points", "amount", "period", "status", "customer")
     list_filter = ("status", "event", "period")
     search_fields = ("person__username", "customer__code", "description")
@@ -193,5 +212,6 @@ class IncentiveRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(IncentiveReview)
 class IncentiveReviewAdmin(ReadOnlyAdmin):
+    list_select_related = ("team", "requested_by")
     list_display = ("team", "period", "status", "requested_by", "created_at", "decided_at")
     list_filter = ("status", "team")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onsite.exceptions import OnsiteError
@@ -58,7 +59,8 @@ def visit_summary(visit: Visit) -> dict:
 def schedule_visit(context: OperationContext, enrolment_id: int) -> dict:
     """Create the customer's next visit at the programme's cadence."""
     enrolment = locked(Enrolment, enrolment_id, "programme", "customer")
-    return visit_summary(visits.schedule_next_visit(enrolment=enrolment, today=context.at.date()))
+    today = timezone.localdate(context.at)
+    return visit_summary(visits.schedule_next_visit(enrolment=enrolment, today=today))
 
 
 @operation("record_stage_review")

@@ -1,8 +1,6 @@
-import os
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import translation
 
 from workflows.documents import SourceFile
@@ -27,16 +25,3 @@ def english():
     # The suite asserts the English msgids; Chinese is covered by dedicated tests (test_translations.py).
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def on_postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def pytest_collection_modifyitems(config, items):
-    vendor = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
-    skip = pytest.mark.skip(reason="needs PostgreSQL row locks and concurrent transactions")
-    for item in items:
-        if "postgres" in item.keywords and vendor != "postgresql":
-            item.add_marker(skip)

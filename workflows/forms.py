@@ -16,8 +16,7 @@ from jsonschema import FormatChecker
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
 
-from workflows import clock
-from workflows.sandbox import RESERVED_NAMES
+from workflows.sandbox import RESERVED_NAMES, now, today
 
 # Shown for user tasks whose diagram names no form (diagrams from other modelers).
 DEFAULT_FORM: dict[str, Any] = {
@@ -215,9 +214,9 @@ def _example(schema: dict, *, required: bool) -> Any:
     if kind == "string":
         fmt = schema.get("format")
         if fmt == "date":
-            return clock.now().astimezone(clock.local_timezone()).date().isoformat()
+            return today()
         if fmt == "date-time":
-            return clock.now().astimezone(clock.local_timezone()).isoformat()
+            return now()
         if fmt == "email":
             return "someone@example.com"
         return "x" * max(schema.get("minLength", 1), 1)

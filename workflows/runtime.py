@@ -193,16 +193,13 @@ class Session:
             }
         )
 
-    def complete(self, task_id: uuid.UUID, *, data: dict) -> None:
+    def complete(self, task_id: uuid.UUID, *, bpmn_id: str, data: dict) -> Completion:
         """Record that a person completed this human task (the row is written with the save)."""
         user_id = self.actor.pk if self.actor is not None else None
-        self.completions.append(Completion(task_id, user_id, timezone.now(), data))
-        self.record(
-            AuditEvent.Kind.COMPLETED,
-            task_id=task_id,
-            data=data,
-            bpmn_id=self.workflow.get_task_from_id(task_id).task_spec.bpmn_id,
-        )
+        completion = Completion(task_id, user_id, timezone.now(), data)
+        self.completions.append(completion)
+        self.record(AuditEvent.Kind.COMPLETED, task_id=task_id, data=data, bpmn_id=bpmn_id)
+        return completion
 
 
 def lock_instance(instance_id: int, *, skip_locked: bool = False) -> ProcessInstance | None:

@@ -161,7 +161,7 @@ def read_task(task_id: Any, *, lock: bool = False) -> tuple[HumanTask, ProcessIn
 # --- locking --------------------------------------------------------------------------------
 
 
-def lock_family(*, instance_id: int | None = None, task_id: Any = None, skip_locked: bool = False) -> bool:
+def lock_family(*, instance_id: int, skip_locked: bool = False) -> bool:
     """Lock the root instance of a family (the instance, its linked callers and callees).
 
     Every change to any member happens under this one row lock, so a child that completes and
@@ -172,16 +172,8 @@ def lock_family(*, instance_id: int | None = None, task_id: Any = None, skip_loc
     if not _db().features.has_select_for_update:
         return True
     root = _column(ProcessInstance, "root")
-    if task_id is not None:
-        inner = (
-            f"SELECT COALESCE(i.{root}, i.id) FROM {_table(HumanTask)} t "
-            f"JOIN {_table(ProcessInstance)} i ON i.id = t.{_column(HumanTask, 'instance')} "
-            f"WHERE t.{_column(HumanTask, 'id')} = %s"
-        )
-        params = [_prepared(HumanTask, "id", task_id)]
-    else:
-        inner = f"SELECT COALESCE({root}, id) FROM {_table(ProcessInstance)} WHERE id = %s"
-        params = [instance_id]
+    inner = f"SELECT COALESCE({root}, id) FROM {_table(ProcessInstance)} WHERE id = %s"
+    params = [instance_id]
     sql = f"SELECT id FROM {_table(ProcessInstance)} WHERE id = ({inner}) FOR UPDATE"
     if skip_locked:
         sql += " SKIP LOCKED"

@@ -143,8 +143,7 @@ def pending_records(team: Team, period: date):
 
 def collect_review(*, review: IncentiveReview) -> dict:
     """Put the team's pending records in this review (the task lists them)."""
-    records = pending_records(review.team, review.period).select_for_update()
-    IncentiveRecord.objects.filter(pk__in=[r.pk for r in records]).update(review=review)
+    pending_records(review.team, review.period).update(review=review)
     included = list(review.records.order_by("person__username", "created_at").select_related("person"))
     return {
         "record_ids": [r.pk for r in included],

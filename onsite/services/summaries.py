@@ -133,6 +133,7 @@ def review_summary(*, visit: Visit, decision: str, comment: str, actor: Any, at:
     record = VisitSummary.objects.filter(visit=visit).first()
     if record is None:
         raise OnsiteError(_("Visit %(visit)s has no summary to review.") % {"visit": visit})
+    record.visit = visit  # the caller's locked row, not a second unlocked copy
     if record.status == VisitSummary.Status.APPROVED:
         return record  # a retried task: applied already
     record.reviewed_by, record.reviewed_at, record.review_comment = actor, at, comment
@@ -191,7 +192,7 @@ def apply_summary(record: VisitSummary, *, at: datetime) -> None:
             kind=SupportRequest.Kind.SOLUTION if item.speciality == "solution" else SupportRequest.Kind.OTHER,
             speciality=item.speciality,
             description=item.description,
-            due_date=item.due_date or (at.date() + timedelta(days=7)),
+            due_date=item.due_date or (timezone.localdate(at) + timedelta(days=7)),
             requested_by=author or customer.account_manager,
             source_visit=visit,
             source_need=item,
@@ -200,7 +201,7 @@ def apply_summary(record: VisitSummary, *, at: datetime) -> None:
     visit.status, visit.closed_at = Visit.Status.CLOSED, at
     visit.save(update_fields=["status", "closed_at"])
     _reward_visit(visit, record, at)
-    start_win_back_targets(customer=customer, today=at.date())
+    start_win_back_targets(customer=customer, today=timezone.localdate(at))
 
 
 def _reward_visit(visit: Visit, record: VisitSummary, at: datetime) -> None:

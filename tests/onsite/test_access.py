@@ -140,13 +140,10 @@ def snapshot():
 
 def test_no_outsider_can_change_a_customers_records_through_any_service(world):
     before = snapshot()
-    refused = []
-    for who, user in world["outsiders"].items():
-        for what, attempt in attempts(world).items():
+    for user in world["outsiders"].values():
+        for attempt in attempts(world).values():
             with pytest.raises(NotPermitted):
                 attempt(user)
-            refused.append((who, what))
-    assert len(refused) == len(world["outsiders"]) * len(attempts(world))
     assert snapshot() == before
 
 

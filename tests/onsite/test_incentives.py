@@ -13,6 +13,7 @@ from onsite.services.incentives import award, request_incentive_review, set_ince
 from tests.conftest import BPMN_DIR, source
 from tests.onsite.flow import (
     APPROVE,
+    PLAIN_SUMMARY,
     RESOURCES,
     REWORK,
     build_org,
@@ -130,13 +131,11 @@ class TestExactlyOnce:
     def test_a_summary_sent_back_earns_its_visit_incentives_once_and_not_the_first_pass(self, org):
         deploy_processes()
         enrolment = enrol(org, new_programme(org), customer_of(org))
-        visit = visit_up_to_summary(enrolment, org, summary(leads=[], products=[], resource_needs=[]))
+        visit = visit_up_to_summary(enrolment, org, PLAIN_SUMMARY)
         with frozen(at(2026, 12, 2, 9)):
             complete(visit, "Task_review_summary", org.leader, REWORK)
         with frozen(at(2026, 12, 5, 9)):  # after the first due time: still on time, it was first in on time
-            complete(
-                visit, "Task_write_summary", org.manager, summary(leads=[], products=[], resource_needs=[])
-            )
+            complete(visit, "Task_write_summary", org.manager, PLAIN_SUMMARY)
             complete(visit, "Task_review_summary", org.leader, APPROVE)
 
         record_ = Visit.objects.get(instance=visit).summary
@@ -152,9 +151,7 @@ class TestExactlyOnce:
             complete(visit, "Task_prepare_resources", org.manager, RESOURCES)
             complete(visit, "Task_record_visit", org.manager, record(at(2026, 12, 4, 10)))  # three days late
         with frozen(at(2026, 12, 7, 9)):  # 71 hours after the visit
-            complete(
-                visit, "Task_write_summary", org.manager, summary(leads=[], products=[], resource_needs=[])
-            )
+            complete(visit, "Task_write_summary", org.manager, PLAIN_SUMMARY)
             complete(visit, "Task_review_summary", org.leader, APPROVE)
         assert events_of(org.manager) == ["summary_first_pass"]
 

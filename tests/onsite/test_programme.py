@@ -194,6 +194,7 @@ def test_early_end_also_works_while_the_team_leader_is_reviewing_the_stage(org, 
     assert Visit.objects.get(enrolment=enrolment).status == Visit.Status.CLOSED  # the visit made stays made
 
 
+@pytest.mark.slow
 def test_three_hundred_visits_keep_the_programme_running_in_the_right_stage_at_constant_cost(org, enrolment):
     """A weekly programme runs for years: its state and the cost of a task must not grow with age."""
     sizes, queries = {}, {}

@@ -196,7 +196,7 @@ def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
                 spiff_task.run()
             except Exception as exc:
                 raise TaskRejected(refusal(exc) or runtime.describe_error(exc)) from None
-            session.complete(task.pk, data=submission)
+            done = session.complete(task.pk, bpmn_id=task.bpmn_id, data=submission)
             runtime.advance(session)
             runtime.save(session)
     except TaskRejected as exc:
@@ -209,7 +209,7 @@ def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
             details={"message": str(exc), "data": submission},
         )
         raise
-    task.status, task.completed_at = HumanTask.Status.COMPLETED, timezone.now()
+    task.status, task.completed_at = HumanTask.Status.COMPLETED, done.at
     task.completed_by, task.data = user, submission
     return task
 
