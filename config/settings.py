@@ -111,7 +111,21 @@ WORKFLOWS = {
     "FORMS_DIR": BASE_DIR / "forms",
     "MAX_BPMN_BYTES": env_int("WORKFLOWS_MAX_BPMN_BYTES", 2 * 1024 * 1024),
     "MAX_FORM_BYTES": env_int("WORKFLOWS_MAX_FORM_BYTES", 256 * 1024),
+    # BPMN code runs in helper processes the OS stops at these (docs/ENGINE.md, "Threat model").
     "SCRIPT_TIME_LIMIT": float(env_str("WORKFLOWS_SCRIPT_TIME_LIMIT", "2.0")),
+    "SCRIPT_MEMORY_MB": env_int("WORKFLOWS_SCRIPT_MEMORY_MB", 256),
+    "SCRIPT_HELPERS": env_int("WORKFLOWS_SCRIPT_HELPERS", 4),  # per server process, started on demand
+    "MAX_CODE_LENGTH": env_int("WORKFLOWS_MAX_CODE_LENGTH", 64 * 1024),
+    # Every value entering process data: forms, start data, messages, operation and script results.
+    "MAX_DATA_DEPTH": env_int("WORKFLOWS_MAX_DATA_DEPTH", 32),
+    "MAX_DATA_ITEMS": env_int("WORKFLOWS_MAX_DATA_ITEMS", 20_000),
+    "MAX_STRING_LENGTH": env_int("WORKFLOWS_MAX_STRING_LENGTH", 100_000),
+    "MAX_DATA_BYTES": env_int("WORKFLOWS_MAX_DATA_BYTES", 1024 * 1024),
+    # Timers: the shortest cycle, the farthest fire time, missed cycle firings caught up at once.
+    "MIN_TIMER_CYCLE_SECONDS": env_int("WORKFLOWS_MIN_TIMER_CYCLE_SECONDS", 60),
+    "MAX_TIMER_SPAN_DAYS": env_int("WORKFLOWS_MAX_TIMER_SPAN_DAYS", 36_600),
+    "MAX_CYCLE_CATCH_UP": env_int("WORKFLOWS_MAX_CYCLE_CATCH_UP", 10),
+    "MAX_CALL_DEPTH": env_int("WORKFLOWS_MAX_CALL_DEPTH", 8),
     "ENGINE_TIME_LIMIT": float(env_str("WORKFLOWS_ENGINE_TIME_LIMIT", "20.0")),
     "MAX_STEPS_PER_RUN": env_int("WORKFLOWS_MAX_STEPS_PER_RUN", 5000),
     "MAX_TASKS_PER_INSTANCE": env_int("WORKFLOWS_MAX_TASKS_PER_INSTANCE", 20000),

@@ -15,6 +15,12 @@ class WorkflowError(Exception):
         super().__init__(str(message or self.default_message))
 
 
+class InvalidData(WorkflowError):
+    """Start data, a message payload or a correlation is not plain data within the engine's limits."""
+
+    default_message = _("The data is not acceptable.")
+
+
 class NotFound(WorkflowError):
     default_message = _("No such item.")
 
@@ -49,6 +55,11 @@ class TaskRejected(WorkflowError):
 
 class MessageNotDelivered(WorkflowError):
     default_message = _("No process instance is waiting for this message.")
+
+
+class EngineLimitError(WorkflowError):
+    """The change would grow the instance's stored state past the engine's size limit; it was not
+    made."""
 
 
 class ConcurrentUpdate(WorkflowError):

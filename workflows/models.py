@@ -317,6 +317,7 @@ class AuditEvent(models.Model):
         COMPLETED = "completed", _("task completed")
         REJECTED = "rejected", _("submission rejected")
         TIMER_FIRED = "timer_fired", _("timer fired")
+        TIMER_SKIPPED = "timer_skipped", _("timer firings skipped")
         MESSAGE_DELIVERED = "message_delivered", _("message delivered")
         ERROR = "error", _("error")
         RETRIED = "retried", _("retried")

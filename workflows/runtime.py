@@ -11,6 +11,7 @@ Only the services call this module; nothing here decides who may do what.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -18,10 +19,12 @@ import time
 import uuid
 from copy import deepcopy
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -33,20 +36,19 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from workflows import clock, projections, store
+from workflows.bounds import DataRefused, check_data, data_limits
 from workflows.compaction import compact
-from workflows.exceptions import NotFound
+from workflows.diagram_code import names_read
+from workflows.exceptions import EngineLimitError, NotFound
 from workflows.models import AuditEvent, ProcessInstance, ProcessVersion
 from workflows.operations import OperationContext, OperationError, get_operation
 from workflows.projections import Completion, Snapshot, take_snapshot
 from workflows.sandbox import SandboxEnvironment, ScriptError
 from workflows.serialization import SERIALIZER_VERSION, Specs, cached_specs, dump_state, restore_workflow
 from workflows.specs import LinkedCallActivity
+from workflows.timer_values import timer_kind
 
 logger = logging.getLogger("workflows")
-
-
-class EngineLimitError(Exception):
-    """The stored state would exceed the engine's size limit."""
 
 
 def limits() -> dict:
@@ -60,17 +62,32 @@ class EngineScriptEngine(PythonScriptEngine):
     """SpiffWorkflow's script engine, sandboxed, with service tasks calling registered operations."""
 
     def __init__(self, instance: ProcessInstance | None = None, actor: Any = None) -> None:
-        super().__init__(environment=SandboxEnvironment(limits()["SCRIPT_TIME_LIMIT"]))
+        super().__init__(environment=SandboxEnvironment())
         self.instance = instance
         self.actor = actor
 
     def evaluate(self, task: Task, expression: str, external_context: dict | None = None) -> Any:
-        result = super().evaluate(task, expression, external_context)
-        spec = task.task_spec
-        # Refuse a cardinality before SpiffWorkflow creates that many task instances.
-        if isinstance(spec, MultiInstanceTask) and expression == spec.cardinality:
+        # As SpiffWorkflow's own, but the helper also checks what the engine will do with the value:
+        # a timer's fire time, a multi-instance's size.
+        check = _purpose(task, expression)
+        try:
+            result = self.environment.evaluate(expression, task.data, external_context, check=check)
+        except SpiffWorkflowException as exc:
+            exc.add_note(f"Error evaluating expression '{expression}'")
+            raise
+        except Exception as exc:
+            raise WorkflowTaskException(
+                f"Error evaluating expression '{expression}'", task=task, exception=exc
+            ) from exc
+        if check == "cardinality":
             _check_multi_instance_size(task, result)
         return result
+
+    def get_error_line_number_and_content(self, script: str, err: Exception) -> tuple[int, str]:
+        # The script ran in a helper; its line comes back with the error.
+        line = getattr(err, "sandbox_line", 0) or 0
+        lines = script.splitlines()
+        return line, lines[line - 1] if 0 < line <= len(lines) else ""
 
     def call_service(self, task: Task, operation_name: str, operation_params: dict, **kwargs: Any) -> str:
         operation = get_operation(operation_name)
@@ -92,6 +109,13 @@ class EngineScriptEngine(PythonScriptEngine):
             # A savepoint: an operation that fails leaves none of its own writes behind.
             with transaction.atomic():
                 result = operation.func(context, **params)
+                check_data(result, data_limits())  # inside: an unusable result undoes the writes
+        except DataRefused as exc:
+            raise WorkflowTaskException(
+                _("The service operation '%(operation)s' returned data the process cannot hold: %(reason)s")
+                % {"operation": operation_name, "reason": exc},
+                task=task,
+            ) from None
         except OperationError as exc:
             raise WorkflowTaskException(f"{operation_name}: {exc}", task=task) from exc
         except SpiffWorkflowException:
@@ -106,6 +130,22 @@ class EngineScriptEngine(PythonScriptEngine):
                 task=task,
             ) from None
         return json.dumps(result, default=str)
+
+
+def _purpose(task: Task, expression: str) -> str | None:
+    """What the engine will do with the value of `expression` evaluated for `task`, if it must be
+    checked: a timer kind ('date', 'duration', 'cycle') or 'cardinality'."""
+    spec = task.task_spec
+    if isinstance(spec, MultiInstanceTask) and expression == spec.cardinality:
+        return "cardinality"
+    definition = getattr(spec, "event_definition", None)
+    if definition is None:
+        return None
+    for candidate in getattr(definition, "event_definitions", None) or [definition]:
+        kind = timer_kind(candidate)
+        if kind is not None and candidate.expression == expression:
+            return kind
+    return None
 
 
 def _check_multi_instance_size(task: Task, size: Any) -> None:
@@ -155,6 +195,21 @@ def _guard_specs(specs: Specs) -> Specs:
 
 def specs_for(version: ProcessVersion) -> Specs:
     return _guard_specs(cached_specs(version.pk, version.checksum, lambda: _spec_text(version)))
+
+
+@functools.lru_cache(maxsize=256)
+def _names_read(version_id: int, checksum: str) -> frozenset[str]:
+    specs = cached_specs(version_id, checksum, lambda: _spec_text_by_pk(version_id))
+    return names_read([specs.spec, *specs.subprocess_specs.values()])
+
+
+def names_read_by(version: ProcessVersion) -> frozenset[str]:
+    """Every variable the code of this version's diagram may read."""
+    return _names_read(version.pk, version.checksum)
+
+
+def _spec_text_by_pk(version_id: int) -> str:
+    return ProcessVersion.objects.values_list("spec", flat=True).get(pk=version_id)
 
 
 def _spec_text(version: ProcessVersion) -> str:
@@ -238,8 +293,10 @@ class _StepGuard:
     def __init__(self) -> None:
         self.steps = 0
         self.deadline = time.monotonic() + limits()["ENGINE_TIME_LIMIT"]
+        self.running: Task | None = None  # the task SpiffWorkflow is running, if any
 
     def before(self, task: Task) -> None:
+        self.running = task
         self.steps += 1
         if self.steps > limits()["MAX_STEPS_PER_RUN"]:
             raise WorkflowTaskException(
@@ -258,6 +315,7 @@ class _StepGuard:
             )
 
     def after(self, task: Task) -> None:
+        self.running = None
         if len(task.workflow.tasks) > limits()["MAX_TASKS_PER_INSTANCE"]:
             raise WorkflowTaskException(
                 _("The process holds more than %(limit)s tasks at once.")
@@ -269,11 +327,13 @@ class _StepGuard:
 def advance(session: Session) -> None:
     """Run everything the engine can run now, starting linked instances as it reaches them.
 
-    A failure puts the failing task in ERROR and the instance in error; it does not raise.
+    A failure puts the failing task in ERROR and the instance in error; it does not raise. Only a
+    database error, after which nothing can be recorded, propagates.
     """
     workflow = session.workflow
     guard = _StepGuard()
     try:
+        _bound_cycle_timers(session)
         while True:
             steps = guard.steps
             workflow.do_engine_steps(will_complete_task=guard.before, did_complete_task=guard.after)
@@ -285,11 +345,56 @@ def advance(session: Session) -> None:
                 break
     except (SpiffWorkflowException, ScriptError, OperationError) as exc:
         _mark_failure(session, exc)
+    except DatabaseError:
+        raise
+    except Exception as exc:
+        # SpiffWorkflow itself failed on what the diagram or its data gave it.
+        reference = uuid.uuid4().hex[:12]
+        logger.exception(
+            "The engine failed running instance #%s (reference %s)", session.instance.pk, reference
+        )
+        message = _("The engine failed while running the process (%(error)s; reference %(reference)s).") % {
+            "error": type(exc).__name__,
+            "reference": reference,
+        }
+        task = guard.running
+        fail_task(session, None if task is None or task.has_state(_SETTLED) else task, message)
+
+
+def _bound_cycle_timers(session: Session) -> None:
+    """A cycle timer that missed many firings (the server was down, the instance suspended) fires
+    at most MAX_CYCLE_CATCH_UP of them; the rest are skipped and recorded."""
+    cap, now = limits()["MAX_CYCLE_CATCH_UP"], clock.now()
+    for task in session.workflow.event_manager.tasks.values():
+        value = task.internal_data.get("event_value")
+        if task.state != TaskState.WAITING or not isinstance(value, dict) or value.get("cycles", 0) == 0:
+            continue
+        try:
+            next_at, period = datetime.fromisoformat(value["next"]), float(value["duration"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if period <= 0 or next_at > now:
+            continue
+        due = int((now - next_at).total_seconds() // period) + 1
+        if value["cycles"] > 0:
+            due = min(due, value["cycles"])
+        if due <= cap:
+            continue
+        skipped = due - cap
+        value["next"] = (next_at + timedelta(seconds=period * skipped)).isoformat()
+        if value["cycles"] > 0:
+            value["cycles"] -= skipped
+        session.record(
+            AuditEvent.Kind.TIMER_SKIPPED, task_id=task.id, bpmn_id=task.task_spec.bpmn_id, skipped=skipped
+        )
+
+
+_SETTLED = TaskState.COMPLETED | TaskState.CANCELLED
 
 
 def _mark_failure(session: Session, exc: Exception) -> None:
     task = getattr(exc, "task", None)
-    if task is not None and task.has_state(TaskState.COMPLETED | TaskState.CANCELLED):
+    if task is not None and task.has_state(_SETTLED):
         task = None
     fail_task(session, task, describe_error(exc), line=getattr(exc, "line_number", None))
 
@@ -307,6 +412,37 @@ def fail_task(session: Session, task: Task | None, message: str, *, line: int | 
     }
     details = {k: v for k, v in session.failure.items() if k != "task_id"}
     session.record(AuditEvent.Kind.ERROR, task_id=task.id if task else None, **details)
+
+
+def record_failure(instance_id: int, exc: BaseException) -> None:
+    """Put an instance in error after a change to it failed and was rolled back (its state stays as
+    it was before that change), so that the failure is seen and not retried silently forever."""
+    if isinstance(exc, EngineLimitError):
+        message = str(exc)
+    else:
+        reference = uuid.uuid4().hex[:12]
+        logger.error("Instance #%s failed (reference %s)", instance_id, reference, exc_info=exc)
+        message = _("The engine failed while running the process (%(error)s; reference %(reference)s).") % {
+            "error": type(exc).__name__,
+            "reference": reference,
+        }
+    with transaction.atomic():
+        instance = lock_instance(instance_id)
+        if instance.status in ProcessInstance.ENDED_STATUSES:
+            return
+        error = {"message": message, "task_id": None, "bpmn_id": None, "task_name": None, "line": None}
+        ProcessInstance.objects.filter(pk=instance.pk).update(
+            status=ProcessInstance.Status.ERROR,
+            error=error,
+            updated_at=timezone.now(),
+            revision=F("revision") + 1,
+        )
+        AuditEvent.objects.create(
+            instance=instance,
+            kind=AuditEvent.Kind.ERROR,
+            at=timezone.now(),
+            details={k: v for k, v in error.items() if k != "task_id"},
+        )
 
 
 def describe_error(exc: BaseException) -> str:
@@ -374,8 +510,15 @@ def finish_linked_call(task: Task, output: dict) -> None:
 # --- saving ---------------------------------------------------------------------------------
 
 
+def error_tasks(workflow: BpmnWorkflow) -> list[Task]:
+    """Tasks in ERROR, read from the task tables: SpiffWorkflow's iterators miss some (an erroring
+    multi-instance child, a boundary branch)."""
+    tables = [workflow.tasks, *(sub.tasks for sub in workflow.subprocesses.values())]
+    return [task for tasks in tables for task in tasks.values() if task.state == TaskState.ERROR]
+
+
 def compute_status(workflow: BpmnWorkflow, snapshot: Snapshot) -> str:
-    if workflow.get_next_task(state=TaskState.ERROR) is not None:
+    if error_tasks(workflow):
         return ProcessInstance.Status.ERROR
     if workflow.is_completed():
         return ProcessInstance.Status.COMPLETED
@@ -399,6 +542,8 @@ def save(session: Session, *, status: str | None = None) -> ProcessInstance:
         )
     after = take_snapshot(workflow)
     computed = compute_status(workflow, after)
+    if session.failure is not None and computed != ProcessInstance.Status.COMPLETED:
+        computed = ProcessInstance.Status.ERROR  # a failure with no task left in ERROR still counts
     status = status or computed
     finished = status == ProcessInstance.Status.COMPLETED and instance.status != status
     error = None

@@ -9,7 +9,6 @@ Lanes that map to no role are warnings: the version deploys and their tasks go t
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,7 +18,6 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
@@ -28,7 +26,8 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessageEventDefinition
 from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
 
-from workflows import assignment, dialects, forms, operations, sandbox
+from workflows import assignment, dialects, forms, operations, sandbox, timer_values
+from workflows.diagram_code import code_of
 from workflows.documents import BPMN_NS, DeploymentError, Problem, SourceFile, parse_form, parse_xml
 from workflows.parsing import ParsedBundle, element_line, parse_bundle
 from workflows.specs import LinkedCallActivity
@@ -47,6 +46,10 @@ _ID_NAMESPACES = frozenset(
         "http://www.omg.org/spec/DD/20100524/DI",
     }
 )
+# DMN cells are short unary tests; SpiffWorkflow's DMN engine runs a regular expression over each
+# one that is quadratic in its length, in the engine's process.
+_MAX_DMN_CELL = 1_000
+_STRING_LITERAL = re.compile(r"""^\s*(['"])([^'"\\]{0,80})\1\s*$""")
 _SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*\.json$")
 _FLOW_NODE_TAGS = frozenset(
     {
@@ -84,8 +87,16 @@ class CheckedBundle:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def check_bundle(sources: list[SourceFile], *, deployed_process_ids: Callable[[], set[str]]) -> CheckedBundle:
-    """Check a deployment (main file first) and return what to store, or raise DeploymentError."""
+def check_bundle(
+    sources: list[SourceFile],
+    *,
+    deployed_process_ids: Callable[[], set[str]],
+    deployed_calls: Callable[[str], set[str]] = lambda process_id: set(),
+) -> CheckedBundle:
+    """Check a deployment (main file first) and return what to store, or raise DeploymentError.
+
+    `deployed_calls(process_id)` names the processes the latest deployed version of a process starts
+    as linked instances, so that a cycle through earlier deployments is found too."""
     limits = settings.WORKFLOWS
     if not sources:
         raise DeploymentError([Problem(_("(none)"), _("No files were given."))])
@@ -125,6 +136,9 @@ def check_bundle(sources: list[SourceFile], *, deployed_process_ids: Callable[[]
 
     for source in documents:
         problems.extend(_structure_problems(source, documents))
+    if problems:
+        raise DeploymentError(problems)
+    problems.extend(_call_cycle_problems(documents, deployed_calls))
     if problems:
         raise DeploymentError(problems)
 
@@ -265,6 +279,67 @@ def _structure_problems(source: SourceFile, documents: list[SourceFile]) -> Iter
             )
 
 
+def _call_cycle_problems(
+    documents: list[SourceFile], deployed_calls: Callable[[str], set[str]]
+) -> list[Problem]:
+    """A process may not call itself, directly or through others, embedded or as linked instances:
+    embedded, the engine would expand it forever; linked, every instance would start another."""
+    calls: dict[str, dict[str, tuple[SourceFile, etree._Element]]] = {}
+    for source in documents:
+        if source.kind != "bpmn":
+            continue
+        for process in source.tree.getroot().iterfind(f"{{{BPMN_NS}}}process"):
+            calls[process.get("id")] = {
+                node.get("calledElement"): (source, node)
+                for node in process.iter(f"{{{BPMN_NS}}}callActivity")
+                if node.get("calledElement")
+            }
+
+    def callees(process_id: str) -> set[str]:
+        return set(calls[process_id]) if process_id in calls else deployed_calls(process_id)
+
+    problems = []
+    for start in calls:
+        for first, (source, node) in calls[start].items():
+            chain = _path_back(first, start, callees)
+            if chain is not None:
+                problems.append(
+                    Problem(
+                        source.name,
+                        _(
+                            "The process calls itself (%(chain)s); calls between processes may not "
+                            "form a cycle."
+                        )
+                        % {"chain": " → ".join([start, first, *chain])},
+                        node.get("id", ""),
+                        node.sourceline,
+                    )
+                )
+    return problems
+
+
+def _path_back(origin: str, target: str, callees: Callable[[str], set[str]]) -> list[str] | None:
+    """The processes after `origin` on a call path from `origin` back to `target` ([] if `origin`
+    is `target`), or None."""
+    if origin == target:
+        return []
+    previous: dict[str, str] = {origin: ""}
+    queue = [origin]
+    while queue:
+        current = queue.pop(0)
+        for callee in sorted(callees(current)):
+            if callee == target:
+                path = [callee]
+                while current != origin:
+                    path.append(current)
+                    current = previous[current]
+                return path[::-1]
+            if callee not in previous:
+                previous[callee] = current
+                queue.append(callee)
+    return None
+
+
 def is_linked_call(call_activity: etree._Element) -> bool:
     from workflows.specs import LINKED_INSTANCE_PROPERTY, LINKED_INSTANCE_VALUE
 
@@ -380,6 +455,7 @@ def _spec_problems(
     warnings: list[Problem],
 ) -> list[Problem]:
     problems: list[Problem] = []
+    limits = settings.WORKFLOWS
     trees = {d.name: d.tree for d in documents}
     lanes_seen: set[str] = set()
     laneless_tasks = 0
@@ -395,7 +471,16 @@ def _spec_problems(
 
         for task_spec in process_spec.task_specs.values():
             bpmn_id = getattr(task_spec, "bpmn_id", None) or ""
-            for kind, code, is_script in _code_of(task_spec):
+            for kind, code, is_script in code_of(task_spec):
+                longest = _MAX_DMN_CELL if kind.startswith("DMN") else limits["MAX_CODE_LENGTH"]
+                if len(code) > longest:
+                    message = _("The %(kind)s is %(length)s characters long; the limit is %(limit)s.") % {
+                        "kind": _code_kind(kind),
+                        "length": f"{len(code):,}",
+                        "limit": f"{longest:,}",
+                    }
+                    problems.append(problem(bpmn_id, message))
+                    continue
                 if code.lstrip().startswith(("${", "#{")):
                     message = _(
                         "The %(kind)s %(code)s is a Camunda JUEL expression; write it in Python, "
@@ -404,8 +489,8 @@ def _spec_problems(
                     problems.append(problem(bpmn_id, message))
                     continue
                 try:
-                    (sandbox.check_script if is_script else sandbox.check_expression)(code)
-                except sandbox.ScriptPolicyError as exc:
+                    sandbox.check_code(code, script=is_script)
+                except sandbox.ScriptError as exc:
                     message = _("The %(kind)s is refused: %(reason)s") % {
                         "kind": _code_kind(kind),
                         "reason": exc,
@@ -413,6 +498,7 @@ def _spec_problems(
                     problems.append(problem(bpmn_id, message))
             if isinstance(task_spec, MultiInstanceTask):
                 problems.extend(problem(bpmn_id, m) for m in _multi_instance_problems(task_spec))
+            problems.extend(problem(bpmn_id, m) for m in _timer_problems(task_spec))
             if (
                 isinstance(task_spec, ServiceTask)
                 and operations.get_operation(task_spec.operation_name) is None
@@ -438,7 +524,7 @@ def _spec_problems(
                 else:
                     laneless_tasks += 1
             if isinstance(task_spec, UserTask):
-                problems.extend(_form_problems(task_spec, problem, bundled_forms, used_forms))
+                problems.extend(_form_problems(task_spec, problem, bundled_forms, used_forms, warnings))
             if _inclusive_join_in_a_loop(task_spec):
                 line = element_line(tree, bpmn_id) if tree is not None else None
                 warnings.append(
@@ -508,7 +594,7 @@ def _drops_message_payload(task_spec) -> bool:
 
 
 def _code_kind(kind: str) -> str:
-    """What `_code_of` calls a piece of code, in the reader's language."""
+    """What `code_of` calls a piece of code, in the reader's language."""
     labels = {
         "script": _("script"),
         "pre-script": _("pre-script"),
@@ -533,99 +619,59 @@ def _code_kind(kind: str) -> str:
     return labels.get(kind, kind)
 
 
-def _code_of(task_spec) -> Iterator[tuple[str, str, bool]]:
-    """Every piece of code SpiffWorkflow may run for this task: (what, code, is_script)."""
-    for attribute, kind in (("script", "script"), ("prescript", "pre-script"), ("postscript", "post-script")):
-        code = getattr(task_spec, attribute, None)
-        if isinstance(code, str) and code.strip():
-            yield kind, code, True
-    for condition, _target in getattr(task_spec, "cond_task_specs", []) or []:
-        args = getattr(condition, "args", None)
-        if args and isinstance(args[0], str):
-            yield "condition", args[0], False
-    for attribute, kind in (("condition", "loop or completion condition"), ("cardinality", "cardinality")):
-        code = getattr(task_spec, attribute, None)
-        if isinstance(code, str) and code.strip():
-            yield kind, code, False
-    for param in (getattr(task_spec, "operation_params", None) or {}).values():
-        if isinstance(param, dict) and isinstance(param.get("value"), str):
-            yield "service parameter", param["value"], False
-    definition = getattr(task_spec, "event_definition", None)
-    definitions = (
-        definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
-    )
-    for d in definitions:
-        if d is None:
-            continue
-        expression = getattr(d, "expression", None)
-        if isinstance(expression, str) and expression.strip():
-            yield f"{type(d).__name__.replace('EventDefinition', '').lower()} expression", expression, False
-        for prop in [
-            *(getattr(d, "correlation_properties", None) or []),
-            *(getattr(d, "process_correlations", None) or []),
-        ]:
-            if isinstance(prop.retrieval_expression, str):
-                yield "correlation expression", prop.retrieval_expression, False
-    engine = getattr(task_spec, "dmnEngine", None)
-    if engine is not None:
-        yield from _dmn_code(engine.decision_table)
-
-
-def _dmn_code(table) -> Iterator[tuple[str, str, bool]]:
-    inputs = {i.id: i.expression for i in table.inputs}
-    for expression in inputs.values():
-        if expression:
-            yield "DMN input expression", expression, False
-    for rule in table.rules:
-        for entry in rule.inputEntries:
-            # Without an input expression SpiffWorkflow's DMN engine reads the variable its label names.
-            source = entry.input.expression or entry.input.label or "value"
-            for lhs in entry.lhs:
-                if lhs and lhs.strip() not in ("-", ""):
-                    yield "DMN input entry", _dmn_test(source, lhs), False
-        for entry in rule.outputEntries:
-            if entry.text and entry.text.strip():
-                yield "DMN output entry", entry.text, False
-
-
-def _dmn_test(input_expression: str, match: str) -> str:
-    """The expression SpiffWorkflow's DMN engine builds from an input and a unary test."""
-    if "?" in match:
-        return match.replace("?", "dmninputexpr")
-    try:
-        compile(match, "<dmn>", "eval")
-        return f"({input_expression}) == ({match})"
-    except SyntaxError:
-        return f"{input_expression}{match}"
-
-
 def _multi_instance_problems(task_spec) -> Iterator[str]:
     cardinality = task_spec.cardinality
     if not isinstance(cardinality, str) or not cardinality.strip():
         return
+    # Evaluated without data, in a helper under its limits: a literal (or constant arithmetic) is
+    # judged now; one that reads variables fails with NameError and is checked when it runs.
     try:
-        tree = ast.parse(cardinality, mode="eval")
-    except SyntaxError:
+        value = sandbox.SandboxEnvironment().evaluate(cardinality, {}, check="cardinality")
+    except NameError:
         return
-    if any(isinstance(node, ast.Name) for node in ast.walk(tree)):
-        return  # depends on data: checked when the instance runs
-    try:
-        value = sandbox.SandboxEnvironment().evaluate(cardinality, {})
+    except sandbox.ScriptLimitError as exc:
+        yield str(exc)
+        return
     except Exception as exc:
         yield _("The cardinality '%(cardinality)s' cannot be evaluated: %(error)s") % {
-            "cardinality": cardinality,
+            "cardinality": cardinality[:200],
             "error": exc,
         }
         return
-    maximum = settings.WORKFLOWS["MAX_MULTI_INSTANCE"]
-    if isinstance(value, int) and value > maximum:
-        yield _("The multi-instance would start %(count)s instances; the limit is %(limit)s.") % {
-            "count": f"{value:,}",
-            "limit": f"{maximum:,}",
+    if not isinstance(value, int) or isinstance(value, bool):
+        yield _("The cardinality '%(cardinality)s' is not a whole number.") % {
+            "cardinality": cardinality[:200]
         }
 
 
-def _form_problems(task_spec, problem, bundled: dict[str, dict], used: dict[str, dict]) -> Iterator[Problem]:
+def _timer_problems(task_spec) -> Iterator[str]:
+    """A timer whose value is written in the diagram is checked now; one computed from data is
+    checked each time it is set (`timer_values`)."""
+    definition = getattr(task_spec, "event_definition", None)
+    for candidate in getattr(definition, "event_definitions", None) or [definition]:
+        kind = timer_values.timer_kind(candidate)
+        literal = _STRING_LITERAL.match(candidate.expression or "") if kind else None
+        if literal is None:
+            continue
+        bounds = timer_values.timer_bounds()
+        try:
+            timer_values.run_spiff_parse(
+                kind, timer_values.check_timer_value(kind, literal[2], bounds), bounds
+            )
+        except sandbox.ScriptError as exc:
+            yield str(exc)
+    properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+    due_in = properties.get("dueIn")
+    if due_in:
+        try:
+            timer_values.check_timer_value("duration", due_in, timer_values.timer_bounds())
+        except sandbox.ScriptError as exc:
+            yield _("The property dueIn is refused: %(reason)s") % {"reason": exc}
+
+
+def _form_problems(
+    task_spec, problem, bundled: dict[str, dict], used: dict[str, dict], warnings: list[Problem]
+) -> Iterator[Problem]:
     properties = (getattr(task_spec, "extensions", {}) or {}).get("properties", {}) or {}
     for prop in (FORM_PROPERTY, UI_FORM_PROPERTY):
         name = properties.get(prop)
@@ -657,5 +703,13 @@ def _form_problems(task_spec, problem, bundled: dict[str, dict], used: dict[str,
                 yield problem(
                     task_spec.bpmn_id,
                     _("The form '%(name)s' is unusable: %(problem)s") % {"name": name, "problem": message},
+                )
+            if name not in used:
+                warnings.extend(
+                    problem(
+                        task_spec.bpmn_id,
+                        _("The form '%(name)s': %(warning)s") % {"name": name, "warning": w},
+                    )
+                    for w in forms.schema_warnings(schema)
                 )
         used[name] = schema

@@ -1,17 +1,59 @@
+"""The sandbox: what BPMN code may do (the language wall) and how far it can go (the process wall).
+
+Every attack below must end within the limit plus a margin - the time asserted is a bound, not a
+benchmark - with a clear message, and the next evaluation must work: a helper that was killed is
+replaced and nothing of the attack survives.
+"""
+
+import os
+import threading
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from tests.workflows.diagrams import linear, script_task, source, user_task
 from workflows import clock
-from workflows.models import ProcessInstance
-from workflows.sandbox import SandboxEnvironment, ScriptError, ScriptLimitError, ScriptPolicyError
-from workflows.services import complete_task, deploy, start_instance
+from workflows.sandbox import SandboxEnvironment, ScriptError, ScriptLimitError, ScriptPolicyError, check_code
+from workflows.sandbox.pool import pool
+
+LIMIT = 0.5
+# What a killed helper's replacement may need before it answers (it starts while the next request
+# is being prepared), plus scheduling noise on a shared machine.
+MARGIN = 2.5
+
+
+@pytest.fixture
+def limited(settings):
+    settings.WORKFLOWS = {**settings.WORKFLOWS, "SCRIPT_TIME_LIMIT": LIMIT}
 
 
 @pytest.fixture
 def env():
-    return SandboxEnvironment(time_limit_seconds=0.5)
+    return SandboxEnvironment()
+
+
+def still_serves(env):
+    started = time.monotonic()
+    assert env.evaluate("amount * 2", {"amount": 21}) == 42
+    data = {"a": 1}
+    env.execute("b = a + 1", data)
+    assert data == {"a": 1, "b": 2}
+    assert time.monotonic() - started < MARGIN
+
+
+def stopped(env, code, *, script=True, data=None):
+    """Run hostile code; return the error, after checking the time it took and the recovery."""
+    started = time.monotonic()
+    with pytest.raises(ScriptError) as caught:
+        if script:
+            env.execute(code, dict(data or {}))
+        else:
+            env.evaluate(code, dict(data or {}))
+    elapsed = time.monotonic() - started
+    assert elapsed < LIMIT + MARGIN, f"took {elapsed:.1f} s"
+    still_serves(env)
+    return caught.value
 
 
 class TestExpressions:
@@ -32,6 +74,29 @@ class TestExpressions:
     def test_task_data_cannot_replace_the_guards(self, env):
         assert env.evaluate("x + 1", {"x": 1, "_getattr_": "hijacked", "_add_": None}) == 2
 
+    def test_simple_comparisons_give_the_same_answers_as_python(self, env):
+        data = {"decision": "rework", "amount": 1200, "urgent": False, "tags": ["a", "b"], "note": None}
+        for expression, expected in [
+            ('decision == "rework"', True),
+            ("amount > 1000 and not urgent", True),
+            ("urgent or amount", 1200),
+            ('"b" in tags and note == None', True),
+            ("1000 < amount <= 1200", True),
+            ("-5 < amount", True),
+        ]:
+            assert env.evaluate(expression, data) == expected, expression
+
+    def test_a_missing_variable_in_a_simple_comparison_is_python_s_own_name_error(self, env):
+        with pytest.raises(NameError, match="name 'decision' is not defined"):
+            env.evaluate('decision == "rework"', {})
+
+    def test_dates_and_decimals_cross_to_the_helper_and_back(self, env):
+        from decimal import Decimal
+
+        data = {"when": datetime(2026, 1, 2, tzinfo=UTC), "price": Decimal("1.10")}
+        env.execute("later = when\ncost = price * 2", data)
+        assert data["later"] == datetime(2026, 1, 2, tzinfo=UTC) and data["cost"] == Decimal("2.20")
+
     @pytest.mark.parametrize(
         "expression",
         [
@@ -42,15 +107,20 @@ class TestExpressions:
             "eval('1')",
             "[c for c in x.__dict__]",
             "f'{x:>100000}'",
+            "x.__class__",
+            "(lambda: 1).__globals__",
+            "vars()",
+            "globals()",
+            "__builtins__",
         ],
     )
     def test_escapes_are_refused_before_running(self, env, expression):
         with pytest.raises(ScriptPolicyError):
             env.evaluate(expression, {"x": 1})
 
-    @pytest.mark.parametrize("expression", ["hash(1)", "type(x)", "object", "id(x)"])
+    @pytest.mark.parametrize("expression", ["hash(1)", "type(x)", "object", "id(x)", "print.__self__"])
     def test_builtins_outside_the_whitelist_do_not_exist(self, env, expression):
-        with pytest.raises(NameError):
+        with pytest.raises((NameError, ScriptPolicyError)):
             env.evaluate(expression, {"x": 1})
 
     @pytest.mark.parametrize(
@@ -65,7 +135,7 @@ class TestExpressions:
             ("'%099999999d' % 1", "Format widths"),
         ],
     )
-    def test_operations_that_would_exhaust_memory_or_cpu_are_stopped(self, env, expression, message):
+    def test_operator_guards_refuse_with_a_precise_message(self, env, expression, message):
         with pytest.raises((ScriptLimitError, ValueError)) as caught:
             env.evaluate(expression, {})
         assert message in str(caught.value)
@@ -81,13 +151,16 @@ class TestScripts:
         env.execute("c = a + b\ndel b", data)
         assert data == {"a": 1, "c": 3}
 
-    def test_endless_loop_is_stopped_by_the_time_limit(self, env):
-        with pytest.raises(ScriptLimitError, match=r"0\.5 s limit"):
-            env.execute("while True:\n    pass", {})
+    def test_a_script_changes_a_nested_value_in_place(self, env):
+        data = {"customer": {"name": "A", "tags": []}}
+        env.execute("customer['tags'].append('vip')\ncustomer['name'] = 'B'", data)
+        assert data == {"customer": {"name": "B", "tags": ["vip"]}}
 
-    def test_nested_comprehension_is_stopped_by_the_time_limit(self, env):
-        with pytest.raises(ScriptLimitError):
-            env.execute("n = sum(1 for a in range(999) for b in range(999) for c in range(999))", {})
+    def test_only_the_variables_the_code_names_are_sent_to_the_helper(self, env):
+        # A variable the script does not name cannot be read, changed or even be valid for it.
+        data = {"used": 1, "unused": {1, 2}}
+        env.execute("result = used + 1", data)
+        assert data == {"used": 1, "unused": {1, 2}, "result": 2}
 
     def test_value_that_cannot_be_stored_is_refused_by_name(self, env):
         with pytest.raises(ScriptError, match="'tags' holds a set"):
@@ -97,37 +170,139 @@ class TestScripts:
         with pytest.raises(ScriptPolicyError, match="Imports are not allowed"):
             env.execute("import os", {})
 
+    def test_errors_carry_the_line_of_the_script(self, env):
+        with pytest.raises(ZeroDivisionError) as caught:
+            env.execute("a = 1\nb = 2\nc = a / 0", {})
+        assert caught.value.sandbox_line == 3
 
-@pytest.mark.django_db
-class TestInInstances:
-    def deploy_and_start(self, *steps, data=None):
-        deploy(files=[source("sandbox.bpmn", linear(*steps, process_id="sandboxed"))])
-        return start_instance(process_id="sandboxed", data=data or {})
+    @pytest.mark.parametrize(
+        "code",
+        [
+            "y = str(print)",
+            "def f():\n    return 1\ny = str(f)",
+            "y = str(map(abs, [1]))",
+            "y = str([filter(None, [])])",
+            "y = 'at %s' % str(lambda: 1)",
+        ],
+    )
+    def test_object_descriptions_never_carry_memory_addresses(self, env, code):
+        data = {}
+        env.execute(code, data)
+        assert " at 0x" not in data["y"] and "object" in data["y"] or "function" in data["y"], data["y"]
 
-    def test_a_script_over_the_time_limit_fails_the_instance_with_a_clear_message(self, settings):
-        settings.WORKFLOWS = {**settings.WORKFLOWS, "SCRIPT_TIME_LIMIT": 0.3}
-        instance = self.deploy_and_start(script_task("spin", "while True:\n    n = 1"))
 
-        assert instance.status == ProcessInstance.Status.ERROR
-        assert instance.error["bpmn_id"] == "spin"
-        assert "ran longer than the 0.3 s limit" in instance.error["message"]
-        assert "Traceback" not in instance.error["message"]
-        assert "/work" not in instance.error["message"] and "site-packages" not in instance.error["message"]
+@pytest.mark.usefixtures("limited")
+class TestTime:
+    @pytest.mark.parametrize(
+        "code",
+        [
+            "while True: pass",
+            "while True:\n    n = 1",
+            "n = sum(1 for a in range(999) for b in range(999) for c in range(999))",
+            "def spin():\n    while True:\n        pass\nspin()",
+        ],
+    )
+    def test_a_script_over_the_time_limit_is_stopped(self, env, code):
+        error = stopped(env, code)
+        assert isinstance(error, ScriptLimitError) and "0.5 s limit" in str(error)
 
-    def test_a_workflow_loaded_from_the_database_still_runs_sandboxed(self):
-        instance = self.deploy_and_start(user_task("wait"), script_task("after", "h = hash(1)"))
-        assert instance.status == ProcessInstance.Status.RUNNING
+    @pytest.mark.parametrize(
+        "code",
+        [
+            "try:\n    while True: pass\nexcept Exception:\n    pass\nwhile True: pass",
+            "while True:\n    try:\n        while True: pass\n    except:\n        pass",
+            "def f():\n    return f()\nwhile True:\n    try:\n        f()\n    except Exception:\n        pass",
+            "for i in range(999):\n    try:\n        x = 1 / 0\n    except ZeroDivisionError:\n        pass\nwhile 1:\n    pass",
+        ],
+    )
+    def test_code_cannot_catch_or_switch_off_the_limit(self, env, code):
+        assert isinstance(stopped(env, code), ScriptLimitError)
 
-        complete_task(task_id=instance.human_tasks.get().pk, data={}, user=None)
+    @pytest.mark.parametrize(
+        "code",
+        [
+            # One C-level call each: a comparison of two DAGs worth 2**60 leaves...
+            "x = [1]\ny = [1]\nfor i in range(60):\n    x = [x, x]\n    y = [y, y]\nsame = x == y",
+            # ...their number of elements, in one sum over a mapped list...
+            "x = [1]\nfor i in range(60):\n    x = [x, x]\nn = sum(map(len, [x] * 50000)) + str(x).count('1')",
+            # ...and sorting a huge number of string comparisons.
+            "s = ['a' * 90000 + str(i % 7) for i in range(999)]\nwhile True:\n    s = sorted(s)",
+        ],
+    )
+    def test_work_inside_one_c_call_is_stopped_too(self, env, code):
+        assert isinstance(stopped(env, code), ScriptLimitError)
 
-        instance.refresh_from_db()
-        assert instance.status == ProcessInstance.Status.ERROR
-        assert "NameError" in instance.error["message"] and "hash" in instance.error["message"]
+    def test_an_expression_over_the_limit_is_stopped(self, env):
+        code = "[x for x in range(999) for y in range(999) for z in range(999)]"
+        assert isinstance(stopped(env, code, script=False), ScriptLimitError)
 
-    def test_expression_errors_say_which_expression_failed(self):
-        instance = self.deploy_and_start(
-            script_task("calc", "ratio = total / count"), data={"total": 1, "count": 0}
-        )
-        assert instance.status == ProcessInstance.Status.ERROR
-        assert "ZeroDivisionError" in instance.error["message"]
-        assert instance.error["task_name"] == "calc"
+
+class TestMemory:
+    @pytest.mark.parametrize(
+        "code",
+        [
+            "x = [1]\nwhile True:\n    x.extend(x)",
+            "x = ('x' * 90000).join(['y'] * 90000)",
+            "x = 'ab'.translate({97: 'x' * 90000}) * 1\ny = ''.join([x] * 90000)",
+            "x = (2 ** 4000).to_bytes(10**9, 'big')",
+            "x = ['x' * 90000]\nwhile True:\n    x.append(x[-1] + 'y')",
+            "x = [[0] * 90000 for i in range(999) for j in range(999)]",
+            "x = {}\ni = 0\nwhile True:\n    x[i] = str(i) * 50\n    i += 1",
+        ],
+    )
+    def test_memory_beyond_the_limit_is_refused_however_it_is_built(self, env, code):
+        assert isinstance(stopped(env, code), ScriptLimitError)
+
+    def test_catching_memory_errors_does_not_help(self, env):
+        code = "x = [1]\ntry:\n    while True:\n        x.extend(x)\nexcept Exception:\n    y = 1"
+        error = stopped(env, code)
+        assert "MB of memory" in str(error)
+
+    @pytest.mark.parametrize(
+        "code",
+        [
+            "x = 'y' * 99999\nx = x + x[:99999 - len(x)] if False else [x] * 1000",
+            "x = []\nfor i in range(100):\n    x = [x]",
+            "x = {}\ny = x\nfor i in range(60):\n    y['k'] = {}\n    y = y['k']",
+            "x = list(range(999)) * 30",
+        ],
+    )
+    def test_results_beyond_the_data_limits_are_refused_by_name(self, env, code):
+        error = stopped(env, code)
+        assert "'x'" in str(error)
+
+
+class TestHelpers:
+    def test_a_killed_helper_is_replaced_and_others_keep_working(self, env, limited):
+        stopped(env, "while True: pass")
+        results = []
+
+        def work():
+            results.append(env.evaluate("n + 1", {"n": 1, "m": 2, "pad": list(range(50))}))
+
+        threads = [threading.Thread(target=work) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert results == [2] * 6
+
+    def test_helpers_run_without_the_server_s_environment_and_under_os_limits(self, env, settings):
+        env.execute("x = 1", {})
+        helper = pool()._idle[-1]
+        environment = Path(f"/proc/{helper.process.pid}/environ").read_bytes().split(b"\0")
+        assert not [v for v in environment if v.startswith((b"DATABASE_URL", b"SECRET_KEY", b"DJANGO"))]
+        limits = Path(f"/proc/{helper.process.pid}/limits").read_text()
+        memory = next(line for line in limits.splitlines() if line.startswith("Max address space"))
+        assert "unlimited" not in memory
+        file_size = next(line for line in limits.splitlines() if line.startswith("Max file size"))
+        assert file_size.split()[3:5] == ["0", "0"]
+        assert os.getpgid(helper.process.pid) != os.getpgid(0)
+
+    def test_deploy_time_checks_compile_in_a_helper_and_survive_hostile_nesting(self, env):
+        for source in ["1" + "+1" * 30000, "(" * 5000 + ")" * 5000, "-" * 50000 + "1"]:
+            started = time.monotonic()
+            with pytest.raises(ScriptPolicyError):
+                check_code(source, script=False)
+            assert time.monotonic() - started < LIMIT + MARGIN
+        check_code("amount > 1000", script=False)

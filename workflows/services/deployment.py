@@ -15,6 +15,7 @@ from django.utils import timezone
 from workflows.documents import BPMN_NS, DeploymentError, Problem, SourceFile, parse_xml
 from workflows.models import AuditEvent, DeployedFile, ProcessModel, ProcessVersion
 from workflows.serialization import SERIALIZER_VERSION, dump_specs
+from workflows.specs import LinkedCallActivity
 from workflows.validation import check_bundle, is_linked_call
 
 
@@ -36,7 +37,7 @@ def deploy(*, files: list[SourceFile], user: Any = None) -> Deployment:
     Raises DeploymentError naming every problem; nothing is stored then. Deploying content that
     is identical to the latest version returns that version unchanged.
     """
-    checked = check_bundle(files, deployed_process_ids=_deployed_process_ids)
+    checked = check_bundle(files, deployed_process_ids=_deployed_process_ids, deployed_calls=_deployed_calls)
     parsed = checked.parsed
     stored = [(s.kind, s.name, s.text) for s in checked.sources if not s.is_form]
     stored += [
@@ -95,6 +96,29 @@ def _store(parsed, checked, stored, checksum, user) -> Deployment:
         },
     )
     return Deployment(version=version, created=True, warnings=checked.warnings)
+
+
+def _deployed_calls(process_id: str) -> set[str]:
+    """The processes the latest version of `process_id` starts as linked instances."""
+    from workflows.runtime import specs_for
+
+    version = (
+        ProcessVersion.objects.select_related("model")
+        .defer("spec")
+        .filter(model__process_id=process_id)
+        .order_by("-number")
+        .first()
+    )
+    if version is None:
+        return set()
+    specs = specs_for(version)
+    return {
+        task_spec.called_element
+        for process_spec in [specs.spec, *specs.subprocess_specs.values()]
+        if process_spec is not None
+        for task_spec in process_spec.task_specs.values()
+        if isinstance(task_spec, LinkedCallActivity)
+    }
 
 
 def _deployed_process_ids() -> set[str]:

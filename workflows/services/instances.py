@@ -5,6 +5,7 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,7 +14,8 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from workflows import runtime
-from workflows.exceptions import InstanceNotActive, NotAllowed, ProcessNotDeployed, WorkflowError
+from workflows.bounds import DataRefused, check_data, data_limits
+from workflows.exceptions import InstanceNotActive, InvalidData, NotAllowed, ProcessNotDeployed
 from workflows.models import AuditEvent, ProcessInstance, ProcessVersion
 from workflows.serialization import SERIALIZER_VERSION, dump_state
 
@@ -49,14 +51,21 @@ def deployed_version(process_id: str, number: int) -> ProcessVersion:
 
 
 def check_process_data(data: Any) -> dict:
-    """Start data and message payloads: a JSON object whose keys scripts can read."""
+    """Start data and message payloads: a JSON object whose keys scripts can read, within the data
+    limits (InvalidData naming the offending place otherwise). Returns a copy."""
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise WorkflowError(_("Process data must be a JSON object."))
+        raise InvalidData(_("Process data must be a JSON object."))
     bad = [key for key in data if not isinstance(key, str) or key.startswith("_")]
     if bad:
-        raise WorkflowError(_("Process data keys may not start with '_': %(keys)s") % {"keys": bad})
+        raise InvalidData(_("Process data keys may not start with '_': %(keys)s") % {"keys": bad[:10]})
+    try:
+        check_data(data, data_limits())
+    except DataRefused as exc:
+        raise InvalidData(
+            _("Process data %(place)s: %(reason)s") % {"place": exc.path, "reason": exc.reason}
+        ) from None
     return deepcopy(data)
 
 
@@ -79,6 +88,17 @@ def start_instance(
 def start_linked_instance(*, parent: ProcessInstance, task: Task, actor: Any) -> ProcessInstance:
     """Start the instance a linked call activity waits for (called from the parent's session)."""
     called = task.task_spec.called_element
+    maximum = settings.WORKFLOWS["MAX_CALL_DEPTH"]
+    if _call_depth(parent, maximum) >= maximum:
+        # Deployment refuses cycles, but versions deployed since an instance started can form one.
+        raise WorkflowTaskException(
+            _(
+                "Starting process '%(process)s' would make a chain of more than %(limit)s calling "
+                "instances; a process probably calls itself through other processes."
+            )
+            % {"process": called, "limit": maximum},
+            task=task,
+        )
     try:
         version = latest_version(called)
     except ProcessNotDeployed as exc:
@@ -105,6 +125,15 @@ def start_linked_instance(*, parent: ProcessInstance, task: Task, actor: Any) ->
         parent_task_id=task.id,
         resumes_parent=False,
     )
+
+
+def _call_depth(instance: ProcessInstance, maximum: int) -> int:
+    """How many instances called `instance`, directly or in turn (counting stops past `maximum`)."""
+    depth, parent_id = 0, instance.parent_id
+    while parent_id is not None and depth <= maximum:
+        depth += 1
+        parent_id = ProcessInstance.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+    return depth
 
 
 def _create(
@@ -264,9 +293,11 @@ def retry_instance(*, instance_id: int, user: Any = None) -> ProcessInstance:
         if instance.status != ProcessInstance.Status.ERROR:
             raise InstanceNotActive(_("Only an instance in error can be retried."))
         session = runtime.open_session(instance, actor=user)
-        failed = session.workflow.get_tasks(state=TaskState.ERROR)
+        # No task may be in ERROR (a limit hit between steps): running again is the retry then.
+        failed = runtime.error_tasks(session.workflow)
         for task in failed:
-            session.workflow.reset_from_task_id(task.id)
+            if task.state == TaskState.ERROR:  # an earlier reset may have removed or reset it
+                session.workflow.reset_from_task_id(task.id)
         session.record(AuditEvent.Kind.RETRIED, tasks=[t.task_spec.bpmn_id for t in failed])
         runtime.advance(session)
         runtime.save(session)

@@ -6,16 +6,18 @@ import re
 from typing import Any
 
 from django.db import transaction
+from django.db.models.fields.json import KeyTransform
 from django.utils.translation import gettext as _
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import WorkflowException
 
 from workflows import projections, runtime
-from workflows.exceptions import MessageNotDelivered, WorkflowError
+from workflows.exceptions import InvalidData, MessageNotDelivered
 from workflows.models import AuditEvent, MessageSubscription, ProcessInstance
 from workflows.services.instances import check_process_data
 
-_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# Correlation property names: identifiers, at most 100 characters.
+_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 
 
 def deliver_message(
@@ -27,20 +29,30 @@ def deliver_message(
     diagram's correlation properties. Raises MessageNotDelivered when nobody is waiting.
     """
     payload = check_process_data(payload)
-    if not correlation:
-        raise WorkflowError(_("A message needs a correlation (for example the business key)."))
+    correlation = _checked_correlation(correlation)
     waiting = MessageSubscription.objects.filter(
         message_name=name, instance__status__in=ProcessInstance.ACTIVE_STATUSES
     )
+    properties = {}
     for key, value in correlation.items():
         if key == "business_key":
             waiting = waiting.filter(instance__business_key=value)
         elif key == "instance_id":
             waiting = waiting.filter(instance_id=value)
-        elif _KEY.match(key):
-            waiting = waiting.filter(**{f"correlations__{key}": value})
         else:
-            raise WorkflowError(_("'%(key)s' is not a correlation name.") % {"key": key})
+            properties[key] = value
+    for index, (key, value) in enumerate(properties.items()):
+        # The property name is a JSON key, never part of a lookup: user text cannot become a query.
+        alias = f"correlation_{index}"
+        waiting = waiting.alias(**{alias: KeyTransform(key, "correlations")}).filter(**{alias: value})
+    if properties:
+        # The database compares JSON loosely (SQLite: true = 1); compare the values exactly here.
+        matching = [
+            sub.instance_id
+            for sub in waiting.only("instance_id", "correlations")
+            if all(_same(sub.correlations.get(key), value) for key, value in properties.items())
+        ]
+        waiting = waiting.filter(instance_id__in=matching)
     instance_ids = sorted(set(waiting.values_list("instance_id", flat=True)))
     if not instance_ids:
         raise MessageNotDelivered(
@@ -85,6 +97,33 @@ def deliver_message(
             % {"name": name, "correlation": correlation}
         )
     return delivered
+
+
+def _checked_correlation(correlation: Any) -> dict[str, str | int | bool]:
+    if not isinstance(correlation, dict) or not correlation:
+        raise InvalidData(_("A message needs a correlation (for example the business key)."))
+    checked = {}
+    for key, value in correlation.items():
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise InvalidData(_("'%(key)s' is not a correlation name.") % {"key": str(key)[:100]})
+        if key == "instance_id" and (not isinstance(value, int) or isinstance(value, bool)):
+            raise InvalidData(_("The instance id must be a whole number."))
+        if key == "business_key" and not isinstance(value, str):
+            raise InvalidData(_("The business key must be text."))
+        if not isinstance(value, (str, int)) or (isinstance(value, str) and len(value) > 255):
+            raise InvalidData(
+                _(
+                    "The correlation value of '%(key)s' must be text (up to 255 characters), "
+                    "a whole number or a flag."
+                )
+                % {"key": key}
+            )
+        checked[key] = value
+    return checked
+
+
+def _same(stored: Any, wanted: Any) -> bool:
+    return type(stored) is type(wanted) and stored == wanted
 
 
 def _waiting_task(workflow, task_id):

@@ -16,6 +16,7 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from workflows import forms, runtime, store
+from workflows.bounds import DataRefused, check_data, data_limits
 from workflows.exceptions import (
     InstanceNotActive,
     NotAllowed,
@@ -183,11 +184,14 @@ def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
                     _("The process is %(status)s; its tasks cannot be completed now.")
                     % {"status": instance.get_status_display()}
                 )
-            submission = forms.validate_submission(form_schema(task), data)
             session = runtime.open_session(instance, actor=user)
             spiff_task = session.workflow.tasks.get(task.pk) or _find(session, task.pk)
             if spiff_task is None or spiff_task.state != TaskState.READY:
                 raise TaskNotReady()
+            # An open form's undeclared fields may add variables, never replace one the process
+            # holds or its diagram reads (an `approved` the next gateway tests, say).
+            protected = spiff_task.data.keys() | runtime.names_read_by(instance.version)
+            submission = forms.validate_submission(form_schema(task), _bounded(data), protected=protected)
             if isinstance(spiff_task.task_spec, UserTask):
                 spiff_task.task_spec.add_data_from_form(spiff_task, submission)
             else:
@@ -212,6 +216,15 @@ def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
     task.status, task.completed_at = HumanTask.Status.COMPLETED, done.at
     task.completed_by, task.data = user, submission
     return task
+
+
+def _bounded(data: Any) -> Any:
+    """The submission, if it is plain data within the engine's limits; field errors otherwise."""
+    try:
+        check_data(data, data_limits())
+    except DataRefused as exc:
+        raise forms.FormValidationError({exc.path: [exc.reason]}) from None
+    return data
 
 
 def refusal(exc: BaseException) -> str | None:

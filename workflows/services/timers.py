@@ -38,8 +38,12 @@ def fire_due_timers(*, now: datetime | None = None) -> list[FiredTimer]:
     for instance_id in instance_ids:
         try:
             fired.extend(_fire_instance_timers(instance_id, now))
-        except Exception:
-            logger.exception("Firing timers of instance #%s failed", instance_id)
+        except Exception as exc:
+            # Rolled back; recorded on the instance, which leaves the scan until it is retried.
+            try:
+                runtime.record_failure(instance_id, exc)
+            except Exception:
+                logger.exception("Firing timers of instance #%s failed", instance_id)
     return fired
 
 

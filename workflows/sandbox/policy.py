@@ -1,11 +1,13 @@
-"""The only place BPMN code runs: scripts, conditions, timer, multi-instance, loop, correlation,
-payload and DMN expressions.
+"""The first wall around BPMN code: what it may say and what it may call.
 
-SpiffWorkflow passes them to `eval`/`exec`. Here they are compiled by RestrictedPython with a
-stricter policy (no names or attributes starting with `_`, operators that could allocate or compute
-without bound go through size guards, f-string widths are capped), run with an explicit whitelist
-of builtins and functions, and stopped after a time limit. Nothing from the server - modules, files,
-the environment - is reachable, and errors carry only the script's own message.
+Scripts, conditions and every other expression are compiled by RestrictedPython with a stricter
+policy (no imports, no names or attributes starting with `_`, no introspection builtins), operators
+that could allocate or compute without bound go through size guards, f-string widths are capped,
+and the code runs with an explicit whitelist of builtins and functions. An exception handler in the
+code cannot swallow running out of memory or recursion.
+
+This module runs inside the helper processes (`workflows.sandbox.helper`), behind the second wall:
+the OS limits on CPU, memory and wall-clock time that no code can catch or switch off.
 """
 
 from __future__ import annotations
@@ -15,11 +17,8 @@ import functools
 import math
 import re
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -33,32 +32,15 @@ from RestrictedPython.Guards import (
 )
 from RestrictedPython.Limits import limited_list, limited_range, limited_tuple
 from RestrictedPython.PrintCollector import PrintCollector
-from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
 
 from workflows import clock
+from workflows.sandbox.errors import ScriptError, ScriptLimitError, ScriptPolicyError, SubmissionRefused
 
 SANDBOX_FILENAME = "<bpmn-script>"
 MAX_SEQUENCE_LENGTH = 100_000  # characters or items one operation may produce
 MAX_INT_BITS = 4_096
 MAX_FORMAT_WIDTH = 1_000
 _PADDING_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
-
-
-class ScriptError(Exception):
-    """A BPMN script or expression was refused or failed; the message is safe to show users."""
-
-
-class SubmissionRefused(ScriptError):
-    """A task's post-script refused what a person submitted (`refuse(message)`); the message is
-    the diagram author's, for that person."""
-
-
-class ScriptPolicyError(ScriptError):
-    """The code uses something the sandbox does not allow (found when compiling)."""
-
-
-class ScriptLimitError(ScriptError):
-    """The code ran too long or tried to build something too large."""
 
 
 # --- compiling ------------------------------------------------------------------------------
@@ -139,11 +121,23 @@ class SandboxPolicy(RestrictingNodeTransformer):
                 self.error(node, _format_widths_refused())
         return self.node_contents_visit(node)
 
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.AST:
+        # Every handler first re-raises what no code may swallow (running out of memory, recursion).
+        node = super().visit_ExceptHandler(node)
+        check = ast.Expr(ast.Call(func=ast.Name("_check_caught_", ast.Load()), args=[], keywords=[]))
+        node.body.insert(0, ast.fix_missing_locations(ast.copy_location(check, node)))
+        return node
+
 
 @functools.lru_cache(maxsize=4096)
 def _compile(source: str, mode: str):
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-    result = compiler(source, filename=SANDBOX_FILENAME, policy=SandboxPolicy)
+    try:
+        result = compiler(source, filename=SANDBOX_FILENAME, policy=SandboxPolicy)
+    except (RecursionError, MemoryError):
+        raise ScriptPolicyError(_("The code is nested too deeply to run.")) from None
+    except ValueError as exc:  # e.g. a NUL character in the source
+        raise ScriptPolicyError(str(exc)) from None
     if result.errors:
         raise ScriptPolicyError("; ".join(_clean_compile_error(e) for e in result.errors))
     return result.code
@@ -283,6 +277,12 @@ def _apply(func: Callable, *args: Any, **kwargs: Any) -> Any:
     return func(*args, **kwargs)
 
 
+def _check_caught() -> None:
+    caught = sys.exc_info()[1]
+    if isinstance(caught, (MemoryError, RecursionError, ScriptLimitError)):
+        raise caught
+
+
 # --- functions available to BPMN code -------------------------------------------------------
 
 
@@ -414,89 +414,38 @@ def _sandbox_globals() -> dict[str, Any]:
         "_pow_": _pow,
         "_lshift_": _lshift,
         "_mod_": _mod,
+        "_check_caught_": _check_caught,
         **SCRIPT_FUNCTIONS,
     }
 
 
-# --- running --------------------------------------------------------------------------------
+# --- running (inside a helper process) --------------------------------------------------------------
+
+_GLOBALS = _sandbox_globals()
+# Shared by every run: code can never name `__builtins__`, so none can change it.
+_BUILTINS = _GLOBALS["__builtins__"]
 
 
-@contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Stop sandboxed code that runs longer than `seconds`.
-
-    A trace function sees every line the compiled BPMN code executes (loops included) and raises
-    once the deadline has passed; C-level work is bounded separately by the operator guards.
-    """
-    deadline = time.monotonic() + seconds
-    previous = sys.gettrace()
-
-    def trace(frame, event, arg):
-        if time.monotonic() > deadline:
-            raise ScriptLimitError(
-                _("The script ran longer than the %(seconds)s s limit.") % {"seconds": f"{seconds:g}"}
-            )
-        return trace if frame.f_code.co_filename == SANDBOX_FILENAME else None
-
-    sys.settrace(trace)
-    try:
-        yield
-    finally:
-        sys.settrace(previous)
+def evaluate(source: str, data: dict[str, Any]) -> Any:
+    """The value of the expression `source` over `data`."""
+    code = _compile(source.strip(), "eval")
+    scope = dict(_GLOBALS)
+    scope.update(data)
+    scope["__builtins__"] = _BUILTINS
+    return eval(code, scope)  # noqa: S307 - compiled by RestrictedPython under the policy above
 
 
-def _storable(value: Any, depth: int = 0) -> bool:
-    if depth > 50:
-        return False
-    if value is None or isinstance(value, (str, int, float, bool, datetime, date, timedelta, Decimal)):
-        return True
-    if isinstance(value, (list, tuple)):
-        return all(_storable(v, depth + 1) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _storable(v, depth + 1) for k, v in value.items())
-    return False
-
-
-class SandboxEnvironment(TaskDataEnvironment):
-    """SpiffWorkflow's script environment, running everything through the sandbox."""
-
-    def __init__(self, time_limit_seconds: float = 2.0) -> None:
-        super().__init__(_sandbox_globals())
-        self.time_limit_seconds = time_limit_seconds
-
-    def _context_globals(self, context: dict, external_context: dict | None) -> dict:
-        scope = dict(self.globals)
-        scope.update(external_context or {})
-        # Task data can never replace the guards or builtins.
-        scope.update((k, v) for k, v in context.items() if not k.startswith("_"))
-        return scope
-
-    def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
-        code = _compile(expression.strip(), "eval")
-        with time_limit(self.time_limit_seconds):
-            return eval(code, self._context_globals(context, external_context))  # noqa: S307
-
-    def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
-        code = _compile(script, "exec")
-        # Refuse data that would shadow a function, as SpiffWorkflow does, with a clear message.
-        self.check_for_overwrite(context, external_context or {})
-        scope = self._context_globals(context, external_context)
-        with time_limit(self.time_limit_seconds):
-            exec(code, scope)  # noqa: S102
-        for key in [k for k in context if not k.startswith("_") and k not in scope]:
-            del context[key]  # the script deleted it
-        for key, value in scope.items():
-            if key.startswith("_") or key in self.globals or callable(value):
-                continue
-            if external_context and key in external_context:
-                continue
-            if not _storable(value):
-                raise ScriptError(
-                    _(
-                        "The variable %(name)s holds a %(type)s, which cannot be stored in "
-                        "task data; use numbers, text, lists or dictionaries."
-                    )
-                    % {"name": repr(key), "type": type(value).__name__}
-                )
-            context[key] = value
-        return True
+def execute(source: str, data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Run the script `source` over `data`; return the variables it leaves (functions excluded)
+    and the names of the variables of `data` it deleted."""
+    code = _compile(source, "exec")
+    scope = dict(_GLOBALS)
+    scope.update(data)
+    scope["__builtins__"] = _BUILTINS
+    exec(code, scope)  # noqa: S102 - compiled by RestrictedPython under the policy above
+    variables = {
+        key: value
+        for key, value in scope.items()
+        if not key.startswith("_") and key not in _GLOBALS and not callable(value)
+    }
+    return variables, [key for key in data if key not in scope]
