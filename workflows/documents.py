@@ -158,6 +158,9 @@ def parse_form(source: SourceFile, *, max_bytes: int) -> dict:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         message = _("The form is not valid JSON: %(error)s") % {"error": exc}
         raise DeploymentError([Problem(source.name, message)]) from None
+    except RecursionError:
+        message = _("The form nests its brackets too deeply to read.")
+        raise DeploymentError([Problem(source.name, message)]) from None
     if not isinstance(schema, dict):
         raise DeploymentError([Problem(source.name, _("A form schema must be a JSON object."))])
     return schema

@@ -382,3 +382,96 @@ def test_deploy_files_deploys_linked_callees_first():
         files=[source(TEST_BPMN_DIR / "linked_parent.bpmn"), source(TEST_BPMN_DIR / "linked_child.bpmn")]
     )
     assert [d.version.model.process_id for d in results] == ["linked_child", "linked_parent"]
+
+
+def linked_call(task_id: str, process_id: str) -> str:
+    return (
+        f'<bpmn:callActivity id="{task_id}" calledElement="{process_id}"><bpmn:extensionElements>'
+        '<spiffworkflow:properties><spiffworkflow:property name="calledElementInstance" value="separate" />'
+        "</spiffworkflow:properties></bpmn:extensionElements></bpmn:callActivity>"
+    )
+
+
+class TestCallCycles:
+    def test_a_process_embedding_itself_is_refused(self):
+        refused(
+            [
+                text(
+                    "rec.bpmn",
+                    linear('<bpmn:callActivity id="again" calledElement="rec" />', process_id="rec"),
+                )
+            ],
+            "element 'again'",
+            "The process calls itself (rec → rec)",
+        )
+
+    def test_a_process_starting_itself_is_refused_even_when_an_earlier_version_exists(self):
+        deploy(files=[text("rec.bpmn", linear(user_task("work"), process_id="rec"))])
+        refused(
+            [text("rec.bpmn", linear(linked_call("again", "rec"), process_id="rec"))],
+            "The process calls itself (rec → rec)",
+        )
+
+    def test_a_cycle_through_deployed_processes_is_refused(self):
+        deploy(files=[text("b.bpmn", linear(user_task("work"), process_id="b"))])
+        deploy(files=[text("a.bpmn", linear(linked_call("to_b", "b"), process_id="a"))])
+        deploy(files=[text("c.bpmn", linear(linked_call("to_a", "a"), process_id="c"))])
+        refused(
+            [text("b.bpmn", linear(linked_call("to_c", "c"), process_id="b"))],
+            "element 'to_c'",
+            "The process calls itself (b → c → a → b)",
+        )
+
+    def test_calling_the_same_process_twice_without_a_cycle_deploys(self):
+        deploy(files=[text("b.bpmn", linear(user_task("work"), process_id="b"))])
+        assert deploy(
+            files=[
+                text("a.bpmn", linear(linked_call("first", "b"), linked_call("second", "b"), process_id="a"))
+            ]
+        ).created
+
+
+class TestHostileDocuments:
+    def test_a_script_longer_than_the_limit_is_refused_without_compiling_it(self, settings):
+        settings.WORKFLOWS = {**settings.WORKFLOWS, "MAX_CODE_LENGTH": 1000}
+        refused(
+            [text("long.bpmn", linear(script_task("long", "x = 1\n" * 500)))],
+            "element 'long'",
+            "the limit is 1,000",
+        )
+
+    @pytest.mark.parametrize(
+        "code",
+        ["x = " + "1 + " * 12000 + "1", "x = " + "(" * 3000 + ")" * 3000, "x = " + "-" * 30000 + "1"],
+    )
+    def test_code_nested_beyond_what_the_compiler_takes_is_a_clear_refusal(self, code):
+        refused([text("deep.bpmn", linear(script_task("deep", code)))], "element 'deep'", "script is refused")
+
+    def test_a_form_file_nested_beyond_what_json_reads_is_a_clear_refusal(self):
+        deep = '{"type": "object", "properties": {"a": ' + "[" * 100_000 + "]" * 100_000 + "}}"
+        refused(
+            [
+                text("f.bpmn", linear(user_task("ask", form="deep.schema.json"))),
+                text("deep.schema.json", deep),
+            ],
+            "deep.schema.json",
+        )
+
+    def test_a_form_whose_reference_points_at_itself_is_refused(self):
+        form = '{"type": "object", "properties": {"a": {"$ref": "#/properties/a"}}}'
+        refused(
+            [
+                text("f.bpmn", linear(user_task("ask", form="loop.schema.json"))),
+                text("loop.schema.json", form),
+            ],
+            "element 'ask'",
+            "The references form a loop",
+        )
+
+    def test_a_huge_cardinality_built_from_constants_is_judged_in_a_helper(self):
+        bad = linear(
+            '<bpmn:userTask id="many"><bpmn:multiInstanceLoopCharacteristics>'
+            "<bpmn:loopCardinality>len([1] * 99999) * 99999</bpmn:loopCardinality>"
+            "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>"
+        )
+        refused([text("many.bpmn", bad)], "element 'many'", "the limit is 1,000")

@@ -7,6 +7,7 @@ from tests.workflows.diagrams import linear, script_task, user_task
 from tests.workflows.diagrams import source as text
 from workflows.exceptions import (
     InstanceNotActive,
+    InvalidData,
     NotAllowed,
     ProcessNotDeployed,
     TaskNotReady,
@@ -310,3 +311,29 @@ class TestLinkedCalls:
         assert refreshed(child).status == Status.SUSPENDED
         resume_instance(instance_id=parent.pk)
         assert refreshed(child).status == Status.RUNNING
+
+
+def nested(levels: int) -> dict:
+    value: dict = {}
+    for _ in range(levels):
+        value = {"next": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("data", "phrase"),
+    [
+        ({"tree": nested(500)}, "nested more than 32 levels"),
+        ({"ratio": float("nan")}, "finite"),
+        ({"ratio": float("-inf")}, "finite"),
+        ({"huge": 10**30}, "Whole numbers"),
+        ({"text": "长" * 100_001}, "longer than 100,000 characters"),
+        ({"rows": [[0] * 100] * 300}, "more than 20,000 values"),
+        ({"bad": object()}, "A object cannot be stored"),
+    ],
+)
+def test_start_data_beyond_the_limits_is_refused_and_nothing_is_stored(data, phrase):
+    deploy(files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
+    with pytest.raises(InvalidData, match=phrase):
+        start_instance(process_id="parallel", data=data)
+    assert not ProcessInstance.objects.exists()

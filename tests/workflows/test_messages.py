@@ -1,7 +1,7 @@
 import pytest
 
 from tests.conftest import TEST_BPMN_DIR, source
-from workflows.exceptions import MessageNotDelivered, WorkflowError
+from workflows.exceptions import InvalidData, MessageNotDelivered, WorkflowError
 from workflows.models import AuditEvent, MessageSubscription, ProcessInstance
 from workflows.services import deliver_message, deploy, start_instance
 
@@ -92,3 +92,69 @@ def test_an_event_subprocess_started_by_a_message_is_deliverable():
         "read_note",
     }
     assert AuditEvent.objects.filter(instance=instance, kind="message_delivered").exists()
+
+
+@pytest.mark.parametrize(
+    "correlation",
+    [
+        {"nothing__isnull": True},
+        {"order_id__startswith": "A"},
+        {"order_id__regex": ".*"},
+        {"order_id__gt": ""},
+        {"business_key__contains": "ORDER"},
+    ],
+)
+def test_correlation_names_never_become_database_lookups(orders, correlation):
+    with pytest.raises(MessageNotDelivered):
+        deliver_message(name="payment_received", correlation=correlation, payload={"order_id": "A-1"})
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.MESSAGE_DELIVERED).exists()
+
+
+@pytest.mark.parametrize(
+    "correlation",
+    [
+        {"order_id": {"$ne": None}},
+        {"order_id": ["A-1", "B-2"]},
+        {"order_id": "x" * 256},
+        {"instance_id": "1 OR 1=1"},
+        {"business_key": 7},
+    ],
+)
+def test_correlation_values_must_be_plain_scalars(orders, correlation):
+    with pytest.raises(InvalidData):
+        deliver_message(name="payment_received", correlation=correlation, payload={"order_id": "A-1"})
+
+
+def test_correlation_values_are_compared_exactly(orders):
+    numbered = start_instance(process_id="message_wait", business_key="ORDER-1", data={"order_id": 1})
+    for loose in (True, "1"):
+        with pytest.raises(MessageNotDelivered):
+            deliver_message(
+                name="payment_received", correlation={"order_id": loose}, payload={"order_id": loose}
+            )
+    delivered = deliver_message(
+        name="payment_received", correlation={"order_id": 1}, payload={"order_id": 1, "amount": 1}
+    )
+    assert [i.pk for i in delivered] == [numbered.pk]
+
+
+def nested(levels: int) -> list:
+    value: list = []
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("payload", "phrase"),
+    [
+        ({"order_id": "A-1", "deep": nested(500)}, "nested more than 32 levels"),
+        ({"order_id": "A-1", "amount": float("nan")}, "finite"),
+        ({"order_id": "A-1", "note": "x" * 200_000}, "longer than 100,000 characters"),
+        ({"order_id": "A-1", "tags": {"a"}}, "A set cannot be stored"),
+    ],
+)
+def test_a_payload_beyond_the_data_limits_is_refused_before_anything_changes(orders, payload, phrase):
+    with pytest.raises(InvalidData, match=phrase):
+        deliver_message(name="payment_received", correlation={"order_id": "A-1"}, payload=payload)
+    assert orders["A-1"].__class__.objects.get(pk=orders["A-1"].pk).status == ProcessInstance.Status.WAITING

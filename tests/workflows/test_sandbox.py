@@ -188,7 +188,8 @@ class TestScripts:
     def test_object_descriptions_never_carry_memory_addresses(self, env, code):
         data = {}
         env.execute(code, data)
-        assert " at 0x" not in data["y"] and "object" in data["y"] or "function" in data["y"], data["y"]
+        assert " at 0x" not in data["y"], data["y"]
+        assert "object" in data["y"] or "function" in data["y"] or "method" in data["y"]
 
 
 @pytest.mark.usefixtures("limited")

@@ -281,3 +281,84 @@ def test_the_inbox_puts_the_soonest_due_first_and_tasks_without_a_due_date_last(
     assert [t.pk for t in inbox(people["alice"])] == [tasks[1].pk, tasks[2].pk, tasks[0].pk, tasks[3].pk]
     assert [t.pk for t in inbox(people["alice"], limit=2)] == [tasks[1].pk, tasks[2].pk]
     assert inbox(people["mallory"]) == []
+
+
+def nested(levels: int) -> list:
+    value: list = []
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+class TestHostileSubmissions:
+    @pytest.mark.parametrize(
+        ("data", "field", "phrase"),
+        [
+            (
+                {"amount": 5, "reason": "pens", "items": nested(500)},
+                "items" + ".0" * 31,
+                "nested more than 32",
+            ),
+            ({"amount": float("nan"), "reason": "pens"}, "amount", "finite"),
+            ({"amount": float("inf"), "reason": "pens"}, "amount", "finite"),
+            ({"amount": 5, "reason": "x" * 200_000}, "reason", "longer than 100,000 characters"),
+            (
+                {"amount": 5, "reason": "pens", "items": [{"name": "x"}] * 30_000},
+                "",
+                "more than 20,000 values",
+            ),
+        ],
+    )
+    def test_data_beyond_the_limits_is_a_field_error_and_changes_nothing(
+        self, approval, people, data, field, phrase
+    ):
+        before = state_of(approval)
+        with pytest.raises(FormValidationError) as caught:
+            complete_task(task_id=open_task(approval, "submit").pk, data=data, user=people["alice"])
+        assert any(phrase in m for m in caught.value.errors[field]), caught.value.errors
+        assert state_of(approval) == before
+
+    def test_an_open_form_cannot_set_a_variable_the_diagram_reads(self, people):
+        open_form = (
+            (TEST_BPMN_DIR / "request.schema.json")
+            .read_text()
+            .replace('"additionalProperties": false\n}', '"additionalProperties": true\n}')
+        )
+        files = [
+            source(TEST_BPMN_DIR / "approval.bpmn"),
+            text("request.schema.json", open_form),
+            source(TEST_BPMN_DIR / "review.schema.json"),
+        ]
+        deployment = deploy(files=files)
+        assert any("The form is open" in w.message for w in deployment.warnings)
+        instance = start_instance(process_id="approval", data={"department": "sales"})
+        submit = open_task(instance, "submit")
+
+        for field in ("approved", "department", "result"):
+            with pytest.raises(FormValidationError) as caught:
+                complete_task(
+                    task_id=submit.pk, data={"amount": 5, "reason": "pens", field: True}, user=people["alice"]
+                )
+            assert caught.value.errors == {
+                field: ["This field would overwrite process data; the form does not declare it."]
+            }
+        complete_task(
+            task_id=submit.pk, data={"amount": 5, "reason": "pens", "colour": "blue"}, user=people["alice"]
+        )
+        assert open_task(instance, "review")
+
+    def test_a_backtracking_pattern_checks_a_hostile_answer_in_linear_time(self, people):
+        form = '{"type": "object", "properties": {"code": {"type": "string", "pattern": "^(a+)+$"}}}'
+        deploy(
+            files=[
+                text("p.bpmn", linear(user_task("ask", form="p.schema.json"), process_id="p")),
+                text("p.schema.json", form),
+            ]
+        )
+        instance = start_instance(process_id="p")
+        import time
+
+        started = time.monotonic()
+        with pytest.raises(FormValidationError):
+            complete_task(task_id=instance.human_tasks.get().pk, data={"code": "a" * 5000 + "!"}, user=None)
+        assert time.monotonic() - started < 1

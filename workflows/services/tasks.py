@@ -57,12 +57,14 @@ def form_schema(task: HumanTask) -> dict:
     """The JSON Schema of the task's form, as deployed with the task's process version."""
     if not task.form_file:
         return forms.DEFAULT_FORM
-    return _deployed_form(task.instance.version_id, task.form_file)
+    version = task.instance.version
+    return _deployed_form(version.pk, version.checksum, task.form_file)
 
 
 @functools.lru_cache(maxsize=512)
-def _deployed_form(version_id: int, name: str) -> dict:
-    # Deployed files never change, so caching per version is always correct.
+def _deployed_form(version_id: int, checksum: str, name: str) -> dict:
+    # Deployed files never change, so caching per version is correct; the checksum guards against a
+    # version id reused after a rolled-back deployment (SQLite reuses ids).
     content = DeployedFile.objects.values_list("content", flat=True).get(
         version_id=version_id, kind=DeployedFile.Kind.FORM, name=name
     )
