@@ -10,6 +10,9 @@ For each database (SQLite, then PostgreSQL), in a fresh database and a separate 
    task and an audit event), plus due-timer scanning and the first page of an inbox at both sizes.
 3. The cost of a task in a programme that has run 100 visits against the same task at the first
    visits (the programme and its visits are separate, linked instances).
+4. The cost of one sandboxed evaluation: a script and an expression sent to a helper process and
+   back, against the same code compiled and run in-process under the same RestrictedPython policy,
+   and a simple comparison the engine decides itself.
 
 Medians over repetitions; ratios are taken within one run because these machines are shared and
 noisy. Exits non-zero only if it cannot run. `--quick` shrinks every size for a smoke run.
@@ -140,6 +143,18 @@ def report(results: dict, *, quick: bool) -> str:
             f"ratio old/young = {r['age']['old_ms'] / r['age']['young_ms']:.2f} (target <= 1.2)",
             "",
         ]
+        sandbox = r["sandbox"]
+        lines += [
+            "| one evaluation | µs |",
+            "|---|---:|",
+            f"| script in a helper process (round trip) | {sandbox['script_us']:.0f} |",
+            f"| expression in a helper process (round trip) | {sandbox['expression_us']:.0f} |",
+            f"| the same script in-process, no OS boundary | {sandbox['in_process_us']:.0f} |",
+            f"| simple comparison decided by the engine | {sandbox['simple_us']:.1f} |",
+            "",
+            f"helper calls per visit task: {r['helper_calls_per_task']:.2f}",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -239,12 +254,14 @@ def measure(*, quick: bool) -> dict:
 
     return {
         "database": database_label(),
+        "sandbox": sandbox_costs(quick=quick),
         "raw_ms": statistics.median(raw_ms),
         "raw_memory_ms": statistics.median(memory_ms),
         "services_ms": statistics.median(services_ms),
         "raw_state_bytes": raw.state_bytes,
         "stored_state_bytes": stored_state_bytes(),
         "floor_ms": database_floor_ms(people),
+        "helper_calls_per_task": helper_calls_per_task(people),
         "scale": scale,
         "age": programme_age(people, *sizes["age"], window=sizes["window"]),
     }
@@ -352,6 +369,54 @@ def per_task_services_ms(people: dict, visits: int) -> float:
         instance.refresh_from_db()
         assert instance.status == "completed", instance.error
     return elapsed * 1000 / completed
+
+
+def sandbox_costs(*, quick: bool) -> dict:
+    """Microseconds per evaluation, median of rounds (the first call of each kind warms up)."""
+    from workflows.sandbox import SandboxEnvironment, policy
+
+    environment = SandboxEnvironment()
+    data = {"visited_at": "2026-11-20T09:00:00+08:00", "rework_count": 1, "decision": "rework"}
+    script = 'summary_due_at = add_duration(visited_at, "PT48H")\nrework_count = rework_count + 1'
+    expression = "rework_count + 1 if decision == 'rework' else 0"
+    cases = {
+        "script_us": lambda: environment.execute(script, dict(data)),
+        "expression_us": lambda: environment.evaluate(expression, data),
+        "in_process_us": lambda: policy.execute(script, dict(data)),
+        "simple_us": lambda: environment.evaluate("decision == 'rework'", data),
+    }
+    repeats, rounds = (50, 3) if quick else (500, 7)
+    result = {}
+    for name, case in cases.items():
+        case()
+        samples = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            for _ in range(repeats):
+                case()
+            samples.append((time.perf_counter() - started) * 1e6 / repeats)
+        result[name] = statistics.median(samples)
+    return result
+
+
+def helper_calls_per_task(people: dict) -> float:
+    """How many evaluations of one visit go to a helper, per task completed."""
+    from workflows.sandbox.pool import HelperPool
+
+    calls = 0
+    original = HelperPool.run
+
+    def counting(self, request, **kwargs):
+        nonlocal calls
+        calls += 1
+        return original(self, request, **kwargs)
+
+    HelperPool.run = counting
+    try:
+        per_task_services_ms(people, 1)
+    finally:
+        HelperPool.run = original
+    return calls / len(VISIT_TASKS)
 
 
 def database_floor_ms(people: dict) -> float:

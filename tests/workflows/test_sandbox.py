@@ -307,3 +307,83 @@ class TestHelpers:
                 check_code(source, script=False)
             assert time.monotonic() - started < LIMIT + MARGIN
         check_code("amount > 1000", script=False)
+
+
+class TestStraightLineCode:
+    """Code the engine runs itself must give exactly what a helper gives, and leave the rest to it."""
+
+    DATA = {
+        "visit": {"visit_id": 7, "tags": ["a"]},
+        "visited_at": "2026-11-20T09:00:00+08:00",
+        "rework_count": 1,
+        "decision": "rework",
+        "leads": [{"id": 1}, {"id": 2}],
+        "note": None,
+    }
+
+    @pytest.mark.parametrize(
+        "code",
+        [
+            'summary_due_at = add_duration(visited_at, "PT48H")\nrework_count = 0',
+            "rework_count = rework_count + 1\nlast = rework_count - 10",
+            "rework_count += 2",
+            'report = {"visit_id": visit["visit_id"], "lead_count": len(leads), "first": leads[0]["id"]}',
+            'label = "visit " + str(visit["visit_id"]) if decision == "rework" else "none"',
+            "copy = visit\nempty = note == None and not leads == []",
+            "days = days_between(visited_at, today())\nwhen = parse_date(visited_at)\nlatest = max(1, rework_count)",
+            "items = [rework_count, -rework_count, decision]",
+        ],
+    )
+    def test_gives_the_same_variables_as_a_helper(self, env, code):
+        from workflows.sandbox import policy, simple
+
+        with clock.frozen(datetime(2026, 11, 30, tzinfo=UTC)):
+            here = simple.execute(code, dict(self.DATA), {})
+            there, _deleted = policy.execute(code, dict(self.DATA))
+        assert here == {k: v for k, v in there.items() if k not in self.DATA or there[k] != self.DATA[k]}
+
+    @pytest.mark.parametrize(
+        "code",
+        [
+            "for i in range(3):\n    n = i",
+            "n = [x for x in leads]",
+            "n = sum([1, 2])",
+            "visit['visit_id'] = 8",
+            "del note",
+            "n = missing + 1",
+            "n = decision + 1",
+            "n = visit.keys()",
+            "n = len",
+            "n = (lambda: 1)()",
+            "n = leads[rework_count]",
+            "len = 1\nn = len(leads)",
+        ],
+    )
+    def test_anything_else_is_left_to_a_helper(self, code):
+        from workflows.sandbox import simple
+
+        with pytest.raises(simple.NotSimple):
+            simple.execute(code, dict(self.DATA), {})
+
+    def test_a_variable_never_shares_a_list_with_another(self, env):
+        data = dict(self.DATA)
+        env.execute("tags = visit['tags']", data)
+        data["tags"].append("b")
+        assert data["visit"]["tags"] == ["a"]
+
+    def test_a_failing_script_changes_nothing_and_fails_as_in_a_helper(self, env):
+        data = {"a": 1}
+        with pytest.raises(NameError, match="name 'missing' is not defined"):
+            env.execute("b = 2\nc = missing", data)
+        assert data == {"a": 1}
+
+    def test_a_sum_beyond_the_guards_is_refused_as_in_a_helper(self, env):
+        data = {"text": "x" * 90_000}
+        with pytest.raises(ScriptLimitError, match="concatenation would be too large"):
+            env.execute("doubled = text + text", data)
+
+    def test_add_duration_is_bounded_in_the_engine_too(self, env, limited):
+        started = time.monotonic()
+        with pytest.raises(ScriptError):
+            env.execute('due = add_duration("2026-01-01", "P9999999999Y")', {})
+        assert time.monotonic() - started < LIMIT + MARGIN

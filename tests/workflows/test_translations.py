@@ -124,6 +124,35 @@ def test_an_operation_failing_unexpectedly_leaves_a_chinese_error_on_the_instanc
     assert re.search(r"服务操作“tests\.lookup”意外失败（参考编号 [0-9a-f]{12}）。", instance.error["message"])
 
 
+def test_a_limit_hit_in_a_helper_process_is_reported_in_the_callers_language(settings):
+    settings.WORKFLOWS = {**settings.WORKFLOWS, "SCRIPT_TIME_LIMIT": 0.3}
+    deploy(
+        files=[text("spin.bpmn", linear(script_task("spin_forever", "while True: pass"), process_id="spin"))]
+    )
+    with no_language_activated():
+        instance = start_instance(process_id="spin")
+    instance.refresh_from_db()
+    assert "脚本运行时间超过了 0.3 秒的上限。" in instance.error["message"], instance.error
+
+
+def test_a_policy_refusal_made_in_a_helper_process_is_chinese():
+    from workflows.sandbox import ScriptPolicyError, SandboxEnvironment
+
+    with chinese(), pytest.raises(ScriptPolicyError) as caught:
+        SandboxEnvironment().execute("import os", {})
+    assert "BPMN 脚本中不允许使用 import" in str(caught.value)
+
+
+def test_data_beyond_the_limits_is_refused_in_chinese(approval, people):
+    with chinese(), pytest.raises(FormValidationError) as caught:
+        complete_task(
+            task_id=open_task(approval, "submit").pk,
+            data={"amount": float("nan"), "reason": "pens"},
+            user=people["alice"],
+        )
+    assert caught.value.errors == {"amount": ["数字必须是有限值（不能是 NaN 或无穷大）。"]}
+
+
 # --- the catalog ---------------------------------------------------------------------------------
 
 

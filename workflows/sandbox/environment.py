@@ -84,7 +84,16 @@ class SandboxEnvironment(TaskDataEnvironment):
         return value
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
-        self.check_for_overwrite(context, external_context or {})
+        external = external_context or {}
+        self.check_for_overwrite(context, external)
+        try:
+            assigned = simple.execute(script, context, external)
+        except simple.NotSimple:
+            pass
+        else:
+            # As in a helper: a variable only the external context has is not stored.
+            context.update((k, v) for k, v in assigned.items() if k in context or k not in external)
+            return True
         response = self._run("exec", script, context, external_context)
         changed = response["set"]
         _recheck(changed)

@@ -101,7 +101,7 @@ def _warm_up(policy: Any, config: dict) -> None:
 
     for code, _name in config["languages"]:
         with translation.override(code):
-            translation.gettext("x")
+            translation.gettext(code)  # loads the language's catalogues
     policy.evaluate("add_duration(today(), 'P1M') + str(days_between(now(), now()))", {})
     policy.execute("x = [1]\ntry:\n    y = x[2]\nexcept IndexError:\n    y = 0", {})
     re.compile(r"x").search("x")
@@ -145,12 +145,12 @@ def _limit_cpu(seconds: float) -> None:
 
 # --- one request --------------------------------------------------------------------------------------
 
-_ADDRESS = re.compile(r"(<[^<>\n]{0,200}?) at 0x[0-9a-fA-F]+>")
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")
 
 
 def _scrub(text: str) -> str:
     """Object reprs carry memory addresses; they say nothing to a person and leak the layout."""
-    return _ADDRESS.sub(r"\1>", text) if " at 0x" in text else text
+    return _ADDRESS.sub(">", text) if " at 0x" in text else text
 
 
 def _handle(raw: bytes) -> tuple[bytes, bool]:
