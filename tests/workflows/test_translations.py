@@ -136,7 +136,7 @@ def test_a_limit_hit_in_a_helper_process_is_reported_in_the_callers_language(set
 
 
 def test_a_policy_refusal_made_in_a_helper_process_is_chinese():
-    from workflows.sandbox import ScriptPolicyError, SandboxEnvironment
+    from workflows.sandbox import SandboxEnvironment, ScriptPolicyError
 
     with chinese(), pytest.raises(ScriptPolicyError) as caught:
         SandboxEnvironment().execute("import os", {})
