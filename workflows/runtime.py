@@ -43,7 +43,7 @@ from workflows.exceptions import EngineLimitError, NotFound
 from workflows.models import AuditEvent, ProcessInstance, ProcessVersion
 from workflows.operations import OperationContext, OperationError, get_operation
 from workflows.projections import Completion, Snapshot, take_snapshot
-from workflows.sandbox import SandboxEnvironment, ScriptError
+from workflows.sandbox import SandboxEnvironment, ScriptError, ScriptLimitError
 from workflows.serialization import SERIALIZER_VERSION, Specs, cached_specs, dump_state, restore_workflow
 from workflows.specs import LinkedCallActivity
 from workflows.timer_values import timer_kind
@@ -65,8 +65,23 @@ class EngineScriptEngine(PythonScriptEngine):
         super().__init__(environment=SandboxEnvironment())
         self.instance = instance
         self.actor = actor
+        # When the current run must end (`advance`): checked before every evaluation too, since
+        # one step - a decision table of thousands of rules, say - can evaluate a great many.
+        self.deadline: float | None = None
+
+    def _check_deadline(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise ScriptLimitError(
+                _("The process ran longer than %(seconds)s s in one go.")
+                % {"seconds": f"{limits()['ENGINE_TIME_LIMIT']:g}"}
+            )
+
+    def execute(self, task: Task, script: str, external_context: dict | None = None) -> Any:
+        self._check_deadline()
+        return super().execute(task, script, external_context)
 
     def evaluate(self, task: Task, expression: str, external_context: dict | None = None) -> Any:
+        self._check_deadline()
         # As SpiffWorkflow's own, but the helper also checks what the engine will do with the value:
         # a timer's fire time, a multi-instance's size.
         check = _purpose(task, expression)
@@ -332,6 +347,7 @@ def advance(session: Session) -> None:
     """
     workflow = session.workflow
     guard = _StepGuard()
+    workflow.script_engine.deadline = guard.deadline
     try:
         _bound_cycle_timers(session)
         while True:
@@ -359,6 +375,8 @@ def advance(session: Session) -> None:
         }
         task = guard.running
         fail_task(session, None if task is None or task.has_state(_SETTLED) else task, message)
+    finally:
+        workflow.script_engine.deadline = None
 
 
 def _bound_cycle_timers(session: Session) -> None:

@@ -68,7 +68,7 @@ def serves_the_next_request():
         files=[
             text(
                 "plain.bpmn",
-                linear(script_task("add", "total = a + b"), user_task("look"), process_id="plain"),
+                linear(script_task("add", "total = sum([a, b])"), user_task("look"), process_id="plain"),
             )
         ]
     )
@@ -188,6 +188,33 @@ class TestCodeLimits:
         terminate_instance(instance_id=instance.pk)
         instance.refresh_from_db()
         assert instance.status == Status.TERMINATED
+
+    def test_one_step_evaluating_a_great_many_rules_stops_at_the_engine_limit(self, settings):
+        settings.WORKFLOWS = {**settings.WORKFLOWS, "ENGINE_TIME_LIMIT": 0.2}
+        rules = "".join(
+            f'<rule id="r{i}"><inputEntry id="e{i}"><text>[c for c in "x"] == [{i}]</text></inputEntry>'
+            f'<outputEntry id="o{i}"><text>{i}</text></outputEntry></rule>'
+            for i in range(2000)
+        )
+        dmn = f"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="x">
+  <decision id="pick" name="Pick"><decisionTable id="table">
+    <input id="in1" label="x"><inputExpression id="ie1" typeRef="string"><text>x</text></inputExpression></input>
+    <output id="out1" name="y" typeRef="integer" />{rules}
+  </decisionTable></decision>
+</definitions>"""
+        bpmn = linear(
+            '<bpmn:businessRuleTask id="decide"><bpmn:extensionElements>'
+            "<spiffworkflow:calledDecisionId>pick</spiffworkflow:calledDecisionId>"
+            "</bpmn:extensionElements></bpmn:businessRuleTask>",
+            process_id="many_rules",
+        )
+        deploy(files=[text("many_rules.bpmn", bpmn), text("pick.dmn", dmn)])
+        begun = time.monotonic()
+        instance = start_instance(process_id="many_rules", data={"x": "a"})
+        instance.elapsed = time.monotonic() - begun
+        instance.refresh_from_db()
+        in_error(instance, "longer than 0.2 s in one go")
 
 
 class TestFailuresAreRecorded:

@@ -2,8 +2,8 @@
 
 Started by `workflows.sandbox.pool` as a fresh interpreter (`python -I`, an environment without the
 server's settings or secrets, only stdin/stdout open). After loading what it needs it limits
-itself - address space (`RLIMIT_AS`), no files written, no processes started, no core dumps - and
-then, for each request, its CPU time (`RLIMIT_CPU`, a SIGXCPU it cannot catch). The engine also
+itself - address space (`RLIMIT_AS`), no file written or opened, no socket, no process started, no
+core dump - and then, for each request, its CPU time (`RLIMIT_CPU`, a SIGXCPU it cannot catch). The engine also
 kills it when a request outlasts the wall-clock limit. Either way the engine starts a new one.
 
 Protocol: length-prefixed JSON on stdin/stdout (`wire`). The first message is `{"ready": true}`;
@@ -127,7 +127,10 @@ def _limit_resources(memory_mb: int) -> int:
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16))
+    # No descriptor beyond those open now: no file can be opened and no socket made, should code
+    # ever get past the policy (everything a request needs was loaded by the warm-up).
+    highest = max(int(fd) for fd in os.listdir("/proc/self/fd"))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (highest + 1, highest + 1))
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
