@@ -2,8 +2,9 @@
 
 Started by `workflows.sandbox.pool` as a fresh interpreter (`python -I`, an environment without the
 server's settings or secrets, only stdin/stdout open). After loading what it needs it limits
-itself - address space (`RLIMIT_AS`), no file written or opened, no socket, no process started, no
-core dump - and then, for each request, its CPU time (`RLIMIT_CPU`, a SIGXCPU it cannot catch). The engine also
+itself - address space (`RLIMIT_AS`), no file written or opened, no socket, no process started,
+no core dump - and then, for each request, its CPU time (`RLIMIT_CPU`, a SIGXCPU it cannot
+catch). The engine also
 kills it when a request outlasts the wall-clock limit. Either way the engine starts a new one.
 
 Protocol: length-prefixed JSON on stdin/stdout (`wire`). The first message is `{"ready": true}`;
