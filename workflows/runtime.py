@@ -209,13 +209,7 @@ def _guard_specs(specs: Specs) -> Specs:
 
 
 def specs_for(version: ProcessVersion) -> Specs:
-    return _guard_specs(cached_specs(version.pk, version.checksum, lambda: _spec_text(version)))
-
-
-@functools.lru_cache(maxsize=256)
-def _names_read(version_id: int, checksum: str) -> frozenset[str]:
-    specs = cached_specs(version_id, checksum, lambda: _spec_text_by_pk(version_id))
-    return names_read([specs.spec, *specs.subprocess_specs.values()])
+    return _guard_specs(cached_specs(version.pk, version.checksum, lambda: _spec_text(version.pk)))
 
 
 def names_read_by(version: ProcessVersion) -> frozenset[str]:
@@ -223,12 +217,14 @@ def names_read_by(version: ProcessVersion) -> frozenset[str]:
     return _names_read(version.pk, version.checksum)
 
 
-def _spec_text_by_pk(version_id: int) -> str:
+@functools.lru_cache(maxsize=256)
+def _names_read(version_id: int, checksum: str) -> frozenset[str]:
+    specs = cached_specs(version_id, checksum, lambda: _spec_text(version_id))
+    return names_read([specs.spec, *specs.subprocess_specs.values()])
+
+
+def _spec_text(version_id: int) -> str:
     return ProcessVersion.objects.values_list("spec", flat=True).get(pk=version_id)
-
-
-def _spec_text(version: ProcessVersion) -> str:
-    return ProcessVersion.objects.values_list("spec", flat=True).get(pk=version.pk)
 
 
 # --- sessions -------------------------------------------------------------------------------
@@ -286,7 +282,7 @@ def lock_instance(instance_id: int, *, skip_locked: bool = False) -> ProcessInst
 def open_session(instance: ProcessInstance, *, actor: Any) -> Session:
     specs = specs_for(instance.version)
     workflow = restore_workflow(
-        instance.state, instance.serializer_version, specs, lambda: _spec_text(instance.version)
+        instance.state, instance.serializer_version, specs, lambda: _spec_text(instance.version_id)
     )
     # A restored workflow gets SpiffWorkflow's unrestricted engine; replace it every time.
     workflow.script_engine = EngineScriptEngine(instance, actor)
@@ -365,15 +361,8 @@ def advance(session: Session) -> None:
         raise
     except Exception as exc:
         # SpiffWorkflow itself failed on what the diagram or its data gave it.
-        reference = uuid.uuid4().hex[:12]
-        logger.exception(
-            "The engine failed running instance #%s (reference %s)", session.instance.pk, reference
-        )
-        message = _("The engine failed while running the process (%(error)s; reference %(reference)s).") % {
-            "error": type(exc).__name__,
-            "reference": reference,
-        }
         task = guard.running
+        message = _internal_failure(session.instance.pk, exc)
         fail_task(session, None if task is None or task.has_state(_SETTLED) else task, message)
     finally:
         workflow.script_engine.deadline = None
@@ -435,15 +424,7 @@ def fail_task(session: Session, task: Task | None, message: str, *, line: int | 
 def record_failure(instance_id: int, exc: BaseException) -> None:
     """Put an instance in error after a change to it failed and was rolled back (its state stays as
     it was before that change), so that the failure is seen and not retried silently forever."""
-    if isinstance(exc, EngineLimitError):
-        message = str(exc)
-    else:
-        reference = uuid.uuid4().hex[:12]
-        logger.error("Instance #%s failed (reference %s)", instance_id, reference, exc_info=exc)
-        message = _("The engine failed while running the process (%(error)s; reference %(reference)s).") % {
-            "error": type(exc).__name__,
-            "reference": reference,
-        }
+    message = str(exc) if isinstance(exc, EngineLimitError) else _internal_failure(instance_id, exc)
     with transaction.atomic():
         instance = lock_instance(instance_id)
         if instance.status in ProcessInstance.ENDED_STATUSES:
@@ -461,6 +442,16 @@ def record_failure(instance_id: int, exc: BaseException) -> None:
             at=timezone.now(),
             details={k: v for k, v in error.items() if k != "task_id"},
         )
+
+
+def _internal_failure(instance_id: int, exc: BaseException) -> str:
+    """Log an unexpected failure with a reference; the message quotes it and nothing internal."""
+    reference = uuid.uuid4().hex[:12]
+    logger.error("Instance #%s failed (reference %s)", instance_id, reference, exc_info=exc)
+    return _("The engine failed while running the process (%(error)s; reference %(reference)s).") % {
+        "error": type(exc).__name__,
+        "reference": reference,
+    }
 
 
 def describe_error(exc: BaseException) -> str:

@@ -77,7 +77,7 @@ def instance_variables(instance: ProcessInstance) -> dict:
         instance.state,
         instance.serializer_version,
         specs_for(instance.version),
-        lambda: _spec_text(instance.version),
+        lambda: _spec_text(instance.version_id),
     )
     if workflow.completed:
         return dict(workflow.data)
