@@ -21,6 +21,7 @@ noisy. Exits non-zero only if it cannot run. `--quick` shrinks every size for a 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -239,8 +240,12 @@ def measure(*, quick: bool) -> dict:
     raw = RawVisits()
     raw_ms, services_ms, memory_ms = [], [], []
     for _ in range(sizes["rounds"]):
+        # Each round from a collected heap: garbage one path leaves is not charged to the other.
+        gc.collect()
         raw_ms.append(raw.per_task_ms(sizes["visits"], persist=True))
+        gc.collect()
         memory_ms.append(raw.per_task_ms(sizes["visits"], persist=False))
+        gc.collect()
         services_ms.append(per_task_services_ms(people, sizes["visits"]))
 
     scale = {}

@@ -60,70 +60,78 @@ class DataRefused(ValueError):
 def check_data(value: Any, limits: DataLimits, *, path: str = "") -> None:
     """Raise DataRefused unless `value` is plain data within `limits`."""
     items = size = 0
-    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    # (value, depth, where): `where` is (parent's where, key), turned into a path only on refusal.
+    stack: list[tuple[Any, int, tuple | None]] = [(value, 0, None)]
     while stack:
-        current, where, depth = stack.pop()
+        current, depth, where = stack.pop()
         items += 1
+        kind = type(current)
+        if kind is str:
+            if len(current) > limits.string:
+                raise DataRefused(
+                    _path(path, where),
+                    _("The text is longer than %(limit)s characters.") % {"limit": f"{limits.string:,}"},
+                )
+            size += len(current)
+        elif kind is dict or kind is list or kind is tuple:
+            if depth >= limits.depth:
+                raise DataRefused(
+                    _path(path, where),
+                    _("The data is nested more than %(limit)s levels deep.") % {"limit": limits.depth},
+                )
+            if kind is dict:
+                for key, item in current.items():
+                    if type(key) is not str or not 0 < len(key) <= 200 or not key.isprintable():
+                        _refuse_key(key, _path(path, where))
+                    size += len(key)
+                    stack.append((item, depth + 1, (where, key)))
+            else:
+                stack.extend((item, depth + 1, (where, index)) for index, item in enumerate(current))
+            size += _SCALAR_SIZE
+        elif kind is bool or current is None or (kind is int and -MAX_INT <= current <= MAX_INT):
+            size += _SCALAR_SIZE
+        else:
+            problem = _scalar_problem(current)
+            if problem:
+                raise DataRefused(_path(path, where), problem)
+            size += _SCALAR_SIZE
         if items > limits.items:
             raise DataRefused(
                 path, _("The data holds more than %(limit)s values.") % {"limit": f"{limits.items:,}"}
             )
-        if isinstance(current, str):
-            if len(current) > limits.string:
-                raise DataRefused(
-                    where,
-                    _("The text is longer than %(limit)s characters.") % {"limit": f"{limits.string:,}"},
-                )
-            size += len(current)
-        elif isinstance(current, (dict, list, tuple)):
-            if depth >= limits.depth:
-                raise DataRefused(
-                    where, _("The data is nested more than %(limit)s levels deep.") % {"limit": limits.depth}
-                )
-            if isinstance(current, dict):
-                for key, item in current.items():
-                    _check_key(key, where)
-                    size += len(key)
-                    stack.append((item, _join(where, key), depth + 1))
-            else:
-                stack.extend((item, _join(where, index), depth + 1) for index, item in enumerate(current))
-            size += _SCALAR_SIZE
-        else:
-            _check_scalar(current, where)
-            size += _SCALAR_SIZE
         if size > limits.size:
             raise DataRefused(
                 path, _("The data is larger than %(limit)s bytes.") % {"limit": f"{limits.size:,}"}
             )
 
 
-def _join(path: str, key: Any) -> str:
-    return f"{path}.{key}" if path else str(key)
+def _path(root: str, where: tuple | None) -> str:
+    keys = []
+    while where is not None:
+        where, key = where
+        keys.append(str(key))
+    return ".".join(filter(None, [root, *reversed(keys)]))
 
 
-def _check_key(key: Any, where: str) -> None:
+def _refuse_key(key: Any, where: str) -> None:
     if not isinstance(key, str):
         raise DataRefused(where, _("Keys must be text, not %(type)s.") % {"type": type(key).__name__})
-    if not key or len(key) > 200 or not key.isprintable():
-        raise DataRefused(
-            where,
-            _("The key %(key)s is not allowed: keys are 1 to 200 printable characters.")
-            % {"key": repr(key[:50])},
-        )
+    raise DataRefused(
+        where,
+        _("The key %(key)s is not allowed: keys are 1 to 200 printable characters.")
+        % {"key": repr(key[:50])},
+    )
 
 
-def _check_scalar(value: Any, where: str) -> None:
+def _scalar_problem(value: Any) -> str | None:
     if not isinstance(value, SCALARS):
-        raise DataRefused(
-            where,
-            _("A %(type)s cannot be stored in process data; use numbers, text, lists or dictionaries.")
-            % {"type": type(value).__name__},
-        )
-    if isinstance(value, float) and not math.isfinite(value):
-        raise DataRefused(where, _("Numbers must be finite (not NaN or infinity)."))
-    if isinstance(value, Decimal) and not value.is_finite():
-        raise DataRefused(where, _("Numbers must be finite (not NaN or infinity)."))
+        return _("A %(type)s cannot be stored in process data; use numbers, text, lists or dictionaries.") % {
+            "type": type(value).__name__
+        }
+    if (isinstance(value, float) and not math.isfinite(value)) or (
+        isinstance(value, Decimal) and not value.is_finite()
+    ):
+        return _("Numbers must be finite (not NaN or infinity).")
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
-        raise DataRefused(
-            where, _("Whole numbers must lie between -%(limit)s and %(limit)s.") % {"limit": MAX_INT}
-        )
+        return _("Whole numbers must lie between -%(limit)s and %(limit)s.") % {"limit": MAX_INT}
+    return None

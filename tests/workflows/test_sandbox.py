@@ -270,7 +270,7 @@ class TestMemory:
     )
     def test_results_beyond_the_data_limits_are_refused_by_name(self, env, code):
         error = stopped(env, code)
-        assert "'x'" in str(error)
+        assert str(error).startswith("The variable 'x' cannot be stored: "), str(error)
 
 
 class TestHelpers:

@@ -201,6 +201,8 @@ def _handle(raw: bytes) -> tuple[bytes, bool]:
 
 
 def _message(error: BaseException) -> str:
+    if isinstance(error, bounds.DataRefused):
+        return error.reason  # it names the variable; the path inside it can be long
     if isinstance(error, KeyError) and len(error.args) == 1:
         return repr(error.args[0])  # what str(KeyError) shows
     return str(error.args[0]) if len(error.args) == 1 else str(error)
@@ -242,7 +244,7 @@ def _variable_text(name: str, value: Any, limits: Any) -> str:
     try:
         return wire.dumps(value, limits)
     except bounds.DataRefused as exc:
-        if not exc.path:
+        if not isinstance(value, (dict, list, tuple, *bounds.SCALARS)):
             raise bounds.DataRefused(
                 name,
                 gettext(
@@ -252,7 +254,7 @@ def _variable_text(name: str, value: Any, limits: Any) -> str:
                 % {"name": repr(name), "type": type(value).__name__},
             ) from None
         raise bounds.DataRefused(
-            f"{name}.{exc.path}",
+            f"{name}.{exc.path}" if exc.path else name,
             gettext("The variable %(name)s cannot be stored: %(reason)s")
             % {"name": repr(name), "reason": exc.reason},
         ) from None
