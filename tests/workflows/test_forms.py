@@ -624,3 +624,28 @@ def test_a_shipped_form_has_no_problems_and_no_warnings(path: Path):
 
 def test_the_shipped_forms_were_found():
     assert len(SHIPPED_FORMS) >= 16
+
+
+class TestLabelledChoices:
+    SCHEMA = {
+        "type": "object",
+        "properties": {
+            "urgency": {
+                "oneOf": [
+                    {"const": "high", "title": "高", "title_en": "High"},
+                    {"const": "low", "title": "低", "title_en": "Low"},
+                    {"const": 1, "title": "一"},
+                ]
+            }
+        },
+    }
+
+    @pytest.mark.parametrize("value", ["high", "low", 1, 1.0])
+    def test_a_choice_among_labelled_constants_is_accepted(self, value):
+        assert validate_submission(self.SCHEMA, {"urgency": value}) == {"urgency": value}
+
+    @pytest.mark.parametrize("value", ["medium", True, None, ["high"], {"const": "high"}])
+    def test_anything_else_is_refused_with_the_choice_message(self, value):
+        assert errors_of(self.SCHEMA, {"urgency": value}) == {
+            "urgency": ["Choose one of the offered values."]
+        }

@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from django.utils.translation import gettext as _
-from jsonschema._utils import find_evaluated_item_indexes_by_schema
+from jsonschema._utils import equal, find_evaluated_item_indexes_by_schema
 from jsonschema.exceptions import ValidationError
 from jsonschema.validators import extend, validator_for
 
@@ -189,8 +189,34 @@ def _multiple_of(validator: Any, step: Any, instance: Any, schema: dict) -> Iter
             yield ValidationError(f"{instance!r} is not a multiple of {step}")
 
 
+# Keys a labelled choice may carry besides its "const" (they do not take part in validation).
+_ANNOTATIONS = frozenset({"const", "title", "title_en", "description", "description_en", "$comment"})
+
+
+def _one_of(validator: Any, choices: Any, instance: Any, schema: dict) -> Iterator[ValidationError]:
+    # Labelled choices (`oneOf` of `const`s) are the forms' usual select fields; jsonschema validates
+    # every choice as a subschema of its own, which made them most of a form's checking time.
+    constants = _constants(choices)
+    if constants is None:
+        yield from _BASE_ONE_OF(validator, choices, instance, schema)
+        return
+    matches = sum(1 for constant in constants if equal(instance, constant))
+    if matches != 1:
+        yield ValidationError(f"{instance!r} is not exactly one of the offered values")
+
+
+def _constants(choices: Any) -> tuple | None:
+    if not isinstance(choices, list) or not choices:
+        return None
+    if not all(isinstance(c, dict) and "const" in c and _ANNOTATIONS.issuperset(c) for c in choices):
+        return None
+    return tuple(c["const"] for c in choices)
+
+
+_BASE_ONE_OF = validator_for({}).VALIDATORS["oneOf"]
 _BASE_MULTIPLE_OF = validator_for({}).VALIDATORS["multipleOf"]
 _KEYWORDS = {
+    "oneOf": _one_of,
     "pattern": _pattern,
     "patternProperties": _pattern_properties,
     "additionalProperties": _additional_properties,
