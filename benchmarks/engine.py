@@ -389,8 +389,10 @@ def sandbox_costs(*, quick: bool) -> dict:
         "decision": "rework",
         "leads": [{"urgency": "high"}, {"urgency": "low"}],
     }
-    # A comprehension is not straight-line code: it goes to a helper.
-    script = 'high_urgency = len([lead for lead in leads if lead["urgency"] == "high"])'
+    # A loop is not straight-line code: it goes to a helper.
+    script = (
+        'high_urgency = 0\nfor lead in leads:\n    if lead["urgency"] == "high":\n        high_urgency += 1'
+    )
     straight = 'summary_due_at = add_duration(visited_at, "PT48H")\nrework_count = rework_count + 1'
     cases = {
         "script_us": lambda: environment.execute(script, dict(data)),

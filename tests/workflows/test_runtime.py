@@ -192,7 +192,7 @@ class TestCodeLimits:
     def test_one_step_evaluating_a_great_many_rules_stops_at_the_engine_limit(self, settings):
         settings.WORKFLOWS = {**settings.WORKFLOWS, "ENGINE_TIME_LIMIT": 0.2}
         rules = "".join(
-            f'<rule id="r{i}"><inputEntry id="e{i}"><text>[c for c in "x"] == [{i}]</text></inputEntry>'
+            f'<rule id="r{i}"><inputEntry id="e{i}"><text>sum([{i}]) == len(x)</text></inputEntry>'
             f'<outputEntry id="o{i}"><text>{i}</text></outputEntry></rule>'
             for i in range(2000)
         )

@@ -334,6 +334,8 @@ class TestStraightLineCode:
             "copy = visit\nempty = note == None and not leads == []",
             "days = days_between(visited_at, today())\nwhen = parse_date(visited_at)\nlatest = max(1, rework_count)",
             "items = [rework_count, -rework_count, decision]",
+            'high = len([lead for lead in leads if lead["id"] > 1])\nids = [str(lead["id"]) for lead in leads]',
+            "letters = [c for c in decision if c != 'r']\nkeys = [k + '!' for k in visit]",
         ],
     )
     def test_gives_the_same_variables_as_a_helper(self, env, code):
@@ -348,7 +350,6 @@ class TestStraightLineCode:
         "code",
         [
             "for i in range(3):\n    n = i",
-            "n = [x for x in leads]",
             "n = sum([1, 2])",
             "visit['visit_id'] = 8",
             "del note",
@@ -359,6 +360,11 @@ class TestStraightLineCode:
             "n = (lambda: 1)()",
             "n = leads[rework_count]",
             "len = 1\nn = len(leads)",
+            "n = [lead for lead in leads if lead['id'] == rework_count]",  # an outer name per element
+            "n = [[x for x in lead] for lead in leads]",
+            "n = [x for lead in leads for x in lead]",
+            "n = [[lead, lead, lead, lead, lead, lead, lead, lead, lead] for lead in leads]",
+            "n = len([lead for lead in rework_count])",
         ],
     )
     def test_anything_else_is_left_to_a_helper(self, code):

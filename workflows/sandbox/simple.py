@@ -5,11 +5,12 @@ Most BPMN code is straight-line: a gateway condition comparing variables with co
 a few values (`rework_count = rework_count + 1`, `summary_due_at = add_duration(visited_at,
 "PT48H")`, a report dictionary). Its grammar here - constants, variables, comparisons, `and`/`or`/
 `not`, `+`/`-`, indexing by a constant, list and dictionary displays, `x if c else y`, calls of a
-few functions whose cost is bounded by their (bounded) arguments, and assignments to plain names -
-has no loops, comprehensions, function definitions, attributes or imports. Such code cannot run
-for long or allocate much: its cost is linear in its length and in the data it touches, which the
-data limits bound, and each `+` is checked before it is made. It is interpreted from the syntax
-tree, never compiled or `eval`-ed, and never changes task data unless all of it succeeds.
+few functions whose cost is bounded by their (bounded) arguments, assignments to plain names, and
+one-level list comprehensions whose few operations per element name only the element - has no
+loops, function definitions, attributes or imports. Such code cannot run for long or allocate
+much: its cost is linear in its length and in the data it touches, which the data limits bound,
+and each `+` is checked before it is made. It is interpreted from the syntax tree, never compiled
+or `eval`-ed, and never changes task data unless all of it succeeds.
 
 Anything else, and any case where Python would raise (a missing variable, values that do not
 compare, an oversized result), goes to a helper process, so errors read exactly as they do there.
@@ -29,6 +30,7 @@ from workflows.sandbox.errors import ScriptError
 from workflows.sandbox.policy import MAX_SEQUENCE_LENGTH, days_between, now, parse_date, today
 
 MAX_SOURCE = 2_000  # longer code is never simple enough to be worth parsing here
+_MAX_ELEMENT_NODES = 16
 _CONSTANTS = (str, int, float, bool, type(None))
 _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
     ast.Eq: operator.eq,
@@ -100,44 +102,62 @@ def _target(node: ast.expr) -> bool:
     return isinstance(node, ast.Name) and not node.id.startswith("_")
 
 
-def _expression(node: ast.AST) -> bool:
+def _expression(node: ast.AST, loop: str | None = None) -> bool:
+    """Whether `node` is in the grammar; inside a comprehension (`loop` names its variable) only
+    that variable and constants may be named, so each element costs at most its own size."""
+
+    def ok(child: ast.AST) -> bool:
+        return _expression(child, loop)
+
     if isinstance(node, ast.Constant):
         return isinstance(node.value, _CONSTANTS)
     if isinstance(node, ast.Name):
-        return not node.id.startswith("_")
+        return not node.id.startswith("_") and (loop is None or node.id == loop)
     if isinstance(node, ast.Compare):
         return all(type(op) in _COMPARE for op in node.ops) and all(
-            _expression(n) for n in [node.left, *node.comparators]
+            ok(n) for n in [node.left, *node.comparators]
         )
     if isinstance(node, ast.BoolOp):
-        return all(_expression(v) for v in node.values)
+        return all(ok(v) for v in node.values)
     if isinstance(node, ast.UnaryOp):
-        return isinstance(node.op, (ast.Not, ast.USub)) and _expression(node.operand)
+        return isinstance(node.op, (ast.Not, ast.USub)) and ok(node.operand)
     if isinstance(node, ast.BinOp):
-        return isinstance(node.op, (ast.Add, ast.Sub)) and _expression(node.left) and _expression(node.right)
+        return isinstance(node.op, (ast.Add, ast.Sub)) and ok(node.left) and ok(node.right)
     if isinstance(node, ast.IfExp):
-        return _expression(node.test) and _expression(node.body) and _expression(node.orelse)
+        return ok(node.test) and ok(node.body) and ok(node.orelse)
     if isinstance(node, ast.Subscript):
         index = node.slice
-        return (
-            _expression(node.value)
-            and isinstance(index, ast.Constant)
-            and isinstance(index.value, (str, int))
-        )
+        return ok(node.value) and isinstance(index, ast.Constant) and isinstance(index.value, (str, int))
     if isinstance(node, ast.List):
-        return all(_expression(e) for e in node.elts)
+        return all(ok(e) for e in node.elts)
     if isinstance(node, ast.Dict):
         return all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys) and all(
-            _expression(v) for v in node.values
+            ok(v) for v in node.values
         )
     if isinstance(node, ast.Call):
         return (
             isinstance(node.func, ast.Name)
             and node.func.id in _FUNCTIONS
             and not node.keywords
-            and all(_expression(a) for a in node.args)
+            and all(ok(a) for a in node.args)
+        )
+    if isinstance(node, ast.ListComp) and loop is None and len(node.generators) == 1:
+        generator = node.generators[0]
+        return (
+            not generator.is_async
+            and _target(generator.target)
+            and _expression(generator.iter)
+            and all(
+                _small(part) and _expression(part, generator.target.id) for part in [node.elt, *generator.ifs]
+            )
         )
     return False
+
+
+def _small(node: ast.AST) -> bool:
+    # What a comprehension does per element: a few operations, so the work stays a small multiple
+    # of the data it walks.
+    return sum(1 for _ in ast.walk(node)) <= _MAX_ELEMENT_NODES
 
 
 def evaluate(source: str, data: dict[str, Any], external: dict[str, Any]) -> Any:
@@ -162,10 +182,10 @@ def execute(source: str, data: dict[str, Any], external: dict[str, Any]) -> dict
             else:
                 name = statement.target.id
                 scope.assigned[name] = _binary(statement.op, scope.get(name), _value(statement.value, scope))
-        # Copies: a variable never shares a list or dictionary with another one.
-        assigned = {key: copy.deepcopy(value) for key, value in scope.assigned.items()}
-        check_data(assigned, data_limits())
-        return assigned
+        # Checked before copying (shared parts count each time they appear), then copied: a
+        # variable never shares a list or dictionary with another one.
+        check_data(scope.assigned, data_limits())
+        return {key: copy.deepcopy(value) for key, value in scope.assigned.items()}
 
     return _run(run)
 
@@ -233,6 +253,17 @@ def _value(node: ast.AST, scope: _Scope) -> Any:
         return [_value(e, scope) for e in node.elts]
     if isinstance(node, ast.Dict):
         return {k.value: _value(v, scope) for k, v in zip(node.keys, node.values, strict=True)}
+    if isinstance(node, ast.ListComp):
+        generator = node.generators[0]
+        items = _value(generator.iter, scope)
+        if not isinstance(items, (list, dict, str)):
+            raise NotSimple()
+        result = []
+        for item in items:
+            inner = _Scope({generator.target.id: item}, {})
+            if all(_value(condition, inner) for condition in generator.ifs):
+                result.append(_value(node.elt, inner))
+        return result
     if scope.shadows(node.func.id):
         raise NotSimple()  # a variable by that name: the helper calls it (and fails) as Python would
     return _FUNCTIONS[node.func.id](*[_value(a, scope) for a in node.args])
