@@ -638,9 +638,16 @@ def _multi_instance_problems(task_spec) -> Iterator[str]:
             "error": exc,
         }
         return
+    maximum = settings.WORKFLOWS["MAX_MULTI_INSTANCE"]
     if not isinstance(value, int) or isinstance(value, bool):
         yield _("The cardinality '%(cardinality)s' is not a whole number.") % {
             "cardinality": cardinality[:200]
+        }
+    elif value > maximum:
+        # Judged here too: a plain number is not sent to a helper, which would have judged it.
+        yield _("The multi-instance would start %(count)s instances; the limit is %(limit)s.") % {
+            "count": f"{value:,}",
+            "limit": f"{maximum:,}",
         }
 
 

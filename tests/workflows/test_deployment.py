@@ -326,6 +326,14 @@ class TestEngineChecksRefused:
             "DMN input expression is refused",
         )
 
+    def test_a_literal_cardinality_over_the_limit_is_refused(self):
+        bad = linear(
+            '<bpmn:userTask id="many"><bpmn:multiInstanceLoopCharacteristics>'
+            "<bpmn:loopCardinality>100000000</bpmn:loopCardinality>"
+            "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>"
+        )
+        refused([text("many.bpmn", bad)], "element 'many'", "would start 100,000,000 instances")
+
     def test_huge_literal_multi_instance(self):
         bad = linear(
             '<bpmn:userTask id="many"><bpmn:multiInstanceLoopCharacteristics>'
