@@ -274,6 +274,13 @@ class TestMemory:
 
 
 class TestHelpers:
+    def test_variables_too_large_to_send_are_refused_before_a_helper_sees_them(self, env):
+        data = {f"v{i}": ["x" * 100_000] * 9 for i in range(20)}
+        with pytest.raises(ScriptLimitError, match="too large to run"):
+            env.execute("everything = [" + ", ".join(data) + "]", data)
+        still_serves(env)
+
+
     def test_a_killed_helper_is_replaced_and_others_keep_working(self, env, limited):
         stopped(env, "while True: pass")
         results = []

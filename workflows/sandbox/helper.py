@@ -193,8 +193,6 @@ def _handle(raw: bytes) -> tuple[bytes, bool]:
             }
             if isinstance(error, NameError) and isinstance(error.name, str):
                 response["name"] = error.name[:200]
-            if isinstance(error, bounds.DataRefused):
-                response["path"] = error.path[:200]
             return json.dumps(response, ensure_ascii=False).encode(), retire
         except MemoryError:
             return b'{"ok":false,"kind":"memory","type":"MemoryError","message":"","line":0}', True

@@ -45,7 +45,8 @@ class HelperConfig:
         limits = settings.WORKFLOWS
         return cls(
             memory_mb=limits["SCRIPT_MEMORY_MB"],
-            max_message_bytes=2 * limits["MAX_DATA_BYTES"] + 65_536,
+            # A request carries variables of the task's data, an answer at most as much again.
+            max_message_bytes=2 * max(limits["MAX_STATE_BYTES"], limits["MAX_DATA_BYTES"]) + 65_536,
             time_zone=settings.TIME_ZONE,
             language_code=settings.LANGUAGE_CODE,
         )
@@ -170,6 +171,8 @@ class HelperPool:
     def run(self, request: dict[str, Any], *, seconds: float) -> dict[str, Any]:
         """Run one request in a helper and return its decoded response."""
         encoded = json.dumps(request, ensure_ascii=False).encode()
+        if len(encoded) > HelperConfig.current().max_message_bytes:
+            raise ScriptLimitError(_("The variables the code uses are too large to run it."))
         for attempt in range(2):
             helper = self._acquire()
             healthy = False

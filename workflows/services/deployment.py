@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from workflows.documents import BPMN_NS, DeploymentError, Problem, SourceFile, parse_xml
+from workflows.exceptions import ProcessNotDeployed
 from workflows.models import AuditEvent, DeployedFile, ProcessModel, ProcessVersion
 from workflows.serialization import SERIALIZER_VERSION, dump_specs
 from workflows.specs import LinkedCallActivity
@@ -101,17 +102,12 @@ def _store(parsed, checked, stored, checksum, user) -> Deployment:
 def _deployed_calls(process_id: str) -> set[str]:
     """The processes the latest version of `process_id` starts as linked instances."""
     from workflows.runtime import specs_for
+    from workflows.services.instances import latest_version
 
-    version = (
-        ProcessVersion.objects.select_related("model")
-        .defer("spec")
-        .filter(model__process_id=process_id)
-        .order_by("-number")
-        .first()
-    )
-    if version is None:
+    try:
+        specs = specs_for(latest_version(process_id))
+    except ProcessNotDeployed:
         return set()
-    specs = specs_for(version)
     return {
         task_spec.called_element
         for process_spec in [specs.spec, *specs.subprocess_specs.values()]
