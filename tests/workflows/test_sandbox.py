@@ -280,7 +280,6 @@ class TestHelpers:
             env.execute("everything = [" + ", ".join(data) + "]", data)
         still_serves(env)
 
-
     def test_a_killed_helper_is_replaced_and_others_keep_working(self, env, limited):
         stopped(env, "while True: pass")
         results = []
