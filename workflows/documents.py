@@ -15,6 +15,8 @@ from pathlib import PurePath
 from django.utils.translation import gettext as _
 from lxml import etree
 
+from workflows.refusals import Refusal
+
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 DMN_NAMESPACES = frozenset(
     {
@@ -50,7 +52,7 @@ class Problem:
         return _("%(where)s: %(message)s") % {"where": where, "message": self.message}
 
 
-class DeploymentError(Exception):
+class DeploymentError(Refusal):
     """The files cannot be deployed; `problems` says why, each naming file and element."""
 
     def __init__(self, problems: list[Problem]) -> None:

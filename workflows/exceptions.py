@@ -4,15 +4,11 @@ from django.utils.translation import gettext_lazy as _
 
 from workflows.documents import DeploymentError, Problem  # noqa: F401 - re-exported
 from workflows.forms import FormValidationError  # noqa: F401 - re-exported
+from workflows.refusals import Refusal
 
 
-class WorkflowError(Exception):
+class WorkflowError(Refusal):
     """Base class for the engine's refusals; nothing was changed when one is raised."""
-
-    default_message = _("The request could not be carried out.")
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(str(message or self.default_message))
 
 
 class InvalidData(WorkflowError):

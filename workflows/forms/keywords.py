@@ -22,7 +22,7 @@ from workflows.forms.patterns import FORMAT_CHECKER, search
 MAX_UNIQUE_ITEMS = 1_000
 
 
-class Refusal(ValidationError):
+class KeywordRefusal(ValidationError):
     """An error whose message is already written for the person filling in the form."""
 
 
@@ -131,7 +131,7 @@ def _unique_items(validator: Any, unique: Any, instance: Any, schema: dict) -> I
     if not unique or not validator.is_type(instance, "array"):
         return
     if len(instance) > MAX_UNIQUE_ITEMS:
-        yield Refusal(
+        yield KeywordRefusal(
             _("Too many entries to check for duplicates: %(count)s; the limit is %(limit)s.")
             % {"count": f"{len(instance):,}", "limit": f"{MAX_UNIQUE_ITEMS:,}"}
         )
@@ -140,7 +140,7 @@ def _unique_items(validator: Any, unique: Any, instance: Any, schema: dict) -> I
     for item in instance:
         identity = _identity(item)
         if identity in seen:
-            yield Refusal(_("The entries must all be different."))
+            yield KeywordRefusal(_("The entries must all be different."))
             return
         seen.add(identity)
 

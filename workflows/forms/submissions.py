@@ -11,9 +11,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 from jsonschema.exceptions import ValidationError
 
-from workflows.forms.keywords import Refusal, form_validator
+from workflows.forms.keywords import KeywordRefusal, form_validator
 from workflows.forms.patterns import MAX_PATTERN_WORK, PatternError, PatternWorkSpent, pattern_budget, search
 from workflows.forms.schemas import IDENTIFIER
+from workflows.refusals import Refusal
 from workflows.sandbox import RESERVED_NAMES, now, today
 
 # Shown for user tasks whose diagram names no form (diagrams from other modelers).
@@ -28,16 +29,20 @@ DEFAULT_FORM: dict[str, Any] = {
 MAX_SUBMISSION_DEPTH = 64
 
 
-class FormValidationError(Exception):
+class FormValidationError(Refusal):
     """Submitted data does not match the task's form; `errors` maps field paths to messages."""
 
+    default_message = _("The form has errors.")
+
     def __init__(self, errors: dict[str, list[str]]) -> None:
-        self.errors = errors
-        summary = "; ".join(
+        super().__init__(field_errors=errors)
+        self.errors = self.field_errors
+
+    def __str__(self) -> str:
+        return "; ".join(
             _("%(field)s: %(errors)s") % {"field": field or _("form"), "errors": ", ".join(msgs)}
-            for field, msgs in errors.items()
+            for field, msgs in self.errors.items()
         )
-        super().__init__(summary)
 
 
 def validate_submission(schema: dict, data: Any, *, protected: Collection[str] = ()) -> dict:
@@ -148,7 +153,7 @@ def _admits_undeclared(schema: dict, key: str) -> bool:
 
 
 def _describe(error: ValidationError) -> str:
-    if isinstance(error, Refusal):
+    if isinstance(error, KeywordRefusal):
         return error.message
     v, expected = error.validator, error.validator_value
     messages = {
