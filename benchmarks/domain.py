@@ -236,6 +236,7 @@ def measure(*, quick: bool) -> dict:
 
 def deploy() -> None:
     """The real diagrams as they are, and the engine-only copies under their own process ids."""
+    from workflows.actors import SYSTEM
     from workflows.documents import SourceFile
     from workflows.services.deployment import deploy_files
 
@@ -245,7 +246,7 @@ def deploy() -> None:
         for old, new in ENGINE_PROCESS_IDS.items():
             text = text.replace(f'"{old}"', f'"{new}"')
         sources.append(SourceFile(f"engine_{path.name}", text.encode("utf-8")))
-    deploy_files(files=sources)
+    deploy_files(user=SYSTEM, files=sources)
 
 
 class Series:

@@ -1,8 +1,9 @@
 """Who may act on what. Every domain service that changes a customer's records checks here first.
 
 An account manager acts on their own customers; a team leader on the customers of their team's
-managers; coordinators on all. Leadership reads but does not change. `user=None` is the system
-itself (a BPMN service task run by a timer, a background job), never a web request.
+managers; coordinators on all. Leadership reads but does not change. The system itself (a BPMN
+service task run by a timer, a background job) acts as `workflows.actors.SYSTEM`; `None` is nobody
+and passes no check.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from onsite.exceptions import NotPermitted
 from onsite.roles import COORDINATOR, TEAM_LEADER
+from workflows.actors import is_system
 
 
 def role_names(user: Any) -> set[str]:
@@ -23,9 +25,9 @@ def role_names(user: Any) -> set[str]:
 
 
 def has_role(user: Any, *roles: str) -> bool:
-    if user is None:
+    if is_system(user):
         return True
-    if not user.is_active:
+    if user is None or not user.is_active:
         return False
     return user.is_superuser or bool(role_names(user) & set(roles))
 
@@ -38,16 +40,16 @@ def check_role(user: Any, *roles: str) -> None:
 def leads_team_of(user: Any, manager_id: int | None) -> bool:
     from onsite.models import StaffProfile
 
-    if manager_id is None or user is None:
+    if manager_id is None or user is None or is_system(user):
         return False
     return StaffProfile.objects.filter(user_id=manager_id, team__leader=user).exists()
 
 
 def manages_customer(user: Any, customer: Any) -> bool:
     """The customer's account manager, their team leader, a coordinator (or the system)."""
-    if user is None:
+    if is_system(user):
         return True
-    if not user.is_active:
+    if user is None or not user.is_active:
         return False
     if user.is_superuser or COORDINATOR in role_names(user):
         return True

@@ -27,6 +27,8 @@ ROLES = (
         ("协调员", "Coordinator"),
         (
             "workflows.add_processversion",
+            "workflows.deploy_processmodel",
+            "workflows.start_processinstance",
             "workflows.view_processversion",
             "workflows.view_processinstance",
             "workflows.manage_processinstance",

@@ -23,6 +23,7 @@ class ProcessModel(models.Model):
         verbose_name = _("process model")
         verbose_name_plural = _("process models")
         ordering = ["process_id"]
+        permissions = [("deploy_processmodel", "Can deploy process models")]
 
     def __str__(self) -> str:
         return self.name or self.process_id
@@ -151,7 +152,10 @@ class ProcessInstance(models.Model):
         verbose_name = _("process instance")
         verbose_name_plural = _("process instances")
         ordering = ["-started_at"]
-        permissions = [("manage_processinstance", "Can suspend, resume, terminate and retry instances")]
+        permissions = [
+            ("manage_processinstance", "Can suspend, resume, terminate and retry instances"),
+            ("start_processinstance", "Can start instances of any deployed process"),
+        ]
 
     def __str__(self) -> str:
         label = self.business_key or f"#{self.pk}"

@@ -36,6 +36,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from workflows import clock, projections, store
+from workflows.actors import SYSTEM, person_id
 from workflows.bounds import DataRefused, check_data, data_limits
 from workflows.compaction import compact
 from workflows.diagram_code import names_read
@@ -253,7 +254,7 @@ class Session:
                 "version": None,
                 "task_id": task_id,
                 "kind": kind,
-                "actor": actor.pk if actor is not None else None,
+                "actor": person_id(actor),
                 "at": timezone.now(),
                 "details": details,
             }
@@ -261,7 +262,7 @@ class Session:
 
     def complete(self, task_id: uuid.UUID, *, bpmn_id: str, data: dict) -> Completion:
         """Record that a person completed this human task (the row is written with the save)."""
-        user_id = self.actor.pk if self.actor is not None else None
+        user_id = person_id(self.actor)
         completion = Completion(task_id, user_id, timezone.now(), data)
         self.completions.append(completion)
         self.record(AuditEvent.Kind.COMPLETED, task_id=task_id, data=data, bpmn_id=bpmn_id)
@@ -500,7 +501,7 @@ def _start_linked_calls(session: Session) -> bool:
 def child_output(child: ProcessInstance, workflow: BpmnWorkflow | None = None) -> dict:
     """The data a finished linked instance hands back: its process's data outputs, else all."""
     if workflow is None:
-        workflow = open_session(child, actor=None).workflow
+        workflow = open_session(child, actor=SYSTEM).workflow
     last = workflow.last_task
     data = deepcopy(last.data if last is not None else workflow.data)
     io_spec = workflow.spec.io_specification

@@ -17,9 +17,10 @@ def create_roles(apps, schema_editor):
         group, _ = Group.objects.get_or_create(name=role.code)
         for dotted in role.permissions:
             app_label, codename = dotted.split(".")
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+            # A permission added by a later migration is granted by the migration after it (0005).
+            found = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if found is not None:
+                group.permissions.add(found)
         for lane in role.lanes:
             LaneRole.objects.get_or_create(lane=lane, defaults={"role": group})
 

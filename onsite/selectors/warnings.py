@@ -25,6 +25,7 @@ from onsite.models import Cadence, Customer, Enrolment, Lead, ProductHolding, Ur
 from onsite.roles import ACCOUNT_MANAGER, COORDINATOR, LEADERSHIP, TEAM_LEADER
 from onsite.services.winback import expiring_competitor_products
 from onsite.thresholds import threshold
+from workflows.actors import is_system
 
 NOBODY = Q(pk__in=[])
 
@@ -49,8 +50,8 @@ class EarlyWarning:
     related: Enrolment | Visit | Lead | ProductHolding
 
 
-def early_warnings(*, user: Any = None, now: datetime | None = None) -> list[EarlyWarning]:
-    """The warnings on the customers `user` looks after (all of them for no user: the system), the
+def early_warnings(*, user: Any, now: datetime | None = None) -> list[EarlyWarning]:
+    """The warnings on the customers `user` looks after (all of them for the system), the
     longest overdue first and the contracts expiring soonest after them."""
     now = now or timezone.now()
     scope = _customer_scope(user)
@@ -69,9 +70,9 @@ def early_warnings(*, user: Any = None, now: datetime | None = None) -> list[Ear
 
 def _customer_scope(user: Any) -> Q | None:
     """A filter on `customer__...` for the customers the user looks after; None for all of them."""
-    if user is None:
+    if is_system(user):
         return None
-    if not user.is_active:
+    if user is None or not user.is_active:
         return NOBODY
     roles = role_names(user)
     if user.is_superuser or roles & {COORDINATOR, LEADERSHIP}:

@@ -15,6 +15,7 @@ from onsite.access import check_customer_access, check_role, has_role
 from onsite.exceptions import InvalidInput, NotPermitted
 from onsite.models import Customer, CustomerChange, KeyPerson, ProductHolding
 from onsite.roles import ACCOUNT_MANAGER, COORDINATOR
+from workflows.actors import person, person_id
 
 Source = CustomerChange.Source
 
@@ -44,7 +45,7 @@ def create_customer(*, values: dict, user: Any, source: str = Source.MANUAL) -> 
         if getattr(customer, name) not in (None, "")
     }
     manager = customer.account_manager_id
-    if user is not None and not has_role(user, COORDINATOR) and manager != user.pk:
+    if not has_role(user, COORDINATOR) and manager != person_id(user):
         raise NotPermitted(_("An account manager can only add customers they look after."))
     validate(customer)
     with transaction.atomic():
@@ -58,7 +59,7 @@ def update_customer(
 ) -> dict:
     """Change the customer's own fields; returns what changed (field: [before, after])."""
     check_customer_access(user, customer)
-    if "account_manager" in values and user is not None and not has_role(user, COORDINATOR):
+    if "account_manager" in values and not has_role(user, COORDINATOR):
         raise NotPermitted(_("Only a coordinator can hand a customer to another account manager."))
     return change_customer(customer, values, actor=user, source=source, visit=visit)
 
@@ -220,7 +221,7 @@ def record_change(
         changes=changes,
         source=source,
         visit=visit,
-        actor=actor,
+        actor=person(actor),
         at=timezone.now(),
     )
 

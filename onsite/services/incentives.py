@@ -20,6 +20,7 @@ from onsite.exceptions import InvalidInput, NotPermitted, OnsiteError
 from onsite.models import IncentiveRecord, IncentiveReview, IncentiveRule, StaffProfile, Team
 from onsite.roles import COORDINATOR
 from onsite.services.processes import start_domain_process
+from workflows.actors import person, person_id
 
 REVIEW_PROCESS = "incentive_review"
 CENT = Decimal("0.01")
@@ -40,7 +41,7 @@ def set_incentive_rule(*, event: str, values: dict, user: Any) -> IncentiveRule:
     unknown = sorted(set(values) - set(RULE_FIELDS))
     if unknown:
         raise InvalidInput({name: [_("This field cannot be set here.")] for name in unknown})
-    rule = IncentiveRule(event=event, created_by=user, **values)
+    rule = IncentiveRule(event=event, created_by=person(user), **values)
     validate_rule(rule)
     with transaction.atomic():
         IncentiveRule.objects.select_for_update().filter(event=event, active=True).update(active=False)
@@ -110,7 +111,9 @@ def period_of(moment: datetime | date) -> date:
 
 def request_incentive_review(*, team: Team, period: date, user: Any) -> IncentiveReview:
     """Start the team leader's review of the team's pending records for the month of `period`."""
-    if not (has_role(user, COORDINATOR) or (user is not None and team.leader_id == user.pk)):
+    if not (
+        has_role(user, COORDINATOR) or (team.leader_id is not None and team.leader_id == person_id(user))
+    ):
         raise NotPermitted(_("Only the team's leader or a coordinator can start its incentive review."))
     if team.leader_id is None:
         raise InvalidInput({"team": [_("The team has no team leader to review its incentives.")]})
@@ -122,7 +125,7 @@ def request_incentive_review(*, team: Team, period: date, user: Any) -> Incentiv
                 % {"team": team, "period": period.strftime("%Y-%m")}
             )
         review = IncentiveReview.objects.create(
-            team=team, period=period, requested_by=user, created_at=timezone.now()
+            team=team, period=period, requested_by=person(user), created_at=timezone.now()
         )
         review.instance = start_domain_process(
             REVIEW_PROCESS,
@@ -169,10 +172,10 @@ def decide_review(
     for record in pending.filter(pk__in=reasons):
         record.status = IncentiveRecord.Status.REJECTED
         record.decision_note = reasons[record.pk] or note
-        record.decided_by, record.decided_at = actor, at
+        record.decided_by, record.decided_at = person(actor), at
         record.save(update_fields=["status", "decision_note", "decided_by", "decided_at"])
     pending.exclude(pk__in=reasons).update(
-        status=IncentiveRecord.Status.APPROVED, decided_by=actor, decided_at=at, decision_note=note
+        status=IncentiveRecord.Status.APPROVED, decided_by=person(actor), decided_at=at, decision_note=note
     )
     review.status, review.decided_at = IncentiveReview.Status.DECIDED, at
     review.save(update_fields=["status", "decided_at"])

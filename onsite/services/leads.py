@@ -18,6 +18,7 @@ from onsite.models import Customer, IncentiveEvent, Lead, LeadActivity, SupportR
 from onsite.services.customers import validate
 from onsite.services.incentives import award
 from onsite.services.processes import start_domain_process
+from workflows.actors import acting_for, person
 from workflows.exceptions import WorkflowError
 from workflows.models import ProcessInstance
 from workflows.services import deliver_message
@@ -69,14 +70,14 @@ def create_lead(
         displaces=displaces,
         source_visit=source_visit,
         source_item=source_item,
-        created_by=user or owner,
+        created_by=person(user) or owner,
         created_at=at,
         last_activity_at=at,
     )
     validate(lead)
     with transaction.atomic():
         lead.save()
-        LeadActivity.objects.create(lead=lead, actor=user or owner, at=at, status_to=lead.status)
+        LeadActivity.objects.create(lead=lead, actor=person(user) or owner, at=at, status_to=lead.status)
         award(
             IncentiveEvent.LEAD_CREATED,
             person=owner,
@@ -166,7 +167,13 @@ def change_lead_status(
         lead.closed_at = at
     lead.save()
     LeadActivity.objects.create(
-        lead=lead, actor=actor, at=at, status_from=before, status_to=status, note=note, task_id=task_id
+        lead=lead,
+        actor=person(actor),
+        at=at,
+        status_from=before,
+        status_to=status,
+        note=note,
+        task_id=task_id,
     )
     if status == Status.WON:
         _reward_win(lead, at)
@@ -185,10 +192,10 @@ def _reward_win(lead: Lead, at: datetime) -> None:
         customer=lead.customer,
         lead=lead,
     )
-    for person in contributors(lead):
+    for contributor in contributors(lead):
         award(
             IncentiveEvent.LEAD_CONTRIBUTION,
-            person=person,
+            person=contributor,
             key=f"lead:{lead.pk}",
             description=_("Contributed to a won lead: %(lead)s") % {"lead": lead},
             at=at,
@@ -227,7 +234,7 @@ def _end_follow_up(lead: Lead, user: Any) -> None:
             name="lead_closed",
             correlation={"instance_id": lead.follow_up_id},
             payload={"status": lead.status},
-            user=user,
+            user=acting_for(user),
         )
     except WorkflowError as exc:
         raise OnsiteError(str(exc)) from None

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from onsite.exceptions import OnsiteError
+from workflows.actors import acting_for
 from workflows.exceptions import WorkflowError
 from workflows.models import ProcessInstance
 from workflows.services import start_instance
@@ -18,7 +19,9 @@ def start_domain_process(process_id: str, *, business_key: str, data: dict, user
     """Start the latest version of `process_id`; if it cannot start, raise and keep nothing."""
     try:
         with transaction.atomic():
-            instance = start_instance(process_id=process_id, business_key=business_key, data=data, user=user)
+            instance = start_instance(
+                process_id=process_id, business_key=business_key, data=data, user=acting_for(user)
+            )
             if instance.status == ProcessInstance.Status.ERROR:
                 raise OnsiteError(
                     _("Process '%(process)s' could not start: %(message)s")

@@ -19,6 +19,7 @@ from onsite.models import Customer, Enrolment, Programme, Region, StageAssessmen
 from onsite.roles import COORDINATOR
 from onsite.services.customers import validate
 from onsite.stages import clean_factors, next_stage, suggest_stage
+from workflows.actors import acting_for, person
 from workflows.exceptions import WorkflowError
 from workflows.services import deliver_message, latest_version, start_instance
 
@@ -49,7 +50,7 @@ def create_programme(
         end_date=end_date,
         cadence=cadence,
         process_version=process_version,
-        coordinator=user,
+        coordinator=person(user),
     )
     errors = {}
     if end_date is not None and end_date < start_date:
@@ -120,7 +121,7 @@ def enrol_customer(
             programme=programme,
             customer=customer,
             stage=chosen,
-            enrolled_by=user,
+            enrolled_by=person(user),
             screening_score=screening_score,
             screening_reason=screening_reason,
             **cleaned,
@@ -131,19 +132,19 @@ def enrol_customer(
             stage=chosen,
             decision=StageAssessment.Decision.INITIAL,
             note=why,
-            assessed_by=user,
+            assessed_by=person(user),
             at=now,
             **cleaned,
         )
         StageChange.objects.create(
-            enrolment=enrolment, from_stage="", to_stage=chosen, actor=user, at=now, reason=why
+            enrolment=enrolment, from_stage="", to_stage=chosen, actor=person(user), at=now, reason=why
         )
         version = programme.process_version
         instance = start_instance(
             process_id=version.model.process_id,
             version=version.number,
             business_key=customer.code,
-            user=user,
+            user=acting_for(user),
             data={
                 "enrolment_id": enrolment.pk,
                 "customer_id": customer.pk,
@@ -175,7 +176,7 @@ def end_enrolment_early(*, enrolment: Enrolment, reason: str, user: Any) -> Enro
             name="end_programme",
             correlation={"instance_id": enrolment.instance_id},
             payload={"reason": reason.strip()},
-            user=user,
+            user=acting_for(user),
         )
     except WorkflowError as exc:
         raise OnsiteError(str(exc)) from None
@@ -202,7 +203,7 @@ def record_stage_review(
         "decision": decision,
         "note": note,
         "visit": visit,
-        "assessed_by": actor,
+        "assessed_by": person(actor),
         "at": timezone.now(),
         **cleaned,
     }
@@ -230,7 +231,7 @@ def advance_stage(*, enrolment: Enrolment, reason: str, actor: Any, task_id: Any
         enrolment=enrolment,
         from_stage=enrolment.stage,
         to_stage=following,
-        actor=actor,
+        actor=person(actor),
         at=timezone.now(),
         reason=reason,
         task_id=task_id,

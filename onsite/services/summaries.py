@@ -37,6 +37,7 @@ from onsite.services.leads import create_lead
 from onsite.services.support import request_support
 from onsite.services.winback import start_win_back_targets
 from onsite.thresholds import threshold
+from workflows.actors import SYSTEM, person
 
 SUMMARY = CustomerChange.Source.SUMMARY
 
@@ -56,7 +57,7 @@ def submit_summary(*, visit: Visit, summary: dict, actor: Any, at: datetime) -> 
     record.status = VisitSummary.Status.SUBMITTED
     record.submissions += 1
     record.submitted_at = at
-    record.submitted_by = actor
+    record.submitted_by = person(actor)
     record.save()
     _replace_items(record, summary)
     visit.status = Visit.Status.SUMMARISED
@@ -136,7 +137,7 @@ def review_summary(*, visit: Visit, decision: str, comment: str, actor: Any, at:
     record.visit = visit  # the caller's locked row, not a second unlocked copy
     if record.status == VisitSummary.Status.APPROVED:
         return record  # a retried task: applied already
-    record.reviewed_by, record.reviewed_at, record.review_comment = actor, at, comment
+    record.reviewed_by, record.reviewed_at, record.review_comment = person(actor), at, comment
     if decision == "rework":
         if record.status != VisitSummary.Status.REWORK:
             record.rework_count += 1
@@ -183,7 +184,7 @@ def apply_summary(record: VisitSummary, *, at: datetime) -> None:
             source_visit=visit,
             source_item=item,
             owner=author or customer.account_manager,
-            user=None,
+            user=SYSTEM,
             at=at,
         )
     for item in record.resource_needs.filter(support_request__isnull=True):
@@ -196,7 +197,7 @@ def apply_summary(record: VisitSummary, *, at: datetime) -> None:
             requested_by=author or customer.account_manager,
             source_visit=visit,
             source_need=item,
-            user=None,
+            user=SYSTEM,
         )
     visit.status, visit.closed_at = Visit.Status.CLOSED, at
     visit.save(update_fields=["status", "closed_at"])

@@ -21,6 +21,7 @@ from onsite.roles import SUPPORT_STAFF
 from onsite.services.customers import validate
 from onsite.services.incentives import award
 from onsite.services.processes import start_domain_process
+from workflows.actors import person
 
 SUPPORT_PROCESS = "support_request"
 # A request is due at the end of the working day of its due date.
@@ -42,7 +43,7 @@ def request_support(
 ) -> SupportRequest:
     """A 需求单 from the customer's account manager (or from an approved visit summary, `user=None`)."""
     check_customer_access(user, customer)
-    requester = requested_by or user
+    requester = requested_by or person(user)
     if requester is None:
         raise OnsiteError(_("A support request needs the person who asks for it."))
     request = SupportRequest(
@@ -134,7 +135,7 @@ def complete_support_request(
         raise OnsiteError(_("This support request is not waiting for a result."))
     request.result = result
     request.hours_spent = Decimal(str(hours_spent)) if hours_spent is not None else None
-    request.completed_by = actor or request.assignee
+    request.completed_by = person(actor) or request.assignee
     request.completed_at = at
     request.status = SupportRequest.Status.COMPLETED
     request.save()

@@ -16,6 +16,7 @@ from onsite.models import Customer, Ownership, ProductHolding, WinBackTarget
 from onsite.services.leads import create_lead
 from onsite.services.processes import start_domain_process
 from onsite.thresholds import threshold
+from workflows.actors import SYSTEM, person
 
 WIN_BACK_PROCESS = "win_back"
 
@@ -68,7 +69,7 @@ def _start(product: ProductHolding) -> WinBackTarget:
     target.instance = start_domain_process(
         WIN_BACK_PROCESS,
         business_key=customer.code,
-        user=None,
+        user=SYSTEM,
         data={
             "target_id": target.pk,
             "customer_id": customer.pk,
@@ -96,8 +97,8 @@ def record_win_back_plan(*, target: WinBackTarget, plan: dict, actor: Any, at: d
             product=plan.get("our_product", ""),
             estimated_value=plan.get("estimated_value"),
             displaces=target.product,
-            owner=target.account_manager or actor,
-            user=None,
+            owner=target.account_manager or person(actor),
+            user=SYSTEM,
             at=at,
         )
         target.status = WinBackTarget.Status.PURSUED

@@ -17,13 +17,14 @@ from tests.onsite.factories import (
     manager_in,
     support_engineer,
 )
+from workflows.actors import SYSTEM
 from workflows.models import HumanTask, ProcessInstance
 from workflows.services import complete_task
 from workflows.services.deployment import deploy_files
 
 
 def deploy_processes():
-    return deploy_files(files=[source(p) for p in sorted(BPMN_DIR.glob("*.bpmn"))])
+    return deploy_files(user=SYSTEM, files=[source(p) for p in sorted(BPMN_DIR.glob("*.bpmn"))])
 
 
 @dataclass

@@ -37,6 +37,7 @@ from tests.onsite.flow import (
     run_visit,
     stage_review,
 )
+from workflows.actors import SYSTEM
 from workflows.models import AuditEvent, HumanTask, ProcessInstance
 from workflows.selectors import instance_variables
 from workflows.services import retry_instance
@@ -88,7 +89,7 @@ def visit_cycle_needing_a_template():
         )
     )
     assert "visit_template" in text
-    (deployment,) = deploy_files(files=[text_source("visit_cycle.bpmn", text)])
+    (deployment,) = deploy_files(user=SYSTEM, files=[text_source("visit_cycle.bpmn", text)])
     return deployment.version
 
 
@@ -96,13 +97,13 @@ def deploy_newer_programme_process():
     text = (BPMN_DIR / "onsite_programme.bpmn").read_text()
     newer = text.replace('name="阶段目标评估"', 'name="阶段目标评估（新版）"')
     assert newer != text
-    (deployment,) = deploy_files(files=[text_source("onsite_programme.bpmn", newer)])
+    (deployment,) = deploy_files(user=SYSTEM, files=[text_source("onsite_programme.bpmn", newer)])
     assert deployment.created
     return deployment.version
 
 
 def redeploy_visit_cycle():
-    (deployment,) = deploy_files(files=[source(BPMN_DIR / "visit_cycle.bpmn")])
+    (deployment,) = deploy_files(user=SYSTEM, files=[source(BPMN_DIR / "visit_cycle.bpmn")])
     assert deployment.created
     return deployment.version
 

@@ -15,6 +15,7 @@ from onsite.models import Customer, CustomerChange, Industry, Tier
 from onsite.services.imports import import_customers
 from tests.factories import UserFactory
 from tests.onsite.factories import CustomerFactory, RegionFactory
+from workflows.actors import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -500,7 +501,7 @@ def test_only_a_coordinator_may_import(hefei):
 
 def test_a_superuser_and_the_system_may_import(hefei):
     assert run(csv_bytes(GOOD_ROWS), UserFactory(is_superuser=True), dry_run=True).ok
-    assert run(csv_bytes(GOOD_ROWS), None).applied
+    assert run(csv_bytes(GOOD_ROWS), SYSTEM).applied
     assert CustomerChange.objects.filter(actor=None, source="import").count() == 2
 
 

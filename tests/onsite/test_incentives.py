@@ -28,6 +28,7 @@ from tests.onsite.flow import (
     record,
     summary,
 )
+from workflows.actors import SYSTEM
 from workflows.clock import frozen
 from workflows.exceptions import TaskRejected
 from workflows.models import ProcessInstance
@@ -87,7 +88,9 @@ class TestExactlyOnce:
     def test_a_retried_approval_records_the_visits_incentives_once(self, org):
         # Everything but the win-back process: approving a summary that names a competitor contract
         # ending within 90 days cannot start its win-back task, so the approval's service task fails.
-        deploy_files(files=[source(p) for p in sorted(BPMN_DIR.glob("*.bpmn")) if p.stem != "win_back"])
+        deploy_files(
+            user=SYSTEM, files=[source(p) for p in sorted(BPMN_DIR.glob("*.bpmn")) if p.stem != "win_back"]
+        )
         customer = customer_of(org)
         enrolment = enrol(org, new_programme(org), customer)
         expiring = summary(
@@ -114,7 +117,7 @@ class TestExactlyOnce:
         assert not Lead.objects.exists() and not ProductHolding.objects.exists()
         assert Visit.objects.get(instance=visit).summary.status == "submitted"
 
-        deploy_files(files=[source(BPMN_DIR / "win_back.bpmn")])
+        deploy_files(user=SYSTEM, files=[source(BPMN_DIR / "win_back.bpmn")])
         with frozen(at(2026, 12, 2, 10)):
             retry_instance(instance_id=visit.pk, user=org.coordinator)
 

@@ -14,6 +14,7 @@ from onsite.models import IncentiveRecord, Lead, LeadActivity
 from onsite.services.leads import change_lead_status, create_lead, update_lead
 from tests.onsite.factories import CustomerFactory, ProductHoldingFactory
 from tests.onsite.flow import build_org, complete, customer_of, deploy_processes, open_task, refreshed
+from workflows.actors import SYSTEM
 from workflows.clock import frozen
 from workflows.exceptions import TaskNotYours
 from workflows.forms import FormValidationError
@@ -40,7 +41,7 @@ def customer(org):
     return customer_of(org, name="滨湖新区政务服务中心")
 
 
-def new_lead(org, customer, urgency: str = "medium", user=None, **kwargs) -> Lead:
+def new_lead(org, customer, urgency: str = "medium", user=SYSTEM, **kwargs) -> Lead:
     with frozen(kwargs.get("at")):
         return create_lead(
             customer=customer,
@@ -465,7 +466,7 @@ class TestHistory:
         assert (lead.created_at, lead.last_activity_at, lead.closed_at) == (created, closed, closed)
 
     def test_a_lead_made_by_the_system_is_recorded_as_its_owners(self, org, customer):
-        lead = create_lead(customer=customer, description="云视讯", urgency="low", user=None)
+        lead = create_lead(customer=customer, description="云视讯", urgency="low", user=SYSTEM)
 
         assert (lead.owner, lead.created_by) == (org.manager, org.manager)
         assert history(lead) == [("", Status.NEW, "qian", "")]

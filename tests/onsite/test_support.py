@@ -25,6 +25,7 @@ from tests.onsite.flow import (
     plan,
     refreshed,
 )
+from workflows.actors import SYSTEM
 from workflows.clock import frozen
 from workflows.exceptions import TaskNotYours
 from workflows.forms import FormValidationError
@@ -244,7 +245,7 @@ class TestTheProcess:
         assert refreshed(request).status == Status.COMPLETED
 
     def test_a_request_made_by_the_system_is_confirmed_by_the_manager_it_names(self, org, customer):
-        request = ask(org, customer, user=None, requested_by=org.other_manager)
+        request = ask(org, customer, user=SYSTEM, requested_by=org.other_manager)
         complete(request.instance, HANDLE, org.support["network"], RESULT)
 
         assert open_task(request.instance, CONFIRM).assignee == org.other_manager
@@ -390,7 +391,7 @@ class TestRefusals:
 
     def test_a_request_made_by_the_system_needs_the_person_who_asks(self, org, customer):
         with pytest.raises(OnsiteError, match="A support request needs the person who asks for it"):
-            ask(org, customer, user=None)
+            ask(org, customer, user=SYSTEM)
 
         assert not SupportRequest.objects.exists()
 

@@ -19,6 +19,7 @@ from tests.onsite.factories import (
     TeamFactory,
     manager_in,
 )
+from workflows.actors import SYSTEM
 from workflows.models import ProcessModel, ProcessVersion
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +111,7 @@ def kinds(warnings: list[EarlyWarning]) -> list[str]:
     return [warning.kind for warning in warnings]
 
 
-def of_kind(kind: str, *, now, user=None) -> list[EarlyWarning]:
+def of_kind(kind: str, *, now, user=SYSTEM) -> list[EarlyWarning]:
     return [warning for warning in early_warnings(user=user, now=now) if warning.kind == kind]
 
 
@@ -378,7 +379,7 @@ def test_a_superuser_and_the_system_see_every_customer(everyones_customers, now)
     superuser = UserFactory(is_superuser=True)
 
     assert names(early_warnings(user=superuser, now=now)) == set(everyones_customers)
-    assert names(early_warnings(now=now)) == set(everyones_customers)
+    assert names(early_warnings(user=SYSTEM, now=now)) == set(everyones_customers)
 
 
 def test_support_staff_and_people_without_a_role_see_nothing(everyones_customers, now):
@@ -409,7 +410,7 @@ def test_the_longest_overdue_comes_first_and_expiring_contracts_after_every_over
         enrolment, status=Visit.Status.VISITED, visited_at=None, summary_due_at=now - timedelta(hours=1)
     )
 
-    warnings = early_warnings(now=now)
+    warnings = early_warnings(user=SYSTEM, now=now)
 
     assert [w.related for w in warnings] == [enrolment, lead, made, soon, later]
     assert kinds(warnings) == [

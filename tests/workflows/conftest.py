@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 
 from tests.conftest import TEST_BPMN_DIR, source
 from tests.factories import UserFactory
+from workflows.actors import SYSTEM
 from workflows.models import HumanTask, LaneRole
 from workflows.services import deploy, start_instance
 
@@ -32,13 +33,13 @@ def people(roles):
 
 
 def deploy_approval():
-    deploy(files=[source(TEST_BPMN_DIR / name) for name in APPROVAL_FILES])
+    deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / name) for name in APPROVAL_FILES])
 
 
 @pytest.fixture
 def approval(people):
     deploy_approval()
-    return start_instance(process_id="approval", business_key="REQ-1")
+    return start_instance(user=SYSTEM, process_id="approval", business_key="REQ-1")
 
 
 def open_task(instance, bpmn_id):

@@ -12,6 +12,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
 from workflows import forms  # noqa: E402
+from workflows.actors import SYSTEM  # noqa: E402
 from workflows.models import HumanTask, ProcessInstance  # noqa: E402
 from workflows.services import complete_task, form_schema  # noqa: E402
 
@@ -35,7 +36,7 @@ def main(instance_id: int, max_tasks: int) -> None:
         )
         if task is None:
             break
-        complete_task(task_id=task.pk, data=forms.example_submission(form_schema(task)), user=None)
+        complete_task(task_id=task.pk, data=forms.example_submission(form_schema(task)), user=SYSTEM)
         done.append(task.bpmn_id)
     root = ProcessInstance.objects.get(pk=instance_id)
     print(json.dumps({"completed": done, "status": root.status, "pid": os.getpid()}))

@@ -11,6 +11,7 @@ from tests.conftest import BPMN_DIR, ROOT, TEST_BPMN_DIR, source
 from tests.workflows.diagrams import linear, process, script_task
 from tests.workflows.diagrams import source as text
 from workflows import clock
+from workflows.actors import SYSTEM
 from workflows.models import HumanTask, ProcessInstance, ProcessModel, Timer
 from workflows.services import deploy, start_instance
 
@@ -78,7 +79,7 @@ class TestDeployBpmn:
 
 class TestStartInstance:
     def test_invalid_data_json_is_refused_before_starting(self):
-        deploy(files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
+        deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
         with pytest.raises(CommandError, match="--data is not valid JSON"):
             run("start_instance", "parallel", "--data", "{not json")
         assert not ProcessInstance.objects.exists()
@@ -89,7 +90,7 @@ class TestStartInstance:
         assert not ProcessInstance.objects.exists()
 
     def test_starts_an_instance_with_data_and_business_key(self):
-        deploy(files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
+        deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
         output = run("start_instance", "parallel", "--data", '{"who": "qian"}', "--business-key", "K-9")
 
         instance = ProcessInstance.objects.get()
@@ -112,9 +113,10 @@ class TestStartInstance:
 
     def test_an_instance_that_fails_at_run_time_reports_the_error_and_fails_the_command(self):
         deploy(
+            user=SYSTEM,
             files=[
                 text("divide.bpmn", linear(script_task("divide_by_zero", "x = 1 / 0"), process_id="divide"))
-            ]
+            ],
         )
         out = io.StringIO()
         with pytest.raises(CommandError, match=r"^the instance failed$"):
@@ -133,7 +135,7 @@ class TestStartInstance:
             '<bpmn:sequenceFlow id="f2" sourceRef="again" targetRef="ask" />'
             '<bpmn:sequenceFlow id="f3" sourceRef="ask" targetRef="again" />'
         )
-        deploy(files=[text("loop.bpmn", process(loop, process_id="loop"))])
+        deploy(user=SYSTEM, files=[text("loop.bpmn", process(loop, process_id="loop"))])
         output = run("start_instance", "loop", "--complete-user-tasks", "--max-tasks", "3")
 
         assert "tasks completed: 3" in output
@@ -145,8 +147,8 @@ class TestStartInstance:
 
 class TestFireTimers:
     def test_nothing_due_fires_nothing(self):
-        deploy(files=[source(TEST_BPMN_DIR / "timers.bpmn")])
-        instance = start_instance(process_id="timers")
+        deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "timers.bpmn")])
+        instance = start_instance(user=SYSTEM, process_id="timers")
 
         assert run("fire_timers") == "0 timer(s) fired\n"
         assert set(Timer.objects.filter(instance=instance).values_list("bpmn_id", flat=True)) == {
@@ -156,9 +158,9 @@ class TestFireTimers:
         assert instance.human_tasks.get().status == HumanTask.Status.OPEN
 
     def test_timers_of_an_instance_started_two_hours_ago_fire_and_take_the_timeout_path(self):
-        deploy(files=[source(TEST_BPMN_DIR / "timers.bpmn")])
+        deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "timers.bpmn")])
         with clock.frozen(timezone.now() - timedelta(hours=2)):
-            instance = start_instance(process_id="timers")
+            instance = start_instance(user=SYSTEM, process_id="timers")
         timeout = Timer.objects.get(instance=instance, bpmn_id="timeout")
 
         output = run("fire_timers")

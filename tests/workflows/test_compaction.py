@@ -6,6 +6,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from tests.workflows.diagrams import definitions, source
+from workflows.actors import SYSTEM
 from workflows.compaction import compact
 from workflows.documents import parse_xml
 from workflows.parsing import parse_bundle
@@ -179,7 +180,7 @@ def test_an_inclusive_join_inside_a_loop_is_reported_at_deploy():
     previous iteration's join, so even in memory such a loop merges the wrong branches."""
     from workflows.services import deploy
 
-    deployment = deploy(files=[source("inclusive.bpmn", looping(INCLUSIVE, "choose", "rejoin"))])
+    deployment = deploy(user=SYSTEM, files=[source("inclusive.bpmn", looping(INCLUSIVE, "choose", "rejoin"))])
     assert [w.element for w in deployment.warnings if "inclusive gateway joins branches" in w.message] == [
         "rejoin"
     ]

@@ -8,6 +8,7 @@ from django.db import connection
 
 from tests.conftest import TEST_BPMN_DIR, source
 from workflows import runtime
+from workflows.actors import SYSTEM
 from workflows.exceptions import TaskAlreadyCompleted
 from workflows.models import AuditEvent, HumanTask, ProcessInstance
 from workflows.selectors import instance_variables
@@ -51,13 +52,13 @@ def run_together(*calls):
 
 
 def test_the_same_task_completed_twice_at_once_is_completed_exactly_once(slow_engine):
-    deploy(files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
-    instance = start_instance(process_id="parallel")
+    deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
+    instance = start_instance(user=SYSTEM, process_id="parallel")
     left = instance.human_tasks.get(bpmn_id="left")
 
     outcomes = run_together(
-        lambda: complete_task(task_id=left.pk, data={}, user=None),
-        lambda: complete_task(task_id=left.pk, data={}, user=None),
+        lambda: complete_task(task_id=left.pk, data={}, user=SYSTEM),
+        lambda: complete_task(task_id=left.pk, data={}, user=SYSTEM),
     )
 
     assert sorted(type(o).__name__ for o in outcomes) == ["TaskAlreadyCompleted", "str"]
@@ -68,14 +69,14 @@ def test_the_same_task_completed_twice_at_once_is_completed_exactly_once(slow_en
 
 
 def test_two_parallel_branches_completed_at_once_are_both_kept(slow_engine):
-    deploy(files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
-    instance = start_instance(process_id="parallel")
+    deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
+    instance = start_instance(user=SYSTEM, process_id="parallel")
     left, right = (instance.human_tasks.get(bpmn_id=b) for b in ("left", "right"))
     started_revision = instance.revision
 
     outcomes = run_together(
-        lambda: complete_task(task_id=left.pk, data={}, user=None),
-        lambda: complete_task(task_id=right.pk, data={}, user=None),
+        lambda: complete_task(task_id=left.pk, data={}, user=SYSTEM),
+        lambda: complete_task(task_id=right.pk, data={}, user=SYSTEM),
     )
 
     assert outcomes == ["done", "done"]

@@ -6,6 +6,7 @@ from tests.conftest import TEST_BPMN_DIR, source
 from tests.factories import UserFactory
 from tests.workflows.diagrams import linear, process, script_task, user_task
 from tests.workflows.diagrams import source as text
+from workflows.actors import SYSTEM
 from workflows.documents import DeploymentError
 from workflows.exceptions import ProcessNotDeployed
 from workflows.models import AuditEvent, DeployedFile, ProcessModel, ProcessVersion
@@ -31,7 +32,7 @@ def refused(files, *fragments):
     """Deploy `files`, expect refusal, check every fragment appears in one problem, nothing stored."""
     models, versions = ProcessModel.objects.count(), ProcessVersion.objects.count()
     with pytest.raises(DeploymentError) as caught:
-        deploy(files=files)
+        deploy(user=SYSTEM, files=files)
     message = str(caught.value)
     for fragment in fragments:
         assert fragment in message, message
@@ -42,7 +43,7 @@ def refused(files, *fragments):
 
 class TestVersions:
     def test_deploy_creates_version_one_with_files_forms_and_author(self):
-        coordinator = UserFactory()
+        coordinator = UserFactory(roles=["coordinator"])
         deployment = deploy(files=approval_files(), user=coordinator)
 
         version = deployment.version
@@ -58,28 +59,30 @@ class TestVersions:
         assert AuditEvent.objects.get(kind="deployed").details["number"] == 1
 
     def test_deploying_identical_content_returns_the_existing_version(self):
-        first = deploy(files=approval_files())
-        again = deploy(files=approval_files())
+        first = deploy(user=SYSTEM, files=approval_files())
+        again = deploy(user=SYSTEM, files=approval_files())
 
         assert not again.created
         assert again.version.pk == first.version.pk
         assert ProcessVersion.objects.count() == 1
 
     def test_changed_diagram_or_form_makes_the_next_version(self):
-        deploy(files=approval_files())
+        deploy(user=SYSTEM, files=approval_files())
         bpmn = (TEST_BPMN_DIR / "approval.bpmn").read_text().replace("Submit request", "Submit a request")
-        second = deploy(files=approval_files(**{"approval.bpmn": bpmn}))
+        second = deploy(user=SYSTEM, files=approval_files(**{"approval.bpmn": bpmn}))
         form = (TEST_BPMN_DIR / "review.schema.json").read_text().replace('"意见"', '"审批意见"')
-        third = deploy(files=approval_files(**{"approval.bpmn": bpmn, "review.schema.json": form}))
+        third = deploy(
+            user=SYSTEM, files=approval_files(**{"approval.bpmn": bpmn, "review.schema.json": form})
+        )
 
         assert (second.version.number, third.version.number) == (2, 3)
 
     def test_running_instances_stay_on_the_version_they_started_with(self):
-        deploy(files=approval_files())
-        old = start_instance(process_id="approval")
+        deploy(user=SYSTEM, files=approval_files())
+        old = start_instance(user=SYSTEM, process_id="approval")
         bpmn = (TEST_BPMN_DIR / "approval.bpmn").read_text().replace("Submit request", "Submit a request")
-        deploy(files=approval_files(**{"approval.bpmn": bpmn}))
-        new = start_instance(process_id="approval")
+        deploy(user=SYSTEM, files=approval_files(**{"approval.bpmn": bpmn}))
+        new = start_instance(user=SYSTEM, process_id="approval")
 
         old.refresh_from_db()
         assert (old.version.number, new.version.number) == (1, 2)
@@ -87,25 +90,25 @@ class TestVersions:
         assert new.human_tasks.get().name == "Submit a request"
 
     def test_an_earlier_version_can_still_be_started_by_number(self):
-        deploy(files=approval_files())
+        deploy(user=SYSTEM, files=approval_files())
         bpmn = (TEST_BPMN_DIR / "approval.bpmn").read_text().replace("Submit request", "Submit a request")
-        deploy(files=approval_files(**{"approval.bpmn": bpmn}))
+        deploy(user=SYSTEM, files=approval_files(**{"approval.bpmn": bpmn}))
 
-        pinned = start_instance(process_id="approval", version=1)
+        pinned = start_instance(user=SYSTEM, process_id="approval", version=1)
 
         assert pinned.version.number == 1
         assert pinned.human_tasks.get().name == "Submit request"
         with pytest.raises(ProcessNotDeployed, match="Version 3 of process 'approval' is not deployed"):
-            start_instance(process_id="approval", version=3)
+            start_instance(user=SYSTEM, process_id="approval", version=3)
 
     def test_deployed_files_are_stored_verbatim(self):
-        version = deploy(files=approval_files()).version
+        version = deploy(user=SYSTEM, files=approval_files()).version
         stored = DeployedFile.objects.get(version=version, name="approval.bpmn").content
         assert stored == (TEST_BPMN_DIR / "approval.bpmn").read_text()
 
     def test_bare_iso_timer_literal_is_read_as_the_literal(self):
-        deploy(files=[source(TEST_BPMN_DIR / "timers.bpmn")])
-        instance = start_instance(process_id="timers")
+        deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "timers.bpmn")])
+        instance = start_instance(user=SYSTEM, process_id="timers")
         assert instance.status == "running"
         assert instance.timers.filter(bpmn_id="timeout").exists()
 
@@ -350,19 +353,19 @@ class TestEngineChecksRefused:
     def test_one_bad_file_in_a_bundle_stores_nothing(self):
         files = [source(TEST_BPMN_DIR / "parallel.bpmn"), text("broken.bpmn", "<nope")]
         with pytest.raises(DeploymentError):
-            deploy_files(files=files)
+            deploy_files(user=SYSTEM, files=files)
         assert not ProcessModel.objects.exists()
 
 
 class TestWarnings:
     def test_lane_without_role_is_a_warning_and_tasks_go_to_coordinators(self):
-        deployment = deploy(files=approval_files())
+        deployment = deploy(user=SYSTEM, files=approval_files())
         messages = [w.message for w in deployment.warnings]
         assert (
             "Lane 'Requester' maps to no role; its tasks go to the 'coordinator' role until it is mapped."
             in messages
         )
-        instance = start_instance(process_id="approval")
+        instance = start_instance(user=SYSTEM, process_id="approval")
         assert instance.human_tasks.get().role.name == "coordinator"
 
     def test_message_catch_without_variable_is_a_warning(self):
@@ -370,7 +373,9 @@ class TestWarnings:
             '<bpmn:intermediateCatchEvent id="wait"><bpmn:messageEventDefinition messageRef="m" />'
             "</bpmn:intermediateCatchEvent>"
         )
-        deployment = deploy(files=[text("m.bpmn", linear(body, before='<bpmn:message id="m" name="m" />'))])
+        deployment = deploy(
+            user=SYSTEM, files=[text("m.bpmn", linear(body, before='<bpmn:message id="m" name="m" />'))]
+        )
         assert any(
             "names no message variable" in w.message and w.element == "wait" for w in deployment.warnings
         )
@@ -380,14 +385,15 @@ class TestServiceOperations:
     def test_registered_operation_deploys(self):
         register_operation("tests.lookup")(lambda context, **params: params)
         try:
-            assert deploy(files=[source(TEST_BPMN_DIR / "service_call.bpmn")]).created
+            assert deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "service_call.bpmn")]).created
         finally:
             unregister_operation("tests.lookup")
 
 
 def test_deploy_files_deploys_linked_callees_first():
     results = deploy_files(
-        files=[source(TEST_BPMN_DIR / "linked_parent.bpmn"), source(TEST_BPMN_DIR / "linked_child.bpmn")]
+        user=SYSTEM,
+        files=[source(TEST_BPMN_DIR / "linked_parent.bpmn"), source(TEST_BPMN_DIR / "linked_child.bpmn")],
     )
     assert [d.version.model.process_id for d in results] == ["linked_child", "linked_parent"]
 
@@ -414,16 +420,16 @@ class TestCallCycles:
         )
 
     def test_a_process_starting_itself_is_refused_even_when_an_earlier_version_exists(self):
-        deploy(files=[text("rec.bpmn", linear(user_task("work"), process_id="rec"))])
+        deploy(user=SYSTEM, files=[text("rec.bpmn", linear(user_task("work"), process_id="rec"))])
         refused(
             [text("rec.bpmn", linear(linked_call("again", "rec"), process_id="rec"))],
             "The process calls itself (rec → rec)",
         )
 
     def test_a_cycle_through_deployed_processes_is_refused(self):
-        deploy(files=[text("b.bpmn", linear(user_task("work"), process_id="b"))])
-        deploy(files=[text("a.bpmn", linear(linked_call("to_b", "b"), process_id="a"))])
-        deploy(files=[text("c.bpmn", linear(linked_call("to_a", "a"), process_id="c"))])
+        deploy(user=SYSTEM, files=[text("b.bpmn", linear(user_task("work"), process_id="b"))])
+        deploy(user=SYSTEM, files=[text("a.bpmn", linear(linked_call("to_b", "b"), process_id="a"))])
+        deploy(user=SYSTEM, files=[text("c.bpmn", linear(linked_call("to_a", "a"), process_id="c"))])
         refused(
             [text("b.bpmn", linear(linked_call("to_c", "c"), process_id="b"))],
             "element 'to_c'",
@@ -431,11 +437,12 @@ class TestCallCycles:
         )
 
     def test_calling_the_same_process_twice_without_a_cycle_deploys(self):
-        deploy(files=[text("b.bpmn", linear(user_task("work"), process_id="b"))])
+        deploy(user=SYSTEM, files=[text("b.bpmn", linear(user_task("work"), process_id="b"))])
         assert deploy(
+            user=SYSTEM,
             files=[
                 text("a.bpmn", linear(linked_call("first", "b"), linked_call("second", "b"), process_id="a"))
-            ]
+            ],
         ).created
 
 

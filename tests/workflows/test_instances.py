@@ -5,6 +5,7 @@ from tests.conftest import TEST_BPMN_DIR, source
 from tests.factories import UserFactory
 from tests.workflows.diagrams import linear, script_task, user_task
 from tests.workflows.diagrams import source as text
+from workflows.actors import SYSTEM
 from workflows.exceptions import (
     InstanceNotActive,
     InvalidData,
@@ -40,19 +41,19 @@ def refreshed(instance):
 class TestStarting:
     def test_unknown_process_is_a_clear_error(self):
         with pytest.raises(ProcessNotDeployed):
-            start_instance(process_id="nothing_here")
+            start_instance(user=SYSTEM, process_id="nothing_here")
 
     def test_start_data_must_be_an_object_of_readable_names(self):
-        deploy(files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
+        deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
         with pytest.raises(WorkflowError):
-            start_instance(process_id="parallel", data=["not", "an", "object"])
+            start_instance(user=SYSTEM, process_id="parallel", data=["not", "an", "object"])
         with pytest.raises(WorkflowError):
-            start_instance(process_id="parallel", data={"__class__": 1})
+            start_instance(user=SYSTEM, process_id="parallel", data={"__class__": 1})
         assert not ProcessInstance.objects.exists()
 
     def test_start_records_who_and_the_business_key(self):
-        deploy(files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
-        starter = UserFactory()
+        deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
+        starter = UserFactory(roles=["coordinator"])
         instance = start_instance(process_id="parallel", business_key="K-1", user=starter)
         assert (instance.business_key, instance.started_by, instance.status) == (
             "K-1",
@@ -66,8 +67,8 @@ class TestStarting:
 class TestCoordinatorControls:
     @pytest.fixture
     def instance(self):
-        deploy(files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
-        return start_instance(process_id="parallel")
+        deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
+        return start_instance(user=SYSTEM, process_id="parallel")
 
     def test_controls_need_the_permission(self, instance):
         with pytest.raises(NotAllowed):
@@ -77,31 +78,31 @@ class TestCoordinatorControls:
         assert suspend_instance(instance_id=instance.pk, user=coordinator).status == Status.SUSPENDED
 
     def test_suspend_and_resume(self, instance):
-        suspend_instance(instance_id=instance.pk, reason="customer on holiday")
+        suspend_instance(user=SYSTEM, instance_id=instance.pk, reason="customer on holiday")
         assert refreshed(instance).status == Status.SUSPENDED
         with pytest.raises(InstanceNotActive):
-            suspend_instance(instance_id=instance.pk)
+            suspend_instance(user=SYSTEM, instance_id=instance.pk)
 
-        resume_instance(instance_id=instance.pk)
+        resume_instance(user=SYSTEM, instance_id=instance.pk)
         assert refreshed(instance).status == Status.RUNNING
         kinds = list(AuditEvent.objects.filter(instance=instance).values_list("kind", flat=True))
         assert kinds[-2:] == ["suspended", "resumed"]
 
     def test_terminate_cancels_open_tasks_and_ends_the_instance(self, instance):
-        terminate_instance(instance_id=instance.pk, reason="duplicate")
+        terminate_instance(user=SYSTEM, instance_id=instance.pk, reason="duplicate")
 
         instance = refreshed(instance)
         assert (instance.status, instance.ended_at is not None) == (Status.TERMINATED, True)
         assert set(instance.human_tasks.values_list("status", flat=True)) == {HumanTask.Status.CANCELLED}
         with pytest.raises(InstanceNotActive):
-            terminate_instance(instance_id=instance.pk)
+            terminate_instance(user=SYSTEM, instance_id=instance.pk)
         with pytest.raises(TaskNotReady, match="cancelled"):
-            complete_task(task_id=instance.human_tasks.first().pk, data={}, user=None)
+            complete_task(task_id=instance.human_tasks.first().pk, data={}, user=SYSTEM)
 
     def test_terminate_removes_waiting_timers(self):
-        deploy(files=[source(TEST_BPMN_DIR / "timers.bpmn")])
-        instance = start_instance(process_id="timers")
-        terminate_instance(instance_id=instance.pk)
+        deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "timers.bpmn")])
+        instance = start_instance(user=SYSTEM, process_id="timers")
+        terminate_instance(user=SYSTEM, instance_id=instance.pk)
         assert not Timer.objects.filter(instance=instance).exists()
 
 
@@ -122,8 +123,8 @@ class TestRetry:
         unregister_operation("tests.lookup")
 
     def test_failed_service_call_puts_the_instance_in_error_then_retry_finishes_it(self, flaky):
-        deploy(files=[source(TEST_BPMN_DIR / "service_call.bpmn")])
-        instance = start_instance(process_id="service_call", data={"customer_key": "GC-7"})
+        deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "service_call.bpmn")])
+        instance = start_instance(user=SYSTEM, process_id="service_call", data={"customer_key": "GC-7"})
 
         instance = refreshed(instance)
         assert instance.status == Status.ERROR
@@ -131,7 +132,7 @@ class TestRetry:
         assert "the customer register is offline" in instance.error["message"]
         assert not instance.human_tasks.exists()
         with pytest.raises(InstanceNotActive):
-            resume_instance(instance_id=instance.pk)
+            resume_instance(user=SYSTEM, instance_id=instance.pk)
 
         flaky["fail"] = False
         coordinator = UserFactory(is_superuser=True)
@@ -150,10 +151,10 @@ class TestRetry:
 
     def test_retry_of_a_healthy_instance_is_refused(self, flaky):
         flaky["fail"] = False
-        deploy(files=[source(TEST_BPMN_DIR / "service_call.bpmn")])
-        instance = start_instance(process_id="service_call", data={"customer_key": "GC-7"})
+        deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "service_call.bpmn")])
+        instance = start_instance(user=SYSTEM, process_id="service_call", data={"customer_key": "GC-7"})
         with pytest.raises(InstanceNotActive):
-            retry_instance(instance_id=instance.pk)
+            retry_instance(user=SYSTEM, instance_id=instance.pk)
 
     def test_an_operation_that_fails_leaves_none_of_its_writes(self):
         from django.contrib.auth.models import Group
@@ -164,8 +165,8 @@ class TestRetry:
             raise OperationError("stopped halfway")
 
         try:
-            deploy(files=[source(TEST_BPMN_DIR / "service_call.bpmn")])
-            instance = start_instance(process_id="service_call", data={"customer_key": "x"})
+            deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "service_call.bpmn")])
+            instance = start_instance(user=SYSTEM, process_id="service_call", data={"customer_key": "x"})
         finally:
             unregister_operation("tests.lookup")
         assert refreshed(instance).status == Status.ERROR
@@ -177,8 +178,10 @@ class TestRetry:
             raise KeyError("/srv/secret/path")
 
         try:
-            deploy(files=[source(TEST_BPMN_DIR / "service_call.bpmn")])
-            instance = refreshed(start_instance(process_id="service_call", data={"customer_key": "x"}))
+            deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "service_call.bpmn")])
+            instance = refreshed(
+                start_instance(user=SYSTEM, process_id="service_call", data={"customer_key": "x"})
+            )
         finally:
             unregister_operation("tests.lookup")
         assert "failed unexpectedly (reference " in instance.error["message"]
@@ -197,8 +200,8 @@ class TestEngineLimits:
         )
         from tests.workflows.diagrams import process
 
-        deploy(files=[text("spin.bpmn", process(body, process_id="spinner"))])
-        instance = refreshed(start_instance(process_id="spinner", data={"n": 0}))
+        deploy(user=SYSTEM, files=[text("spin.bpmn", process(body, process_id="spinner"))])
+        instance = refreshed(start_instance(user=SYSTEM, process_id="spinner", data={"n": 0}))
         assert instance.status == Status.ERROR
         assert "ran 200 automatic steps without waiting" in instance.error["message"]
 
@@ -208,8 +211,8 @@ class TestEngineLimits:
             "<bpmn:loopCardinality>count</bpmn:loopCardinality>"
             "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>"
         )
-        deploy(files=[text("many.bpmn", linear(many, process_id="many_visits"))])
-        instance = refreshed(start_instance(process_id="many_visits", data={"count": 10**8}))
+        deploy(user=SYSTEM, files=[text("many.bpmn", linear(many, process_id="many_visits"))])
+        instance = refreshed(start_instance(user=SYSTEM, process_id="many_visits", data={"count": 10**8}))
         assert instance.status == Status.ERROR
         assert "would start 100,000,000 instances; the limit is 1,000" in instance.error["message"]
         assert not instance.human_tasks.exists()
@@ -222,25 +225,28 @@ class TestEngineLimits:
             '<bpmn:inputDataItem id="customer" name="customer" />'
             "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>"
         )
-        deploy(files=[text("each.bpmn", linear(many, process_id="each_customer"))])
-        instance = refreshed(start_instance(process_id="each_customer", data={"customers": list(range(6))}))
+        deploy(user=SYSTEM, files=[text("each.bpmn", linear(many, process_id="each_customer"))])
+        instance = refreshed(
+            start_instance(user=SYSTEM, process_id="each_customer", data={"customers": list(range(6))})
+        )
         assert instance.status == Status.ERROR
         assert "would start 6 instances; the limit is 5" in instance.error["message"]
 
     def test_state_over_the_size_limit_is_refused(self, settings):
         settings.WORKFLOWS = {**settings.WORKFLOWS, "MAX_STATE_BYTES": 20_000}
         deploy(
+            user=SYSTEM,
             files=[
                 text(
                     "big.bpmn",
                     linear(script_task("grow", "blob = 'x' * 50000"), user_task("wait"), process_id="big"),
                 )
-            ]
+            ],
         )
         from workflows.runtime import EngineLimitError
 
         with pytest.raises(EngineLimitError, match="the limit is 20,000"):
-            start_instance(process_id="big")
+            start_instance(user=SYSTEM, process_id="big")
         assert not ProcessInstance.objects.exists()
 
 
@@ -248,9 +254,12 @@ class TestLinkedCalls:
     @pytest.fixture
     def parent(self):
         deploy_files(
-            files=[source(TEST_BPMN_DIR / "linked_child.bpmn"), source(TEST_BPMN_DIR / "linked_parent.bpmn")]
+            user=SYSTEM,
+            files=[source(TEST_BPMN_DIR / "linked_child.bpmn"), source(TEST_BPMN_DIR / "linked_parent.bpmn")],
         )
-        return start_instance(process_id="linked_parent", business_key="P-1", data={"question": "ready?"})
+        return start_instance(
+            user=SYSTEM, process_id="linked_parent", business_key="P-1", data={"question": "ready?"}
+        )
 
     def child_of(self, parent):
         return ProcessInstance.objects.get(parent=parent)
@@ -263,7 +272,7 @@ class TestLinkedCalls:
 
     def test_completing_the_child_hands_its_outputs_back_and_resumes_the_parent(self, parent):
         child = self.child_of(parent)
-        complete_task(task_id=child.human_tasks.get().pk, data={}, user=None)
+        complete_task(task_id=child.human_tasks.get().pk, data={}, user=SYSTEM)
 
         assert refreshed(child).status == Status.COMPLETED
         parent = refreshed(parent)
@@ -274,14 +283,16 @@ class TestLinkedCalls:
 
     def test_a_new_child_runs_the_latest_version_of_the_called_process(self, parent):
         bpmn = (TEST_BPMN_DIR / "linked_child.bpmn").read_text().replace("Answer the question", "Answer, v2")
-        deploy(files=[text("linked_child.bpmn", bpmn)])
-        second = start_instance(process_id="linked_parent", data={"question": "again?"})
+        deploy(user=SYSTEM, files=[text("linked_child.bpmn", bpmn)])
+        second = start_instance(user=SYSTEM, process_id="linked_parent", data={"question": "again?"})
         assert self.child_of(second).human_tasks.get().name == "Answer, v2"
         assert self.child_of(parent).human_tasks.get().name == "Answer the question"
 
     def test_cancelling_the_call_terminates_the_child(self, parent):
         child = self.child_of(parent)
-        deliver_message(name="cancel_parent", correlation={"instance_id": parent.pk}, payload={"why": "stop"})
+        deliver_message(
+            user=SYSTEM, name="cancel_parent", correlation={"instance_id": parent.pk}, payload={"why": "stop"}
+        )
 
         assert refreshed(parent).status == Status.COMPLETED
         assert refreshed(child).status == Status.TERMINATED
@@ -289,27 +300,27 @@ class TestLinkedCalls:
 
     def test_terminating_the_parent_terminates_the_child(self, parent):
         child = self.child_of(parent)
-        terminate_instance(instance_id=parent.pk)
+        terminate_instance(user=SYSTEM, instance_id=parent.pk)
         assert (refreshed(parent).status, refreshed(child).status) == (Status.TERMINATED, Status.TERMINATED)
 
     def test_terminating_the_child_puts_the_parent_in_error_and_retry_starts_a_new_child(self, parent):
         child = self.child_of(parent)
-        terminate_instance(instance_id=child.pk, reason="wrong customer")
+        terminate_instance(user=SYSTEM, instance_id=child.pk, reason="wrong customer")
 
         parent = refreshed(parent)
         assert parent.status == Status.ERROR
         assert f"called instance #{child.pk} (linked_child) was terminated" in parent.error["message"]
 
-        retry_instance(instance_id=parent.pk)
+        retry_instance(user=SYSTEM, instance_id=parent.pk)
         assert refreshed(parent).status == Status.WAITING
         replacement = ProcessInstance.objects.filter(parent=parent).exclude(pk=child.pk).get()
         assert replacement.status == Status.RUNNING
 
     def test_suspending_the_parent_suspends_the_child(self, parent):
         child = self.child_of(parent)
-        suspend_instance(instance_id=parent.pk)
+        suspend_instance(user=SYSTEM, instance_id=parent.pk)
         assert refreshed(child).status == Status.SUSPENDED
-        resume_instance(instance_id=parent.pk)
+        resume_instance(user=SYSTEM, instance_id=parent.pk)
         assert refreshed(child).status == Status.RUNNING
 
 
@@ -333,7 +344,7 @@ def nested(levels: int) -> dict:
     ],
 )
 def test_start_data_beyond_the_limits_is_refused_and_nothing_is_stored(data, phrase):
-    deploy(files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
+    deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
     with pytest.raises(InvalidData, match=phrase):
-        start_instance(process_id="parallel", data=data)
+        start_instance(user=SYSTEM, process_id="parallel", data=data)
     assert not ProcessInstance.objects.exists()

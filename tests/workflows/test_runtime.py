@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tests.workflows.diagrams import linear, process, script_task, user_task
 from tests.workflows.diagrams import source as text
+from workflows.actors import SYSTEM
 from workflows.exceptions import InstanceNotActive
 from workflows.models import AuditEvent, ProcessInstance, Timer
 from workflows.operations import register_operation, unregister_operation
@@ -45,9 +46,9 @@ def flow(body: str) -> str:
 
 
 def started(document: str, *, data=None):
-    deploy(files=[text("hostile.bpmn", document)])
+    deploy(user=SYSTEM, files=[text("hostile.bpmn", document)])
     begun = time.monotonic()
-    instance = start_instance(process_id="hostile", data=data or {})
+    instance = start_instance(user=SYSTEM, process_id="hostile", data=data or {})
     instance.elapsed = time.monotonic() - begun
     instance.refresh_from_db()
     return instance
@@ -65,15 +66,16 @@ def in_error(instance, *phrases, bound=LIMIT + MARGIN):
 
 def serves_the_next_request():
     deploy(
+        user=SYSTEM,
         files=[
             text(
                 "plain.bpmn",
                 linear(script_task("add", "total = sum([a, b])"), user_task("look"), process_id="plain"),
             )
-        ]
+        ],
     )
     begun = time.monotonic()
-    instance = start_instance(process_id="plain", data={"a": 1, "b": 2})
+    instance = start_instance(user=SYSTEM, process_id="plain", data={"a": 1, "b": 2})
     assert instance.status == Status.RUNNING and time.monotonic() - begun < MARGIN, instance.error
 
 
@@ -127,6 +129,7 @@ class TestCodeLimits:
 
     def test_a_timer_expression_over_the_limit_fails_the_instance(self):
         deploy(
+            user=SYSTEM,
             files=[
                 text(
                     "timed.bpmn",
@@ -135,10 +138,10 @@ class TestCodeLimits:
                         "'PT' + str(len([1 for a in range(999) for b in range(999) for c in range(999)])) + 'S'",
                     ),
                 )
-            ]
+            ],
         )
         begun = time.monotonic()
-        instance = start_instance(process_id="timed")
+        instance = start_instance(user=SYSTEM, process_id="timed")
         instance.elapsed = time.monotonic() - begun
         instance.refresh_from_db()
         in_error(instance, "0.5 s limit")
@@ -165,8 +168,8 @@ class TestCodeLimits:
     </decisionTable>
   </decision>
 </definitions>"""
-        deploy(files=[text("decides.bpmn", bpmn), text("pick.dmn", dmn)])
-        instance = start_instance(process_id="decides", data={"x": "a"})
+        deploy(user=SYSTEM, files=[text("decides.bpmn", bpmn), text("pick.dmn", dmn)])
+        instance = start_instance(user=SYSTEM, process_id="decides", data={"x": "a"})
         instance.refresh_from_db()
         in_error(instance)
 
@@ -185,7 +188,7 @@ class TestCodeLimits:
         code = "x = []\nfor i in range(600):\n    x = [x]"
         instance = started(steps(script_task("nest", code), user_task("later")))
         in_error(instance, "'x'", "nested more than 32 levels")
-        terminate_instance(instance_id=instance.pk)
+        terminate_instance(user=SYSTEM, instance_id=instance.pk)
         instance.refresh_from_db()
         assert instance.status == Status.TERMINATED
 
@@ -209,9 +212,9 @@ class TestCodeLimits:
             "</bpmn:extensionElements></bpmn:businessRuleTask>",
             process_id="many_rules",
         )
-        deploy(files=[text("many_rules.bpmn", bpmn), text("pick.dmn", dmn)])
+        deploy(user=SYSTEM, files=[text("many_rules.bpmn", bpmn), text("pick.dmn", dmn)])
         begun = time.monotonic()
-        instance = start_instance(process_id="many_rules", data={"x": "a"})
+        instance = start_instance(user=SYSTEM, process_id="many_rules", data={"x": "a"})
         instance.elapsed = time.monotonic() - begun
         instance.refresh_from_db()
         in_error(instance, "longer than 0.2 s in one go")
@@ -231,7 +234,7 @@ class TestFailuresAreRecorded:
 <bpmn:sequenceFlow id="out" sourceRef="again" targetRef="end" />"""
         instance = started(flow(body))
         in_error(instance, "200 automatic steps")
-        retry_instance(instance_id=instance.pk)
+        retry_instance(user=SYSTEM, instance_id=instance.pk)
         instance.refresh_from_db()
         assert instance.status == Status.ERROR
         assert AuditEvent.objects.filter(instance=instance, kind=AuditEvent.Kind.RETRIED).exists()
@@ -250,7 +253,7 @@ class TestFailuresAreRecorded:
         instance = started(flow(body), data={"n": 1000})
         in_error(instance, "longer than 0.3 s in one go")
         settings.WORKFLOWS = {**settings.WORKFLOWS, "ENGINE_TIME_LIMIT": 60}
-        retry_instance(instance_id=instance.pk)
+        retry_instance(user=SYSTEM, instance_id=instance.pk)
         instance.refresh_from_db()
         assert instance.status == Status.RUNNING, instance.error
         assert instance.human_tasks.get().bpmn_id == "done"
@@ -274,8 +277,8 @@ class TestFailuresAreRecorded:
             user_task("after"),
             process_id="grows",
         )
-        deploy(files=[text("grows.bpmn", body)])
-        instance = start_instance(process_id="grows")
+        deploy(user=SYSTEM, files=[text("grows.bpmn", body)])
+        instance = start_instance(user=SYSTEM, process_id="grows")
         settings.WORKFLOWS = {**settings.WORKFLOWS, "MAX_STATE_BYTES": 200_000}
         later = timezone.now() + timedelta(hours=2)
         assert fire_due_timers(now=later) == []
@@ -283,14 +286,16 @@ class TestFailuresAreRecorded:
         assert instance.status == Status.ERROR and "the limit is 200,000" in instance.error["message"]
         assert Timer.objects.filter(instance=instance).exists()  # the state is as before the pass
         assert fire_due_timers(now=later) == []  # and the scan leaves it alone
-        retry_instance(instance_id=instance.pk)  # nothing is due now: back to waiting for the timer
+        retry_instance(
+            user=SYSTEM, instance_id=instance.pk
+        )  # nothing is due now: back to waiting for the timer
         instance.refresh_from_db()
         assert instance.status == Status.WAITING
         fire_due_timers(now=later)
         instance.refresh_from_db()
         assert instance.status == Status.ERROR  # the cause is still there
         settings.WORKFLOWS = {**settings.WORKFLOWS, "MAX_STATE_BYTES": 8 * 1024 * 1024}
-        retry_instance(instance_id=instance.pk)
+        retry_instance(user=SYSTEM, instance_id=instance.pk)
         assert [f.bpmn_id for f in fire_due_timers(now=later)] == ["wait"]
         instance.refresh_from_db()
         assert instance.status == Status.RUNNING
@@ -314,8 +319,8 @@ class TestFailuresAreRecorded:
                 "</bpmn:extensionElements></bpmn:serviceTask>",
                 process_id="hoards",
             )
-            deploy(files=[text("hoards.bpmn", body)])
-            instance = start_instance(process_id="hoards")
+            deploy(user=SYSTEM, files=[text("hoards.bpmn", body)])
+            instance = start_instance(user=SYSTEM, process_id="hoards")
             instance.refresh_from_db()
             in_error(instance, "returned data the process cannot hold", "nested more than")
             assert not Group.objects.filter(name="written by the operation").exists()
@@ -325,7 +330,7 @@ class TestFailuresAreRecorded:
     def test_retry_refuses_an_instance_that_is_not_in_error(self):
         instance = started(steps(user_task("wait")))
         with pytest.raises(InstanceNotActive):
-            retry_instance(instance_id=instance.pk)
+            retry_instance(user=SYSTEM, instance_id=instance.pk)
 
 
 class TestCallChains:
@@ -343,8 +348,8 @@ class TestCallChains:
                 ]
             )
             files.append(text(f"level{level}.bpmn", linear(*steps, process_id=f"level{level}")))
-        deploy_files(files=files)
-        start_instance(process_id="level0")
+        deploy_files(user=SYSTEM, files=files)
+        start_instance(user=SYSTEM, process_id="level0")
         deepest = ProcessInstance.objects.order_by("-pk").first()
         assert deepest.process_id == "level3"
         assert deepest.status == Status.ERROR
@@ -354,8 +359,8 @@ class TestCallChains:
         in_error(
             started(flow(gateway("[x for x in range(999) for y in range(999) for z in range(999)] == []")))
         )
-        deploy(files=[text("plain2.bpmn", linear(user_task("look"), process_id="plain2"))])
-        instance = start_instance(process_id="plain2")
-        complete_task(task_id=instance.human_tasks.get().pk, data={}, user=None)
+        deploy(user=SYSTEM, files=[text("plain2.bpmn", linear(user_task("look"), process_id="plain2"))])
+        instance = start_instance(user=SYSTEM, process_id="plain2")
+        complete_task(task_id=instance.human_tasks.get().pk, data={}, user=SYSTEM)
         instance.refresh_from_db()
         assert instance.status == Status.COMPLETED

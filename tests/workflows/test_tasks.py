@@ -7,6 +7,7 @@ from tests.factories import UserFactory
 from tests.workflows.conftest import open_task
 from tests.workflows.diagrams import linear, user_task
 from tests.workflows.diagrams import source as text
+from workflows.actors import SYSTEM
 from workflows.exceptions import (
     FormValidationError,
     InstanceNotActive,
@@ -123,7 +124,7 @@ class TestCompletion:
         assert state_of(approval) == before
 
     def test_tasks_of_a_suspended_instance_cannot_be_completed(self, approval, people):
-        suspend_instance(instance_id=approval.pk)
+        suspend_instance(user=SYSTEM, instance_id=approval.pk)
         with pytest.raises(InstanceNotActive):
             complete_task(
                 task_id=open_task(approval, "submit").pk,
@@ -137,12 +138,12 @@ class TestCompletion:
             "<bpmn:extensionElements><spiffworkflow:postScript>share = 100 / parts</spiffworkflow:postScript>"
             "</bpmn:extensionElements></bpmn:userTask>",
         )
-        deploy(files=[text("post.bpmn", linear(task, process_id="post"))])
-        instance = start_instance(process_id="post", data={"parts": 0})
+        deploy(user=SYSTEM, files=[text("post.bpmn", linear(task, process_id="post"))])
+        instance = start_instance(user=SYSTEM, process_id="post", data={"parts": 0})
         before = state_of(instance)
 
         with pytest.raises(TaskRejected, match="ZeroDivisionError"):
-            complete_task(task_id=instance.human_tasks.get().pk, data={}, user=None)
+            complete_task(task_id=instance.human_tasks.get().pk, data={}, user=SYSTEM)
 
         assert state_of(instance) == before
         assert instance.human_tasks.get().status == "open"
@@ -155,11 +156,11 @@ class TestCompletion:
             f"<bpmn:extensionElements><spiffworkflow:postScript>{script}</spiffworkflow:postScript>"
             "</bpmn:extensionElements></bpmn:userTask>",
         )
-        deploy(files=[text("post.bpmn", linear(task, process_id="post"))])
-        instance = start_instance(process_id="post", data={"parts": 0})
+        deploy(user=SYSTEM, files=[text("post.bpmn", linear(task, process_id="post"))])
+        instance = start_instance(user=SYSTEM, process_id="post", data={"parts": 0})
 
         with pytest.raises(TaskRejected) as refused:
-            complete_task(task_id=instance.human_tasks.get().pk, data={}, user=None)
+            complete_task(task_id=instance.human_tasks.get().pk, data={}, user=SYSTEM)
 
         assert str(refused.value) == "至少分成一份 (at least one part)"
         assert instance.human_tasks.get().status == "open"
@@ -230,12 +231,15 @@ class TestClaiming:
 
 def test_lane_owners_in_the_data_assign_a_named_person(people, roles):
     deploy(
+        user=SYSTEM,
         files=[
             source(TEST_BPMN_DIR / name)
             for name in ("approval.bpmn", "request.schema.json", "review.schema.json")
-        ]
+        ],
     )
-    instance = start_instance(process_id="approval", data={"lane_owners": {"Requester": "alice"}})
+    instance = start_instance(
+        user=SYSTEM, process_id="approval", data={"lane_owners": {"Requester": "alice"}}
+    )
     submit = open_task(instance, "submit")
     assert submit.assignee == people["alice"]
 
@@ -249,12 +253,15 @@ def test_a_resolver_the_domain_registers_assigns_before_lane_owners(people, role
     register_assignee_resolver(customer_owner)
     try:
         deploy(
+            user=SYSTEM,
             files=[
                 source(TEST_BPMN_DIR / name)
                 for name in ("approval.bpmn", "request.schema.json", "review.schema.json")
-            ]
+            ],
         )
-        instance = start_instance(process_id="approval", data={"lane_owners": {"Requester": "alice"}})
+        instance = start_instance(
+            user=SYSTEM, process_id="approval", data={"lane_owners": {"Requester": "alice"}}
+        )
     finally:
         unregister_assignee_resolver(customer_owner)
     assert open_task(instance, "submit").assignee == people["bob"]
@@ -266,12 +273,15 @@ def test_the_inbox_puts_the_soonest_due_first_and_tasks_without_a_due_date_last(
     from django.utils import timezone
 
     deploy(
+        user=SYSTEM,
         files=[
             source(TEST_BPMN_DIR / name)
             for name in ("approval.bpmn", "request.schema.json", "review.schema.json")
-        ]
+        ],
     )
-    instances = [start_instance(process_id="approval", business_key=f"REQ-{n}") for n in range(4)]
+    instances = [
+        start_instance(user=SYSTEM, process_id="approval", business_key=f"REQ-{n}") for n in range(4)
+    ]
     tasks = [open_task(i, "submit") for i in instances]
     now = timezone.now()
     HumanTask.objects.filter(pk=tasks[0].pk).update(due_at=now + timedelta(days=3))
@@ -329,9 +339,9 @@ class TestHostileSubmissions:
             text("request.schema.json", open_form),
             source(TEST_BPMN_DIR / "review.schema.json"),
         ]
-        deployment = deploy(files=files)
+        deployment = deploy(user=SYSTEM, files=files)
         assert any("The form is open" in w.message for w in deployment.warnings)
-        instance = start_instance(process_id="approval", data={"department": "sales"})
+        instance = start_instance(user=SYSTEM, process_id="approval", data={"department": "sales"})
         submit = open_task(instance, "submit")
 
         for field in ("approved", "department", "result"):
@@ -350,15 +360,16 @@ class TestHostileSubmissions:
     def test_a_backtracking_pattern_checks_a_hostile_answer_in_linear_time(self, people):
         form = '{"type": "object", "properties": {"code": {"type": "string", "pattern": "^(a+)+$"}}}'
         deploy(
+            user=SYSTEM,
             files=[
                 text("p.bpmn", linear(user_task("ask", form="p.schema.json"), process_id="p")),
                 text("p.schema.json", form),
-            ]
+            ],
         )
-        instance = start_instance(process_id="p")
+        instance = start_instance(user=SYSTEM, process_id="p")
         import time
 
         started = time.monotonic()
         with pytest.raises(FormValidationError):
-            complete_task(task_id=instance.human_tasks.get().pk, data={"code": "a" * 5000 + "!"}, user=None)
+            complete_task(task_id=instance.human_tasks.get().pk, data={"code": "a" * 5000 + "!"}, user=SYSTEM)
         assert time.monotonic() - started < 1

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tests.workflows.diagrams import linear, script_task, user_task
 from tests.workflows.diagrams import source as text
+from workflows.actors import SYSTEM
 from workflows.documents import DeploymentError
 from workflows.exceptions import TaskRejected
 from workflows.models import AuditEvent, ProcessInstance, Timer
@@ -81,7 +82,7 @@ class TestInInstances:
         ]
         if before:
             steps.insert(0, before)
-        deploy(files=[text("timed.bpmn", linear(*steps, process_id="timed")), *files])
+        deploy(user=SYSTEM, files=[text("timed.bpmn", linear(*steps, process_id="timed")), *files])
 
     @pytest.mark.parametrize(
         ("value", "phrase"),
@@ -94,29 +95,29 @@ class TestInInstances:
     def test_a_duration_typed_into_a_form_cannot_hang_or_crash_the_engine(self, value, phrase):
         form = text("ask.schema.json", '{"type": "object", "properties": {"wait_for": {"type": "string"}}}')
         self.timed("wait_for", before=user_task("ask", form="ask.schema.json"), files=[form])
-        instance = start_instance(process_id="timed")
+        instance = start_instance(user=SYSTEM, process_id="timed")
         task = instance.human_tasks.get()
         started = time.monotonic()
         # The timer is set as the task completes, so the submission itself is refused: the task
         # stays open for a corrected value and nothing else changed.
         with pytest.raises(TaskRejected, match=phrase):
-            complete_task(task_id=task.pk, data={"wait_for": value}, user=None)
+            complete_task(task_id=task.pk, data={"wait_for": value}, user=SYSTEM)
         assert time.monotonic() - started < 3
         instance.refresh_from_db()
         assert instance.status == Status.RUNNING and not Timer.objects.filter(instance=instance).exists()
-        complete_task(task_id=task.pk, data={"wait_for": "PT2H"}, user=None)
+        complete_task(task_id=task.pk, data={"wait_for": "PT2H"}, user=SYSTEM)
         assert Timer.objects.get(instance=instance).bpmn_id == "wait"
 
     def test_a_duration_computed_by_a_script_fails_the_instance_with_the_reason(self):
         self.timed("wait_for", before=script_task("pick", "wait_for = 'P' + str(10**9) + 'Y'"))
-        instance = start_instance(process_id="timed")
+        instance = start_instance(user=SYSTEM, process_id="timed")
         instance.refresh_from_db()
         assert instance.status == Status.ERROR and instance.error["bpmn_id"] == "wait"
         assert "not an ISO 8601 timer value" in instance.error["message"]
 
     def test_a_cycle_computed_from_data_faster_than_the_minimum_is_refused(self):
         self.timed("'R/PT' + str(seconds) + 'S'", kind="timeCycle", before=script_task("pick", "seconds = 0"))
-        instance = start_instance(process_id="timed")
+        instance = start_instance(user=SYSTEM, process_id="timed")
         instance.refresh_from_db()
         assert instance.status == Status.ERROR
         assert "at most once every 60 s" in instance.error["message"]
@@ -141,7 +142,7 @@ class TestInInstances:
             "</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>"
         )
         with pytest.raises(DeploymentError, match="dueIn is refused"):
-            deploy(files=[text("due.bpmn", linear(task, process_id="due"))])
+            deploy(user=SYSTEM, files=[text("due.bpmn", linear(task, process_id="due"))])
 
     def test_a_cycle_that_missed_many_firings_fires_a_few_and_skips_the_rest(self, settings):
         settings.WORKFLOWS = {**settings.WORKFLOWS, "MAX_CYCLE_CATCH_UP": 3}
@@ -156,8 +157,8 @@ class TestInInstances:
             '<bpmn:endEvent id="noted" /><bpmn:sequenceFlow id="r1" sourceRef="remind" targetRef="note" />'
             '<bpmn:sequenceFlow id="r2" sourceRef="note" targetRef="noted" /></bpmn:process>',
         )
-        deploy(files=[text("nags.bpmn", body)])
-        instance = start_instance(process_id="nags")
+        deploy(user=SYSTEM, files=[text("nags.bpmn", body)])
+        instance = start_instance(user=SYSTEM, process_id="nags")
 
         started = time.monotonic()
         fire_due_timers(now=timezone.now() + timedelta(days=30))

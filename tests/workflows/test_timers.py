@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from tests.conftest import TEST_BPMN_DIR, source
+from workflows.actors import SYSTEM
 from workflows.models import AuditEvent, HumanTask, ProcessInstance, Timer
 from workflows.services import complete_task, deploy, fire_due_timers, start_instance
 
@@ -12,8 +13,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def instance():
-    deploy(files=[source(TEST_BPMN_DIR / "timers.bpmn")])
-    return start_instance(process_id="timers")
+    deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "timers.bpmn")])
+    return start_instance(user=SYSTEM, process_id="timers")
 
 
 def timers_of(instance):
@@ -68,7 +69,7 @@ def test_the_last_timer_ends_the_instance(instance):
 
 
 def test_completing_the_task_removes_its_timers(instance):
-    complete_task(task_id=instance.human_tasks.get().pk, data={}, user=None)
+    complete_task(task_id=instance.human_tasks.get().pk, data={}, user=SYSTEM)
     assert timers_of(instance) == {}
     assert fire_due_timers(now=timezone.now() + timedelta(days=1)) == []
 
@@ -76,15 +77,15 @@ def test_completing_the_task_removes_its_timers(instance):
 def test_timers_of_a_suspended_instance_wait(instance):
     from workflows.services import resume_instance, suspend_instance
 
-    suspend_instance(instance_id=instance.pk)
+    suspend_instance(user=SYSTEM, instance_id=instance.pk)
     assert fire_due_timers(now=timezone.now() + timedelta(hours=2)) == []
-    resume_instance(instance_id=instance.pk)
+    resume_instance(user=SYSTEM, instance_id=instance.pk)
     assert len(fire_due_timers(now=timezone.now() + timedelta(hours=2))) == 2
 
 
 def test_a_failing_instance_does_not_stop_the_others(instance, monkeypatch):
-    deploy(files=[source(TEST_BPMN_DIR / "timers.bpmn")])
-    other = start_instance(process_id="timers")
+    deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "timers.bpmn")])
+    other = start_instance(user=SYSTEM, process_id="timers")
     from workflows.services import timers as timer_service
 
     real = timer_service.runtime.open_session

@@ -20,6 +20,7 @@ from tests.conftest import ROOT, TEST_BPMN_DIR, source
 from tests.workflows.conftest import open_task
 from tests.workflows.diagrams import linear, process, script_task
 from tests.workflows.diagrams import source as text
+from workflows.actors import SYSTEM
 from workflows.documents import DeploymentError
 from workflows.exceptions import FormValidationError, TaskAlreadyCompleted, TaskNotYours
 from workflows.operations import register_operation, unregister_operation
@@ -53,7 +54,7 @@ def no_language_activated():
 
 def deployment_problems(files):
     with pytest.raises(DeploymentError) as caught:
-        deploy(files=files)
+        deploy(user=SYSTEM, files=files)
     return caught.value.problems
 
 
@@ -115,9 +116,9 @@ def test_an_operation_failing_unexpectedly_leaves_a_chinese_error_on_the_instanc
         raise KeyError("/srv/secret/path")
 
     try:
-        deploy(files=[source(TEST_BPMN_DIR / "service_call.bpmn")])
+        deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "service_call.bpmn")])
         with chinese():
-            instance = start_instance(process_id="service_call", data={"customer_key": "x"})
+            instance = start_instance(user=SYSTEM, process_id="service_call", data={"customer_key": "x"})
     finally:
         unregister_operation("tests.lookup")
     instance.refresh_from_db()
@@ -127,10 +128,11 @@ def test_an_operation_failing_unexpectedly_leaves_a_chinese_error_on_the_instanc
 def test_a_limit_hit_in_a_helper_process_is_reported_in_the_callers_language(settings):
     settings.WORKFLOWS = {**settings.WORKFLOWS, "SCRIPT_TIME_LIMIT": 0.3}
     deploy(
-        files=[text("spin.bpmn", linear(script_task("spin_forever", "while True: pass"), process_id="spin"))]
+        user=SYSTEM,
+        files=[text("spin.bpmn", linear(script_task("spin_forever", "while True: pass"), process_id="spin"))],
     )
     with no_language_activated():
-        instance = start_instance(process_id="spin")
+        instance = start_instance(user=SYSTEM, process_id="spin")
     instance.refresh_from_db()
     assert "脚本运行时间超过了 0.3 秒的上限。" in instance.error["message"], instance.error
 

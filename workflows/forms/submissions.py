@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from jsonschema.exceptions import ValidationError
 
 from workflows.forms.keywords import KeywordRefusal, form_validator
@@ -32,7 +33,7 @@ MAX_SUBMISSION_DEPTH = 64
 class FormValidationError(Refusal):
     """Submitted data does not match the task's form; `errors` maps field paths to messages."""
 
-    default_message = _("The form has errors.")
+    default_message = gettext_lazy("The form has errors.")
 
     def __init__(self, errors: dict[str, list[str]]) -> None:
         super().__init__(field_errors=errors)

@@ -11,9 +11,11 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from workflows.actors import is_system, person, require_actor
 from workflows.documents import BPMN_NS, DeploymentError, Problem, SourceFile, parse_xml
-from workflows.exceptions import ProcessNotDeployed
+from workflows.exceptions import NotAllowed, ProcessNotDeployed
 from workflows.models import AuditEvent, DeployedFile, ProcessModel, ProcessVersion
 from workflows.serialization import SERIALIZER_VERSION, dump_specs
 from workflows.specs import LinkedCallActivity
@@ -27,17 +29,28 @@ class Deployment:
     warnings: list[Problem] = field(default_factory=list)
 
 
+DEPLOY_PERMISSION = "workflows.deploy_processmodel"
+
+
+def check_may_deploy(user: Any) -> None:
+    require_actor(user)
+    if not (is_system(user) or user.has_perm(DEPLOY_PERMISSION)):
+        raise NotAllowed(_("You are not allowed to deploy process models."))
+
+
 def read_files(paths: list[str | Path]) -> list[SourceFile]:
     return [SourceFile(Path(p).name, Path(p).read_bytes()) for p in paths]
 
 
-def deploy(*, files: list[SourceFile], user: Any = None) -> Deployment:
+def deploy(*, files: list[SourceFile], user: Any) -> Deployment:
     """Validate `files` (one BPMN diagram first, then the processes, DMN tables and forms it uses)
     and store them as the next version of the diagram's process model.
 
     Raises DeploymentError naming every problem; nothing is stored then. Deploying content that
-    is identical to the latest version returns that version unchanged.
+    is identical to the latest version returns that version unchanged. `user` needs the deploy
+    permission (or is SYSTEM).
     """
+    check_may_deploy(user)
     checked = check_bundle(files, deployed_process_ids=_deployed_process_ids, deployed_calls=_deployed_calls)
     parsed = checked.parsed
     stored = [(s.kind, s.name, s.text) for s in checked.sources if not s.is_form]
@@ -73,7 +86,7 @@ def _store(parsed, checked, stored, checksum, user) -> Deployment:
         spec=dump_specs(parsed.spec, parsed.subprocess_specs),
         serializer_version=SERIALIZER_VERSION,
         warnings=[str(w) for w in checked.warnings],
-        created_by=user,
+        created_by=person(user),
     )
     main_name = checked.sources[0].name
     DeployedFile.objects.bulk_create(
@@ -88,7 +101,7 @@ def _store(parsed, checked, stored, checksum, user) -> Deployment:
     AuditEvent.objects.create(
         version=version,
         kind=AuditEvent.Kind.DEPLOYED,
-        actor=user,
+        actor=person(user),
         at=timezone.now(),
         details={
             "process_id": model.process_id,
@@ -121,10 +134,11 @@ def _deployed_process_ids() -> set[str]:
     return set(ProcessModel.objects.filter(versions__isnull=False).values_list("process_id", flat=True))
 
 
-def deploy_files(*, files: list[SourceFile], user: Any = None) -> list[Deployment]:
+def deploy_files(*, files: list[SourceFile], user: Any) -> list[Deployment]:
     """Deploy several files at once, all or nothing: every BPMN file becomes (a version of) its own
     process model, with the given files it embeds by call activity, every DMN file and every form
     as companions. Processes called as separate instances are deployed before their callers."""
+    check_may_deploy(user)
     documents = {}
     problems: list[Problem] = []
     for source in files:

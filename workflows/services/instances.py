@@ -14,12 +14,14 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from workflows import runtime
+from workflows.actors import is_system, person, require_actor
 from workflows.bounds import DataRefused, check_data, data_limits
 from workflows.exceptions import InstanceNotActive, InvalidData, NotAllowed, ProcessNotDeployed
 from workflows.models import AuditEvent, ProcessInstance, ProcessVersion
 from workflows.serialization import SERIALIZER_VERSION, dump_state
 
 MANAGE_PERMISSION = "workflows.manage_processinstance"
+START_PERMISSION = "workflows.start_processinstance"
 
 
 def latest_version(process_id: str) -> ProcessVersion:
@@ -74,11 +76,14 @@ def start_instance(
     process_id: str,
     data: dict | None = None,
     business_key: str = "",
-    user: Any = None,
+    user: Any,
     version: int | None = None,
 ) -> ProcessInstance:
     """Start `process_id` (its latest version, or the version numbered `version`) and run it until
-    it waits (or fails)."""
+    it waits (or fails). `user` needs the start permission, or is the system (`workflows.actors`)."""
+    require_actor(user)
+    if not (is_system(user) or user.has_perm(START_PERMISSION)):
+        raise NotAllowed(_("You are not allowed to start process instances."))
     version = latest_version(process_id) if version is None else deployed_version(process_id, version)
     start_data = check_process_data(data)
     with transaction.atomic():
@@ -151,7 +156,7 @@ def _create(
         process_id=version.model.process_id,
         business_key=business_key[:255],
         status=ProcessInstance.Status.RUNNING,
-        started_by=actor,
+        started_by=person(actor),
         parent=parent,
         parent_task_id=parent_task_id,
         root_id=(parent.root_id or parent.pk) if parent is not None else None,
@@ -176,14 +181,15 @@ def _create(
     return instance
 
 
-def _check_manager(user: Any) -> None:
-    if user is not None and not (user.is_superuser or user.has_perm(MANAGE_PERMISSION)):
+def check_manager(user: Any) -> None:
+    require_actor(user)
+    if not (is_system(user) or user.has_perm(MANAGE_PERMISSION)):
         raise NotAllowed(_("Only coordinators can suspend, resume, terminate or retry process instances."))
 
 
-def suspend_instance(*, instance_id: int, user: Any = None, reason: str = "") -> ProcessInstance:
+def suspend_instance(*, instance_id: int, user: Any, reason: str = "") -> ProcessInstance:
     """Stop an instance (and the instances it called) from moving until it is resumed."""
-    _check_manager(user)
+    check_manager(user)
     with transaction.atomic():
         instance = runtime.lock_instance(instance_id)
         if instance.status not in (*ProcessInstance.ACTIVE_STATUSES, ProcessInstance.Status.ERROR):
@@ -200,7 +206,7 @@ def _set_suspended(instance: ProcessInstance, user: Any, reason: str) -> None:
     AuditEvent.objects.create(
         instance=instance,
         kind=AuditEvent.Kind.SUSPENDED,
-        actor=user,
+        actor=person(user),
         at=timezone.now(),
         details={"reason": reason},
     )
@@ -211,9 +217,9 @@ def _set_suspended(instance: ProcessInstance, user: Any, reason: str) -> None:
         _set_suspended(child, user, reason)
 
 
-def resume_instance(*, instance_id: int, user: Any = None) -> ProcessInstance:
+def resume_instance(*, instance_id: int, user: Any) -> ProcessInstance:
     """Let a suspended instance (and the instances it called) move again."""
-    _check_manager(user)
+    check_manager(user)
     with transaction.atomic():
         instance = runtime.lock_instance(instance_id)
         if instance.status != ProcessInstance.Status.SUSPENDED:
@@ -228,15 +234,17 @@ def _set_resumed(instance: ProcessInstance, user: Any) -> None:
         status=status, suspended_from="", updated_at=timezone.now()
     )
     instance.status, instance.suspended_from = status, ""
-    AuditEvent.objects.create(instance=instance, kind=AuditEvent.Kind.RESUMED, actor=user, at=timezone.now())
+    AuditEvent.objects.create(
+        instance=instance, kind=AuditEvent.Kind.RESUMED, actor=person(user), at=timezone.now()
+    )
     for child in ProcessInstance.objects.filter(parent=instance, status=ProcessInstance.Status.SUSPENDED):
         _set_resumed(child, user)
 
 
-def terminate_instance(*, instance_id: int, user: Any = None, reason: str = "") -> ProcessInstance:
+def terminate_instance(*, instance_id: int, user: Any, reason: str = "") -> ProcessInstance:
     """End an instance for good: open tasks are cancelled, timers and waits removed. The instances
     it called end with it; if it was called by another instance, that caller goes to error."""
-    _check_manager(user)
+    check_manager(user)
     with transaction.atomic():
         instance = runtime.lock_instance(instance_id)
         if instance.status in ProcessInstance.ENDED_STATUSES:
@@ -285,9 +293,9 @@ def _fail_caller(child: ProcessInstance, *, actor: Any) -> None:
     runtime.save(session)
 
 
-def retry_instance(*, instance_id: int, user: Any = None) -> ProcessInstance:
+def retry_instance(*, instance_id: int, user: Any) -> ProcessInstance:
     """Run an instance in error again from its failed tasks, once the cause has been fixed."""
-    _check_manager(user)
+    check_manager(user)
     with transaction.atomic():
         instance = runtime.lock_instance(instance_id)
         if instance.status != ProcessInstance.Status.ERROR:

@@ -14,20 +14,22 @@ from SpiffWorkflow.exceptions import WorkflowException
 from workflows import projections, runtime
 from workflows.exceptions import InvalidData, MessageNotDelivered
 from workflows.models import AuditEvent, MessageSubscription, ProcessInstance
-from workflows.services.instances import check_process_data
+from workflows.services.instances import check_manager, check_process_data
 
 # Correlation property names: identifiers, at most 100 characters.
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 
 
 def deliver_message(
-    *, name: str, correlation: dict[str, Any], payload: dict | None = None, user: Any = None
+    *, name: str, correlation: dict[str, Any], payload: dict | None = None, user: Any
 ) -> list[ProcessInstance]:
     """Deliver message `name` to every instance waiting for it whose correlation matches.
 
     `correlation` selects the receivers: `business_key`, `instance_id`, or the values of the
-    diagram's correlation properties. Raises MessageNotDelivered when nobody is waiting.
+    diagram's correlation properties. Raises MessageNotDelivered when nobody is waiting. `user`
+    is the system (`workflows.actors`) or someone allowed to manage instances.
     """
+    check_manager(user)
     payload = check_process_data(payload)
     correlation = _checked_correlation(correlation)
     waiting = MessageSubscription.objects.filter(

@@ -16,6 +16,7 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from workflows import forms, runtime, store
+from workflows.actors import is_system, person, person_id, require_actor
 from workflows.bounds import DataRefused, check_data, data_limits
 from workflows.exceptions import (
     InstanceNotActive,
@@ -33,17 +34,19 @@ REASSIGN_PERMISSION = "workflows.reassign_humantask"
 
 
 def can_work_on(user: Any, task: HumanTask) -> bool:
-    """The assignee works the task; an unassigned task is open to its role's members.
-
-    `user=None` is the system itself (management commands, background jobs), never a web request.
-    """
-    if user is None:
+    """The assignee works the task; an unassigned task is open to its role's members; the system
+    (`workflows.actors.SYSTEM`) works any task. Nobody (`None`) works none."""
+    if is_system(user):
         return True
-    if not user.is_active:
+    if user is None or not user.is_active:
         return False
     if user.is_superuser or task.assignee_id == user.pk:
         return True
     return task.assignee_id is None and task.role_id is not None and task.role_id in _group_ids(user)
+
+
+def may_reassign(user: Any) -> bool:
+    return is_system(user) or user.is_superuser or user.has_perm(REASSIGN_PERMISSION)
 
 
 def _group_ids(user: Any) -> set[int]:
@@ -97,6 +100,9 @@ def _check_open(task: HumanTask) -> None:
 def claim_task(*, task_id: UUID | str, user: Any) -> HumanTask:
     """Take an open task of one of your roles, so that nobody else works it."""
     with transaction.atomic():
+        if is_system(user):
+            raise NotAllowed(_("Only a person can claim a task."))
+        require_actor(user)
         task = _locked(task_id)
         _check_open(task)
         if task.assignee_id == user.pk:
@@ -111,10 +117,11 @@ def claim_task(*, task_id: UUID | str, user: Any) -> HumanTask:
 
 def release_task(*, task_id: UUID | str, user: Any) -> HumanTask:
     """Give a task you hold back to its role."""
+    require_actor(user)
     with transaction.atomic():
         task = _locked(task_id)
         _check_open(task)
-        if task.assignee_id != user.pk and not (user.is_superuser or user.has_perm(REASSIGN_PERMISSION)):
+        if task.assignee_id != person_id(user) and not may_reassign(user):
             raise TaskNotYours(_("Only the person holding a task can release it."))
         _hand_over(task, to=None, claimed=False, kind=AuditEvent.Kind.RELEASED, actor=user)
     return task
@@ -122,7 +129,8 @@ def release_task(*, task_id: UUID | str, user: Any) -> HumanTask:
 
 def reassign_task(*, task_id: UUID | str, to_user: Any, user: Any) -> HumanTask:
     """Give a task to someone else (team leaders and coordinators)."""
-    if not (user.is_superuser or user.has_perm(REASSIGN_PERMISSION)):
+    require_actor(user)
+    if not may_reassign(user):
         raise NotAllowed(_("Only team leaders and coordinators can reassign tasks."))
     if to_user is None or not to_user.is_active:
         raise NotAllowed(_("Tasks can only be given to active users."))
@@ -152,7 +160,7 @@ def _hand_over(
         instance_id=task.instance_id,
         task_id=task.pk,
         kind=kind,
-        actor=actor,
+        actor=person(actor),
         at=timezone.now(),
         details=details or {},
     )
@@ -172,6 +180,7 @@ def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
     own post-script refuses the data (the task stays open). A failure in a later step does not
     raise: the task is done and the instance goes to `error`.
     """
+    require_actor(user)
     try:
         with transaction.atomic():
             found = store.read_task(task_id, lock=True)
@@ -210,13 +219,13 @@ def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
             instance_id=task.instance_id,
             task_id=task.pk,
             kind=AuditEvent.Kind.REJECTED,
-            actor=user,
+            actor=person(user),
             at=timezone.now(),
             details={"message": str(exc), "data": submission},
         )
         raise
     task.status, task.completed_at = HumanTask.Status.COMPLETED, done.at
-    task.completed_by, task.data = user, submission
+    task.completed_by, task.data = person(user), submission
     return task
 
 

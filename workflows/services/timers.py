@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from workflows import clock, runtime
+from workflows.actors import SYSTEM
 from workflows.models import AuditEvent, ProcessInstance, Timer
 from workflows.projections import take_snapshot
 
@@ -55,7 +56,7 @@ def _fire_instance_timers(instance_id: int, now: datetime) -> list[FiredTimer]:
         if not Timer.objects.filter(instance=instance, due_at__lte=now).exists():
             return []  # another worker fired them while we waited
         with clock.frozen(now):
-            session = runtime.open_session(instance, actor=None)
+            session = runtime.open_session(instance, actor=SYSTEM)
             # Judge by the workflow itself: the table only said where to look.
             due = {task_id: values for task_id, values in session.before.timers.items() if values[0] <= now}
             session.workflow.refresh_timers()

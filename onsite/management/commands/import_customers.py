@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from onsite.exceptions import NotPermitted
 from onsite.services.imports import ImportReport, import_customers
 from onsite.thresholds import threshold
+from workflows.actors import SYSTEM
 
 
 class Command(BaseCommand):
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="the coordinator recorded in the history (default: the system)")
 
     def handle(self, *args, file, dry_run, user, **options):
-        acting_user = None
+        acting_user = SYSTEM
         if user:
             acting_user = get_user_model().objects.filter(username=user).first()
             if acting_user is None:

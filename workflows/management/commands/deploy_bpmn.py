@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from workflows.actors import SYSTEM
 from workflows.documents import DeploymentError
 from workflows.services import read_files
 from workflows.services.deployment import deploy_files
@@ -20,7 +21,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(str(exc)) from None
         try:
-            deployments = deploy_files(files=sources)
+            deployments = deploy_files(files=sources, user=SYSTEM)
         except DeploymentError as exc:
             raise CommandError(
                 "Nothing was deployed:\n" + "\n".join(f"  {p}" for p in exc.problems)

@@ -3,6 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from workflows import forms
+from workflows.actors import SYSTEM
 from workflows.exceptions import FormValidationError, WorkflowError
 from workflows.models import HumanTask, ProcessInstance
 from workflows.services import complete_task, form_schema, start_instance
@@ -30,7 +31,9 @@ class Command(BaseCommand):
         except json.JSONDecodeError as exc:
             raise CommandError(f"--data is not valid JSON: {exc}") from None
         try:
-            instance = start_instance(process_id=process_id, data=start_data, business_key=business_key)
+            instance = start_instance(
+                process_id=process_id, data=start_data, business_key=business_key, user=SYSTEM
+            )
         except WorkflowError as exc:
             raise CommandError(str(exc)) from None
         completed = 0
@@ -62,7 +65,7 @@ class Command(BaseCommand):
                 return completed
             data = forms.example_submission(form_schema(task))
             try:
-                complete_task(task_id=task.pk, data=data, user=None)
+                complete_task(task_id=task.pk, data=data, user=SYSTEM)
             except (FormValidationError, WorkflowError) as exc:
                 raise CommandError(f"could not complete '{task.name}' ({task.bpmn_id}): {exc}") from None
             self.stdout.write(f"  completed {task.name} ({task.bpmn_id}) in #{task.instance_id}")
