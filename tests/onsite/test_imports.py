@@ -520,8 +520,9 @@ def test_the_command_imports_the_file_and_prints_each_row_and_a_summary(coordina
     output = command(str(path), "--user", "coordinator1")
 
     assert output.splitlines() == [
-        "2\tGC-080\tcreate",
-        "3\tGC-081\tcreate",
+        "Read as UTF-8 text.",
+        "2\tGC-080\tcreate\t客户甲",
+        "3\tGC-081\tcreate\t客户乙",
         "Imported: 2 created, 0 updated, 0 unchanged.",
     ]
     assert CustomerChange.objects.filter(actor=coordinator, source="import").count() == 2
@@ -535,9 +536,9 @@ def test_the_command_dry_run_prints_what_would_change_and_imports_nothing(hefei,
     output = command(str(path), "--dry-run")
 
     assert output.splitlines() == [
-        "2\tGC-080\tupdate",
+        "2\tGC-080\tupdate\t客户甲",
         "\tname: 旧名 -> 客户甲",
-        "3\tGC-081\tcreate",
+        "3\tGC-081\tcreate\t客户乙",
         "Dry run, nothing imported: 1 to create, 1 to update, 0 unchanged, 0 with errors.",
     ]
     assert Customer.objects.get(code="GC-080").name == "旧名"
@@ -552,9 +553,10 @@ def test_the_command_prints_the_errors_and_fails_when_a_row_is_bad(coordinator, 
         call_command("import_customers", str(path), stdout=out, no_color=True)
 
     assert out.getvalue().splitlines() == [
-        "2\tGC-080\tcreate",
-        "3\tGC-081\tcreate",
-        "4\tGC-082\terror",
+        "Read as UTF-8 text.",
+        "2\tGC-080\tcreate\t客户甲",
+        "3\tGC-081\tcreate\t客户乙",
+        "4\tGC-082\terror\t客户丙",
         "\tindustry: 矿业 is not a known industry.",
         "Nothing imported: 2 to create, 0 to update, 0 unchanged, 1 with errors.",
     ]
@@ -578,4 +580,162 @@ def test_the_command_fails_on_a_refused_file_an_unknown_user_or_a_non_coordinato
         command(str(path), "--user", "am1")
     with pytest.raises(CommandError, match="Cannot read"):
         command(str(tmp_path / "missing.csv"))
+    assert nothing_imported()
+
+
+# --- encodings ------------------------------------------------------------------------------------
+
+# Chinese names whose GB18030 bytes are valid UTF-8 too: read as UTF-8 they are mojibake (山木实业 →
+# ɽľʵҵ), which is how such a file was once imported without a warning.
+GB18030_VALID_AS_UTF8 = ["山木实业", "医院", "学校", "证券", "山水"]
+# And Chinese names whose UTF-8 bytes are valid GB18030 (中文 → 涓枃).
+UTF8_VALID_AS_GB18030 = ["中文", "中国移动", "政务", "银行", "集团", "电力公司"]
+
+
+def names_file(names, encoding):
+    """English headers and codes, so that the names alone decide what the bytes can be."""
+    return csv_bytes([GOOD_ROWS[0], *([f"GC-{n}", name, "finance", "HF"] for n, name in enumerate(names))], encoding)
+
+
+def imported_names():
+    return list(Customer.objects.order_by("code").values_list("name", flat=True))
+
+
+def test_a_gb18030_file_whose_bytes_are_also_valid_utf8_is_read_as_gb18030(coordinator, hefei):
+    for name in GB18030_VALID_AS_UTF8:
+        assert name.encode("gb18030").decode("utf-8") != name
+    content = names_file(GB18030_VALID_AS_UTF8, "gb18030")
+    assert content.decode("utf-8")  # valid UTF-8 as a whole
+
+    report = run(content, coordinator)
+
+    assert report.ok and report.encoding == "GB18030"
+    assert imported_names() == GB18030_VALID_AS_UTF8
+    assert [row.name for row in report.rows] == GB18030_VALID_AS_UTF8
+
+
+@pytest.mark.parametrize("name", GB18030_VALID_AS_UTF8)
+def test_a_single_gb18030_name_valid_as_utf8_is_read_as_gb18030(coordinator, hefei, name):
+    report = run(names_file([name], "gb18030"), coordinator, dry_run=True)
+
+    assert report.ok and report.encoding == "GB18030"
+    assert [row.name for row in report.rows] == [name]
+
+
+def test_utf8_chinese_whose_bytes_are_also_valid_gb18030_is_read_as_utf8(coordinator, hefei):
+    content = names_file(UTF8_VALID_AS_GB18030, "utf-8")
+    assert content.decode("gb18030")  # valid GB18030 as a whole, and reads as Chinese characters
+
+    report = run(content, coordinator)
+
+    assert report.ok and report.encoding == "UTF-8"
+    assert imported_names() == UTF8_VALID_AS_GB18030
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom", "read_as"),
+    [
+        ("utf-8", b"\xef\xbb\xbf", "UTF-8"),
+        ("gb18030", b"\x84\x31\x95\x33", "GB18030"),
+        ("utf-16-le", b"\xff\xfe", "UTF-16"),
+    ],
+)
+def test_a_byte_order_mark_decides_the_encoding(coordinator, hefei, encoding, bom, read_as):
+    # 山木实业 in GB18030 would be read as GB18030 without a mark; the UTF-8 mark says otherwise.
+    names = ["山木实业", "合肥交投集团"]
+    content = bom + names_file(names, encoding)
+
+    report = run(content, coordinator)
+
+    assert report.ok and report.encoding == read_as
+    assert imported_names() == names
+    assert Customer.objects.filter(code="GC-0").exists()  # the mark is not part of the first header
+
+
+def test_a_utf8_mark_in_front_of_gb18030_bytes_reads_them_as_utf8_as_stated(coordinator, hefei):
+    content = b"\xef\xbb\xbf" + names_file(["山木实业"], "gb18030")
+
+    report = run(content, coordinator, dry_run=True)
+
+    assert report.encoding == "UTF-8"
+    assert [row.name for row in report.rows] == ["ɽľʵҵ"]  # visible in the dry run before importing
+
+
+def test_gb18030_that_is_not_valid_utf8_and_ascii_only_files_are_read(coordinator, hefei):
+    content = names_file(["合肥交投集团"], "gb18030")
+    with pytest.raises(UnicodeDecodeError):
+        content.decode("utf-8")
+    report = run(content, coordinator)
+    assert report.ok and report.encoding == "GB18030"
+
+    report = run(csv_bytes([GOOD_ROWS[0], ["GC-100", "Hefei Bank", "finance", "HF"]], "ascii"), coordinator)
+    assert report.ok and report.encoding == "UTF-8"
+    assert imported_names() == ["合肥交投集团", "Hefei Bank"]
+
+
+def test_the_encoding_is_found_from_the_whole_file_not_its_start(coordinator, hefei):
+    # 100 KB of ASCII rows first: a look at the start only would call this file UTF-8.
+    rows = [[f"GC-{n:05d}", f"Customer {n}", "finance", "HF"] for n in range(4000)]
+    content = csv_bytes([GOOD_ROWS[0], *rows, ["GC-99999", "山木实业", "finance", "HF"]], "gb18030")
+    assert content[:100_000].isascii()
+
+    report = run(content, coordinator, dry_run=True)
+
+    assert report.ok and report.encoding == "GB18030"
+    assert report.rows[-1].name == "山木实业"
+
+
+def test_a_file_that_reads_sensibly_in_both_encodings_is_refused_until_its_encoding_is_stated(
+    coordinator, hefei
+):
+    # "Ŀ" (UTF-8) or "目" (GB18030): a Latin letter or a hanzi, nothing tells which was meant.
+    content = names_file(["目"], "gb18030")
+    assert content.decode("utf-8").endswith("Ŀ,finance,HF\r\n")
+
+    assert_refused(
+        run(content, coordinator),
+        "customers.csv cannot be read: The file reads as valid text both in UTF-8 and in GB18030 and it "
+        'cannot be told which is meant (for example "GC-0,Ŀ,finance,HF" or "GC-0,目,finance,HF"); '
+        "state the encoding.",
+    )
+
+    report = import_customers(name="customers.csv", content=content, user=coordinator, dry_run=False, encoding="gb18030")
+    assert report.ok and report.encoding == "GB18030"
+    assert imported_names() == ["目"]
+
+
+def test_a_stated_encoding_that_does_not_fit_or_does_not_exist_is_refused(coordinator, hefei):
+    content = names_file(["合肥交投集团"], "gb18030")
+    for encoding, message in [
+        ("utf-8", "customers.csv cannot be read: The file is not valid UTF-8 text (byte 32)."),
+        ("klingon", "customers.csv cannot be read: klingon is not an encoding this system knows."),
+    ]:
+        report = import_customers(
+            name="customers.csv", content=content, user=coordinator, dry_run=False, encoding=encoding
+        )
+        assert_refused(report, message)
+
+
+def test_a_file_in_neither_encoding_is_refused(coordinator, hefei):
+    assert_refused(
+        run(GOOD_ROWS[0][0].encode() + b",\xff\xfe\xfd\n", coordinator),
+        "customers.csv cannot be read: The file is neither UTF-8 nor GB18030 text; save it as CSV UTF-8.",
+    )
+
+
+def test_the_command_dry_run_shows_the_encoding_and_the_decoded_names(hefei, tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_bytes(names_file(["山木实业", "医院"], "gb18030"))
+
+    assert command(str(path), "--dry-run").splitlines() == [
+        "Read as GB18030 text.",
+        "2\tGC-0\tcreate\t山木实业",
+        "3\tGC-1\tcreate\t医院",
+        "Dry run, nothing imported: 2 to create, 0 to update, 0 unchanged, 0 with errors.",
+    ]
+    assert command(str(path), "--dry-run", "--encoding", "utf-8").splitlines()[:3] == [
+        "Read as UTF-8 text.",
+        "2\tGC-0\tcreate\tɽľʵҵ",
+        "3\tGC-1\tcreate\tҽԺ",
+    ]
     assert nothing_imported()
