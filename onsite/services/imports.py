@@ -334,19 +334,24 @@ def _check_parts_read_whole(name: str, archive: zipfile.ZipFile, members: list[z
     if shared is None or shared.PartName.lstrip("/") not in sizes:
         return
     max_texts = (threshold("IMPORT_MAX_ROWS") + 1) * MAX_COLUMNS
+    if _shared_texts(archive, shared.PartName.lstrip("/"), max_texts) > max_texts:
+        raise FileRefused(
+            _("%(name)s is refused as unsafe: it holds over %(limit)s different texts.")
+            % {"name": name, "limit": max_texts}
+        )
+
+
+def _shared_texts(archive: zipfile.ZipFile, part: str, enough: int) -> int:
+    """How many texts the shared-strings part holds, counted until there are more than `enough`."""
     texts, tail = 0, b""
-    with archive.open(shared.PartName.lstrip("/")) as source:
-        while chunk := source.read(1 << 20):
+    with archive.open(part) as source:
+        while texts <= enough and (chunk := source.read(1 << 20)):
             # The window's last bytes are counted with the next chunk, so a tag cut by the chunk's end
             # is counted once.
             window = tail + chunk
             tail = window[-80:]
             texts += len(SHARED_TEXT.findall(window)) - len(SHARED_TEXT.findall(tail))
-            if texts > max_texts:
-                raise FileRefused(
-                    _("%(name)s is refused as unsafe: it holds over %(limit)s different texts.")
-                    % {"name": name, "limit": max_texts}
-                )
+    return texts + len(SHARED_TEXT.findall(tail))
 
 
 def map_columns(header: list[Any], report: ImportReport) -> dict[str, int]:

@@ -3,6 +3,8 @@ imports all rows or none, and a file that cannot be read safely is refused as a 
 
 import csv
 import io
+import time
+import tracemalloc
 import zipfile
 from decimal import Decimal
 
@@ -594,7 +596,9 @@ UTF8_VALID_AS_GB18030 = ["中文", "中国移动", "政务", "银行", "集团",
 
 def names_file(names, encoding):
     """English headers and codes, so that the names alone decide what the bytes can be."""
-    return csv_bytes([GOOD_ROWS[0], *([f"GC-{n}", name, "finance", "HF"] for n, name in enumerate(names))], encoding)
+    return csv_bytes(
+        [GOOD_ROWS[0], *([f"GC-{n}", name, "finance", "HF"] for n, name in enumerate(names))], encoding
+    )
 
 
 def imported_names():
@@ -675,8 +679,10 @@ def test_gb18030_that_is_not_valid_utf8_and_ascii_only_files_are_read(coordinato
 
 def test_the_encoding_is_found_from_the_whole_file_not_its_start(coordinator, hefei):
     # 100 KB of ASCII rows first: a look at the start only would call this file UTF-8.
-    rows = [[f"GC-{n:05d}", f"Customer {n}", "finance", "HF"] for n in range(4000)]
-    content = csv_bytes([GOOD_ROWS[0], *rows, ["GC-99999", "山木实业", "finance", "HF"]], "gb18030")
+    rows = [[f"GC-{n:05d}", f"Customer {n}", "finance", "HF", "x" * 2000] for n in range(50)]
+    content = csv_bytes(
+        [[*GOOD_ROWS[0], "notes"], *rows, ["GC-99999", "山木实业", "finance", "HF", ""]], "gb18030"
+    )
     assert content[:100_000].isascii()
 
     report = run(content, coordinator, dry_run=True)
@@ -699,7 +705,9 @@ def test_a_file_that_reads_sensibly_in_both_encodings_is_refused_until_its_encod
         "state the encoding.",
     )
 
-    report = import_customers(name="customers.csv", content=content, user=coordinator, dry_run=False, encoding="gb18030")
+    report = import_customers(
+        name="customers.csv", content=content, user=coordinator, dry_run=False, encoding="gb18030"
+    )
     assert report.ok and report.encoding == "GB18030"
     assert imported_names() == ["目"]
 
@@ -739,3 +747,210 @@ def test_the_command_dry_run_shows_the_encoding_and_the_decoded_names(hefei, tmp
         "3\tGC-1\tcreate\tҽԺ",
     ]
     assert nothing_imported()
+
+
+# --- workbooks built to be expensive --------------------------------------------------------------
+
+SHEET = "xl/worksheets/sheet1.xml"
+CONTENT_TYPES = "[Content_Types].xml"
+
+
+def inline_cell(ref, text):
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def sheet_row(line, cells):
+    """cells: {column letters: text}."""
+    return (
+        f'<row r="{line}">'
+        + "".join(inline_cell(f"{col}{line}", text) for col, text in cells.items())
+        + "</row>"
+    )
+
+
+def crafted_xlsx(sheet_rows, *, dimension="A1", extra_parts=None, content_types=""):
+    """A real workbook whose first sheet's XML is given, as another program (or an attacker) may write it."""
+    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes([["placeholder"]])))
+    sheet = (
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f'<dimension ref="{dimension}"/><sheetData>{"".join(sheet_rows)}</sheetData></worksheet>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == SHEET:
+                data = sheet.encode()
+            elif member.filename == CONTENT_TYPES:
+                data = data.replace(b"</Types>", content_types.encode() + b"</Types>")
+            archive.writestr(member.filename, data)
+        for part, data in (extra_parts or {}).items():
+            archive.writestr(part, data)
+    return out.getvalue()
+
+
+HEADER_CELLS = {"A": "code", "B": "name", "C": "industry", "D": "region"}
+
+
+def bounded_run(content, user):
+    """The import's report, seconds and peak of Python memory in bytes."""
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        report = run(content, user, name="customers.xlsx", dry_run=True)
+        return report, time.perf_counter() - started, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_rows_with_one_cell_in_the_last_column_are_read_in_bounded_time_and_memory(coordinator, hefei):
+    # Each row's only cell is in column XFD (16,384): openpyxl would make every row 16,384 cells wide,
+    # 12 s and 700 MB for 27 KB before the columns read were bounded.
+    good = [sheet_row(2, {"A": "GC-1", "B": "客户甲", "C": "finance", "D": "HF"})]
+    hostile = [sheet_row(line, {"XFD": "x"}) for line in range(3, 3003)]
+    content = crafted_xlsx([sheet_row(1, HEADER_CELLS), *good, *hostile], dimension="A1:XFD3002")
+    assert len(content) < 40_000
+
+    report, seconds, peak = bounded_run(content, coordinator)
+
+    assert report.ok and [(row.code, row.action) for row in report.rows] == [("GC-1", "create")]
+    assert seconds < 5, seconds
+    assert peak < 50_000_000, peak
+
+
+def test_a_title_beyond_the_columns_read_is_ignored_with_a_warning(coordinator, hefei):
+    header = {**HEADER_CELLS, "XFD": "notes"}
+    content = crafted_xlsx(
+        [
+            sheet_row(1, header),
+            sheet_row(2, {"A": "GC-1", "B": "客户甲", "C": "finance", "D": "HF", "XFD": "x"}),
+        ]
+    )
+
+    report, seconds, _peak = bounded_run(content, coordinator)
+
+    assert report.ok and report.created == 1 and seconds < 5
+    assert report.warnings == [
+        "Only the first 72 columns are read; the 16312 columns after them were ignored."
+    ]
+
+
+def test_a_sheet_declaring_fewer_rows_than_it_has_is_read_to_its_last_row(coordinator, hefei):
+    rows = [
+        sheet_row(line, {"A": f"GC-{line}", "B": "客户", "C": "finance", "D": "HF"}) for line in (2, 3, 4)
+    ]
+
+    report = run(
+        crafted_xlsx([sheet_row(1, HEADER_CELLS), *rows], dimension="A1:D2"), coordinator, name="c.xlsx"
+    )
+
+    assert [row.code for row in report.rows] == ["GC-2", "GC-3", "GC-4"]
+
+
+def test_a_cell_on_the_sheets_last_line_is_refused_without_walking_a_million_blank_lines(coordinator, hefei):
+    rows = [
+        sheet_row(1, HEADER_CELLS),
+        sheet_row(2, {"A": "GC-1", "B": "客户甲", "C": "finance", "D": "HF"}),
+        sheet_row(1_048_576, {"A": "GC-2", "B": "客户乙", "C": "finance", "D": "HF"}),
+    ]
+
+    report, seconds, peak = bounded_run(crafted_xlsx(rows), coordinator)
+
+    assert_refused(report, "customers.xlsx goes on past line 50001; remove its blank lines or split it.")
+    assert seconds < 5 and peak < 50_000_000
+
+
+def test_a_csv_of_blank_lines_is_refused_at_the_line_limit(coordinator, hefei, settings):
+    settings.ONSITE = {**settings.ONSITE, "IMPORT_MAX_ROWS": 10}
+    content = csv_bytes(GOOD_ROWS) + b"\r\n" * 200 + csv_bytes([GOOD_ROWS[1]])
+
+    assert_refused(
+        run(content, coordinator), "customers.csv goes on past line 101; remove its blank lines or split it."
+    )
+
+
+SHARED_STRINGS_TYPE = (
+    '<Override PartName="/xl/sharedStrings.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+)
+
+
+def shared_strings(texts):
+    return (
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        + "".join(f"<si><t>{text}</t></si>" for text in texts)
+        + "</sst>"
+    )
+
+
+def test_shared_texts_are_read_when_they_fit_the_bounds(coordinator, hefei):
+    rows = [
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c>'
+        '<c r="D1" t="s"><v>3</v></c></row>',
+        '<row r="2"><c r="A2" t="s"><v>4</v></c><c r="B2" t="s"><v>5</v></c><c r="C2" t="s"><v>7</v></c>'
+        '<c r="D2" t="s"><v>6</v></c></row>',
+    ]
+    texts = ["code", "name", "industry", "region", "GC-1", "客户甲", "HF", "finance"]
+    content = crafted_xlsx(
+        rows, extra_parts={"xl/sharedStrings.xml": shared_strings(texts)}, content_types=SHARED_STRINGS_TYPE
+    )
+
+    report = run(content, coordinator, name="customers.xlsx")
+
+    assert report.ok and Customer.objects.get(code="GC-1").name == "客户甲"
+
+
+def test_more_shared_texts_than_the_cells_an_import_reads_are_refused_before_openpyxl_opens_it(
+    coordinator, hefei, settings, monkeypatch
+):
+    settings.ONSITE = {**settings.ONSITE, "IMPORT_MAX_ROWS": 10}  # so 11 lines × 72 columns = 792 texts
+    opened = []
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *args, **kwargs: opened.append(args))
+    # Prefixed tags are the same elements to an XML reader, and are counted too.
+    texts = (
+        '<x:sst xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        + "<x:si><x:t>a</x:t></x:si>" * 793
+        + "</x:sst>"
+    )
+    content = crafted_xlsx(
+        [sheet_row(1, HEADER_CELLS)],
+        extra_parts={"xl/sharedStrings.xml": texts},
+        content_types=SHARED_STRINGS_TYPE,
+    )
+
+    assert_refused(
+        run(content, coordinator, name="customers.xlsx"),
+        "customers.xlsx is refused as unsafe: it holds over 792 different texts.",
+    )
+    assert opened == []
+
+
+def test_a_part_openpyxl_reads_whole_may_not_unpack_beyond_its_bound(coordinator, hefei, settings):
+    settings.ONSITE = {**settings.ONSITE, "IMPORT_MAX_BYTES": 50_000}  # parts read whole: 100,000 bytes
+    long_text = shared_strings(["x" * 200_000])  # one text, but 200 KB of it
+    content = crafted_xlsx(
+        [sheet_row(1, HEADER_CELLS)],
+        extra_parts={"xl/sharedStrings.xml": long_text},
+        content_types=SHARED_STRINGS_TYPE,
+    )
+    assert len(content) < 50_000
+
+    assert_refused(
+        run(content, coordinator, name="customers.xlsx"),
+        "customers.xlsx is refused as unsafe: its part xl/sharedStrings.xml would unpack to over "
+        "100000 bytes.",
+    )
+
+
+def test_a_big_worksheet_is_streamed_so_only_its_rows_are_bounded(coordinator, hefei, settings):
+    settings.ONSITE = {**settings.ONSITE, "IMPORT_MAX_BYTES": 50_000}
+    rows = [sheet_row(1, {**HEADER_CELLS, "E": "notes"})] + [
+        sheet_row(line, {"A": f"GC-{line}", "B": "客户", "C": "finance", "D": "HF", "E": "备注" * 300})
+        for line in range(2, 102)
+    ]
+    content = crafted_xlsx(rows)
+    assert zipfile.ZipFile(io.BytesIO(content)).getinfo(SHEET).file_size > 100_000
+
+    report = run(content, coordinator, name="customers.xlsx", dry_run=True)
+
+    assert report.ok and report.created == 100
