@@ -954,3 +954,179 @@ def test_a_big_worksheet_is_streamed_so_only_its_rows_are_bounded(coordinator, h
     report = run(content, coordinator, name="customers.xlsx", dry_run=True)
 
     assert report.ok and report.created == 100
+
+
+# --- customer codes -------------------------------------------------------------------------------
+
+
+def test_codes_differing_only_in_case_or_width_in_one_file_are_one_customer_and_the_repeats_refused(
+    coordinator, hefei
+):
+    content = csv_bytes(
+        [
+            GOOD_ROWS[0],
+            ["D-1", "客户甲", "finance", "HF"],
+            ["d-1", "客户甲", "finance", "HF"],
+            ["Ｄ－１", "客户甲", "finance", "HF"],
+            [" D-1 ", "客户甲", "finance", "HF"],
+        ]
+    )
+
+    report = run(content, coordinator)
+
+    same = "Customer code %s is the same as D-1 on line 2: codes are compared without case or full-width letters."
+    assert outcome(report) == [
+        (2, "D-1", "create", {}),
+        (3, "d-1", "error", {"code": [same % "d-1"]}),
+        (4, "Ｄ－１", "error", {"code": [same % "Ｄ－１"]}),
+        (5, "D-1", "error", {"code": ["Customer code D-1 already appears on line 2."]}),
+    ]
+    assert nothing_imported()
+
+
+def test_a_code_written_in_another_case_or_width_updates_the_existing_customer_and_keeps_its_code(
+    coordinator, hefei
+):
+    existing = CustomerFactory(code="GC-200", name="旧名", region=hefei)
+    content = csv_bytes([GOOD_ROWS[0], ["ｇｃ－２００", "新名", "", ""]])
+
+    report = run(content, coordinator)
+
+    assert [(row.code, row.action, row.changes) for row in report.rows] == [
+        ("ｇｃ－２００", "update", {"name": ["旧名", "新名"]})
+    ]
+    assert report.warnings == ["Line 2: customer code ｇｃ－２００ was read as the existing customer GC-200."]
+    existing.refresh_from_db()
+    assert (existing.code, existing.name) == ("GC-200", "新名")
+    assert Customer.objects.count() == 1
+
+
+def test_the_database_refuses_a_second_customer_whose_code_differs_only_in_case_or_width(hefei):
+    from django.db import IntegrityError, transaction
+
+    from onsite.customer_codes import customer_code_key
+
+    CustomerFactory(code="D-1", region=hefei)
+    for code in ("d-1", "Ｄ-1"):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            # Past every check in Python, as two imports at the same moment would be.
+            CustomerFactory(code=code, code_key=customer_code_key(code), region=hefei)
+    assert list(Customer.objects.values_list("code", "code_key")) == [("D-1", "d-1")]
+
+
+def test_a_row_created_by_another_import_meanwhile_is_reported_on_its_code(coordinator, hefei, monkeypatch):
+    from onsite.services import imports
+
+    real_lookups = imports._Lookups
+
+    class LookupsThenAnotherImport(real_lookups):
+        def __init__(self, records):
+            super().__init__(records)
+            CustomerFactory(code="D-1", region=hefei)  # committed by another import after the look-up
+
+    monkeypatch.setattr(imports, "_Lookups", LookupsThenAnotherImport)
+    monkeypatch.setattr(Customer, "validate_unique", lambda self, exclude=None: None)  # its check raced too
+
+    report = run(csv_bytes([GOOD_ROWS[0], ["d-1", "客户甲", "finance", "HF"]]), coordinator)
+
+    assert outcome(report) == [
+        (
+            2,
+            "d-1",
+            "error",
+            {
+                "code": [
+                    "A customer with this code, perhaps written in another case or width, was created while "
+                    "this file was being imported."
+                ]
+            },
+        )
+    ]
+
+
+def test_existing_codes_get_their_key_and_clashing_ones_stop_the_migration(hefei):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("onsite.migrations.0005_customer_code_key")
+    first = CustomerFactory(code="Ｄ-1", code_key="stale-1", region=hefei)
+    CustomerFactory(code="E-2", code_key="stale-2", region=hefei)
+
+    migration.fill_code_keys(apps, None)
+
+    assert dict(Customer.objects.values_list("code", "code_key")) == {"Ｄ-1": "d-1", "E-2": "e-2"}
+    CustomerFactory(code="d-1", code_key="stale-3", region=hefei)
+    with pytest.raises(RuntimeError, match="merge or recode them, then migrate again: d-1 / Ｄ-1"):
+        migration.fill_code_keys(apps, None)
+    first.refresh_from_db()
+    assert first.code_key == "d-1"
+
+
+# --- formulas -------------------------------------------------------------------------------------
+
+
+def test_text_that_looks_like_a_formula_is_stored_as_it_was_given(coordinator, hefei):
+    names = [
+        '=HYPERLINK("http://evil","点我")',
+        "+1+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(A1)",
+        "=cmd|' /C calc'!A0",
+    ]
+    rows = [[f"GC-{n}", name, "finance", "HF"] for n, name in enumerate(names)]
+
+    report = run(csv_bytes([GOOD_ROWS[0], *rows]), coordinator)
+
+    assert report.ok
+    assert imported_names() == names
+
+
+def test_an_xlsx_formula_gives_the_value_excel_showed_never_the_formula_or_its_evaluation(coordinator, hefei):
+    row = (
+        '<row r="2">'
+        + inline_cell("A2", "GC-1")
+        + '<c r="B2" t="str"><f>CONCAT("合肥","银行")</f><v>合肥银行</v></c>'
+        + inline_cell("C2", "finance")
+        + inline_cell("D2", "HF")
+        + "</row>"
+    )
+    uncalculated = (
+        '<row r="3">'
+        + inline_cell("A3", "GC-2")
+        + '<c r="B3"><f>1+1</f></c>'
+        + inline_cell("C3", "finance")
+        + inline_cell("D3", "HF")
+        + "</row>"
+    )
+    content = crafted_xlsx([sheet_row(1, HEADER_CELLS), row, uncalculated])
+
+    report = run(content, coordinator, name="customers.xlsx", dry_run=True)
+
+    assert [(row.code, row.name, row.action) for row in report.rows] == [
+        ("GC-1", "合肥银行", "create"),
+        ("GC-2", "", "error"),  # never calculated: no value, so no name
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "exported"),
+    [
+        ("=1+1", "'=1+1"),
+        ('=HYPERLINK("http://evil","x")', '\'=HYPERLINK("http://evil","x")'),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("＝1+1", "'＝1+1"),
+        ("合肥银行", "合肥银行"),
+        ("GC-001", "GC-001"),
+        ("a=b", "a=b"),
+        ("", ""),
+    ],
+)
+def test_exports_neutralise_text_a_spreadsheet_would_read_as_a_formula(text, exported):
+    from onsite.spreadsheet_cells import neutralised_cell_text
+
+    assert neutralised_cell_text(text) == exported
