@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from onsite.customer_codes import customer_code_key
 from onsite.models.organisation import Region
 
 
@@ -35,8 +36,22 @@ class Tier(models.TextChoices):
     C = "C", _("C")
 
 
+CODE_KEY_LENGTH = 64
+
+
 class Customer(models.Model):
     code = models.CharField(_("customer code"), max_length=32, unique=True)
+    # The code as compared (see onsite.customer_codes), kept by clean(); unique, so that two imports
+    # at the same moment cannot both create `D-1` and `d-1`.
+    code_key = models.CharField(
+        _("customer code as compared"),
+        max_length=CODE_KEY_LENGTH,
+        unique=True,
+        editable=False,
+        error_messages={
+            "unique": _("Another customer already has this code, written in another case or width.")
+        },
+    )
     name = models.CharField(_("name"), max_length=200)
     industry = models.CharField(_("industry"), max_length=32, choices=Industry.choices)
     tier = models.CharField(_("service tier"), max_length=1, choices=Tier.choices, default=Tier.C)
@@ -78,6 +93,9 @@ class Customer(models.Model):
         return self.name
 
     def clean(self) -> None:
+        self.code_key = customer_code_key(self.code)
+        if len(self.code_key) > CODE_KEY_LENGTH:  # a few compatibility characters unfold into several
+            raise ValidationError({"code": _("This code cannot be compared with others; write it plainly.")})
         # The check constraints above, reported on their own field in words the user understands:
         # a violated constraint alone is a form-wide "Constraint “potential_1_to_5” is violated.".
         errors = {}
@@ -91,6 +109,18 @@ class Customer(models.Model):
             }
         if errors:
             raise ValidationError(errors)
+
+    def validate_unique(self, exclude=None) -> None:
+        # The key is the code as compared: a clash is the code's, and an identical code says so already.
+        try:
+            super().validate_unique(exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            clash = errors.pop("code_key", [])
+            if clash and "code" not in errors:
+                errors["code"] = clash
+            if errors:
+                raise ValidationError(errors) from None
 
 
 class DecisionRole(models.TextChoices):

@@ -5,12 +5,22 @@ transaction, each row in its own savepoint, and the whole transaction is rolled 
 it is a dry run or any row failed. So a dry run reports exactly what a real run would do, and a real
 run imports all rows or none. A file that cannot be read safely is refused as a whole, before any row
 is looked at.
+
+Reading is bounded in every dimension a small file can blow up: bytes, unpacked bytes and shared
+strings of a workbook, lines (blank ones included) and columns. A CSV's encoding is found from the
+whole file (onsite.text_encodings) or stated by the user, and the report says which was used.
+
+Cells are data, never formulas: a CSV cell is text, and a workbook is read for the values Excel last
+showed (`data_only`), so a formula cell gives its cached result, or nothing if it was never
+calculated (a file written by a program that does not calculate). Text starting with `=`, `+`, `-` or
+`@` is stored as it is; exports escape it (onsite.spreadsheet_cells).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,12 +35,17 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from openpyxl.packaging.manifest import Manifest
+from openpyxl.xml.constants import SHARED_STRINGS, WORKSHEET_TYPE
+from openpyxl.xml.functions import fromstring
 
 from onsite.access import check_role
+from onsite.customer_codes import customer_code_key
 from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import Customer, CustomerChange, Industry, Region, Tier
 from onsite.roles import ACCOUNT_MANAGER, COORDINATOR
 from onsite.services.customers import create_customer, update_customer
+from onsite.text_encodings import EncodingUnknown, decode_text
 from onsite.thresholds import threshold
 
 Source = CustomerChange.Source
@@ -39,6 +54,13 @@ Source = CustomerChange.Source
 # more than this multiple of the largest accepted file is refused before openpyxl opens it.
 MAX_EXPANSION = 20
 MAX_ZIP_MEMBERS = 1000
+# openpyxl streams a worksheet's rows but reads every other part whole when it opens the workbook:
+# such a part may unpack to this multiple of the largest file accepted, not more.
+MAX_PART_EXPANSION = 2
+# Nor may the shared texts outnumber the cells an import reads (openpyxl takes ~8 µs for each).
+CONTENT_TYPES = "[Content_Types].xml"
+# A prefix longer than this is not counted, but then each text takes over 60 bytes of a bounded part.
+SHARED_TEXT = re.compile(rb"<(?:[\w.-]{1,60}:)?si[\s/>]")
 
 # Magic numbers of files that are sometimes renamed to .csv: zip (xlsx) and OLE2 (old .xls).
 BINARY_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
@@ -56,6 +78,12 @@ COLUMNS = {
     "informatization_status": ("信息化现状", "informatization status"),
 }
 REQUIRED_COLUMNS = ("code", "name", "industry", "region")
+# Room for the columns people keep beside ours; further columns are ignored with a warning. Without a
+# bound, one cell in Excel's last column (XFD) makes every row 16,384 cells wide.
+MAX_COLUMNS = 8 * len(COLUMNS)
+# Blank lines are skipped without counting as rows, but only so many of them are read: a sheet with a
+# cell on its millionth line is not walked a million times.
+MAX_LINES_PER_ROW = 10
 
 # Short names people write in spreadsheets, besides the codes and the labels.
 INDUSTRY_ALIASES = {
@@ -86,6 +114,7 @@ class RowResult:
     line: int  # as the user sees it in a spreadsheet: the header is line 1
     code: str
     action: str  # "create" | "update" | "unchanged" | "error"
+    name: str = ""  # as read from the file, so that a person sees mojibake before it is imported
     errors: dict[str, list[str]] = field(default_factory=dict)
     changes: dict = field(default_factory=dict)  # field: [before, after]
 
@@ -97,6 +126,7 @@ class ImportReport:
     file_errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     applied: bool = False
+    encoding: str = ""  # the encoding a CSV file was read in ("UTF-8", "GB18030", ...)
 
     def _count(self, action: str) -> int:
         return sum(1 for row in self.rows if row.action == action)
@@ -126,12 +156,16 @@ class FileRefused(Exception):
     """The file as a whole cannot be imported; the message is for the person who sent it."""
 
 
-def import_customers(*, name: str, content: bytes, user: Any, dry_run: bool) -> ImportReport:
-    """Create or update a customer per row of a .csv or .xlsx file: all rows, or none."""
+def import_customers(
+    *, name: str, content: bytes, user: Any, dry_run: bool, encoding: str | None = None
+) -> ImportReport:
+    """Create or update a customer per row of a .csv or .xlsx file: all rows, or none.
+
+    `encoding` is the CSV file's, when the user states it; otherwise it is found from the bytes."""
     check_role(user, COORDINATOR)
     report = ImportReport(dry_run=dry_run)
     try:
-        header, rows = read_table(name, content)
+        header, rows = read_table(name, content, report, encoding=encoding)
         columns = map_columns(header, report)
     except FileRefused as exc:
         report.file_errors.append(str(exc))
@@ -148,8 +182,10 @@ def import_customers(*, name: str, content: bytes, user: Any, dry_run: bool) -> 
 # --- reading the file ------------------------------------------------------------------------------
 
 
-def read_table(name: str, content: bytes) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
-    """The header row and the non-blank data rows (line, cells) of the file."""
+def read_table(
+    name: str, content: bytes, report: ImportReport, *, encoding: str | None = None
+) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
+    """The header row and the non-blank data rows (line, cells) of the file, at most MAX_COLUMNS wide."""
     limit = threshold("IMPORT_MAX_BYTES")
     if len(content) > limit:
         raise FileRefused(
@@ -158,8 +194,10 @@ def read_table(name: str, content: bytes) -> tuple[list[Any], list[tuple[int, li
         )
     suffix = PurePath(name).suffix.lower()
     if suffix == ".csv":
-        table = _csv_rows(name, content)
+        table = _csv_rows(name, content, encoding, report)
     elif suffix == ".xlsx":
+        if encoding:
+            report.warnings.append(_("A workbook names its own encoding; the encoding given was not used."))
         table = _xlsx_rows(name, content)
     else:
         raise FileRefused(
@@ -167,18 +205,28 @@ def read_table(name: str, content: bytes) -> tuple[list[Any], list[tuple[int, li
             % {"name": name}
         )
     try:
-        return _header_and_rows(name, table)
+        return _header_and_rows(name, table, report)
     finally:
         table.close()  # an xlsx workbook stays open while its rows are read
 
 
-def _header_and_rows(name: str, table: Iterator) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
+def _header_and_rows(
+    name: str, table: Iterator, report: ImportReport
+) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
     header = next(table, None)
     if header is None:
         raise FileRefused(_("%(name)s is empty.") % {"name": name})
+    header = _bounded_header(list(header), report)
     max_rows = threshold("IMPORT_MAX_ROWS")
+    max_lines = MAX_LINES_PER_ROW * max_rows + 1
     rows = []
-    for line, cells in enumerate(table, start=2):
+    for line, row in enumerate(table, start=2):
+        if line > max_lines:
+            raise FileRefused(
+                _("%(name)s goes on past line %(limit)s; remove its blank lines or split it.")
+                % {"name": name, "limit": max_lines}
+            )
+        cells = row[: len(header)]  # a cell under no title has no column to go to
         if all(_text(cell) == "" for cell in cells):
             continue
         if len(rows) == max_rows:
@@ -189,25 +237,35 @@ def _header_and_rows(name: str, table: Iterator) -> tuple[list[Any], list[tuple[
         rows.append((line, list(cells)))
     if not rows:
         raise FileRefused(_("%(name)s has no customer rows below its header.") % {"name": name})
-    return list(header), rows
+    return header, rows
 
 
-def _csv_rows(name: str, content: bytes) -> Iterator[list[str]]:
-    if content.startswith(BINARY_SIGNATURES) or b"\x00" in content:
-        raise FileRefused(
-            _("%(name)s is not a CSV text file; if it is a workbook, save it as .xlsx.") % {"name": name}
+def _bounded_header(header: list[Any], report: ImportReport) -> list[Any]:
+    """The header up to its last title, and no wider than MAX_COLUMNS."""
+    width = max((index + 1 for index, cell in enumerate(header) if _text(cell)), default=0)
+    if width > MAX_COLUMNS:
+        report.warnings.append(
+            _("Only the first %(limit)s columns are read; the %(extra)s columns after them were ignored.")
+            % {"limit": MAX_COLUMNS, "extra": width - MAX_COLUMNS}
         )
-    # Excel writes UTF-8 with a BOM ("CSV UTF-8"), or GB18030 on Chinese Windows ("CSV").
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+        width = MAX_COLUMNS
+    return header[:width]
+
+
+def _csv_rows(name: str, content: bytes, encoding: str | None, report: ImportReport) -> Iterator[list[str]]:
+    not_text = _("%(name)s is not a CSV text file; if it is a workbook, save it as .xlsx.") % {"name": name}
+    if content.startswith(BINARY_SIGNATURES):
+        raise FileRefused(not_text)
+    try:
+        decoded = decode_text(content, encoding=encoding)
+    except EncodingUnknown as exc:
         raise FileRefused(
-            _('%(name)s is neither UTF-8 nor GB18030 text; save it as "CSV UTF-8".') % {"name": name}
-        )
+            _("%(name)s cannot be read: %(problem)s") % {"name": name, "problem": exc}
+        ) from None
+    if "\x00" in decoded.text:
+        raise FileRefused(not_text)
+    report.encoding = decoded.encoding
+    text = decoded.text
     try:
         yield from csv.reader(io.StringIO(text, newline=""))
     except csv.Error as exc:
@@ -219,7 +277,8 @@ def _csv_rows(name: str, content: bytes) -> Iterator[list[str]]:
 def _xlsx_rows(name: str, content: bytes) -> Iterator[tuple]:
     not_xlsx = _("%(name)s is not a valid Excel workbook (.xlsx).") % {"name": name}
     try:
-        members = zipfile.ZipFile(io.BytesIO(content)).infolist()
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
         raise FileRefused(not_xlsx) from None
     # Decompression stops at each member's declared size, so the declared sizes bound the work.
@@ -230,6 +289,7 @@ def _xlsx_rows(name: str, content: bytes) -> Iterator[tuple]:
             _("%(name)s is refused as unsafe: it would unpack to over %(limit)s bytes or %(members)s parts.")
             % {"name": name, "limit": expansion_limit, "members": MAX_ZIP_MEMBERS}
         )
+    _check_parts_read_whole(name, archive, members)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds on a malformed package; all mean the same here
@@ -237,13 +297,61 @@ def _xlsx_rows(name: str, content: bytes) -> Iterator[tuple]:
     try:
         if not workbook.worksheets:
             raise FileRefused(_("%(name)s has no worksheet.") % {"name": name})
-        yield from workbook.worksheets[0].iter_rows(values_only=True)
+        sheet = workbook.worksheets[0]
+        # The size the sheet declares may be wrong either way (openpyxl would drop the rows past it), or
+        # huge: the rows themselves are read instead.
+        sheet.reset_dimensions()
+        header = next(sheet.iter_rows(max_row=1, values_only=True), ())
+        yield header
+        # Every row as wide as the header, at most MAX_COLUMNS, however far right its cells lie.
+        width = min(max(len(header), 1), MAX_COLUMNS)
+        yield from sheet.iter_rows(min_row=2, max_col=width, values_only=True)
     except FileRefused:
         raise
     except Exception:
         raise FileRefused(not_xlsx) from None
     finally:
         workbook.close()
+
+
+def _check_parts_read_whole(name: str, archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> None:
+    """Refuse a workbook whose parts openpyxl reads whole are too big, or its shared texts too many."""
+    not_xlsx = _("%(name)s is not a valid Excel workbook (.xlsx).") % {"name": name}
+    part_limit = MAX_PART_EXPANSION * threshold("IMPORT_MAX_BYTES")
+    too_big = _("%(name)s is refused as unsafe: its part %(part)s would unpack to over %(limit)s bytes.")
+    sizes = {member.filename: member.file_size for member in members}
+    if sizes.get(CONTENT_TYPES, 0) > part_limit:
+        raise FileRefused(too_big % {"name": name, "part": CONTENT_TYPES, "limit": part_limit})
+    try:
+        package = Manifest.from_tree(fromstring(archive.read(CONTENT_TYPES)))
+    except Exception:  # missing or malformed: not a workbook, whatever the XML library raised
+        raise FileRefused(not_xlsx) from None
+    streamed = {part.PartName.lstrip("/") for part in package.findall(WORKSHEET_TYPE)}
+    for part, size in sizes.items():
+        if part not in streamed and size > part_limit:
+            raise FileRefused(too_big % {"name": name, "part": part, "limit": part_limit})
+    shared = package.find(SHARED_STRINGS)
+    if shared is None or shared.PartName.lstrip("/") not in sizes:
+        return
+    max_texts = (threshold("IMPORT_MAX_ROWS") + 1) * MAX_COLUMNS
+    if _shared_texts(archive, shared.PartName.lstrip("/"), max_texts) > max_texts:
+        raise FileRefused(
+            _("%(name)s is refused as unsafe: it holds over %(limit)s different texts.")
+            % {"name": name, "limit": max_texts}
+        )
+
+
+def _shared_texts(archive: zipfile.ZipFile, part: str, enough: int) -> int:
+    """How many texts the shared-strings part holds, counted until there are more than `enough`."""
+    texts, tail = 0, b""
+    with archive.open(part) as source:
+        while texts <= enough and (chunk := source.read(1 << 20)):
+            # The window's last bytes are counted with the next chunk, so a tag cut by the chunk's end
+            # is counted once.
+            window = tail + chunk
+            tail = window[-80:]
+            texts += len(SHARED_TEXT.findall(window)) - len(SHARED_TEXT.findall(tail))
+    return texts + len(SHARED_TEXT.findall(tail))
 
 
 def map_columns(header: list[Any], report: ImportReport) -> dict[str, int]:
@@ -301,23 +409,36 @@ class _RowRolledBack(Exception):
 
 def _import_rows(records: list[tuple[int, dict[str, Any]]], user: Any, report: ImportReport) -> None:
     lookups = _Lookups(records)
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}  # code key: line and code as written there
     for line, record in records:
         code = _text(record["code"])
+        key = customer_code_key(code)
         errors: dict[str, list[str]] = {}
-        customer = lookups.customers.get(code)
+        customer = lookups.customers.get(key)
         values = _values(record, customer is None, lookups, errors)
         if not code:
             errors["code"] = [_("A customer code is required.")]
-        elif code in seen:
-            errors["code"] = [
-                _("Customer code %(code)s already appears on line %(line)s.")
-                % {"code": code, "line": seen[code]}
-            ]
+        elif key in seen:
+            first_line, first_code = seen[key]
+            if first_code == code:
+                message = _("Customer code %(code)s already appears on line %(line)s.")
+            else:
+                message = _(
+                    "Customer code %(code)s is the same as %(first)s on line %(line)s: codes are compared "
+                    "without case or full-width letters."
+                )
+            errors["code"] = [message % {"code": code, "first": first_code, "line": first_line}]
         else:
-            seen[code] = line
-            values["code"] = code
-        result = RowResult(line=line, code=code, action="error")
+            seen[key] = (line, code)
+            if customer is None:
+                values["code"] = code
+            elif customer.code != code:
+                # The customer keeps the code it has; the file's spelling only found it.
+                report.warnings.append(
+                    _("Line %(line)s: customer code %(code)s was read as the existing customer %(existing)s.")
+                    % {"line": line, "code": code, "existing": customer.code}
+                )
+        result = RowResult(line=line, code=code, action="error", name=_text(record.get("name")))
         if "code" not in errors:
             _write(result, customer, values, errors, user)
         if errors:
@@ -351,16 +472,28 @@ def _write(
     except OnsiteError as exc:
         errors.setdefault("row", []).append(str(exc))
     except IntegrityError as exc:
-        errors.setdefault("row", []).append(_("The database refused this row: %(error)s") % {"error": exc})
+        if customer is None and Customer.objects.filter(code_key=customer_code_key(values["code"])).exists():
+            # Created by someone else (another import) after this file's customers were looked up.
+            errors["code"] = [
+                _(
+                    "A customer with this code, perhaps written in another case or width, was created "
+                    "while this file was being imported."
+                )
+            ]
+        else:
+            errors.setdefault("row", []).append(
+                _("The database refused this row: %(error)s") % {"error": exc}
+            )
 
 
 class _Lookups:
     """Everything the rows refer to, read once per file rather than once per row."""
 
     def __init__(self, records: list[tuple[int, dict[str, Any]]]) -> None:
-        codes = {_text(record["code"]) for _line, record in records} - {""}
+        keys = {customer_code_key(_text(record["code"])) for _line, record in records} - {""}
+        # By code key: `d-1` in the file is the customer `D-1`.
         self.customers = Customer.objects.select_related("region", "account_manager").in_bulk(
-            codes, field_name="code"
+            keys, field_name="code_key"
         )
         self.regions_by_code: dict[str, Region] = {}
         self.regions_by_name: dict[str, list[Region]] = {}

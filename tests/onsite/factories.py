@@ -6,6 +6,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
+from onsite.customer_codes import customer_code_key
 from onsite.models import (
     Customer,
     Industry,
@@ -68,6 +69,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
         model = Customer
 
     code = factory.Sequence(lambda n: f"GC-{n:04d}")
+    code_key = factory.LazyAttribute(lambda customer: customer_code_key(customer.code))
     name = factory.Sequence(lambda n: f"集团客户{n}")
     industry = Industry.FINANCE
     tier = Tier.B

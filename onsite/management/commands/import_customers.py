@@ -20,8 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("file", help="a .csv (UTF-8 or GB18030) or .xlsx file, header on line 1")
         parser.add_argument("--dry-run", action="store_true", help="check every row, import nothing")
         parser.add_argument("--user", help="the coordinator recorded in the history (default: the system)")
+        parser.add_argument(
+            "--encoding",
+            help="the CSV file's encoding (e.g. gb18030, utf-8) when it cannot be told from the bytes",
+        )
 
-    def handle(self, *args, file, dry_run, user, **options):
+    def handle(self, *args, file, dry_run, user, encoding=None, **options):
         acting_user = SYSTEM
         if user:
             acting_user = get_user_model().objects.filter(username=user).first()
@@ -35,7 +39,9 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(_("Cannot read %(file)s: %(error)s") % {"file": file, "error": exc}) from None
         try:
-            report = import_customers(name=path.name, content=content, user=acting_user, dry_run=dry_run)
+            report = import_customers(
+                name=path.name, content=content, user=acting_user, dry_run=dry_run, encoding=encoding
+            )
         except NotPermitted as exc:
             raise CommandError(str(exc)) from None
         self.write_report(report)
@@ -43,12 +49,16 @@ class Command(BaseCommand):
             raise CommandError(_("Nothing was imported: correct the errors above and import the file again."))
 
     def write_report(self, report: ImportReport) -> None:
+        if report.encoding:
+            self.stdout.write(_("Read as %(encoding)s text.") % {"encoding": report.encoding})
         for message in report.file_errors:
             self.stdout.write(self.style.ERROR(_("File: %(error)s") % {"error": message}))
         for message in report.warnings:
             self.stdout.write(self.style.WARNING(_("Warning: %(warning)s") % {"warning": message}))
         for row in report.rows:
-            self.stdout.write(f"{row.line}\t{row.code}\t{row.action}")
+            # The name as decoded, so that a wrong encoding shows before anything is imported.
+            parts = (row.line, row.code, row.action, row.name)
+            self.stdout.write("\t".join(str(part) for part in parts if part))
             for name, messages in row.errors.items():
                 for message in messages:
                     self.stdout.write(self.style.ERROR(f"\t{name}: {message}"))

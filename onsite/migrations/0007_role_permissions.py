@@ -23,7 +23,7 @@ def grant_permissions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("onsite", "0004_playbook"),
+        ("onsite", "0006_customer_code_key_unique"),
         ("workflows", "0003_permissions_to_deploy_and_start"),
     ]
 
