@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from onsite.access import check_customer_access
 from onsite.exceptions import InvalidInput, OnsiteError
+from onsite.locking import lock_with_process
 from onsite.models import Customer, IncentiveEvent, Lead, LeadActivity, SupportRequest, Urgency
 from onsite.services.customers import validate
 from onsite.services.incentives import award
@@ -114,10 +115,13 @@ def update_lead(
     lost_reason: str = "",
     at: datetime | None = None,
 ) -> Lead:
-    """A manager's update outside the follow-up task; closing the lead ends its follow-up too."""
+    """A manager's update outside the follow-up task; closing the lead ends its follow-up too.
+
+    Locks the follow-up's family before the lead (the one lock order, `onsite.locking`): completing
+    the follow-up task holds that family while it records the outcome on the lead."""
     check_customer_access(user, lead.customer)
     with transaction.atomic():
-        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        lead = lock_with_process(Lead, lead.pk, process_field="follow_up")
         change_lead_status(
             lead, status, actor=user, note=note, won_value=won_value, lost_reason=lost_reason, at=at
         )

@@ -1,0 +1,152 @@
+"""The one lock order (process family first, then domain rows), proved on PostgreSQL: the two paths of
+every pair that meet on a family and a row run at the same moment in threads, many rounds over.
+Neither may end in a deadlock or any other raw database error, each either succeeds or is refused,
+and nothing either of them did is lost. SQLite serialises writers (BEGIN IMMEDIATE), so these pairs
+cannot meet there."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from onsite.models import Enrolment, Lead, LeadActivity, Visit, WinBackTarget
+from onsite.services.leads import create_lead, update_lead
+from onsite.services.programmes import end_enrolment_early
+from onsite.services.winback import start_win_back_targets
+from tests.onsite.factories import ProductHoldingFactory
+from tests.onsite.flow import (
+    APPROVE,
+    PLAIN_SUMMARY,
+    RESOURCES,
+    build_org,
+    complete,
+    current_visit,
+    customer_of,
+    deploy_processes,
+    enrol,
+    new_programme,
+    open_task,
+    plan,
+    record,
+    refreshed,
+)
+from workflows import runtime
+from workflows.models import ProcessInstance
+from workflows.refusals import Refusal
+from workflows.services import complete_task
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="SQLite serialises writers"),
+]
+ROUNDS = 25
+FOLLOW_UP = "Task_follow_up_lead"
+
+
+@pytest.fixture
+def slow_engine(monkeypatch):
+    """Hold each engine run open a moment, so that the other path arrives while it holds its locks."""
+    real = runtime.advance
+
+    def advance_slowly(session):
+        time.sleep(0.05)
+        real(session)
+
+    monkeypatch.setattr(runtime, "advance", advance_slowly)
+
+
+@pytest.fixture
+def org():
+    deploy_processes()
+    return build_org()
+
+
+def race(*calls) -> list:
+    """Run the calls at once, each after a small random delay so the rounds try different
+    interleavings; each outcome is "done" or the exception raised."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            time.sleep(random.uniform(0, 0.03))
+            call()
+            outcomes[index] = "done"
+        except Exception as exc:  # judged by the caller
+            outcomes[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return outcomes
+
+
+def assert_done_or_refused(outcomes: list) -> None:
+    """No deadlock, no raw database error: each path either did its work or was refused."""
+    raw = [o for o in outcomes if o != "done" and not isinstance(o, Refusal)]
+    assert raw == [], raw
+
+
+def high_lead(org, customer) -> Lead:
+    return create_lead(
+        customer=customer, description="视频会议替换", product="云视讯", urgency="high", user=org.manager
+    )
+
+
+def follow_up(outcome: str, **values) -> dict:
+    return {"lead_outcome": outcome, "follow_up_note": "已与信息科张科长沟通替换方案", **values}
+
+
+def test_closing_a_lead_while_its_follow_up_task_is_completed_never_deadlocks(org, slow_engine):
+    customer = customer_of(org)
+    for round_ in range(ROUNDS):
+        lead = high_lead(org, customer)
+        task = open_task(lead.follow_up, FOLLOW_UP)
+        task_outcome = ["following", "won", "lost"][round_ % 3]
+        data = follow_up(task_outcome, won_value=90000, lost_reason="预算取消")
+
+        outcomes = race(
+            lambda: update_lead(lead=lead, status="won", user=org.manager, won_value=150000),
+            lambda: complete_task(task_id=task.pk, data=data, user=org.manager),
+        )
+
+        assert_done_or_refused(outcomes)
+        lead = refreshed(lead)
+        closed_by_manager, follow_up_done = (o == "done" for o in outcomes)
+        # Nothing lost: each path that succeeded left its activity, and the lead ended closed.
+        activities = list(LeadActivity.objects.filter(lead=lead).values_list("status_to", flat=True))
+        assert activities.count("won") + activities.count("lost") == 1
+        assert lead.status in ("won", "lost")
+        if closed_by_manager:
+            assert lead.won_value == 150000
+        if follow_up_done:
+            assert LeadActivity.objects.filter(lead=lead, note=data["follow_up_note"]).exists()
+        assert closed_by_manager or follow_up_done
+        # The follow-up never outlives its lead.
+        assert refreshed(lead.follow_up).status == ProcessInstance.Status.COMPLETED
+
+
+def test_two_managers_closing_one_lead_at_once_close_it_once(org, slow_engine):
+    customer = customer_of(org)
+    for _ in range(ROUNDS):
+        lead = high_lead(org, customer)
+
+        outcomes = race(
+            lambda: update_lead(lead=lead, status="won", user=org.manager, won_value=150000),
+            lambda: update_lead(lead=lead, status="lost", user=org.manager, lost_reason="预算取消"),
+        )
+
+        assert_done_or_refused(outcomes)
+        assert outcomes.count("done") == 1
+        lead = refreshed(lead)
+        assert lead.status == ("won" if outcomes[0] == "done" else "lost")
+        assert refreshed(lead.follow_up).status == ProcessInstance.Status.COMPLETED
