@@ -13,6 +13,7 @@ import time
 import pytest
 from django.db import connection
 
+from onsite.exceptions import OnsiteError
 from onsite.models import Enrolment, Lead, LeadActivity, Visit, WinBackTarget
 from onsite.services.leads import create_lead, update_lead
 from onsite.services.programmes import end_enrolment_early
@@ -150,3 +151,20 @@ def test_two_managers_closing_one_lead_at_once_close_it_once(org, slow_engine):
         lead = refreshed(lead)
         assert lead.status == ("won" if outcomes[0] == "done" else "lost")
         assert refreshed(lead.follow_up).status == ProcessInstance.Status.COMPLETED
+
+
+def test_two_enrolments_of_one_customer_at_once_make_one_and_refuse_the_other(org, slow_engine):
+    programmes = [new_programme(org), new_programme(org)]
+    for round_ in range(ROUNDS):
+        customer = customer_of(org)
+        # Same programme in even rounds, two programmes in odd ones: each constraint is met.
+        first, second = (programmes[0], programmes[round_ % 2])
+
+        outcomes = race(lambda: enrol(org, first, customer), lambda: enrol(org, second, customer))
+
+        assert_done_or_refused(outcomes)
+        assert outcomes.count("done") == 1
+        assert isinstance(next(o for o in outcomes if o != "done"), OnsiteError)
+        enrolment = Enrolment.objects.get(customer=customer)
+        assert enrolment.status == Enrolment.Status.ACTIVE
+        assert ProcessInstance.objects.filter(business_key=customer.code, parent=None).count() == 1
