@@ -26,9 +26,7 @@ from workflows.services import lock_instance_family
 Row = TypeVar("Row", bound=models.Model)
 
 
-def lock_with_process(
-    model: type[Row], pk: int, *, process_field: str, related: Sequence[str] = ()
-) -> Row:
+def lock_with_process(model: type[Row], pk: int, *, process_field: str, related: Sequence[str] = ()) -> Row:
     """Lock the family of the process `model`'s row `pk` runs (its `process_field`), then the row;
     return the row as read under both locks. Must run inside `transaction.atomic()`.
 

@@ -168,6 +168,7 @@ def record_lead_follow_up(context: OperationContext, lead_id: int) -> str:
         lost_reason=data.get("lost_reason", ""),
         at=context.at,
         task_id=context.task_id,
+        expiry_date=data.get("new_expiry_date"),
     )
     return lead.status
 

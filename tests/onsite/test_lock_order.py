@@ -9,30 +9,25 @@ from __future__ import annotations
 import random
 import threading
 import time
+from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from onsite.exceptions import OnsiteError
-from onsite.models import Enrolment, Lead, LeadActivity, Visit, WinBackTarget
+from onsite.models import Enrolment, Lead, LeadActivity, ProductHolding
 from onsite.services.leads import create_lead, update_lead
-from onsite.services.programmes import end_enrolment_early
 from onsite.services.winback import start_win_back_targets
 from tests.onsite.factories import ProductHoldingFactory
 from tests.onsite.flow import (
-    APPROVE,
-    PLAIN_SUMMARY,
-    RESOURCES,
     build_org,
-    complete,
-    current_visit,
     customer_of,
     deploy_processes,
     enrol,
     new_programme,
     open_task,
-    plan,
-    record,
     refreshed,
 )
 from workflows import runtime
@@ -116,8 +111,8 @@ def test_closing_a_lead_while_its_follow_up_task_is_completed_never_deadlocks(or
         data = follow_up(task_outcome, won_value=90000, lost_reason="预算取消")
 
         outcomes = race(
-            lambda: update_lead(lead=lead, status="won", user=org.manager, won_value=150000),
-            lambda: complete_task(task_id=task.pk, data=data, user=org.manager),
+            partial(update_lead, lead=lead, status="won", user=org.manager, won_value=150000),
+            partial(complete_task, task_id=task.pk, data=data, user=org.manager),
         )
 
         assert_done_or_refused(outcomes)
@@ -142,8 +137,8 @@ def test_two_managers_closing_one_lead_at_once_close_it_once(org, slow_engine):
         lead = high_lead(org, customer)
 
         outcomes = race(
-            lambda: update_lead(lead=lead, status="won", user=org.manager, won_value=150000),
-            lambda: update_lead(lead=lead, status="lost", user=org.manager, lost_reason="预算取消"),
+            partial(update_lead, lead=lead, status="won", user=org.manager, won_value=150000),
+            partial(update_lead, lead=lead, status="lost", user=org.manager, lost_reason="预算取消"),
         )
 
         assert_done_or_refused(outcomes)
@@ -160,7 +155,7 @@ def test_two_enrolments_of_one_customer_at_once_make_one_and_refuse_the_other(or
         # Same programme in even rounds, two programmes in odd ones: each constraint is met.
         first, second = (programmes[0], programmes[round_ % 2])
 
-        outcomes = race(lambda: enrol(org, first, customer), lambda: enrol(org, second, customer))
+        outcomes = race(partial(enrol, org, first, customer), partial(enrol, org, second, customer))
 
         assert_done_or_refused(outcomes)
         assert outcomes.count("done") == 1
@@ -168,3 +163,36 @@ def test_two_enrolments_of_one_customer_at_once_make_one_and_refuse_the_other(or
         enrolment = Enrolment.objects.get(customer=customer)
         assert enrolment.status == Enrolment.Status.ACTIVE
         assert ProcessInstance.objects.filter(business_key=customer.code, parent=None).count() == 1
+
+
+PURSUE = {
+    "decision": "pursue",
+    "approach": "以云视讯替换竞争对手视频会议，首年八折",
+    "our_product": "云视讯",
+    "urgency": "high",
+}
+
+
+def test_two_pursuits_of_one_competitor_product_at_once_make_one_lead(org, slow_engine):
+    today = timezone.localdate()
+    for _ in range(ROUNDS):
+        customer = customer_of(org)
+        product = ProductHoldingFactory(customer=customer, expiry_date=today + timedelta(days=30))
+        targets = start_win_back_targets(customer=customer, today=today)
+        # Renewed with the competitor meanwhile: a second target for the same product.
+        ProductHolding.objects.filter(pk=product.pk).update(expiry_date=today + timedelta(days=60))
+        targets += start_win_back_targets(customer=customer, today=today)
+        tasks = [open_task(target.instance, "Task_plan_win_back") for target in targets]
+
+        outcomes = race(
+            *(partial(complete_task, task_id=task.pk, data=PURSUE, user=org.manager) for task in tasks)
+        )
+
+        assert outcomes == ["done", "done"]
+        (lead,) = Lead.objects.filter(displaces=product)
+        assert [refreshed(t).lead for t in targets] == [lead, lead]
+        assert [refreshed(t).instance.status for t in targets] == ["completed", "completed"]
+        assert (
+            ProcessInstance.objects.filter(process_id="lead_follow_up", business_key=customer.code).count()
+            == 1
+        )
