@@ -17,17 +17,35 @@ from django.db import connection
 from django.utils import timezone
 
 from onsite.exceptions import OnsiteError
-from onsite.models import Enrolment, Lead, LeadActivity, ProductHolding
+from onsite.models import (
+    Enrolment,
+    IncentiveRecord,
+    IncentiveRule,
+    Lead,
+    LeadActivity,
+    ProductHolding,
+    SupportRequest,
+    Visit,
+)
 from onsite.services.leads import create_lead, update_lead
+from onsite.services.programmes import end_enrolment_early
+from onsite.services.support import request_support
 from onsite.services.winback import start_win_back_targets
 from tests.onsite.factories import ProductHoldingFactory
 from tests.onsite.flow import (
+    APPROVE,
+    PLAIN_SUMMARY,
+    RESOURCES,
     build_org,
+    complete,
+    current_visit,
     customer_of,
     deploy_processes,
     enrol,
     new_programme,
     open_task,
+    plan,
+    record,
     refreshed,
 )
 from workflows import runtime
@@ -40,6 +58,7 @@ pytestmark = [
     pytest.mark.skipif("connection.vendor != 'postgresql'", reason="SQLite serialises writers"),
 ]
 ROUNDS = 25
+SUPPORT_RESULT = {"support_result": "已完成机房勘察，建议专线扩容至200M", "hours_spent": 3.5}
 FOLLOW_UP = "Task_follow_up_lead"
 
 
@@ -195,4 +214,96 @@ def test_two_pursuits_of_one_competitor_product_at_once_make_one_lead(org, slow_
         assert (
             ProcessInstance.objects.filter(process_id="lead_follow_up", business_key=customer.code).count()
             == 1
+        )
+
+
+def visit_waiting_for_review(org, programme, customer, summary_data):
+    enrolment = enrol(org, programme, customer)
+    visit = current_visit(enrolment)
+    manager = customer.account_manager
+    complete(visit, "Task_plan_visit", manager, plan(date=timezone.localdate().isoformat()))
+    complete(visit, "Task_prepare_resources", manager, RESOURCES)
+    complete(visit, "Task_record_visit", manager, record(timezone.now()))
+    complete(visit, "Task_write_summary", manager, summary_data)
+    return enrolment, visit, open_task(visit, "Task_review_summary")
+
+
+def test_approving_a_summary_while_the_programme_is_ended_early_never_deadlocks(org, slow_engine):
+    programme = new_programme(org, start=timezone.localdate())
+    for _ in range(ROUNDS):
+        enrolment, visit, review = visit_waiting_for_review(org, programme, customer_of(org), PLAIN_SUMMARY)
+
+        outcomes = race(
+            partial(complete_task, task_id=review.pk, data=APPROVE, user=org.leader),
+            partial(end_enrolment_early, enrolment=enrolment, reason="客户撤点", user=org.coordinator),
+        )
+
+        assert_done_or_refused(outcomes)
+        approved, ended = (o == "done" for o in outcomes)
+        assert ended  # the programme can always be ended; the approval may come too late
+        assert refreshed(enrolment).status == Enrolment.Status.ENDED_EARLY
+        visit_row = Visit.objects.get(instance=visit)
+        assert visit_row.status == (Visit.Status.CLOSED if approved else Visit.Status.CANCELLED)
+
+
+def test_approving_a_summary_while_its_products_win_back_is_won_loses_neither(org, slow_engine):
+    programme = new_programme(org, start=timezone.localdate())
+    expiry = timezone.localdate() + timedelta(days=300)
+    reported = {"product": "视频会议", "provider": "竞争对手A", "ownership": "competitor"}
+    summary_data = {
+        **PLAIN_SUMMARY,
+        "product_expiries": [{**reported, "expiry_date": expiry.isoformat()}],
+    }
+    for _ in range(ROUNDS):
+        customer = customer_of(org)
+        product = ProductHoldingFactory(
+            customer=customer, product="视频会议", provider="竞争对手A", expiry_date=expiry
+        )
+        lead = create_lead(
+            customer=customer, description="策反视频会议", urgency="high", displaces=product, user=org.manager
+        )
+        _, visit, review = visit_waiting_for_review(org, programme, customer, summary_data)
+
+        outcomes = race(
+            partial(complete_task, task_id=review.pk, data=APPROVE, user=org.leader),
+            partial(update_lead, lead=lead, status="won", user=org.manager, won_value=80000),
+        )
+
+        assert outcomes == ["done", "done"]
+        assert Visit.objects.get(instance=visit).status == Visit.Status.CLOSED
+        assert refreshed(lead).status == "won"
+        # Each write built on the other's: the start date the win set survives whichever came last.
+        product = refreshed(product)
+        assert product.start_date == timezone.localdate()
+        changes = product.customer.changes.filter(entity="product", entity_id=product.pk)
+        assert changes.filter(source="won_lead").count() == 1
+
+
+def test_confirming_a_support_request_while_its_lead_is_won_never_deadlocks(org, slow_engine):
+    customer = customer_of(org)
+    for _ in range(ROUNDS):
+        lead = create_lead(customer=customer, description="专线扩容", urgency="high", user=org.manager)
+        request = request_support(
+            customer=customer,
+            kind=SupportRequest.Kind.SURVEY,
+            speciality="network",
+            description="机房勘察，评估专线扩容",
+            due_date=timezone.localdate() + timedelta(days=14),
+            user=org.manager,
+            lead=lead,
+        )
+        complete(request.instance, "Task_handle_support", org.support["network"], SUPPORT_RESULT)
+        confirm = open_task(request.instance, "Task_confirm_support")
+
+        outcomes = race(
+            partial(complete_task, task_id=confirm.pk, data={"manager_feedback": "收到"}, user=org.manager),
+            partial(update_lead, lead=lead, status="won", user=org.manager, won_value=80000),
+        )
+
+        assert outcomes == ["done", "done"]
+        assert refreshed(request).status == SupportRequest.Status.CONFIRMED
+        assert refreshed(lead).status == "won"
+        # The engineer who completed the lead's request shares in the win.
+        assert IncentiveRecord.objects.filter(lead=lead, person=org.support["network"]).exists() or (
+            not IncentiveRule.objects.filter(event="lead_contribution", active=True).exists()
         )
