@@ -1,6 +1,10 @@
 """Who works a task in the on-site processes: not everyone with the role, but the person the
 customer's records name — its account manager, that manager's team leader, the support engineer
-dispatched, the programme's coordinator. Registered with the engine in `OnsiteConfig.ready`."""
+dispatched, the programme's coordinator. Registered with the engine in `OnsiteConfig.ready`.
+
+The role is the one the engine gives the task (`AssignmentRequest.role`: its lane's `LaneRole`
+mapping, seeded from `onsite.roles` by a migration and editable in the admin), so a lane remapped
+there sends the task to the new role and to that role's person alike."""
 
 from __future__ import annotations
 
@@ -16,14 +20,12 @@ from onsite.models import (
     Visit,
     WinBackTarget,
 )
-from onsite.roles import ACCOUNT_MANAGER, COORDINATOR, ROLES, SUPPORT_STAFF, TEAM_LEADER
-from workflows.assignment import AssignmentRequest, roles_for_lanes
-
-_LANE_ROLES = {lane: role.code for role in ROLES for lane in role.lanes}
+from onsite.roles import ACCOUNT_MANAGER, COORDINATOR, SUPPORT_STAFF, TEAM_LEADER
+from workflows.assignment import AssignmentRequest
 
 
 def resolve_assignee(request: AssignmentRequest) -> Any:
-    role = role_of_lane(request.lane)
+    role = request.role
     data = request.data
     if role == ACCOUNT_MANAGER:
         return account_manager(data)
@@ -46,15 +48,6 @@ def resolve_assignee(request: AssignmentRequest) -> Any:
         enrolment = _get(Enrolment.objects.select_related("programme__coordinator"), data.get("enrolment_id"))
         return enrolment.programme.coordinator if enrolment is not None else None
     return None
-
-
-def role_of_lane(lane: str) -> str | None:
-    if not lane:
-        return None
-    if lane in _LANE_ROLES:
-        return _LANE_ROLES[lane]
-    role = roles_for_lanes([lane]).get(lane)
-    return role.name if role is not None else None
 
 
 def account_manager(data: dict) -> Any:

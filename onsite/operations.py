@@ -33,6 +33,8 @@ def operation(name: str) -> Callable:
 
 
 def locked(model: type[models.Model], pk: Any, *related: str) -> Any:
+    """The row, locked. An operation already holds its family's lock, so this keeps the one order
+    (family, then rows; `onsite.locking`): lock only rows of the operation's own process here."""
     try:
         rows = model.objects.select_for_update(of=("self",))
         # select_related() with no names would join every foreign key (a visit: eleven tables).
@@ -168,6 +170,7 @@ def record_lead_follow_up(context: OperationContext, lead_id: int) -> str:
         lost_reason=data.get("lost_reason", ""),
         at=context.at,
         task_id=context.task_id,
+        expiry_date=data.get("new_expiry_date"),
     )
     return lead.status
 

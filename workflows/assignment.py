@@ -13,6 +13,7 @@ registers (the customer's own account manager, say), then from `lane_owners` in 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,12 @@ class AssignmentRequest:
     bpmn_id: str
     data: dict
     properties: dict = field(default_factory=dict)  # the task's extension properties
+
+    @functools.cached_property
+    def role(self) -> str:
+        """The name of the role the task goes to, as the engine stores it (`role_name_for`), so a
+        resolver picks a person of the role the task really has (the lane mappings can change)."""
+        return role_name_for(lane=self.lane, candidate_groups=candidate_groups(self.properties))
 
 
 # Returns a user, a username (looked up when the task is stored), or None to pass to the next.
@@ -67,6 +74,29 @@ def roles_for_lanes(lanes: Iterable[str]) -> dict[str, Group | None]:
         for group in Group.objects.filter(name__in=unmapped):
             result[group.name] = group
     return result
+
+
+def candidate_groups(properties: dict) -> list[str]:
+    """The roles a task names in its `candidateGroups` property (comma-separated), in order."""
+    return [name.strip() for name in (properties.get("candidateGroups") or "").split(",") if name.strip()]
+
+
+def role_name_for(*, lane: str, candidate_groups: Iterable[str] = ()) -> str:
+    """The role a task in `lane` naming `candidate_groups` goes to: its first existing candidate
+    group, else its lane's mapping (`LaneRole`), else the group named like the lane, else the
+    fallback role. The same rule `store.role_expression` applies inside the statement that stores
+    the task; tests hold the two together."""
+    names = [name for name in candidate_groups if name]
+    if names:
+        found = dict(Group.objects.filter(name__in=names).values_list("name", "pk"))
+        for name in names:
+            if name in found:
+                return name
+    if lane:
+        role = roles_for_lanes([lane]).get(lane)
+        if role is not None:
+            return role.name
+    return fallback_role_name()
 
 
 def resolve_assignee(request: AssignmentRequest) -> Any:

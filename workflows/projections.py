@@ -210,7 +210,7 @@ def _human_task_row(instance: ProcessInstance, task: Task, after: Snapshot) -> d
         assignee = store.active_user_expression(assignee)
     elif assignee is not None:
         assignee = assignee.pk
-    candidate_groups = [n.strip() for n in (properties.get("candidateGroups") or "").split(",") if n.strip()]
+    candidate_groups = assignment.candidate_groups(properties)
     return {
         "id": task.id,
         "instance": instance.pk,

@@ -213,6 +213,7 @@ class CustomerChange(models.Model):
         MANUAL = "manual", _("entered by hand")
         IMPORT = "import", _("import")
         SUMMARY = "summary", _("visit summary")
+        WON_LEAD = "won_lead", _("won win-back lead")
 
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="changes", verbose_name=_("customer")

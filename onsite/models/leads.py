@@ -92,6 +92,14 @@ class Lead(models.Model):
                 condition=~models.Q(status="won") | models.Q(won_value__isnull=False),
                 name="won_lead_has_value",
             ),
+            # One win-back per competitor product at a time: pursuing it again links to the lead
+            # being followed (or won); only a lost one lets a new pursuit start.
+            models.UniqueConstraint(
+                fields=["displaces"],
+                condition=models.Q(status__in=["new", "following", "won"]),
+                name="one_live_lead_per_displaced_product",
+                violation_error_message=_("This competitor product already has a win-back lead."),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -35,12 +35,13 @@ class WinBackTarget(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
     approach = models.TextField(_("approach"), blank=True)
     decline_reason = models.TextField(_("why not pursued"), blank=True)
-    lead = models.OneToOneField(
+    # Several targets of one product (a renewal, a second window) share the lead pursuing it.
+    lead = models.ForeignKey(
         Lead,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="win_back_target",
+        related_name="win_back_targets",
         verbose_name=_("lead"),
     )
     instance = models.OneToOneField(

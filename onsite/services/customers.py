@@ -141,16 +141,21 @@ def upsert_product(
     source: str,
     visit: Any = None,
 ) -> ProductHolding:
-    holding = ProductHolding.objects.filter(
-        customer=customer, product=product.strip(), provider=provider.strip()
-    ).first()
-    created = holding is None
-    if created:
-        holding = ProductHolding(customer=customer, product=product.strip(), provider=provider.strip())
-    changes = assign(holding, values, PRODUCT_FIELDS)
-    if created:
-        changes = {"product": [None, holding.product], "provider": [None, holding.provider], **changes}
-    _store(customer, holding, created, changes, actor=actor, source=source, visit=visit)
+    with transaction.atomic():
+        # Locked while read: an approved summary and a won win-back may change the same product at
+        # once, and the second must build on the first's values, not overwrite them with stale ones.
+        holding = (
+            ProductHolding.objects.select_for_update()
+            .filter(customer=customer, product=product.strip(), provider=provider.strip())
+            .first()
+        )
+        created = holding is None
+        if created:
+            holding = ProductHolding(customer=customer, product=product.strip(), provider=provider.strip())
+        changes = assign(holding, values, PRODUCT_FIELDS)
+        if created:
+            changes = {"product": [None, holding.product], "provider": [None, holding.provider], **changes}
+        _store(customer, holding, created, changes, actor=actor, source=source, visit=visit)
     return holding
 
 

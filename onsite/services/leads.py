@@ -3,19 +3,30 @@ its owner (the `lead_follow_up` process) the moment it is created."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from onsite.access import check_customer_access
 from onsite.exceptions import InvalidInput, OnsiteError
-from onsite.models import Customer, IncentiveEvent, Lead, LeadActivity, SupportRequest, Urgency
-from onsite.services.customers import validate
+from onsite.locking import lock_with_process
+from onsite.models import (
+    Customer,
+    CustomerChange,
+    IncentiveEvent,
+    Lead,
+    LeadActivity,
+    Ownership,
+    SupportRequest,
+    Urgency,
+)
+from onsite.services.customers import upsert_product, validate
 from onsite.services.incentives import award
 from onsite.services.processes import start_domain_process
 from workflows.actors import acting_for, person
@@ -26,6 +37,7 @@ from workflows.services import deliver_message
 FOLLOW_UP_PROCESS = "lead_follow_up"
 # The most a lead's money columns (14 digits, 2 of them decimals) can hold.
 MAX_AMOUNT = Decimal("999999999999.99")
+DUPLICATE_WIN_BACK = gettext_lazy("This competitor product already has a win-back lead.")
 Status = Lead.Status
 # The only moves a lead can make; anything else is refused with a clear message.
 TRANSITIONS = {
@@ -74,9 +86,16 @@ def create_lead(
         created_at=at,
         last_activity_at=at,
     )
+    if displaces is not None and live_win_back_lead(displaces) is not None:
+        raise InvalidInput({"displaces": [DUPLICATE_WIN_BACK]})
     validate(lead)
     with transaction.atomic():
-        lead.save()
+        try:
+            with transaction.atomic():
+                lead.save()
+        except IntegrityError:
+            # Another pursuit of the same competitor product was saved since validate() looked.
+            raise InvalidInput({"displaces": [DUPLICATE_WIN_BACK]}) from None
         LeadActivity.objects.create(lead=lead, actor=person(user) or owner, at=at, status_to=lead.status)
         award(
             IncentiveEvent.LEAD_CREATED,
@@ -105,6 +124,11 @@ def create_lead(
     return lead
 
 
+def live_win_back_lead(product: Any) -> Lead | None:
+    """The lead pursuing (or having won) this competitor product, if any: at most one at a time."""
+    return Lead.objects.filter(displaces=product).exclude(status=Status.LOST).first()
+
+
 def update_lead(
     *,
     lead: Lead,
@@ -114,13 +138,24 @@ def update_lead(
     won_value: Any = None,
     lost_reason: str = "",
     at: datetime | None = None,
+    expiry_date: Any = None,
 ) -> Lead:
-    """A manager's update outside the follow-up task; closing the lead ends its follow-up too."""
+    """A manager's update outside the follow-up task; closing the lead ends its follow-up too.
+
+    Locks the follow-up's family before the lead (the one lock order, `onsite.locking`): completing
+    the follow-up task holds that family while it records the outcome on the lead."""
     check_customer_access(user, lead.customer)
     with transaction.atomic():
-        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        lead = lock_with_process(Lead, lead.pk, process_field="follow_up")
         change_lead_status(
-            lead, status, actor=user, note=note, won_value=won_value, lost_reason=lost_reason, at=at
+            lead,
+            status,
+            actor=user,
+            note=note,
+            won_value=won_value,
+            lost_reason=lost_reason,
+            at=at,
+            expiry_date=expiry_date,
         )
         if not lead.is_open:
             _end_follow_up(lead, user)
@@ -137,7 +172,10 @@ def change_lead_status(
     lost_reason: str = "",
     at: datetime | None = None,
     task_id: Any = None,
+    expiry_date: Any = None,
 ) -> Lead:
+    """Move the lead (the caller holds its lock). Winning a win-back lead makes the competitor's
+    product it displaces ours, from the day won until `expiry_date` (the new contract's, if known)."""
     if task_id is not None and LeadActivity.objects.filter(task_id=task_id).exists():
         return lead  # this follow-up task was recorded already
     if status not in TRANSITIONS.get(lead.status, set()):
@@ -154,6 +192,8 @@ def change_lead_status(
         lead.won_value = _money(won_value, "won_value")
         if lead.won_value is None:
             errors["won_value"] = [_("Enter the value won.")]
+        if lead.displaces_id is not None:
+            expiry = _new_expiry(expiry_date, won_on=timezone.localdate(at), errors=errors)
     if status == Status.LOST:
         lead.lost_reason = (lost_reason or "").strip()
         if not lead.lost_reason:
@@ -176,8 +216,38 @@ def change_lead_status(
         task_id=task_id,
     )
     if status == Status.WON:
+        if lead.displaces_id is not None:
+            _take_over_product(lead, start=timezone.localdate(at), expiry=expiry, actor=actor)
         _reward_win(lead, at)
     return lead
+
+
+def _new_expiry(value: Any, *, won_on: date, errors: dict) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        expiry = value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        errors["expiry_date"] = [_("Enter a valid date.")]
+        return None
+    if expiry <= won_on:
+        errors["expiry_date"] = [_("The new contract must expire after the day it was won.")]
+    return expiry
+
+
+def _take_over_product(lead: Lead, *, start: date, expiry: date | None, actor: Any) -> None:
+    """The competitor's product is now ours, with the new contract's dates: it no longer expires
+    as a competitor's (no warning, no win-back task)."""
+    holding = lead.displaces
+    values = {"ownership": Ownership.OURS, "start_date": start, "expiry_date": expiry}
+    upsert_product(
+        lead.customer,
+        holding.product,
+        holding.provider,
+        values,
+        actor=actor,
+        source=CustomerChange.Source.WON_LEAD,
+    )
 
 
 def _reward_win(lead: Lead, at: datetime) -> None:

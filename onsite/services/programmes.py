@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -101,31 +101,26 @@ def enrol_customer(
         raise InvalidInput(errors)
     now = timezone.now()
     with transaction.atomic():
-        active = (
-            Enrolment.objects.select_for_update()
-            .filter(customer=customer, status=Enrolment.Status.ACTIVE)
-            .first()
-        )
-        if active is not None:
+        _refuse_if_enrolled(programme, customer)
+        try:
+            # Two enrolments of one customer at the same moment both pass the check above; the
+            # constraints let one in and the other gets the same refusal as if it had come second.
+            with transaction.atomic():
+                enrolment = Enrolment.objects.create(
+                    programme=programme,
+                    customer=customer,
+                    stage=chosen,
+                    enrolled_by=person(user),
+                    screening_score=screening_score,
+                    screening_reason=screening_reason,
+                    **cleaned,
+                )
+        except IntegrityError:
+            _refuse_if_enrolled(programme, customer)
             raise OnsiteError(
-                _("%(customer)s is already in programme %(programme)s.")
-                % {"customer": customer, "programme": active.programme}
-            )
-        # One enrolment per customer and programme (unique_enrolment): say so rather than fail on it.
-        if Enrolment.objects.filter(programme=programme, customer=customer).exists():
-            raise OnsiteError(
-                _("%(customer)s has already been in programme %(programme)s.")
-                % {"customer": customer, "programme": programme}
-            )
-        enrolment = Enrolment.objects.create(
-            programme=programme,
-            customer=customer,
-            stage=chosen,
-            enrolled_by=person(user),
-            screening_score=screening_score,
-            screening_reason=screening_reason,
-            **cleaned,
-        )
+                _("%(customer)s was enrolled by someone else at the same moment; please try again.")
+                % {"customer": customer}
+            ) from None
         why = reason.strip() or suggestion.reason
         StageAssessment.objects.create(
             enrolment=enrolment,
@@ -161,6 +156,21 @@ def enrol_customer(
         enrolment.instance = instance
         enrolment.save(update_fields=["instance"])
     return enrolment
+
+
+def _refuse_if_enrolled(programme: Programme, customer: Customer) -> None:
+    active = Enrolment.objects.filter(customer=customer, status=Enrolment.Status.ACTIVE).first()
+    if active is not None:
+        raise OnsiteError(
+            _("%(customer)s is already in programme %(programme)s.")
+            % {"customer": customer, "programme": active.programme}
+        )
+    # One enrolment per customer and programme (unique_enrolment): say so rather than fail on it.
+    if Enrolment.objects.filter(programme=programme, customer=customer).exists():
+        raise OnsiteError(
+            _("%(customer)s has already been in programme %(programme)s.")
+            % {"customer": customer, "programme": programme}
+        )
 
 
 def end_enrolment_early(*, enrolment: Enrolment, reason: str, user: Any) -> Enrolment:

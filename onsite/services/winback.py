@@ -11,9 +11,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from onsite.exceptions import OnsiteError
-from onsite.models import Customer, Ownership, ProductHolding, WinBackTarget
-from onsite.services.leads import create_lead
+from onsite.exceptions import InvalidInput, OnsiteError
+from onsite.models import Customer, Lead, Ownership, ProductHolding, WinBackTarget
+from onsite.services.leads import create_lead, live_win_back_lead
 from onsite.services.processes import start_domain_process
 from onsite.thresholds import threshold
 from workflows.actors import SYSTEM, person
@@ -90,17 +90,7 @@ def record_win_back_plan(*, target: WinBackTarget, plan: dict, actor: Any, at: d
     target.approach = plan.get("approach", "")
     target.decided_at = at
     if plan["decision"] == "pursue":
-        target.lead = create_lead(
-            customer=target.customer,
-            description=plan.get("approach") or _("Win back %(product)s") % {"product": target.product},
-            urgency=plan["urgency"],
-            product=plan.get("our_product", ""),
-            estimated_value=plan.get("estimated_value"),
-            displaces=target.product,
-            owner=target.account_manager or person(actor),
-            user=SYSTEM,
-            at=at,
-        )
+        target.lead = _pursuit_of(target, plan, actor=actor, at=at)
         target.status = WinBackTarget.Status.PURSUED
     elif plan["decision"] == "decline":
         target.decline_reason = plan.get("decline_reason", "")
@@ -109,3 +99,30 @@ def record_win_back_plan(*, target: WinBackTarget, plan: dict, actor: Any, at: d
         raise OnsiteError(_("Unknown win-back decision '%(decision)s'.") % {"decision": plan["decision"]})
     target.save()
     return target
+
+
+def _pursuit_of(target: WinBackTarget, plan: dict, *, actor: Any, at: datetime) -> Lead:
+    """The win-back lead for the target's product: the one already pursued or won (a second target
+    for the same product, after a renewal, say), else a new one. Two pursuits at the same moment
+    meet on the one-live-lead-per-product constraint; the second links to the first's lead."""
+    existing = live_win_back_lead(target.product)
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return create_lead(
+                customer=target.customer,
+                description=plan.get("approach") or _("Win back %(product)s") % {"product": target.product},
+                urgency=plan["urgency"],
+                product=plan.get("our_product", ""),
+                estimated_value=plan.get("estimated_value"),
+                displaces=target.product,
+                owner=target.account_manager or person(actor),
+                user=SYSTEM,
+                at=at,
+            )
+    except InvalidInput as exc:
+        existing = live_win_back_lead(target.product)
+        if "displaces" in exc.errors and existing is not None:
+            return existing
+        raise

@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
-from onsite.exceptions import OnsiteError
+from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import Lead, Ownership, ProductHolding, Visit, WinBackTarget
+from onsite.selectors.warnings import early_warnings
 from onsite.services.customers import save_product, update_customer
+from onsite.services.leads import create_lead, update_lead
 from onsite.services.winback import record_win_back_plan, start_win_back_targets
 from tests.onsite.factories import ProductHoldingFactory
 from tests.onsite.flow import (
@@ -29,6 +31,7 @@ from tests.onsite.flow import (
     summary,
 )
 from workflows import runtime
+from workflows.actors import SYSTEM
 from workflows.clock import frozen
 from workflows.exceptions import TaskNotYours
 from workflows.forms import FormValidationError
@@ -472,3 +475,149 @@ def test_two_runs_at_the_same_moment_start_one_win_back_task(monkeypatch):
     assert list(WinBackTarget.objects.values_list("product", "expiry_date")) == [(product.pk, in_days(45))]
     assert win_back_instances().count() == 1
     assert HumanTask.objects.filter(bpmn_id=PLAN_TASK, status="open").count() == 1
+
+
+class TestOneLeadPerProduct:
+    """A competitor product is pursued by one live lead; winning it makes the product ours."""
+
+    @pytest.fixture
+    def product(self, org):
+        return competitor(customer_of(org), "视频会议", in_days(45), provider="竞争对手A")
+
+    def pursue(self, org, product, expiry: date, when: datetime) -> WinBackTarget:
+        with frozen(when):
+            target = start_win_back_targets(today=TODAY, window_days=400)[-1]
+            assert target.expiry_date == expiry
+            complete(target.instance, PLAN_TASK, org.manager, PURSUE)
+        return refreshed(target)
+
+    def renew(self, product, expiry: date) -> None:
+        ProductHolding.objects.filter(pk=product.pk).update(expiry_date=expiry)
+
+    def test_pursuing_a_product_already_pursued_links_to_that_lead(self, org, product):
+        first = self.pursue(org, product, in_days(45), at(2026, 12, 2, 9))
+        self.renew(product, in_days(200))
+
+        second = self.pursue(org, product, in_days(200), at(2026, 12, 3, 9))
+
+        assert second.status == "pursued"
+        assert second.lead == first.lead
+        assert Lead.objects.filter(displaces=product).count() == 1
+        assert ProcessInstance.objects.filter(process_id="lead_follow_up").count() == 1
+
+    def test_pursuing_a_product_whose_lead_was_won_links_to_the_won_lead(self, org, product):
+        first = self.pursue(org, product, in_days(45), at(2026, 12, 2, 9))
+        # A second target was started before the win (the contract was renewed meanwhile).
+        self.renew(product, in_days(200))
+        with frozen(at(2026, 12, 2, 10)):
+            (second,) = start_win_back_targets(today=TODAY, window_days=400)
+        update_lead(lead=first.lead, status="won", user=org.manager, won_value=100000)
+
+        with frozen(at(2026, 12, 3, 9)):
+            complete(second.instance, PLAN_TASK, org.manager, PURSUE)
+
+        assert refreshed(second).lead == first.lead
+        assert Lead.objects.filter(displaces=product).count() == 1
+
+    def test_a_lost_win_back_can_be_pursued_again_with_a_new_lead(self, org, product):
+        first = self.pursue(org, product, in_days(45), at(2026, 12, 2, 9))
+        update_lead(lead=first.lead, status="lost", user=org.manager, lost_reason="客户续签竞争对手")
+        self.renew(product, in_days(200))
+
+        second = self.pursue(org, product, in_days(200), at(2026, 12, 3, 9))
+
+        assert second.lead != first.lead
+        assert list(
+            Lead.objects.filter(displaces=product).values_list("status", flat=True).order_by("pk")
+        ) == [
+            "lost",
+            "new",
+        ]
+
+    def test_a_second_lead_displacing_a_pursued_product_is_refused_with_a_field_error(self, org, product):
+        self.pursue(org, product, in_days(45), at(2026, 12, 2, 9))
+
+        with pytest.raises(InvalidInput) as refused:
+            create_lead(
+                customer=product.customer,
+                description="再次策反",
+                urgency="low",
+                displaces=product,
+                user=org.manager,
+            )
+
+        assert refused.value.field_errors == {
+            "displaces": ["This competitor product already has a win-back lead."]
+        }
+        assert Lead.objects.filter(displaces=product).count() == 1
+
+    @pytest.mark.parametrize("path", ["manager", "follow_up_task"])
+    def test_winning_a_win_back_lead_makes_the_product_ours_with_the_new_contracts_dates(
+        self, org, product, path
+    ):
+        lead = self.pursue(org, product, in_days(45), at(2026, 12, 2, 9)).lead
+        with frozen(at(2026, 12, 20, 15)):
+            if path == "manager":
+                update_lead(
+                    lead=lead,
+                    status="won",
+                    user=org.manager,
+                    won_value=100000,
+                    expiry_date=date(2029, 12, 31),
+                    at=at(2026, 12, 20, 15),
+                )
+            else:
+                complete(
+                    lead.follow_up,
+                    "Task_follow_up_lead",
+                    org.manager,
+                    {
+                        "lead_outcome": "won",
+                        "follow_up_note": "客户签约云视讯",
+                        "won_value": 100000,
+                        "new_expiry_date": "2029-12-31",
+                    },
+                )
+
+        product = refreshed(product)
+        assert (product.ownership, product.start_date, product.expiry_date) == (
+            Ownership.OURS,
+            date(2026, 12, 20),
+            date(2029, 12, 31),
+        )
+        change = product.customer.changes.filter(entity="product", entity_id=product.pk).latest("pk")
+        assert (change.source, change.changes["ownership"]) == ("won_lead", ["competitor", "ours"])
+        # No longer a competitor's contract about to expire: no warning, no new win-back task.
+        kinds = [w.kind for w in early_warnings(user=SYSTEM, now=at(2026, 12, 21, 9))]
+        assert "contract_expiring" not in kinds
+        assert start_win_back_targets(today=date(2026, 12, 21), window_days=5000) == []
+
+    def test_a_won_win_back_without_the_new_expiry_is_ours_with_no_expiry(self, org, product):
+        lead = self.pursue(org, product, in_days(45), at(2026, 12, 2, 9)).lead
+
+        update_lead(lead=lead, status="won", user=org.manager, won_value=100000, at=at(2026, 12, 20, 15))
+
+        product = refreshed(product)
+        assert (product.ownership, product.start_date, product.expiry_date) == (
+            Ownership.OURS,
+            date(2026, 12, 20),
+            None,
+        )
+
+    @pytest.mark.parametrize("expiry", ["2026-12-20", "2026-12-01", "31/12/2029"])
+    def test_a_new_expiry_not_after_the_win_is_refused_and_nothing_changes(self, org, product, expiry):
+        lead = self.pursue(org, product, in_days(45), at(2026, 12, 2, 9)).lead
+
+        with pytest.raises(InvalidInput) as refused:
+            update_lead(
+                lead=lead,
+                status="won",
+                user=org.manager,
+                won_value=100000,
+                expiry_date=expiry,
+                at=at(2026, 12, 20, 15),
+            )
+
+        assert list(refused.value.errors) == ["expiry_date"]
+        assert refreshed(lead).status == "new"
+        assert refreshed(product).ownership == Ownership.COMPETITOR

@@ -1,10 +1,10 @@
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.utils import translation
 
 from tests.conftest import TEST_BPMN_DIR, source
 from tests.factories import UserFactory
-from tests.workflows.conftest import open_task
+from tests.workflows.conftest import deploy_approval, open_task
 from tests.workflows.diagrams import linear, user_task
 from tests.workflows.diagrams import source as text
 from workflows.actors import SYSTEM
@@ -373,3 +373,34 @@ class TestHostileSubmissions:
         with pytest.raises(FormValidationError):
             complete_task(task_id=instance.human_tasks.get().pk, data={"code": "a" * 5000 + "!"}, user=SYSTEM)
         assert time.monotonic() - started < 1
+
+
+@pytest.mark.parametrize("mapping", ["mapped", "remapped", "named_group", "unmapped"])
+def test_a_resolver_sees_the_role_the_task_is_stored_with(people, roles, mapping):
+    from workflows.assignment import register_assignee_resolver, unregister_assignee_resolver
+    from workflows.models import LaneRole
+
+    _, reviewers = roles
+    if mapping == "remapped":
+        LaneRole.objects.filter(lane="Requester").update(role=reviewers)
+    elif mapping == "named_group":
+        LaneRole.objects.filter(lane="Requester").delete()
+        Group.objects.create(name="Requester")
+    elif mapping == "unmapped":
+        LaneRole.objects.filter(lane="Requester").delete()
+        Group.objects.get_or_create(name="coordinator")
+    seen = []
+
+    def record_role(request):
+        seen.append((request.bpmn_id, request.role))
+
+    register_assignee_resolver(record_role)
+    try:
+        deploy_approval()
+        instance = start_instance(user=SYSTEM, process_id="approval")
+    finally:
+        unregister_assignee_resolver(record_role)
+    submit = open_task(instance, "submit")
+    assert seen == [("submit", submit.role.name)]
+    expected = {"mapped": "requesters", "remapped": "reviewers", "named_group": "Requester"}
+    assert submit.role.name == expected.get(mapping, "coordinator")

@@ -10,6 +10,7 @@ from workflows.services.instances import (
     suspend_instance,
     terminate_instance,
 )
+from workflows.services.locking import lock_instance_family
 from workflows.services.messages import deliver_message
 from workflows.services.tasks import claim_task, complete_task, form_schema, reassign_task, release_task
 from workflows.services.timers import FiredTimer, fire_due_timers
@@ -24,6 +25,7 @@ __all__ = [
     "fire_due_timers",
     "form_schema",
     "latest_version",
+    "lock_instance_family",
     "read_files",
     "reassign_task",
     "release_task",
