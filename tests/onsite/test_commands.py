@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def start_targets(*args: str) -> str:
     out = io.StringIO()
-    call_command("start_win_back_targets", *args, stdout=out)
+    call_command("start_win_back_targets", *args, stdout=out, language="en")
     return out.getvalue()
 
 

@@ -1,24 +1,32 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from onsite.exceptions import NotPermitted
 from onsite.services.imports import ImportReport, import_customers
 from onsite.thresholds import threshold
+from workflows.management.base import LocalisedCommand
 
 
-class Command(BaseCommand):
-    help = (
+class Command(LocalisedCommand):
+    help = gettext_lazy(
         "Import group customers from a .csv or .xlsx file: all rows or none. "
         "With --dry-run, report what would be done and change nothing."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="a .csv (UTF-8 or GB18030) or .xlsx file, header on line 1")
-        parser.add_argument("--dry-run", action="store_true", help="check every row, import nothing")
-        parser.add_argument("--user", help="the coordinator recorded in the history (default: the system)")
+        parser.add_argument(
+            "file", help=gettext_lazy("a .csv (UTF-8 or GB18030) or .xlsx file, header on line 1")
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help=gettext_lazy("check every row, import nothing")
+        )
+        parser.add_argument(
+            "--user", help=gettext_lazy("the coordinator recorded in the history (default: the system)")
+        )
 
     def handle(self, *args, file, dry_run, user, **options):
         acting_user = None
@@ -47,7 +55,7 @@ class Command(BaseCommand):
         for message in report.warnings:
             self.stdout.write(self.style.WARNING(_("Warning: %(warning)s") % {"warning": message}))
         for row in report.rows:
-            self.stdout.write(f"{row.line}\t{row.code}\t{row.action}")
+            self.stdout.write(f"{row.line}\t{row.code}\t{action_label(row.action)}")
             for name, messages in row.errors.items():
                 for message in messages:
                     self.stdout.write(self.style.ERROR(f"\t{name}: {message}"))
@@ -81,3 +89,13 @@ class Command(BaseCommand):
                 % counts
             )
         self.stdout.write(summary)
+
+
+def action_label(action: str) -> str:
+    labels = {
+        "create": pgettext("import row", "create"),
+        "update": pgettext("import row", "update"),
+        "unchanged": pgettext("import row", "unchanged"),
+        "error": pgettext("import row", "error"),
+    }
+    return labels.get(action, action)
