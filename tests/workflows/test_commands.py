@@ -13,7 +13,7 @@ from tests.conftest import BPMN_DIR, ROOT, TEST_BPMN_DIR, source
 from tests.workflows.diagrams import linear, process, script_task
 from tests.workflows.diagrams import source as text
 from workflows import clock
-from workflows.management.base import LocalisedCommand
+from workflows.management.base import LocalisedCommand, language_in
 from workflows.models import HumanTask, ProcessInstance, ProcessModel, Timer
 from workflows.operations import register_operation, unregister_operation
 from workflows.services import deploy, start_instance
@@ -342,6 +342,25 @@ class TestLanguage:
         parser = command.create_parser("manage.py", name)
         assert parser.parse_args([*REQUIRED_ARGUMENTS.get(name, [])]).language is None
         assert parser.parse_args([*REQUIRED_ARGUMENTS.get(name, []), "--language", "en"]).language == "en"
+
+    @pytest.mark.parametrize("name", PROJECT_COMMANDS)
+    def test_every_project_command_prints_its_help(self, name):
+        parser = load_command_class(COMMAND_APPS[name], name).create_parser("manage.py", name)
+        assert "--language {zh-hans,en}" in parser.format_help()
+
+    @pytest.mark.parametrize(
+        ("arguments", "language"),
+        [
+            (["nothing_here"], None),
+            (["nothing_here", "--language", "en"], "en"),
+            (["--language=zh-hans", "nothing_here"], "zh-hans"),
+            (["--language", "fr"], None),
+            (["--language"], None),
+        ],
+    )
+    def test_the_command_line_language_is_read_before_parsing(self, arguments, language):
+        # So that --help and the errors Django prints after the command come out in it.
+        assert language_in(arguments) == language
 
     def test_deploy_bpmn_speaks_chinese_by_default(self, tmp_path):
         broken = write(tmp_path, "broken.bpmn", "<bpmn:definitions><bpmn:process")
