@@ -231,17 +231,6 @@ def test_a_newer_programme_diagram_deployed_changes_nothing_for_the_running_demo
     assert "already running" in output
 
 
-def test_a_closed_demo_programme_is_reported_not_refused(deployed):
-    seed()
-    enrolment = demo_enrolment()
-    end_enrolment_early(enrolment=enrolment, reason="演示结束", user=coordinator())
-    Programme.objects.filter(pk=enrolment.programme_id).update(status=Programme.Status.CLOSED)
-
-    output = seed()
-
-    assert "has ended" in output
-
-
 def test_a_demo_customer_moved_to_another_programme_is_not_enrolled_again(deployed):
     seed()
     end_enrolment_early(enrolment=demo_enrolment(), reason="转入其他方案", user=coordinator())
