@@ -211,7 +211,8 @@ def _report(enrolment: Enrolment, *, log: Callable[[str], None], warn: Callable[
         log(
             _(
                 "The programme for %(customer)s in %(programme)s has ended (%(status)s); it is left as it "
-                "is. For a fresh demo, start from an empty database (by default: delete db.sqlite3 and run make run)."
+                "is. For a fresh demo, start from an empty database (by default: delete db.sqlite3 and "
+                "run make run)."
             )
             % values
         )
