@@ -133,6 +133,8 @@ WORKFLOWS = {
     "MAX_STATE_BYTES": env_int("WORKFLOWS_MAX_STATE_BYTES", 8 * 1024 * 1024),
     # Lanes that map to no role send their tasks here until the lane is mapped.
     "FALLBACK_ROLE": env_str("WORKFLOWS_FALLBACK_ROLE", "coordinator"),
+    # The domain's throwaway records and answers for `start_instance --dry-run` (workflows/dry_run.py).
+    "DRY_RUN_SETUP": "onsite.dry_run.dry_run_setup",
 }
 
 # The on-site service's business thresholds, each overridable as ONSITE_<NAME> (onsite/thresholds.py

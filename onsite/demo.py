@@ -3,18 +3,26 @@ with their key persons and products, and a programme with the first customer enr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Case, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from onsite.exceptions import OnsiteError
 from onsite.models import Customer, Enrolment, Programme, Region, StaffProfile, Team
-from onsite.roles import ACCOUNT_MANAGER, COORDINATOR, LEADERSHIP, SUPPORT_STAFF, TEAM_LEADER
+from onsite.roles import ACCOUNT_MANAGER, COORDINATOR, LEADERSHIP, ROLES, SUPPORT_STAFF, TEAM_LEADER
 from onsite.services.customers import create_customer, upsert_key_person, upsert_product
-from onsite.services.programmes import create_programme, enrol_customer
+from onsite.services.programmes import PROGRAMME_PROCESS, create_programme, enrol_customer
+from workflows.exceptions import WorkflowError
+from workflows.models import LaneRole, ProcessInstance
+from workflows.services import latest_version
 
 DEMO_PASSWORD = "onsite-demo"  # noqa: S105 - documented in the README, demo machines only
 
@@ -90,16 +98,28 @@ DEMO_FACTORS = {"economic_development": 4, "informatization_level": 2, "competit
 
 
 @transaction.atomic
-def seed_demo(log) -> None:
-    """Create what is missing; never change what exists (a manager's new password, say)."""
-    branch, _ = Region.objects.get_or_create(code="HF", defaults={"name": "合肥分公司"})
+def seed_demo(*, log: Callable[[str], None], warn: Callable[[str], None]) -> None:
+    """Create what is missing; never change what exists (a manager's new password, say).
+
+    Safe from any state a user can leave the demo in: the programme ended, terminated or in
+    error, visits done, demo rows deleted, newer diagrams deployed. What it cannot set up again
+    it reports through `warn` and leaves as it is. Refuses (OnsiteError, nothing created) only
+    when the diagrams are not deployed.
+    """
+    try:
+        latest_version(PROGRAMME_PROCESS)
+    except WorkflowError as exc:
+        raise OnsiteError(
+            _("%(error)s Deploy the diagrams first: manage.py deploy_bpmn bpmn/*.bpmn") % {"error": exc}
+        ) from None
+    branch, _created = Region.objects.get_or_create(code="HF", defaults={"name": "合肥分公司"})
     Region.objects.get_or_create(
         code="HF-FD", defaults={"name": "肥东县", "kind": Region.Kind.COUNTY, "parent": branch}
     )
     users = {}
     for demo in DEMO_USERS:
         users[demo.username] = _user(demo, log)
-    team, _ = Team.objects.get_or_create(
+    team, _created = Team.objects.get_or_create(
         region=branch, name="政企客户一组", defaults={"leader": users["leader"]}
     )
     for demo in DEMO_USERS:
@@ -129,19 +149,87 @@ def seed_demo(log) -> None:
                 actor=coordinator,
                 source="manual",
             )
-        log(f"customer {customer.code} {customer.name}")
-    programme = Programme.objects.filter(name=DEMO_PROGRAMME).first() or create_programme(
-        name=DEMO_PROGRAMME, region=branch, start_date=today, cadence="weekly", user=coordinator
-    )
+        log(_("customer %(code)s %(name)s") % {"code": customer.code, "name": customer.name})
+    programme = Programme.objects.filter(name=DEMO_PROGRAMME).order_by("pk").first()
+    if programme is None:
+        programme = create_programme(
+            name=DEMO_PROGRAMME, region=branch, start_date=today, cadence="weekly", user=coordinator
+        )
+    _enrol_first_customer(programme, coordinator, log=log, warn=warn)
+
+
+def _enrol_first_customer(
+    programme: Programme, coordinator: Any, *, log: Callable[[str], None], warn: Callable[[str], None]
+) -> None:
+    """Enrol the first demo customer once; afterwards, say where its programme stands."""
     first = Customer.objects.get(code=DEMO_CUSTOMERS[0]["code"])
-    if Enrolment.objects.filter(customer=first, status=Enrolment.Status.ACTIVE).exists():
-        log(f"programme for {first.name} already running")
+    enrolment = (
+        Enrolment.objects.filter(customer=first)
+        .select_related("programme", "instance")
+        .order_by(
+            # Its enrolment in the demo programme, else the one running elsewhere.
+            Case(When(programme=programme, then=0), default=1),
+            Case(When(status=Enrolment.Status.ACTIVE, then=0), default=1),
+            "-enrolled_at",
+        )
+        .first()
+    )
+    if enrolment is not None and (
+        enrolment.programme_id == programme.pk or enrolment.status == Enrolment.Status.ACTIVE
+    ):
+        _report(enrolment, log=log, warn=warn)
         return
-    enrolment = enrol_customer(programme=programme, customer=first, factors=DEMO_FACTORS, user=coordinator)
-    log(f"enrolled {first.name}: programme instance #{enrolment.instance_id} ({enrolment.instance.status})")
+    try:
+        with transaction.atomic():
+            enrolment = enrol_customer(
+                programme=programme, customer=first, factors=DEMO_FACTORS, user=coordinator
+            )
+    except OnsiteError as exc:
+        warn(
+            _("The demo programme for %(customer)s was not started: %(error)s")
+            % {"customer": first.name, "error": exc}
+        )
+        return
+    log(
+        _("enrolled %(customer)s: programme instance #%(instance)s (%(status)s)")
+        % {
+            "customer": first.name,
+            "instance": enrolment.instance_id,
+            "status": enrolment.instance.get_status_display(),
+        }
+    )
 
 
-def _user(demo: DemoUser, log):
+def _report(enrolment: Enrolment, *, log: Callable[[str], None], warn: Callable[[str], None]) -> None:
+    values = {
+        "customer": enrolment.customer.name,
+        "programme": enrolment.programme.name,
+        "status": enrolment.get_status_display(),
+    }
+    instance = enrolment.instance
+    if enrolment.status != Enrolment.Status.ACTIVE:
+        log(
+            _(
+                "The programme for %(customer)s in %(programme)s has ended (%(status)s); it is left as it "
+                "is. For a fresh demo, start from an empty database (by default: delete db.sqlite3 and "
+                "run make run)."
+            )
+            % values
+        )
+    elif instance is None or instance.status in ProcessInstance.ACTIVE_STATUSES:
+        log(_("programme for %(customer)s in %(programme)s already running") % values)
+    else:
+        values.update(instance=instance.pk, state=instance.get_status_display())
+        message = _(
+            "The programme instance #%(instance)s for %(customer)s is %(state)s; it is left as it is "
+            "(the engine's admin pages can retry, resume or terminate it)."
+        )
+        warn(message % values)
+        if instance.status == ProcessInstance.Status.ERROR and instance.error:
+            warn("  " + str(instance.error.get("message", "")))
+
+
+def _user(demo: DemoUser, log: Callable[[str], None]) -> Any:
     user, created = get_user_model().objects.get_or_create(
         username=demo.username,
         defaults={
@@ -155,6 +243,24 @@ def _user(demo: DemoUser, log):
         user.set_password(DEMO_PASSWORD)
         user.save()
     if demo.role:
-        user.groups.add(Group.objects.get(name=demo.role))
-    log(f"user {demo.username}{' (new)' if created else ''}")
+        user.groups.add(_role(demo.role))
+    if created:
+        log(_("user %(username)s (new)") % {"username": demo.username})
+    else:
+        log(_("user %(username)s") % {"username": demo.username})
     return user
+
+
+def _role(code: str) -> Group:
+    """The role's group, set up again (permissions, lanes) if someone deleted it."""
+    group, created = Group.objects.get_or_create(name=code)
+    if created:
+        role = next(r for r in ROLES if r.code == code)
+        for dotted in role.permissions:
+            app_label, codename = dotted.split(".")
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        for lane in role.lanes:
+            LaneRole.objects.get_or_create(lane=lane, defaults={"role": group})
+    return group

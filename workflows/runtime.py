@@ -17,6 +17,8 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -50,6 +52,13 @@ from workflows.specs import LinkedCallActivity
 from workflows.timer_values import timer_kind
 
 logger = logging.getLogger("workflows")
+
+# Told of the tasks each save finds completed, before compaction prunes them; set only by the dry
+# run (`workflows.dry_run`), which prints the path an instance took. Tasks kept after a save are
+# reported again by the next one: the observer recognises them by id.
+task_observer: ContextVar[Callable[[ProcessInstance, list[Task]], None] | None] = ContextVar(
+    "workflows_task_observer", default=None
+)
 
 
 def limits() -> dict:
@@ -540,6 +549,9 @@ def compute_status(workflow: BpmnWorkflow, snapshot: Snapshot) -> str:
 def save(session: Session, *, status: str | None = None) -> ProcessInstance:
     """Persist the session's workflow and everything derived from it. Must run in a transaction."""
     instance, workflow = session.instance, session.workflow
+    observer = task_observer.get()
+    if observer is not None:
+        observer(instance, workflow.get_tasks(state=TaskState.COMPLETED))
     compact(workflow)
     state = dump_state(workflow)
     if len(state) > limits()["MAX_STATE_BYTES"]:

@@ -512,7 +512,7 @@ def test_a_superuser_and_the_system_may_import(hefei):
 
 def command(*args) -> str:
     out = io.StringIO()
-    call_command("import_customers", *args, stdout=out, no_color=True)
+    call_command("import_customers", *args, stdout=out, no_color=True, language="en")
     return out.getvalue()
 
 
@@ -553,7 +553,7 @@ def test_the_command_prints_the_errors_and_fails_when_a_row_is_bad(coordinator, 
     out = io.StringIO()
 
     with pytest.raises(CommandError, match="Nothing was imported: correct the errors above"):
-        call_command("import_customers", str(path), stdout=out, no_color=True)
+        call_command("import_customers", str(path), stdout=out, no_color=True, language="en")
 
     assert out.getvalue().splitlines() == [
         "Read as UTF-8 text.",
@@ -571,7 +571,7 @@ def test_the_command_fails_on_a_refused_file_an_unknown_user_or_a_non_coordinato
     path.write_bytes(csv_bytes(GOOD_ROWS))
     out = io.StringIO()
     with pytest.raises(CommandError):
-        call_command("import_customers", str(path), stdout=out, no_color=True)
+        call_command("import_customers", str(path), stdout=out, no_color=True, language="en")
     assert out.getvalue().splitlines()[0].startswith("File: customers.txt cannot be imported")
 
     path = path.with_suffix(".csv")

@@ -18,6 +18,7 @@ proportion to their size:
 - NaN and infinities are refused before jsonschema sees them.
 """
 
+from workflows.forms.examples import example_submission
 from workflows.forms.keywords import MAX_UNIQUE_ITEMS
 from workflows.forms.patterns import MAX_PATTERN_SIZE, MAX_PATTERN_WORK, PatternError
 from workflows.forms.schemas import MAX_SCHEMA_DEPTH, MAX_SCHEMA_SIZE, schema_problems, schema_warnings
@@ -25,7 +26,6 @@ from workflows.forms.submissions import (
     DEFAULT_FORM,
     MAX_SUBMISSION_DEPTH,
     FormValidationError,
-    example_submission,
     validate_submission,
 )
 

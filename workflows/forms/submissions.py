@@ -1,5 +1,4 @@
-"""Validating a submission against its task's form, in the reader's language, and example data
-for the dry run."""
+"""Validating a submission against its task's form, in the reader's language."""
 
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ from workflows.forms.keywords import KeywordRefusal, form_validator
 from workflows.forms.patterns import MAX_PATTERN_WORK, PatternError, PatternWorkSpent, pattern_budget, search
 from workflows.forms.schemas import IDENTIFIER
 from workflows.refusals import Refusal
-from workflows.sandbox import RESERVED_NAMES, now, today
+from workflows.sandbox import RESERVED_NAMES
 
 # Shown for user tasks whose diagram names no form (diagrams from other modelers).
 DEFAULT_FORM: dict[str, Any] = {
@@ -208,51 +207,3 @@ def _format_name(expected: Any) -> str:
         "regex": _("regular expression"),
     }
     return names.get(expected, expected) if isinstance(expected, str) else str(expected)
-
-
-def example_submission(schema: dict) -> dict:
-    """Data that completes the form: its defaults, and a plausible value for required fields
-    without one. Used by the dry run (`start_instance --complete-user-tasks`)."""
-    value = _example(schema, required=True)
-    return value if isinstance(value, dict) else {}
-
-
-def _example(schema: dict, *, required: bool) -> Any:
-    if "default" in schema:
-        return schema["default"]
-    if "const" in schema:
-        return schema["const"]
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "null")
-    if kind == "object":
-        needed = set(schema.get("required", []))
-        result = {}
-        for name, sub in schema.get("properties", {}).items():
-            sub_value = _example(sub, required=name in needed)
-            if sub_value is not None:
-                result[name] = sub_value
-        return result
-    if not required:
-        return None
-    if schema.get("enum"):
-        return schema["enum"][0]
-    if schema.get("oneOf") and all("const" in option for option in schema["oneOf"]):
-        return schema["oneOf"][0]["const"]
-    if kind == "array":
-        item = _example(schema.get("items", {}), required=True)
-        return [item] * max(schema.get("minItems", 0), 1 if item is not None else 0)
-    if kind == "boolean":
-        return False
-    if kind in ("integer", "number"):
-        return schema.get("minimum", 0)
-    if kind == "string":
-        fmt = schema.get("format")
-        if fmt == "date":
-            return today()
-        if fmt == "date-time":
-            return now()
-        if fmt == "email":
-            return "someone@example.com"
-        return "x" * max(schema.get("minLength", 1), 1)
-    return None

@@ -1,28 +1,38 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from onsite.exceptions import NotPermitted
 from onsite.services.imports import ImportReport, import_customers
 from onsite.thresholds import threshold
 from workflows.actors import SYSTEM
+from workflows.management.base import LocalisedCommand
 
 
-class Command(BaseCommand):
-    help = (
+class Command(LocalisedCommand):
+    help = gettext_lazy(
         "Import group customers from a .csv or .xlsx file: all rows or none. "
         "With --dry-run, report what would be done and change nothing."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="a .csv (UTF-8 or GB18030) or .xlsx file, header on line 1")
-        parser.add_argument("--dry-run", action="store_true", help="check every row, import nothing")
-        parser.add_argument("--user", help="the coordinator recorded in the history (default: the system)")
+        parser.add_argument(
+            "file", help=gettext_lazy("a .csv (UTF-8 or GB18030) or .xlsx file, header on line 1")
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help=gettext_lazy("check every row, import nothing")
+        )
+        parser.add_argument(
+            "--user", help=gettext_lazy("the coordinator recorded in the history (default: the system)")
+        )
         parser.add_argument(
             "--encoding",
-            help="the CSV file's encoding (e.g. gb18030, utf-8) when it cannot be told from the bytes",
+            help=gettext_lazy(
+                "the CSV file's encoding (e.g. gb18030, utf-8) when it cannot be told from the bytes"
+            ),
         )
 
     def handle(self, *args, file, dry_run, user, encoding=None, **options):
@@ -57,7 +67,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(_("Warning: %(warning)s") % {"warning": message}))
         for row in report.rows:
             # The name as decoded, so that a wrong encoding shows before anything is imported.
-            parts = (row.line, row.code, row.action, row.name)
+            parts = (row.line, row.code, action_label(row.action), row.name)
             self.stdout.write("\t".join(str(part) for part in parts if part))
             for name, messages in row.errors.items():
                 for message in messages:
@@ -92,3 +102,13 @@ class Command(BaseCommand):
                 % counts
             )
         self.stdout.write(summary)
+
+
+def action_label(action: str) -> str:
+    labels = {
+        "create": pgettext("import row", "create"),
+        "update": pgettext("import row", "update"),
+        "unchanged": pgettext("import row", "unchanged"),
+        "error": pgettext("import row", "error"),
+    }
+    return labels.get(action, action)

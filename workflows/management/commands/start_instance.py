@@ -1,81 +1,161 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from workflows import forms
 from workflows.actors import SYSTEM
-from workflows.exceptions import FormValidationError, WorkflowError
-from workflows.models import HumanTask, ProcessInstance
-from workflows.services import complete_task, form_schema, start_instance
+from workflows.dry_run import DEFAULT_MAX_TASKS, CompletedTask, DryRunResult, dry_run
+from workflows.exceptions import WorkflowError
+from workflows.management.base import LocalisedCommand
+from workflows.models import ProcessInstance
+from workflows.services import start_instance
 
 
-class Command(BaseCommand):
-    help = (
-        "Start an instance of a deployed process. With --complete-user-tasks, complete every human task "
-        "(in the instance and the instances it calls) with its form's defaults until the instance ends, "
-        "waits on a timer or message, or fails: a dry run of the diagram."
+class Command(LocalisedCommand):
+    help = gettext_lazy(
+        "Start an instance of a deployed process. With --dry-run (or --complete-user-tasks), complete "
+        "every human task of the instance and of the instances it calls, with the answers the domain "
+        "gives or data built from each form, until it ends, waits on a timer or message, or fails; "
+        "print the tasks, the path taken and the end, and keep nothing."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("process_id")
-        parser.add_argument("--data", default="{}", help="start data as a JSON object")
+        parser.add_argument("--data", default="{}", help=gettext_lazy("start data as a JSON object"))
         parser.add_argument("--business-key", default="")
-        parser.add_argument("--complete-user-tasks", action="store_true")
         parser.add_argument(
-            "--max-tasks", type=int, default=500, help="stop the dry run after this many tasks"
+            "--dry-run",
+            "--complete-user-tasks",
+            dest="dry_run",
+            action="store_true",
+            help=gettext_lazy("run the process through all its tasks and roll everything back"),
+        )
+        parser.add_argument(
+            "--max-tasks",
+            type=int,
+            default=DEFAULT_MAX_TASKS,
+            help=gettext_lazy("stop the dry run after this many tasks"),
         )
 
-    def handle(self, *args, process_id, data, business_key, complete_user_tasks, max_tasks, **options):
+    def handle(self, *args, process_id, data, business_key, dry_run, max_tasks, **options):
         try:
             start_data = json.loads(data)
         except json.JSONDecodeError as exc:
-            raise CommandError(f"--data is not valid JSON: {exc}") from None
+            raise CommandError(_("--data is not valid JSON: %(error)s") % {"error": exc}) from None
+        if not isinstance(start_data, dict):
+            raise CommandError(_("--data must be a JSON object."))
+        if dry_run:
+            self.dry_run(process_id, start_data, business_key, max_tasks)
+        else:
+            self.start(process_id, start_data, business_key)
+
+    def start(self, process_id: str, data: dict, business_key: str) -> None:
         try:
             instance = start_instance(
-                process_id=process_id, data=start_data, business_key=business_key, user=SYSTEM
+                process_id=process_id, data=data, business_key=business_key, user=SYSTEM
             )
         except WorkflowError as exc:
             raise CommandError(str(exc)) from None
-        completed = 0
-        if complete_user_tasks:
-            completed = self._complete_all(instance, max_tasks)
-        instance.refresh_from_db()
-        self.stdout.write(f"instance #{instance.pk} {instance.process_id}: {instance.status}")
-        if complete_user_tasks:
-            self.stdout.write(f"tasks completed: {completed}")
-            if completed >= max_tasks:
-                self.stdout.write(
-                    self.style.WARNING(f"stopped after {max_tasks} tasks: the defaults keep it looping")
-                )
-        for failed in _family(instance).filter(status=ProcessInstance.Status.ERROR):
-            self.stdout.write(self.style.ERROR(f"error in #{failed.pk} {failed.process_id}: {failed.error}"))
+        self.stdout.write(
+            _("instance #%(id)s %(process)s: %(status)s")
+            % {"id": instance.pk, "process": instance.process_id, "status": instance.get_status_display()}
+        )
         if instance.status == ProcessInstance.Status.ERROR:
-            raise CommandError("the instance failed")
-
-    def _complete_all(self, instance: ProcessInstance, max_tasks: int) -> int:
-        completed = 0
-        while completed < max_tasks:
-            task = (
-                HumanTask.objects.filter(instance__in=_family(instance), status=HumanTask.Status.OPEN)
-                .select_related("instance")
-                .order_by("created_at")
-                .first()
+            self.stdout.write(
+                self.style.ERROR(
+                    _("error in #%(id)s %(process)s: %(error)s")
+                    % {"id": instance.pk, "process": instance.process_id, "error": instance.error["message"]}
+                )
             )
-            if task is None:
-                return completed
-            data = forms.example_submission(form_schema(task))
-            try:
-                complete_task(task_id=task.pk, data=data, user=SYSTEM)
-            except (FormValidationError, WorkflowError) as exc:
-                raise CommandError(f"could not complete '{task.name}' ({task.bpmn_id}): {exc}") from None
-            self.stdout.write(f"  completed {task.name} ({task.bpmn_id}) in #{task.instance_id}")
-            completed += 1
-        return completed
+            raise CommandError(_("The instance failed."))
 
+    def dry_run(self, process_id: str, data: dict, business_key: str, max_tasks: int) -> None:
+        self.stdout.write(_("Dry run of %(process)s: nothing will be saved.") % {"process": process_id})
+        try:
+            result = dry_run(
+                process_id=process_id,
+                data=data,
+                business_key=business_key,
+                max_tasks=max_tasks,
+                on_task=self.write_task,
+            )
+        except WorkflowError as exc:
+            raise CommandError(str(exc)) from None
+        self.write_paths(result)
+        self.write_end(result)
+        self.stdout.write(_("Nothing was saved: the dry run was rolled back."))
+        if result.errors:
+            raise CommandError(_("The dry run ended in error."))
 
-def _family(instance: ProcessInstance):
-    ids, frontier = {instance.pk}, [instance.pk]
-    while frontier:
-        frontier = list(ProcessInstance.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-        ids.update(frontier)
-    return ProcessInstance.objects.filter(pk__in=ids)
+    def write_task(self, task: CompletedTask) -> None:
+        values = {
+            "task": task.name,
+            "bpmn_id": task.bpmn_id,
+            "instance": task.instance_id,
+            "process": task.process_id,
+            "user": task.username,
+        }
+        if task.username:
+            line = _("  completed %(task)s (%(bpmn_id)s) in #%(instance)s %(process)s as %(user)s")
+        else:
+            line = _("  completed %(task)s (%(bpmn_id)s) in #%(instance)s %(process)s as the system")
+        self.stdout.write(line % values)
+
+    def write_paths(self, result: DryRunResult) -> None:
+        for path in result.paths:
+            self.stdout.write(
+                _("Path of #%(instance)s %(process)s: %(nodes)s")
+                % {
+                    "instance": path.instance_id,
+                    "process": path.process_id,
+                    "nodes": " → ".join(node.name for node in path.nodes),
+                }
+            )
+
+    def write_end(self, result: DryRunResult) -> None:
+        values = {
+            "instance": result.instance_id,
+            "process": result.process_id,
+            "version": result.version,
+            "count": len(result.tasks),
+        }
+        if result.errors:
+            self.stdout.write(
+                self.style.ERROR(_("End: #%(instance)s %(process)s v%(version)s failed.") % values)
+            )
+            for message in result.errors:
+                self.stdout.write(self.style.ERROR(_("  error: %(message)s") % {"message": message}))
+        elif result.status == ProcessInstance.Status.COMPLETED:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    ngettext(
+                        "End: #%(instance)s %(process)s v%(version)s completed after %(count)s task.",
+                        "End: #%(instance)s %(process)s v%(version)s completed after %(count)s tasks.",
+                        len(result.tasks),
+                    )
+                    % values
+                )
+            )
+        else:
+            self.stdout.write(
+                ngettext(
+                    "End: #%(instance)s %(process)s v%(version)s waits after %(count)s task, at:",
+                    "End: #%(instance)s %(process)s v%(version)s waits after %(count)s tasks, at:",
+                    len(result.tasks),
+                )
+                % values
+            )
+            for task in result.open_tasks:
+                self.stdout.write(_("  task %(task)s") % {"task": task})
+            for timer in result.timers:
+                self.stdout.write(_("  timer %(timer)s") % {"timer": timer})
+            for message in result.messages:
+                self.stdout.write(_("  message %(message)s") % {"message": message})
+        if result.stopped_at_max_tasks:
+            self.stdout.write(
+                self.style.WARNING(
+                    _("Stopped after %(count)s tasks: the answers keep it looping.")
+                    % {"count": len(result.tasks)}
+                )
+            )
