@@ -212,20 +212,37 @@ class TestClaiming:
         with pytest.raises(TaskNotYours):
             release_task(task_id=submit.pk, user=people["bob"])
 
-    def test_reassign_needs_the_permission_and_is_audited(self, approval, people):
+    def test_reassign_needs_the_permission_and_is_audited(self, approval, people, roles):
         submit = open_task(approval, "submit")
         with pytest.raises(NotAllowed):
             reassign_task(task_id=submit.pk, to_user=people["carol"], user=people["alice"])
         leader = UserFactory(username="leader")
         leader.user_permissions.add(Permission.objects.get(codename="reassign_humantask"))
+        dave = UserFactory(username="dave")
+        dave.groups.add(roles[0])
 
-        reassign_task(task_id=submit.pk, to_user=people["carol"], user=leader)
+        reassign_task(task_id=submit.pk, to_user=dave, user=leader)
 
         submit.refresh_from_db()
-        assert submit.assignee == people["carol"]
+        assert submit.assignee == dave
         event = AuditEvent.objects.get(kind="reassigned")
-        assert event.details == {"from": None, "to": "carol"} and event.actor == leader
-        complete_task(task_id=submit.pk, data={"amount": 5, "reason": "pens"}, user=people["carol"])
+        assert event.details == {"from": None, "to": "dave"} and event.actor == leader
+        complete_task(task_id=submit.pk, data={"amount": 5, "reason": "pens"}, user=dave)
+
+    @pytest.mark.parametrize("target", ["carol", "mallory"])
+    def test_a_task_is_reassigned_only_to_someone_who_holds_its_role(self, approval, people, target):
+        submit = open_task(approval, "submit")
+        claim_task(task_id=submit.pk, user=people["alice"])
+        leader = UserFactory(username="leader", is_superuser=True)
+
+        with pytest.raises(NotAllowed, match=f"^{target} does not hold the role requesters"):
+            reassign_task(task_id=submit.pk, to_user=people[target], user=leader)
+
+        submit.refresh_from_db()
+        assert submit.assignee == people["alice"]
+        assert list(AuditEvent.objects.filter(task_id=submit.pk).values_list("kind", flat=True)) == [
+            "claimed"
+        ]
 
 
 def test_lane_owners_in_the_data_assign_a_named_person(people, roles):

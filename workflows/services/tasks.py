@@ -46,6 +46,13 @@ def can_work_on(user: Any, task: HumanTask) -> bool:
     return task.assignee_id is None and task.role_id is not None and task.role_id in _group_ids(user)
 
 
+def holds_role(user: Any, task: HumanTask) -> bool:
+    """Whether `user` could work the task from its role's pool: a task is handed only to such people."""
+    if user.is_superuser:
+        return True
+    return task.role_id is not None and task.role_id in _group_ids(user)
+
+
 def _group_ids(user: Any) -> set[int]:
     # Asked once per user object (one request), like Django's own permission cache.
     if not hasattr(user, "_workflow_group_ids"):
@@ -121,7 +128,8 @@ def release_task(*, task_id: UUID | str, user: Any) -> HumanTask:
 
 
 def reassign_task(*, task_id: UUID | str, to_user: Any, user: Any) -> HumanTask:
-    """Give a task to someone else (team leaders and coordinators)."""
+    """Give a task to someone else (team leaders and coordinators); only to a person who holds the
+    task's role, so a reassignment never hands work to someone whose role does not cover it."""
     if not (user.is_superuser or user.has_perm(REASSIGN_PERMISSION)):
         raise NotAllowed(_("Only team leaders and coordinators can reassign tasks."))
     if to_user is None or not to_user.is_active:
@@ -129,6 +137,11 @@ def reassign_task(*, task_id: UUID | str, to_user: Any, user: Any) -> HumanTask:
     with transaction.atomic():
         task = _locked(task_id)
         _check_open(task)
+        if not holds_role(to_user, task):
+            raise NotAllowed(
+                _("%(user)s does not hold the role %(role)s that this task is for.")
+                % {"user": to_user.get_username(), "role": task.role.name if task.role else "-"}
+            )
         previous = task.assignee_id
         _hand_over(
             task,
