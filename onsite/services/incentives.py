@@ -8,7 +8,7 @@ the `incentive_review` process; approved records make up each person's statement
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -16,13 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onsite.access import check_role, has_role
+from onsite.amounts import format_amount, to_cents
 from onsite.exceptions import InvalidInput, NotPermitted, OnsiteError
 from onsite.models import IncentiveRecord, IncentiveReview, IncentiveRule, StaffProfile, Team
 from onsite.roles import COORDINATOR
 from onsite.services.processes import start_domain_process
 
 REVIEW_PROCESS = "incentive_review"
-CENT = Decimal("0.01")
 RULE_FIELDS = (
     "points",
     "amount",
@@ -92,8 +92,8 @@ def award(
             event_key=key,
             defaults={
                 "rule": rule,
-                "points": points.quantize(CENT, ROUND_HALF_UP),
-                "amount": amount.quantize(CENT, ROUND_HALF_UP),
+                "points": to_cents(points),
+                "amount": to_cents(amount),
                 "period": period_of(at),
                 "description": description[:300],
                 "created_at": at,
@@ -148,8 +148,8 @@ def collect_review(*, review: IncentiveReview) -> dict:
     return {
         "record_ids": [r.pk for r in included],
         "records": len(included),
-        "points": str(sum((r.points for r in included), Decimal(0))),
-        "amount": str(sum((r.amount for r in included), Decimal(0))),
+        "points": format_amount(sum((r.points for r in included), Decimal(0))),
+        "amount": format_amount(sum((r.amount for r in included), Decimal(0))),
     }
 
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from onsite.amounts import format_amount
 from onsite.exceptions import InvalidInput, NotPermitted, OnsiteError
 from onsite.models import IncentiveRecord, IncentiveRule, Lead, ProductHolding, Visit, WinBackTarget
 from onsite.selectors.incentives import incentive_statement, team_statements
@@ -31,6 +32,7 @@ from tests.onsite.flow import (
 from workflows.clock import frozen
 from workflows.exceptions import TaskRejected
 from workflows.models import ProcessInstance
+from workflows.selectors import instance_variables
 from workflows.services import retry_instance
 from workflows.services.deployment import deploy_files
 
@@ -271,3 +273,28 @@ class TestReview:
         with pytest.raises(OnsiteError, match="no pending incentive records"):
             request_incentive_review(team=org.team, period=date(2026, 12, 1), user=org.leader)
         assert first.records.count() == 4
+
+
+class TestFigures:
+    def test_statements_and_reviews_print_money_and_points_with_two_decimals(self, org):
+        deploy_processes()
+        set_incentive_rule(
+            event="lead_created",
+            values={"points": Decimal("1.1"), "amount": Decimal("73.7")},
+            user=org.coordinator,
+        )
+        for n in range(2):
+            award("lead_created", person=org.manager, key=f"lead:{n}", description="x", at=at(2026, 12, 3))
+        review = request_incentive_review(team=org.team, period=date(2026, 12, 1), user=org.leader)
+        assert {k: instance_variables(review.instance)["review"][k] for k in ("points", "amount")} == {
+            "points": "2.20",
+            "amount": "147.40",
+        }
+        complete(review.instance, "Task_review_incentives", org.leader, {})
+
+        statement = incentive_statement(person=org.manager, period=date(2026, 12, 1))
+
+        (line,) = statement.lines
+        printed = [str(v) for v in (line.points, line.amount, statement.points, statement.amount)]
+        assert printed == ["2.20", "147.40", "2.20", "147.40"]
+        assert [format_amount(v) for v in (statement.amount, Decimal("147.400000000000"))] == ["147.40"] * 2
