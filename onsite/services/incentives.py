@@ -18,7 +18,15 @@ from django.utils.translation import gettext as _
 from onsite.access import check_role, has_role
 from onsite.amounts import format_amount, to_cents
 from onsite.exceptions import InvalidInput, NotPermitted, OnsiteError
-from onsite.models import IncentiveRecord, IncentiveReview, IncentiveRule, StaffProfile, Team
+from onsite.models import (
+    IncentiveEvent,
+    IncentiveRecord,
+    IncentiveReview,
+    IncentiveRule,
+    StaffProfile,
+    Team,
+    Visit,
+)
 from onsite.roles import COORDINATOR
 from onsite.services.processes import start_domain_process
 
@@ -73,7 +81,10 @@ def award(
     value: Decimal | None = None,
     **links: Any,
 ) -> IncentiveRecord | None:
-    """A pending record for `person`, once per (person, event, key); None when no rule is active."""
+    """A pending record for `person`, once per (person, event, key); None when no rule is active.
+
+    `at` is when the event happened - the visit made, the summary submitted - not when it was
+    approved: the record belongs to that moment's period."""
     rule = IncentiveRule.objects.filter(event=event, active=True).first()
     if rule is None or person is None:
         return None
@@ -101,6 +112,31 @@ def award(
             },
         )
     return record
+
+
+def reward_visit_support(*, visit: Visit, prepared_by: Any, prepared_at: datetime, attended: bool) -> None:
+    """Support staff earn their records for a visit (seed 002: every participant is rewarded): one
+    for preparing it, one for going along; each in the period it happened."""
+    if prepared_by is None:
+        return
+    links = {"customer": visit.customer, "visit": visit}
+    award(
+        IncentiveEvent.VISIT_SUPPORT_PREPARED,
+        person=prepared_by,
+        key=f"visit:{visit.pk}",
+        description=_("Prepared visit %(visit)s") % {"visit": visit},
+        at=prepared_at,
+        **links,
+    )
+    if attended and visit.visited_at is not None:
+        award(
+            IncentiveEvent.VISIT_SUPPORT_ATTENDED,
+            person=prepared_by,
+            key=f"visit:{visit.pk}",
+            description=_("Attended visit %(visit)s") % {"visit": visit},
+            at=visit.visited_at,
+            **links,
+        )
 
 
 def period_of(moment: datetime | date) -> date:
