@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.utils import translation
@@ -7,6 +9,7 @@ from tests.factories import UserFactory
 from tests.workflows.conftest import open_task
 from tests.workflows.diagrams import linear, user_task
 from tests.workflows.diagrams import source as text
+from workflows.assignment import register_pool_rule, unregister_pool_rule
 from workflows.exceptions import (
     FormValidationError,
     InstanceNotActive,
@@ -23,6 +26,7 @@ from workflows.services import (
     deploy,
     reassign_task,
     release_task,
+    reschedule_task,
     start_instance,
     suspend_instance,
 )
@@ -379,3 +383,47 @@ class TestHostileSubmissions:
         with pytest.raises(FormValidationError):
             complete_task(task_id=instance.human_tasks.get().pk, data={"code": "a" * 5000 + "!"}, user=None)
         assert time.monotonic() - started < 1
+
+
+class TestPoolRules:
+    def test_a_pool_rule_the_domain_registers_keeps_a_member_from_taking_a_task_until_it_is_assigned(
+        self, approval, people, roles
+    ):
+        def only_alice(user, task):
+            return None if user.username == "alice" else "Only Alice takes requests."
+
+        dave = UserFactory(username="dave")
+        dave.groups.add(roles[0])
+        submit = open_task(approval, "submit")
+        register_pool_rule(only_alice)
+        try:
+            assert submit not in inbox(dave) and submit in inbox(people["alice"])
+            with pytest.raises(NotAllowed, match=r"^Only Alice takes requests\.$"):
+                claim_task(task_id=submit.pk, user=dave)
+            with pytest.raises(TaskNotYours):
+                complete_task(task_id=submit.pk, data={"amount": 5, "reason": "pens"}, user=dave)
+            leader = UserFactory(username="leader", is_superuser=True)
+
+            reassign_task(task_id=submit.pk, to_user=dave, user=leader)
+
+            assert submit in inbox(dave)
+            complete_task(task_id=submit.pk, data={"amount": 5, "reason": "pens"}, user=dave)
+        finally:
+            unregister_pool_rule(only_alice)
+
+
+class TestRescheduling:
+    def test_a_new_due_date_needs_the_permission_and_is_audited(self, approval, people):
+        submit = open_task(approval, "submit")
+        due = datetime(2026, 12, 8, 10, tzinfo=UTC)
+        with pytest.raises(NotAllowed):
+            reschedule_task(task_id=submit.pk, due_at=due, user=people["alice"])
+        leader = UserFactory(username="leader")
+        leader.user_permissions.add(Permission.objects.get(codename="reassign_humantask"))
+
+        reschedule_task(task_id=submit.pk, due_at=due, user=leader)
+
+        submit.refresh_from_db()
+        assert submit.due_at == due
+        event = AuditEvent.objects.get(kind="rescheduled", task_id=submit.pk)
+        assert (event.actor, event.details["to"]) == (leader, due.isoformat())
