@@ -158,13 +158,18 @@ def complete_support_request(
     request.completed_at = at
     request.status = SupportRequest.Status.COMPLETED
     request.save()
-    SupportOutcome.objects.create(
+    # A result given again before the manager has judged it (a retried task) replaces that round's.
+    latest = request.outcomes.order_by("-round").first()
+    judged = latest is None or latest.resolved is not None
+    SupportOutcome.objects.update_or_create(
         request=request,
-        round=request.outcomes.count() + 1,
-        result=result,
-        hours_spent=request.hours_spent,
-        completed_by=request.completed_by,
-        completed_at=at,
+        round=(latest.round if latest else 0) + (1 if judged else 0),
+        defaults={
+            "result": result,
+            "hours_spent": request.hours_spent,
+            "completed_by": request.completed_by,
+            "completed_at": at,
+        },
     )
     if request.completed_by is not None:
         award(
@@ -245,6 +250,8 @@ def act_on_escalation(
     The result says when to check again (`due_at`, empty when there is nothing to wait for)."""
     if request.status != SupportRequest.Status.DISPATCHED:
         return {"action": action, "due_at": ""}  # done meanwhile: nothing left to chase
+    if action in (ESCALATION_REASSIGN, ESCALATION_EXTEND) and actor is None:
+        raise OnsiteError(_("Only a team leader can reassign or reschedule support work."))
     tasks = open_tasks(instance, HANDLING_TASK)
     if action == ESCALATION_REASSIGN:
         person = get_user_model().objects.filter(username=reassign_to, is_active=True).first()

@@ -572,6 +572,18 @@ class TestNotResolved:
         assert (request.status, request.due_date) == (Status.COMPLETED, date(2026, 12, 4))
         assert [o.resolved for o in request.outcomes.all()] == [None]
 
+    def test_a_result_given_again_before_the_verdict_replaces_that_rounds_outcome(self, org, customer):
+        request = ask(org, customer)
+        complete(request.instance, HANDLE, org.support["network"], RESULT)
+
+        complete_support_request(
+            request=refreshed(request), result="补充：已复测", hours_spent=4, actor=None, at=at(2026, 12, 9)
+        )
+
+        assert [(o.round, o.result, o.hours_spent) for o in refreshed(request).outcomes.all()] == [
+            (1, "补充：已复测", Decimal("4.0"))
+        ]
+
 
 class TestEscalationChoices:
     @pytest.fixture
