@@ -9,7 +9,8 @@ class OnsiteConfig(AppConfig):
     def ready(self) -> None:
         # The domain plugs into the engine here: its service-task operations and who gets its tasks.
         from onsite import operations  # noqa: F401 - registers the operations
-        from onsite.assignment import resolve_assignee
-        from workflows.assignment import register_assignee_resolver
+        from onsite.assignment import resolve_assignee, speciality_refusal
+        from workflows.assignment import register_assignee_resolver, register_pool_rule
 
         register_assignee_resolver(resolve_assignee)
+        register_pool_rule(speciality_refusal)

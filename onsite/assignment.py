@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from onsite.models import (
     Customer,
     Enrolment,
     IncentiveReview,
     Lead,
+    Speciality,
     StaffProfile,
     SupportRequest,
     Visit,
@@ -48,6 +51,33 @@ def resolve_assignee(request: AssignmentRequest) -> Any:
         enrolment = _get(Enrolment.objects.select_related("programme__coordinator"), data.get("enrolment_id"))
         return enrolment.programme.coordinator if enrolment is not None else None
     return None
+
+
+def speciality_refusal(user: Any, task: Any) -> Any:
+    """A support task left in the pool is for engineers of the speciality it needs: another
+    engineer works it only when the team leader (the dispatcher) assigns it to them."""
+    if task.role is None or task.role.name != SUPPORT_STAFF:
+        return None
+    needed = speciality_needed(task.instance_id)
+    if not needed:
+        return None
+    own = StaffProfile.objects.filter(user=user).values_list("speciality", flat=True).first()
+    if own == needed:
+        return None
+    return _(
+        "This work needs the speciality %(speciality)s; only the team leader can give it to someone else."
+    ) % {"speciality": Speciality(needed).label}
+
+
+def speciality_needed(instance_id: int) -> str:
+    """The speciality the instance's support work needs: its support request's, or its visit's."""
+    found = SupportRequest.objects.filter(instance_id=instance_id).values_list("speciality", flat=True)
+    for speciality in found:
+        return speciality
+    return (
+        Visit.objects.filter(instance_id=instance_id).values_list("support_speciality", flat=True).first()
+        or ""
+    )
 
 
 def account_manager(data: dict) -> Any:

@@ -10,12 +10,17 @@ from typing import Any
 
 from django.db import models
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from onsite.exceptions import OnsiteError
 from onsite.models import Enrolment, IncentiveReview, Lead, SupportRequest, Visit, WinBackTarget
 from onsite.services import incentives, leads, programmes, summaries, support, visits, winback
 from workflows.operations import OperationContext, OperationError, register_operation
+from workflows.selectors import last_completed_task
+
+# The visit cycle's task in which the support engineer prepares the visit.
+SUPPORT_PREPARATION = "Task_support_preparation"
 
 
 def operation(name: str) -> Callable:
@@ -127,7 +132,16 @@ def record_visit_plan(context: OperationContext, visit_id: int) -> str:
 def record_visit(context: OperationContext, visit_id: int) -> str:
     """Keep the resources prepared and the record of the on-site service."""
     visit = locked(Visit, visit_id)
-    return visits.record_visit(visit=visit, record=context.data).status
+    visit = visits.record_visit(visit=visit, record=context.data)
+    preparation = last_completed_task(context.instance, SUPPORT_PREPARATION)
+    if preparation is not None:
+        incentives.reward_visit_support(
+            visit=visit,
+            prepared_by=preparation.completed_by,
+            prepared_at=preparation.completed_at,
+            attended=bool(context.data.get("will_attend", True)),
+        )
+    return visit.status
 
 
 @operation("submit_summary")
@@ -199,12 +213,41 @@ def complete_support_request(context: OperationContext, support_request_id: int)
 
 @operation("confirm_support_request")
 def confirm_support_request(context: OperationContext, support_request_id: int) -> str:
-    """The account manager has seen the result."""
+    """The account manager's verdict: confirmed, or not resolved and back to dispatch (`requested`)."""
     request = locked(SupportRequest, support_request_id)
+    data = context.data
+    resolved = data.get("resolved", True) is not False
     support.confirm_support_request(
-        request=request, feedback=context.data.get("manager_feedback", ""), at=context.at
+        request=request,
+        feedback=data.get("manager_feedback", ""),
+        at=context.at,
+        resolved=resolved,
+        due_date=None if resolved else parse_date(data.get("reopen_due_date") or ""),
     )
     return request.status
+
+
+@operation("support_escalation_options")
+def support_escalation_options(context: OperationContext, support_request_id: int) -> dict:
+    """Whether the overdue request still waits for its engineer, and whom it can be handed to."""
+    request = locked(SupportRequest, support_request_id, "assignee")
+    return support.escalation_options(request=request)
+
+
+@operation("act_on_support_escalation")
+def act_on_support_escalation(context: OperationContext, support_request_id: int) -> dict:
+    """Do what the team leader chose: reassign the work, or set its new due date."""
+    request = locked(SupportRequest, support_request_id)
+    data = context.data
+    return support.act_on_escalation(
+        request=request,
+        instance=context.instance,
+        action=data["escalation_action"],
+        reassign_to=data.get("reassign_to", ""),
+        new_due_date=parse_date(data.get("new_due_date") or ""),
+        actor=context.actor,
+        at=context.at,
+    )
 
 
 @operation("record_win_back_plan")

@@ -6,6 +6,10 @@ to nothing (and a task outside any lane) goes to the fallback role (`WORKFLOWS["
 the coordinators) until someone maps it. The role is resolved inside the statement that stores the
 task (`store.role_expression`), so a mapping made now applies to the next task created.
 
+Who may take an unassigned task from its role's pool is the role's members, less those a pool rule
+the domain registers turns away (a support engineer of another speciality, say); the person the
+process or a team leader names is never turned away.
+
 A specific assignee comes from the task's `assignee` property, then from the resolvers the domain
 registers (the customer's own account manager, say), then from `lane_owners` in the task data:
 `{"Lane": "username"}`.
@@ -53,6 +57,33 @@ def register_assignee_resolver(resolver: AssigneeResolver) -> AssigneeResolver:
 def unregister_assignee_resolver(resolver: AssigneeResolver) -> None:
     if resolver in _resolvers:
         _resolvers.remove(resolver)
+
+
+# Returns why `user` may not take the unassigned `task` from its role's pool, or None to let the
+# role decide. Asked only for members of the task's role.
+PoolRule = Callable[[Any, Any], Any]
+
+_pool_rules: list[PoolRule] = []
+
+
+def register_pool_rule(rule: PoolRule) -> PoolRule:
+    if rule not in _pool_rules:
+        _pool_rules.append(rule)
+    return rule
+
+
+def unregister_pool_rule(rule: PoolRule) -> None:
+    if rule in _pool_rules:
+        _pool_rules.remove(rule)
+
+
+def pool_refusal(user: Any, task: Any) -> Any:
+    """The first pool rule's reason to keep `user` from taking `task`, or None."""
+    for rule in _pool_rules:
+        reason = rule(user, task)
+        if reason is not None:
+            return reason
+    return None
 
 
 def fallback_role_name() -> str:

@@ -318,6 +318,7 @@ class AuditEvent(models.Model):
         CLAIMED = "claimed", _("claimed")
         RELEASED = "released", _("released")
         REASSIGNED = "reassigned", _("reassigned")
+        RESCHEDULED = "rescheduled", _("due date changed")
         COMPLETED = "completed", _("task completed")
         REJECTED = "rejected", _("submission rejected")
         TIMER_FIRED = "timer_fired", _("timer fired")

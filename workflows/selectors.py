@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from workflows.assignment import pool_refusal
 from workflows.models import HumanTask, ProcessInstance
 from workflows.serialization import restore_workflow
 
@@ -49,6 +50,9 @@ def inbox(user: Any, *, limit: int = 50) -> list[HumanTask]:
         for task in base.filter(pool, due_at__isnull=True).order_by("created_at")[:limit]:
             found[task.pk] = task
     tasks = sorted(found.values(), key=lambda t: (t.due_at is None, t.due_at or t.created_at, t.created_at))
+    if not user.is_superuser:
+        # Pool tasks a domain rule keeps from this member of the role (`assignment.pool_refusal`).
+        tasks = [t for t in tasks if t.assignee_id is not None or pool_refusal(user, t) is None]
     return tasks[:limit]
 
 
@@ -66,6 +70,25 @@ _TASK_FIELDS = (
     "created_at",
     "claimed_at",
 )
+
+
+def last_completed_task(instance: ProcessInstance, bpmn_id: str) -> HumanTask | None:
+    """The latest completion of the instance's task `bpmn_id`, with who completed it; None if none."""
+    return (
+        HumanTask.objects.filter(instance=instance, bpmn_id=bpmn_id, status=HumanTask.Status.COMPLETED)
+        .select_related("completed_by")
+        .order_by("-completed_at")
+        .first()
+    )
+
+
+def open_tasks(instance: ProcessInstance, bpmn_id: str) -> list[HumanTask]:
+    """The instance's open tasks `bpmn_id` (one, unless the diagram runs it in parallel)."""
+    return list(
+        HumanTask.objects.filter(instance=instance, bpmn_id=bpmn_id, status=HumanTask.Status.OPEN).order_by(
+            "created_at"
+        )
+    )
 
 
 def instance_variables(instance: ProcessInstance) -> dict:

@@ -16,7 +16,7 @@ from onsite.models.leads import Lead, LeadActivity
 from onsite.models.organisation import Region, Speciality, StaffProfile, Team
 from onsite.models.playbook import PlaybookEntry
 from onsite.models.programmes import Cadence, Enrolment, Programme, Stage, StageAssessment, StageChange
-from onsite.models.support import SupportRequest
+from onsite.models.support import SupportOutcome, SupportRequest
 from onsite.models.visits import (
     SummaryDecisionRole,
     SummaryKeyPerson,
@@ -60,6 +60,7 @@ __all__ = [
     "SummaryLead",
     "SummaryProduct",
     "SummaryResourceNeed",
+    "SupportOutcome",
     "SupportRequest",
     "Team",
     "Tier",

@@ -23,6 +23,8 @@ class IncentiveEvent(models.TextChoices):
     LEAD_WON = "lead_won", _("lead won")
     SUPPORT_COMPLETED = "support_completed", _("support request completed")
     LEAD_CONTRIBUTION = "lead_contribution", _("contribution to a won lead")
+    VISIT_SUPPORT_PREPARED = "visit_support_prepared", _("visit prepared by support staff")
+    VISIT_SUPPORT_ATTENDED = "visit_support_attended", _("visit attended by support staff")
 
 
 class IncentiveRule(models.Model):

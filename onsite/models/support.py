@@ -105,3 +105,38 @@ class SupportRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.customer}"
+
+
+class SupportOutcome(models.Model):
+    """One round of a request: the engineer's result (竣工单) and the manager's verdict on it. A
+    result the manager finds "not resolved" reopens the request; the earlier rounds stay as they
+    were, so the history of what was tried is kept."""
+
+    request = models.ForeignKey(
+        SupportRequest, on_delete=models.CASCADE, related_name="outcomes", verbose_name=_("support request")
+    )
+    round = models.PositiveSmallIntegerField(_("round"))
+    result = models.TextField(_("result"))
+    hours_spent = models.DecimalField(_("hours spent"), max_digits=6, decimal_places=1, null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("completed by"),
+    )
+    completed_at = models.DateTimeField(_("completed at"))
+    # None until the manager has looked at the result.
+    resolved = models.BooleanField(_("resolved"), null=True, blank=True)
+    manager_feedback = models.TextField(_("manager's feedback"), blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("support outcome")
+        verbose_name_plural = _("support outcomes")
+        ordering = ["request", "round"]
+        constraints = [models.UniqueConstraint(fields=["request", "round"], name="one_outcome_per_round")]
+
+    def __str__(self) -> str:
+        return f"{self.request} #{self.round}"

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Count, Sum
 
+from onsite.amounts import to_cents
 from onsite.models import IncentiveEvent, IncentiveRecord, StaffProfile, Team
 
 
@@ -63,8 +64,9 @@ def team_statements_for(people: list, period: date) -> list[Statement]:
                 event=r["event"],
                 label=str(IncentiveEvent(r["event"]).label),
                 count=r["count"],
-                points=r["points"],
-                amount=r["amount"],
+                # SQLite sums decimals as floats: bring them back to cents.
+                points=to_cents(r["points"]),
+                amount=to_cents(r["amount"]),
             )
             for r in approved
         )
@@ -73,8 +75,8 @@ def team_statements_for(people: list, period: date) -> list[Statement]:
                 person=person,
                 period=period,
                 lines=lines,
-                points=sum((line.points for line in lines), Decimal(0)),
-                amount=sum((line.amount for line in lines), Decimal(0)),
+                points=to_cents(sum((line.points for line in lines), Decimal(0))),
+                amount=to_cents(sum((line.amount for line in lines), Decimal(0))),
                 pending=sum(
                     r["count"] for r in by_person[person.pk] if r["status"] == IncentiveRecord.Status.PENDING
                 ),

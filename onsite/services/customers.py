@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onsite.access import check_customer_access, check_role, has_role
+from onsite.amounts import format_amount
 from onsite.exceptions import InvalidInput, NotPermitted
 from onsite.models import Customer, CustomerChange, KeyPerson, ProductHolding
 from onsite.roles import ACCOUNT_MANAGER, COORDINATOR
@@ -244,7 +245,7 @@ def displayed(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, Decimal):
-        return str(value)
+        return format_amount(value)  # the customer's only decimal is money
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

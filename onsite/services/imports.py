@@ -40,6 +40,7 @@ from openpyxl.xml.constants import SHARED_STRINGS, WORKSHEET_TYPE
 from openpyxl.xml.functions import fromstring
 
 from onsite.access import check_role
+from onsite.amounts import parse_amount
 from onsite.customer_codes import customer_code_key
 from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import Customer, CustomerChange, Industry, Region, Tier
@@ -566,18 +567,7 @@ def _tier(text: str, lookups: _Lookups) -> str:
 
 
 def _monthly_value(text: str, lookups: _Lookups) -> Decimal:
-    number = text.removesuffix("元").replace(",", "").replace("，", "").replace(" ", "")
-    try:
-        amount = Decimal(number)
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite():
-        raise _refuse("monthly_value", _("%(value)s is not an amount of money.") % {"value": text})
-    if amount < 0:
-        raise _refuse(
-            "monthly_value", _("The monthly value cannot be negative (%(value)s).") % {"value": text}
-        )
-    return amount
+    return parse_amount(text, field="monthly_value")
 
 
 def _potential(text: str, lookups: _Lookups) -> int:

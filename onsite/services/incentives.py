@@ -8,7 +8,7 @@ the `incentive_review` process; approved records make up each person's statement
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -16,14 +16,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onsite.access import check_role, has_role
+from onsite.amounts import format_amount, to_cents
 from onsite.exceptions import InvalidInput, NotPermitted, OnsiteError
-from onsite.models import IncentiveRecord, IncentiveReview, IncentiveRule, StaffProfile, Team
+from onsite.models import (
+    IncentiveEvent,
+    IncentiveRecord,
+    IncentiveReview,
+    IncentiveRule,
+    StaffProfile,
+    Team,
+    Visit,
+)
 from onsite.roles import COORDINATOR
 from onsite.services.processes import start_domain_process
 from workflows.actors import person, person_id
 
 REVIEW_PROCESS = "incentive_review"
-CENT = Decimal("0.01")
 RULE_FIELDS = (
     "points",
     "amount",
@@ -74,7 +82,10 @@ def award(
     value: Decimal | None = None,
     **links: Any,
 ) -> IncentiveRecord | None:
-    """A pending record for `person`, once per (person, event, key); None when no rule is active."""
+    """A pending record for `person`, once per (person, event, key); None when no rule is active.
+
+    `at` is when the event happened - the visit made, the summary submitted - not when it was
+    approved: the record belongs to that moment's period."""
     rule = IncentiveRule.objects.filter(event=event, active=True).first()
     if rule is None or person is None:
         return None
@@ -93,8 +104,8 @@ def award(
             event_key=key,
             defaults={
                 "rule": rule,
-                "points": points.quantize(CENT, ROUND_HALF_UP),
-                "amount": amount.quantize(CENT, ROUND_HALF_UP),
+                "points": to_cents(points),
+                "amount": to_cents(amount),
                 "period": period_of(at),
                 "description": description[:300],
                 "created_at": at,
@@ -102,6 +113,31 @@ def award(
             },
         )
     return record
+
+
+def reward_visit_support(*, visit: Visit, prepared_by: Any, prepared_at: datetime, attended: bool) -> None:
+    """Support staff earn their records for a visit (seed 002: every participant is rewarded): one
+    for preparing it, one for going along; each in the period it happened."""
+    if prepared_by is None:
+        return
+    links = {"customer": visit.customer, "visit": visit}
+    award(
+        IncentiveEvent.VISIT_SUPPORT_PREPARED,
+        person=prepared_by,
+        key=f"visit:{visit.pk}",
+        description=_("Prepared visit %(visit)s") % {"visit": visit},
+        at=prepared_at,
+        **links,
+    )
+    if attended and visit.visited_at is not None:
+        award(
+            IncentiveEvent.VISIT_SUPPORT_ATTENDED,
+            person=prepared_by,
+            key=f"visit:{visit.pk}",
+            description=_("Attended visit %(visit)s") % {"visit": visit},
+            at=visit.visited_at,
+            **links,
+        )
 
 
 def period_of(moment: datetime | date) -> date:
@@ -151,8 +187,8 @@ def collect_review(*, review: IncentiveReview) -> dict:
     return {
         "record_ids": [r.pk for r in included],
         "records": len(included),
-        "points": str(sum((r.points for r in included), Decimal(0))),
-        "amount": str(sum((r.amount for r in included), Decimal(0))),
+        "points": format_amount(sum((r.points for r in included), Decimal(0))),
+        "amount": format_amount(sum((r.amount for r in included), Decimal(0))),
     }
 
 

@@ -4,7 +4,6 @@ its owner (the `lead_follow_up` process) the moment it is created."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from onsite.access import check_customer_access
+from onsite.amounts import parse_amount
 from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.locking import lock_with_process
 from onsite.models import (
@@ -35,8 +35,6 @@ from workflows.models import ProcessInstance
 from workflows.services import deliver_message
 
 FOLLOW_UP_PROCESS = "lead_follow_up"
-# The most a lead's money columns (14 digits, 2 of them decimals) can hold.
-MAX_AMOUNT = Decimal("999999999999.99")
 DUPLICATE_WIN_BACK = gettext_lazy("This competitor product already has a win-back lead.")
 Status = Lead.Status
 # The only moves a lead can make; anything else is refused with a clear message.
@@ -76,7 +74,7 @@ def create_lead(
         description=(description or "").strip(),
         product=(product or "").strip(),
         urgency=urgency,
-        estimated_value=_money(estimated_value, "estimated_value"),
+        estimated_value=parse_amount(estimated_value, field="estimated_value"),
         owner=owner,
         win_back=win_back or displaces is not None,
         displaces=displaces,
@@ -189,7 +187,7 @@ def change_lead_status(
     at = at or timezone.now()
     errors = {}
     if status == Status.WON:
-        lead.won_value = _money(won_value, "won_value")
+        lead.won_value = parse_amount(won_value, field="won_value")
         if lead.won_value is None:
             errors["won_value"] = [_("Enter the value won.")]
         if lead.displaces_id is not None:
@@ -308,16 +306,3 @@ def _end_follow_up(lead: Lead, user: Any) -> None:
         )
     except WorkflowError as exc:
         raise OnsiteError(str(exc)) from None
-
-
-def _money(value: Any, field: str) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise InvalidInput({field: [_("Enter an amount in CNY.")]}) from None
-    # Finite first: ordering a NaN raises InvalidOperation; past MAX_AMOUNT the database refuses it.
-    if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
-        raise InvalidInput({field: [_("Enter an amount in CNY.")]})
-    return amount

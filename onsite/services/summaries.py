@@ -208,13 +208,14 @@ def apply_summary(record: VisitSummary, *, at: datetime) -> None:
 def _reward_visit(visit: Visit, record: VisitSummary, at: datetime) -> None:
     manager = visit.account_manager or record.submitted_by
     key = f"visit:{visit.pk}"
+    # Each record falls in the period of what it rewards (the visit, the summary), not the approval's.
     if visit.visited_at is not None and visited_as_planned(visit):
         award(
             IncentiveEvent.VISIT_AS_PLANNED,
             person=manager,
             key=key,
             description=_("Visit %(visit)s made as planned") % {"visit": visit},
-            at=at,
+            at=visit.visited_at,
             customer=visit.customer,
             visit=visit,
         )
@@ -224,7 +225,7 @@ def _reward_visit(visit: Visit, record: VisitSummary, at: datetime) -> None:
             person=manager,
             key=key,
             description=_("Summary of visit %(visit)s on time") % {"visit": visit},
-            at=at,
+            at=record.first_submitted_at,
             customer=visit.customer,
             visit=visit,
         )
@@ -234,7 +235,7 @@ def _reward_visit(visit: Visit, record: VisitSummary, at: datetime) -> None:
             person=manager,
             key=key,
             description=_("Summary of visit %(visit)s approved without rework") % {"visit": visit},
-            at=at,
+            at=record.submitted_at,
             customer=visit.customer,
             visit=visit,
         )

@@ -10,22 +10,32 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onsite.access import check_customer_access
-from onsite.exceptions import OnsiteError
-from onsite.models import Customer, IncentiveEvent, Region, SupportRequest, Visit
+from onsite.exceptions import InvalidInput, OnsiteError
+from onsite.models import Customer, IncentiveEvent, Region, SupportOutcome, SupportRequest, Visit
 from onsite.roles import SUPPORT_STAFF
 from onsite.services.customers import validate
 from onsite.services.incentives import award
 from onsite.services.processes import start_domain_process
+from workflows import clock
 from workflows.actors import person
+from workflows.exceptions import WorkflowError
+from workflows.selectors import open_tasks
+from workflows.services import reassign_task, reschedule_task
 
 SUPPORT_PROCESS = "support_request"
 # A request is due at the end of the working day of its due date.
 DUE_TIME = time(18, 0)
+# The support request diagram's task in which the engineer works the request.
+HANDLING_TASK = "Task_handle_support"
+# The team leader's choices for an overdue request that change something (also "reminded").
+ESCALATION_REASSIGN, ESCALATION_EXTEND = "reassigned", "rescheduled"
+# Engineers offered to the team leader: enough for any branch, bounded for the task's data.
+MAX_CANDIDATES = 200
 
 
 def request_support(
@@ -41,11 +51,14 @@ def request_support(
     source_need: Any = None,
     lead: Any = None,
 ) -> SupportRequest:
-    """A 需求单 from the customer's account manager (or from an approved visit summary, `user=None`)."""
+    """A 需求单 from the customer's account manager (or from an approved visit summary, `user=SYSTEM`)."""
     check_customer_access(user, customer)
     requester = requested_by or person(user)
     if requester is None:
         raise OnsiteError(_("A support request needs the person who asks for it."))
+    # A summary's need was dated when the summary was written; it is due at once if that has passed.
+    if source_need is None:
+        check_due_date(due_date, field="due_date")
     request = SupportRequest(
         customer=customer,
         kind=kind,
@@ -77,6 +90,13 @@ def request_support(
         )
         request.save(update_fields=["instance"])
     return request
+
+
+def check_due_date(due_date: Any, *, field: str) -> None:
+    """A date a person sets for support work cannot already be over (today is fine)."""
+    # The engine's clock, so that the date is checked against the day the diagrams' scripts see.
+    if isinstance(due_date, date) and due_date < timezone.localtime(clock.now()).date():
+        raise InvalidInput({field: [_("The date cannot be in the past.")]})
 
 
 def choose_support_staff(*, speciality: str, customer: Customer) -> Any:
@@ -120,7 +140,7 @@ def dispatch_support_request(*, request: SupportRequest, at: datetime) -> dict:
         request.status = SupportRequest.Status.DISPATCHED
         request.dispatched_at = at
         request.save(update_fields=["assignee", "status", "dispatched_at"])
-    due_at = timezone.make_aware(datetime.combine(request.due_date, DUE_TIME))
+    due_at = due_moment(request.due_date)
     return {
         "assignee": request.assignee.get_username() if request.assignee else "",
         "due_at": max(due_at, at).isoformat(),
@@ -139,6 +159,19 @@ def complete_support_request(
     request.completed_at = at
     request.status = SupportRequest.Status.COMPLETED
     request.save()
+    # A result given again before the manager has judged it (a retried task) replaces that round's.
+    latest = request.outcomes.order_by("-round").first()
+    judged = latest is None or latest.resolved is not None
+    SupportOutcome.objects.update_or_create(
+        request=request,
+        round=(latest.round if latest else 0) + (1 if judged else 0),
+        defaults={
+            "result": result,
+            "hours_spent": request.hours_spent,
+            "completed_by": request.completed_by,
+            "completed_at": at,
+        },
+    )
     if request.completed_by is not None:
         award(
             IncentiveEvent.SUPPORT_COMPLETED,
@@ -152,9 +185,102 @@ def complete_support_request(
     return request
 
 
-def confirm_support_request(*, request: SupportRequest, feedback: str, at: datetime) -> SupportRequest:
+def confirm_support_request(
+    *,
+    request: SupportRequest,
+    feedback: str,
+    at: datetime,
+    resolved: bool = True,
+    due_date: date | None = None,
+) -> SupportRequest:
+    """The manager's verdict on the latest result. Resolved: the request is done. Not resolved: it
+    goes back to dispatch, due on `due_date`, and the outcome stays in its history."""
+    if request.status != SupportRequest.Status.COMPLETED:
+        raise OnsiteError(_("This support request has no result waiting for confirmation."))
+    if not resolved:
+        if due_date is None:
+            raise InvalidInput({"reopen_due_date": [_("Say by when the need must now be met.")]})
+        check_due_date(due_date, field="reopen_due_date")
+    outcome = request.outcomes.order_by("-round").first()
+    if outcome is not None:
+        outcome.resolved, outcome.manager_feedback, outcome.confirmed_at = resolved, feedback, at
+        outcome.save(update_fields=["resolved", "manager_feedback", "confirmed_at"])
     request.manager_feedback = feedback
-    request.confirmed_at = at
-    request.status = SupportRequest.Status.CONFIRMED
-    request.save(update_fields=["manager_feedback", "confirmed_at", "status"])
+    if resolved:
+        request.confirmed_at = at
+        request.status = SupportRequest.Status.CONFIRMED
+        request.save(update_fields=["manager_feedback", "confirmed_at", "status"])
+    else:
+        # Reopened: the dispatch chooses an engineer again; the result stays with its outcome.
+        request.status, request.due_date = SupportRequest.Status.REQUESTED, due_date
+        request.save(update_fields=["manager_feedback", "status", "due_date"])
     return request
+
+
+def escalation_options(*, request: SupportRequest) -> dict:
+    """What the team leader chooses from when the request is overdue: whether it still waits for
+    its engineer, and the support engineers it can be handed to (active, the speciality first)."""
+    User = get_user_model()
+    staff = (
+        User.objects.filter(is_active=True, groups__name=SUPPORT_STAFF)
+        .annotate(
+            other=Case(When(staff_profile__speciality=request.speciality, then=0), default=1),
+        )
+        .order_by("other", "username")
+        .values_list("username", flat=True)[:MAX_CANDIDATES]
+    )
+    return {
+        "open": request.status == SupportRequest.Status.DISPATCHED,
+        "engineers": list(staff),
+        "assignee": request.assignee.get_username() if request.assignee else "",
+    }
+
+
+def act_on_escalation(
+    *,
+    request: SupportRequest,
+    instance: Any,
+    action: str,
+    reassign_to: str = "",
+    new_due_date: date | None = None,
+    actor: Any,
+    at: datetime,
+) -> dict:
+    """Do what the team leader chose for an overdue request: hand the open work to the person
+    picked, or give it a new due date (the escalation comes back if that one passes too).
+    The result says when to check again (`due_at`, empty when there is nothing to wait for)."""
+    if request.status != SupportRequest.Status.DISPATCHED:
+        return {"action": action, "due_at": ""}  # done meanwhile: nothing left to chase
+    if action in (ESCALATION_REASSIGN, ESCALATION_EXTEND) and person(actor) is None:
+        raise OnsiteError(_("Only a team leader can reassign or reschedule support work."))
+    tasks = open_tasks(instance, HANDLING_TASK)
+    if action == ESCALATION_REASSIGN:
+        engineer = get_user_model().objects.filter(username=reassign_to, is_active=True).first()
+        if engineer is None:
+            raise InvalidInput({"reassign_to": [_("Choose an active support engineer.")]})
+        try:
+            for task in tasks:
+                reassign_task(task_id=task.pk, to_user=engineer, user=actor)
+        except WorkflowError as exc:
+            raise OnsiteError(str(exc)) from None
+        request.assignee = engineer
+        request.save(update_fields=["assignee"])
+        return {"action": action, "due_at": ""}
+    if action == ESCALATION_EXTEND:
+        if new_due_date is None:
+            raise InvalidInput({"new_due_date": [_("Give the new due date.")]})
+        check_due_date(new_due_date, field="new_due_date")
+        due_at = max(due_moment(new_due_date), at)
+        try:
+            for task in tasks:
+                reschedule_task(task_id=task.pk, due_at=due_at, user=actor)
+        except WorkflowError as exc:
+            raise OnsiteError(str(exc)) from None
+        request.due_date = new_due_date
+        request.save(update_fields=["due_date"])
+        return {"action": action, "due_at": due_at.isoformat()}
+    return {"action": action, "due_at": ""}
+
+
+def due_moment(due_date: date) -> datetime:
+    return timezone.make_aware(datetime.combine(due_date, DUE_TIME))

@@ -280,12 +280,19 @@ def test_screen_enrol_visit_summarise_approve_advance_win_back_and_pay(org):
         "lead_won": (2, Decimal("114.00"), Decimal("1950.00")),
     }
     assert (january_statement.points, january_statement.amount) == (Decimal("117.00"), Decimal("1950.00"))
-    # The engineer: the support request in December, and a share of the urgent lead it helped win.
+    # The engineer: the support request and the visit attended in December (the visit prepared in
+    # November, in November's period, still waits for that month's review), and a share of the
+    # urgent lead it helped win.
     engineer = org.support["solution"]
     assert [
         (line.event, line.points, line.amount)
         for line in incentive_statement(person=engineer, period=date(2026, 12, 1)).lines
-    ] == [("support_completed", Decimal("5.00"), Decimal("50.00"))]
+    ] == [
+        ("support_completed", Decimal("5.00"), Decimal("50.00")),
+        ("visit_support_attended", Decimal("3.00"), Decimal("30.00")),
+    ]
+    prepared = IncentiveRecord.objects.get(person=engineer, event="visit_support_prepared")
+    assert (prepared.period, prepared.status) == (date(2026, 11, 1), "pending")
     assert [
         (line.event, line.points, line.amount)
         for line in incentive_statement(person=engineer, period=date(2027, 1, 1)).lines

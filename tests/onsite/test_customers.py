@@ -134,7 +134,7 @@ class TestHistory:
 
         assert changes == {
             "tier": ["B", "A"],
-            "monthly_value": ["10000.00", "20000"],
+            "monthly_value": ["10000.00", "20000.00"],
             "informatization_status": ["办公网由我方提供", "办公网、视频会议均由我方提供"],
         }
         (change,) = history(customer)

@@ -249,7 +249,7 @@ BAD_ROW_ERRORS = [
     (2, "GC-001", "create", {}),
     (3, "GC-002", "error", {"industry": ["矿业 is not a known industry."]}),
     (4, "GC-003", "error", {"tier": ["The service tier must be A, B or C, not D."]}),
-    (5, "GC-004", "error", {"monthly_value": ["The monthly value cannot be negative (-5)."]}),
+    (5, "GC-004", "error", {"monthly_value": ["An amount of money cannot be negative (-5)."]}),
     (6, "GC-005", "error", {"potential": ["The potential must be a whole number from 1 to 5, not 9."]}),
     (7, "GC-006", "error", {"region": ["No region has the code or name 火星."]}),
     (8, "GC-007", "error", {"account_manager": ["No user has the username nobody."]}),
@@ -371,7 +371,7 @@ def test_updating_existing_customers_changes_only_the_given_fields_and_records_b
     assert (history.action, history.source, history.actor) == ("updated", "import", coordinator)
     assert history.changes == {
         "name": ["旧名称", "新名称"],
-        "monthly_value": ["10000.00", "20000"],
+        "monthly_value": ["10000.00", "20000.00"],
         "region": ["合肥", "芜湖"],
         "account_manager": [None, "zhangsan"],
     }

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from onsite.amounts import format_amount
 from onsite.exceptions import InvalidInput, NotPermitted, OnsiteError
 from onsite.models import IncentiveRecord, IncentiveRule, Lead, ProductHolding, Visit, WinBackTarget
 from onsite.selectors.incentives import incentive_statement, team_statements
@@ -16,6 +17,7 @@ from tests.onsite.flow import (
     PLAIN_SUMMARY,
     RESOURCES,
     REWORK,
+    SUPPORT,
     build_org,
     complete,
     current_visit,
@@ -32,7 +34,8 @@ from workflows.actors import SYSTEM
 from workflows.clock import frozen
 from workflows.exceptions import TaskRejected
 from workflows.models import ProcessInstance
-from workflows.services import retry_instance
+from workflows.selectors import instance_variables
+from workflows.services import reassign_task, retry_instance
 from workflows.services.deployment import deploy_files
 
 pytestmark = pytest.mark.django_db
@@ -274,3 +277,116 @@ class TestReview:
         with pytest.raises(OnsiteError, match="no pending incentive records"):
             request_incentive_review(team=org.team, period=date(2026, 12, 1), user=org.leader)
         assert first.records.count() == 4
+
+
+class TestFigures:
+    def test_statements_and_reviews_print_money_and_points_with_two_decimals(self, org):
+        deploy_processes()
+        set_incentive_rule(
+            event="lead_created",
+            values={"points": Decimal("1.1"), "amount": Decimal("73.7")},
+            user=org.coordinator,
+        )
+        for n in range(2):
+            award("lead_created", person=org.manager, key=f"lead:{n}", description="x", at=at(2026, 12, 3))
+        review = request_incentive_review(team=org.team, period=date(2026, 12, 1), user=org.leader)
+        assert {k: instance_variables(review.instance)["review"][k] for k in ("points", "amount")} == {
+            "points": "2.20",
+            "amount": "147.40",
+        }
+        complete(review.instance, "Task_review_incentives", org.leader, {})
+
+        statement = incentive_statement(person=org.manager, period=date(2026, 12, 1))
+
+        (line,) = statement.lines
+        printed = [str(v) for v in (line.points, line.amount, statement.points, statement.amount)]
+        assert printed == ["2.20", "147.40", "2.20", "147.40"]
+        assert [format_amount(v) for v in (statement.amount, Decimal("147.400000000000"))] == ["147.40"] * 2
+
+
+class TestPeriods:
+    def test_a_visits_records_fall_in_the_month_of_the_visit_not_of_the_approval(self, org):
+        deploy_processes()
+        enrolment = enrol(org, new_programme(org), customer_of(org))
+        visit = current_visit(enrolment)
+        with frozen(at(2026, 11, 30, 9)):
+            complete(visit, "Task_plan_visit", org.manager, plan(date="2026-11-30"))
+            complete(visit, "Task_prepare_resources", org.manager, RESOURCES)
+            complete(visit, "Task_record_visit", org.manager, record(at(2026, 11, 30, 10)))
+        with frozen(at(2026, 11, 30, 20)):
+            complete(visit, "Task_write_summary", org.manager, PLAIN_SUMMARY)
+        with frozen(at(2026, 12, 2, 9)):
+            complete(visit, "Task_review_summary", org.leader, APPROVE)
+
+        periods = dict(IncentiveRecord.objects.filter(person=org.manager).values_list("event", "period"))
+        assert periods == {
+            "visit_as_planned": date(2026, 11, 1),
+            "summary_on_time": date(2026, 11, 1),
+            "summary_first_pass": date(2026, 11, 1),
+        }
+
+
+class TestSupportStaff:
+    def test_the_engineer_who_prepares_and_attends_a_visit_earns_both_records(self, org):
+        deploy_processes()
+        enrolment = enrol(org, new_programme(org), customer_of(org))
+        visit = current_visit(enrolment)
+        engineer = org.support["solution"]
+        with frozen(at(2026, 11, 27, 9)):
+            complete(visit, "Task_plan_visit", org.manager, plan(needs_support=True, date="2026-12-01"))
+            complete(visit, "Task_prepare_resources", org.manager, RESOURCES)
+        with frozen(at(2026, 11, 28, 16)):
+            complete(visit, "Task_support_preparation", engineer, {**SUPPORT, "will_attend": True})
+        with frozen(at(2026, 12, 1, 9)):
+            complete(visit, "Task_record_visit", org.manager, record(at(2026, 12, 1, 10)))
+
+        records = {
+            r.event: (r.person, r.period, r.points, r.amount, r.visit_id)
+            for r in IncentiveRecord.objects.filter(person=engineer)
+        }
+        visit_id = Visit.objects.get(instance=visit).pk
+        assert records == {
+            "visit_support_prepared": (
+                engineer,
+                date(2026, 11, 1),
+                Decimal("3.00"),
+                Decimal("20.00"),
+                visit_id,
+            ),
+            "visit_support_attended": (
+                engineer,
+                date(2026, 12, 1),
+                Decimal("3.00"),
+                Decimal("30.00"),
+                visit_id,
+            ),
+        }
+
+    def test_an_engineer_who_only_prepares_earns_the_preparation_and_pool_work_credits_who_did_it(self, org):
+        deploy_processes()
+        enrolment = enrol(org, new_programme(org), customer_of(org))
+        visit = current_visit(enrolment)
+        # Nobody of that speciality: the preparation waits in the pool until the leader assigns it.
+        with frozen(at(2026, 12, 1, 8)):
+            complete(
+                visit, "Task_plan_visit", org.manager, plan(needs_support=True, speciality="engineering")
+            )
+            complete(visit, "Task_prepare_resources", org.manager, RESOURCES)
+        preparation = open_task(visit, "Task_support_preparation")
+        assert preparation.assignee is None
+        reassign_task(task_id=preparation.pk, to_user=org.support["network"], user=org.leader)
+        with frozen(at(2026, 12, 1, 9)):
+            complete(
+                visit, "Task_support_preparation", org.support["network"], {**SUPPORT, "will_attend": False}
+            )
+            complete(visit, "Task_record_visit", org.manager, record(at(2026, 12, 1, 10)))
+
+        assert events_of(org.support["network"]) == ["visit_support_prepared"]
+        assert events_of(org.support["solution"]) == []
+
+    def test_a_visit_without_support_earns_support_staff_nothing(self, org):
+        deploy_processes()
+        enrolment = enrol(org, new_programme(org), customer_of(org))
+        visit_up_to_summary(enrolment, org, PLAIN_SUMMARY)
+
+        assert not IncentiveRecord.objects.filter(event__startswith="visit_support").exists()

@@ -15,6 +15,7 @@ from onsite.services.support import choose_support_staff, complete_support_reque
 from tests.onsite.factories import CustomerFactory, RegionFactory, manager_in, support_engineer
 from tests.onsite.flow import (
     build_org,
+    close_visit,
     complete,
     current_visit,
     customer_of,
@@ -24,14 +25,15 @@ from tests.onsite.flow import (
     open_task,
     plan,
     refreshed,
+    summary,
 )
 from workflows.actors import SYSTEM
 from workflows.clock import frozen
-from workflows.exceptions import TaskNotYours
+from workflows.exceptions import NotAllowed, TaskNotYours, TaskRejected
 from workflows.forms import FormValidationError
 from workflows.models import AuditEvent, HumanTask, ProcessInstance, Timer
 from workflows.selectors import inbox, instance_variables
-from workflows.services import fire_due_timers, reassign_task
+from workflows.services import claim_task, fire_due_timers, reassign_task
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -259,16 +261,49 @@ class TestTheProcess:
         assert instance_variables(request.instance)["dispatch"]["assignee"] == ""
         task = open_task(request.instance, HANDLE)
         assert (task.assignee, task.role.name) == (None, "support_staff")
-        assert task in inbox(org.support["network"]) and task in inbox(org.support["solution"])
         assert task not in inbox(org.manager)
         with pytest.raises(TaskNotYours):
             complete(request.instance, HANDLE, org.manager, RESULT)
+        # An engineer of that speciality who joins later finds it in the pool and takes it.
+        builder = support_engineer("engineering", org.branch, org.team, "feng")
+        assert task in inbox(builder)
 
-        complete(request.instance, HANDLE, org.support["solution"], RESULT)
+        claim_task(task_id=task.pk, user=builder)
+        complete(request.instance, HANDLE, builder, RESULT)
 
         request = refreshed(request)
-        assert (request.status, request.completed_by) == (Status.COMPLETED, org.support["solution"])
+        assert (request.status, request.completed_by) == (Status.COMPLETED, builder)
         assert open_task(request.instance, CONFIRM).assignee == org.manager
+
+    def test_an_engineer_of_another_speciality_takes_pool_work_only_when_the_team_leader_assigns_it(
+        self, org, customer
+    ):
+        request = ask(org, customer, speciality="engineering")
+        task = open_task(request.instance, HANDLE)
+        solution = org.support["solution"]
+
+        assert task not in inbox(solution) and task not in inbox(org.support["network"])
+        with pytest.raises(NotAllowed, match="needs the speciality engineering; only the team leader"):
+            claim_task(task_id=task.pk, user=solution)
+        with pytest.raises(TaskNotYours):
+            complete(request.instance, HANDLE, solution, RESULT)
+        assert refreshed(request).status == Status.DISPATCHED
+        assert open_task(request.instance, HANDLE).assignee is None
+
+        reassign_task(task_id=task.pk, to_user=solution, user=org.leader)
+
+        assert task in inbox(solution)
+        complete(request.instance, HANDLE, solution, RESULT)
+        assert refreshed(request).completed_by == solution
+
+    def test_the_team_leader_hands_support_work_only_to_support_staff(self, org, customer):
+        request = ask(org, customer)
+        task = open_task(request.instance, HANDLE)
+
+        with pytest.raises(NotAllowed, match="does not hold the role support_staff"):
+            reassign_task(task_id=task.pk, to_user=org.other_manager, user=org.leader)
+
+        assert open_task(request.instance, HANDLE).assignee == org.support["network"]
 
     def test_a_task_the_team_leader_hands_to_another_engineer_credits_the_one_who_did_it(self, org, customer):
         request = ask(org, customer)
@@ -339,14 +374,23 @@ class TestOverdue:
         assert not HumanTask.objects.filter(instance=request.instance, bpmn_id=ESCALATE).exists()
         assert open_task(request.instance, CONFIRM).assignee == org.manager
 
-    def test_a_request_needed_before_it_was_dispatched_is_due_at_once(self, org, customer):
-        dispatched = at(2026, 12, 10, 9)
-        with frozen(dispatched):
-            request = ask(org, customer, due=date(2026, 12, 8))
+    def test_a_summary_need_dated_before_the_approval_is_dispatched_due_at_once(self, org, customer):
+        enrolment = enrol(org, new_programme(org), customer)
+        approved = at(2026, 12, 20, 9)
+        need = {"speciality": "network", "description": "专线扩容评估", "due_date": "2026-12-15"}
+        with frozen(approved):
+            close_visit(
+                enrolment,
+                org,
+                visited_at=at(2026, 12, 18, 10),
+                summary_data=summary(leads=[], products=[], resource_needs=[need]),
+            )
 
-        assert instance_variables(request.instance)["dispatch"]["due_at"] == dispatched.isoformat()
-        assert open_task(request.instance, HANDLE).due_at == dispatched
-        fired = fire_due_timers(now=dispatched + timedelta(minutes=1))
+        request = SupportRequest.objects.get(customer=customer)
+        assert (request.due_date, request.status) == (date(2026, 12, 15), Status.DISPATCHED)
+        assert instance_variables(request.instance)["dispatch"]["due_at"] == approved.isoformat()
+        assert open_task(request.instance, HANDLE).due_at == approved
+        fired = fire_due_timers(now=approved + timedelta(minutes=1))
         assert [t.bpmn_id for t in fired] == ["Event_support_overdue"]
         assert open_task(request.instance, ESCALATE).assignee == org.leader
 
@@ -441,3 +485,208 @@ class TestRefusals:
             RESULT["support_result"],
             org.support["network"],
         )
+
+    @pytest.mark.parametrize("due", [date(2026, 11, 30), date(2025, 1, 1)])
+    def test_a_due_date_in_the_past_is_a_field_error_and_starts_nothing(self, org, customer, due):
+        with frozen(at(2026, 12, 1, 9)), pytest.raises(InvalidInput) as refused:
+            ask(org, customer, due=due)
+
+        assert refused.value.errors == {"due_date": ["The date cannot be in the past."]}
+        assert not SupportRequest.objects.exists()
+        assert not ProcessInstance.objects.exists()
+
+    def test_a_request_due_today_is_accepted(self, org, customer):
+        with frozen(at(2026, 12, 1, 9)):
+            request = ask(org, customer, due=date(2026, 12, 1))
+
+        assert refreshed(request).status == Status.DISPATCHED
+
+
+class TestNotResolved:
+    def test_not_resolved_reopens_the_request_for_dispatch_and_keeps_each_outcome(self, org, customer):
+        engineer = org.support["network"]
+        with frozen(at(2026, 12, 1, 9)):
+            request = ask(org, customer, due=date(2026, 12, 4))
+        with frozen(at(2026, 12, 3, 15)):
+            complete(request.instance, HANDLE, engineer, RESULT)
+        first_handling = HumanTask.objects.get(instance=request.instance, bpmn_id=HANDLE)
+
+        with frozen(at(2026, 12, 4, 10)):
+            complete(
+                request.instance,
+                CONFIRM,
+                org.manager,
+                {"resolved": False, "manager_feedback": "带宽仍不足", "reopen_due_date": "2026-12-10"},
+            )
+
+        request = refreshed(request)
+        assert (request.status, request.due_date, request.assignee) == (
+            Status.DISPATCHED,
+            date(2026, 12, 10),
+            engineer,
+        )
+        assert refreshed(request.instance).status == ProcessInstance.Status.RUNNING
+        again = open_task(request.instance, HANDLE)
+        assert again.pk != first_handling.pk
+        assert (again.assignee, again.due_at) == (engineer, at(2026, 12, 10, 18))
+        assert Timer.objects.get(instance=request.instance).due_at == at(2026, 12, 10, 18)
+
+        second = {"support_result": "已扩容至500M，测试通过", "hours_spent": 2}
+        with frozen(at(2026, 12, 8, 11)):
+            complete(request.instance, HANDLE, engineer, second)
+        with frozen(at(2026, 12, 9, 10)):
+            complete(request.instance, CONFIRM, org.manager, {"resolved": True, "manager_feedback": "已解决"})
+
+        request = refreshed(request)
+        assert (request.status, request.result) == (Status.CONFIRMED, second["support_result"])
+        assert refreshed(request.instance).status == ProcessInstance.Status.COMPLETED
+        history = [
+            (o.round, o.result, o.hours_spent, o.completed_by, o.resolved, o.manager_feedback, o.confirmed_at)
+            for o in request.outcomes.all()
+        ]
+        assert history == [
+            (1, RESULT["support_result"], Decimal("3.5"), engineer, False, "带宽仍不足", at(2026, 12, 4, 10)),
+            (2, second["support_result"], Decimal("2.0"), engineer, True, "已解决", at(2026, 12, 9, 10)),
+        ]
+        # Incentives count the request once, however many rounds it took.
+        assert IncentiveRecord.objects.filter(event="support_completed", support_request=request).count() == 1
+
+    def test_not_resolved_needs_a_new_date_that_is_not_in_the_past(self, org, customer):
+        with frozen(at(2026, 12, 1, 9)):
+            request = ask(org, customer, due=date(2026, 12, 4))
+            complete(request.instance, HANDLE, org.support["network"], RESULT)
+
+        with frozen(at(2026, 12, 5, 9)):
+            with pytest.raises(FormValidationError) as refused:
+                complete(request.instance, CONFIRM, org.manager, {"resolved": False})
+            assert "reopen_due_date" in refused.value.errors
+            with pytest.raises(TaskRejected, match="cannot be in the past"):
+                complete(
+                    request.instance,
+                    CONFIRM,
+                    org.manager,
+                    {"resolved": False, "reopen_due_date": "2026-12-04"},
+                )
+
+        assert open_task(request.instance, CONFIRM).assignee == org.manager
+        request = refreshed(request)
+        assert (request.status, request.due_date) == (Status.COMPLETED, date(2026, 12, 4))
+        assert [o.resolved for o in request.outcomes.all()] == [None]
+
+    def test_a_result_given_again_before_the_verdict_replaces_that_rounds_outcome(self, org, customer):
+        request = ask(org, customer)
+        complete(request.instance, HANDLE, org.support["network"], RESULT)
+
+        complete_support_request(
+            request=refreshed(request), result="补充：已复测", hours_spent=4, actor=None, at=at(2026, 12, 9)
+        )
+
+        assert [(o.round, o.result, o.hours_spent) for o in refreshed(request).outcomes.all()] == [
+            (1, "补充：已复测", Decimal("4.0"))
+        ]
+
+
+class TestEscalationChoices:
+    @pytest.fixture
+    def overdue(self, org, customer):
+        with frozen(at(2026, 12, 1, 9)):
+            request = ask(org, customer, due=date(2026, 12, 2))
+        fire_due_timers(now=at(2026, 12, 3, 9))
+        assert open_task(request.instance, ESCALATE).assignee == org.leader
+        return request
+
+    def escalate(self, request, leader, data):
+        with frozen(at(2026, 12, 3, 10)):
+            complete(request.instance, ESCALATE, leader, data)
+
+    @pytest.fixture
+    def han(self, org, other_branch):
+        return support_engineer("network", other_branch, None, "han")  # never the dispatch's first choice
+
+    def test_reassign_hands_the_open_work_to_the_engineer_the_leader_picks(self, org, han, overdue):
+        assert open_task(overdue.instance, HANDLE).assignee == org.support["network"]
+
+        self.escalate(overdue, org.leader, {"escalation_action": "reassigned", "reassign_to": "han"})
+
+        handling = open_task(overdue.instance, HANDLE)
+        assert handling.assignee == han
+        assert refreshed(overdue).assignee == han
+        assert AuditEvent.objects.filter(task_id=handling.pk, kind="reassigned", actor=org.leader).exists()
+        assert not HumanTask.objects.filter(
+            instance=overdue.instance, bpmn_id=ESCALATE, status=HumanTask.Status.OPEN
+        ).exists()
+        with pytest.raises(TaskNotYours):
+            complete(overdue.instance, HANDLE, org.support["network"], RESULT)
+        complete(overdue.instance, HANDLE, han, RESULT)
+        assert refreshed(overdue).completed_by == han
+
+    @pytest.mark.parametrize(
+        ("data", "field"),
+        [
+            ({"escalation_action": "reassigned"}, "reassign_to"),
+            ({"escalation_action": "rescheduled"}, "new_due_date"),
+        ],
+    )
+    def test_a_choice_without_what_it_needs_is_a_field_error(self, org, overdue, data, field):
+        with pytest.raises(FormValidationError) as refused:
+            self.escalate(overdue, org.leader, data)
+
+        assert field in refused.value.errors
+        assert open_task(overdue.instance, ESCALATE).assignee == org.leader
+
+    @pytest.mark.parametrize("person", ["li", "nobody"])
+    def test_reassigning_to_someone_who_is_not_support_staff_is_refused_and_changes_nothing(
+        self, org, overdue, person
+    ):
+        with pytest.raises(TaskRejected, match="only to an active support engineer"):
+            self.escalate(overdue, org.leader, {"escalation_action": "reassigned", "reassign_to": person})
+
+        assert open_task(overdue.instance, ESCALATE).assignee == org.leader
+        assert open_task(overdue.instance, HANDLE).assignee == org.support["network"]
+        assert refreshed(overdue.instance).status == ProcessInstance.Status.RUNNING
+
+    def test_a_new_due_date_reschedules_the_work_and_escalates_again_if_it_passes(self, org, overdue):
+        self.escalate(overdue, org.leader, {"escalation_action": "rescheduled", "new_due_date": "2026-12-08"})
+
+        assert refreshed(overdue).due_date == date(2026, 12, 8)
+        handling = open_task(overdue.instance, HANDLE)
+        assert (handling.assignee, handling.due_at) == (org.support["network"], at(2026, 12, 8, 18))
+        assert AuditEvent.objects.filter(task_id=handling.pk, kind="rescheduled", actor=org.leader).exists()
+        assert fire_due_timers(now=at(2026, 12, 8, 17)) == []
+
+        fired = fire_due_timers(now=at(2026, 12, 8, 18, 1))
+
+        assert [t.bpmn_id for t in fired] == ["Event_new_due_date"]
+        assert open_task(overdue.instance, ESCALATE).assignee == org.leader
+
+    def test_a_new_due_date_in_the_past_is_refused(self, org, overdue):
+        with pytest.raises(TaskRejected, match="cannot be in the past"):
+            self.escalate(
+                overdue, org.leader, {"escalation_action": "rescheduled", "new_due_date": "2026-12-02"}
+            )
+
+        assert open_task(overdue.instance, ESCALATE).assignee == org.leader
+        assert refreshed(overdue).due_date == date(2026, 12, 2)
+
+    def test_work_finished_before_the_new_date_is_not_escalated_again(self, org, overdue):
+        self.escalate(overdue, org.leader, {"escalation_action": "rescheduled", "new_due_date": "2026-12-08"})
+        with frozen(at(2026, 12, 5, 9)):
+            complete(overdue.instance, HANDLE, org.support["network"], RESULT)
+
+        fired = fire_due_timers(now=at(2026, 12, 8, 18, 1))
+
+        assert [t.bpmn_id for t in fired] == ["Event_new_due_date"]
+        assert not HumanTask.objects.filter(
+            instance=overdue.instance, bpmn_id=ESCALATE, status=HumanTask.Status.OPEN
+        ).exists()
+        assert open_task(overdue.instance, CONFIRM).assignee == org.manager
+
+    def test_a_reminder_changes_neither_who_nor_when(self, org, overdue):
+        handling = open_task(overdue.instance, HANDLE)
+
+        self.escalate(overdue, org.leader, {"escalation_action": "reminded", "escalation_note": "已电话提醒"})
+
+        after = open_task(overdue.instance, HANDLE)
+        assert (after.pk, after.assignee, after.due_at) == (handling.pk, handling.assignee, handling.due_at)
+        assert not Timer.objects.filter(instance=overdue.instance).exists()
+        assert refreshed(overdue.instance).status == ProcessInstance.Status.RUNNING

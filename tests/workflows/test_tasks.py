@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.utils import translation
@@ -8,6 +10,7 @@ from tests.workflows.conftest import deploy_approval, open_task
 from tests.workflows.diagrams import linear, user_task
 from tests.workflows.diagrams import source as text
 from workflows.actors import SYSTEM
+from workflows.assignment import register_pool_rule, unregister_pool_rule
 from workflows.exceptions import (
     FormValidationError,
     InstanceNotActive,
@@ -24,6 +27,7 @@ from workflows.services import (
     deploy,
     reassign_task,
     release_task,
+    reschedule_task,
     start_instance,
     suspend_instance,
 )
@@ -213,20 +217,37 @@ class TestClaiming:
         with pytest.raises(TaskNotYours):
             release_task(task_id=submit.pk, user=people["bob"])
 
-    def test_reassign_needs_the_permission_and_is_audited(self, approval, people):
+    def test_reassign_needs_the_permission_and_is_audited(self, approval, people, roles):
         submit = open_task(approval, "submit")
         with pytest.raises(NotAllowed):
             reassign_task(task_id=submit.pk, to_user=people["carol"], user=people["alice"])
         leader = UserFactory(username="leader")
         leader.user_permissions.add(Permission.objects.get(codename="reassign_humantask"))
+        dave = UserFactory(username="dave")
+        dave.groups.add(roles[0])
 
-        reassign_task(task_id=submit.pk, to_user=people["carol"], user=leader)
+        reassign_task(task_id=submit.pk, to_user=dave, user=leader)
 
         submit.refresh_from_db()
-        assert submit.assignee == people["carol"]
+        assert submit.assignee == dave
         event = AuditEvent.objects.get(kind="reassigned")
-        assert event.details == {"from": None, "to": "carol"} and event.actor == leader
-        complete_task(task_id=submit.pk, data={"amount": 5, "reason": "pens"}, user=people["carol"])
+        assert event.details == {"from": None, "to": "dave"} and event.actor == leader
+        complete_task(task_id=submit.pk, data={"amount": 5, "reason": "pens"}, user=dave)
+
+    @pytest.mark.parametrize("target", ["carol", "mallory"])
+    def test_a_task_is_reassigned_only_to_someone_who_holds_its_role(self, approval, people, target):
+        submit = open_task(approval, "submit")
+        claim_task(task_id=submit.pk, user=people["alice"])
+        leader = UserFactory(username="leader", is_superuser=True)
+
+        with pytest.raises(NotAllowed, match=f"^{target} does not hold the role requesters"):
+            reassign_task(task_id=submit.pk, to_user=people[target], user=leader)
+
+        submit.refresh_from_db()
+        assert submit.assignee == people["alice"]
+        assert list(AuditEvent.objects.filter(task_id=submit.pk).values_list("kind", flat=True)) == [
+            "claimed"
+        ]
 
 
 def test_lane_owners_in_the_data_assign_a_named_person(people, roles):
@@ -404,3 +425,47 @@ def test_a_resolver_sees_the_role_the_task_is_stored_with(people, roles, mapping
     assert seen == [("submit", submit.role.name)]
     expected = {"mapped": "requesters", "remapped": "reviewers", "named_group": "Requester"}
     assert submit.role.name == expected.get(mapping, "coordinator")
+
+
+class TestPoolRules:
+    def test_a_pool_rule_the_domain_registers_keeps_a_member_from_taking_a_task_until_it_is_assigned(
+        self, approval, people, roles
+    ):
+        def only_alice(user, task):
+            return None if user.username == "alice" else "Only Alice takes requests."
+
+        dave = UserFactory(username="dave")
+        dave.groups.add(roles[0])
+        submit = open_task(approval, "submit")
+        register_pool_rule(only_alice)
+        try:
+            assert submit not in inbox(dave) and submit in inbox(people["alice"])
+            with pytest.raises(NotAllowed, match=r"^Only Alice takes requests\.$"):
+                claim_task(task_id=submit.pk, user=dave)
+            with pytest.raises(TaskNotYours):
+                complete_task(task_id=submit.pk, data={"amount": 5, "reason": "pens"}, user=dave)
+            leader = UserFactory(username="leader", is_superuser=True)
+
+            reassign_task(task_id=submit.pk, to_user=dave, user=leader)
+
+            assert submit in inbox(dave)
+            complete_task(task_id=submit.pk, data={"amount": 5, "reason": "pens"}, user=dave)
+        finally:
+            unregister_pool_rule(only_alice)
+
+
+class TestRescheduling:
+    def test_a_new_due_date_needs_the_permission_and_is_audited(self, approval, people):
+        submit = open_task(approval, "submit")
+        due = datetime(2026, 12, 8, 10, tzinfo=UTC)
+        with pytest.raises(NotAllowed):
+            reschedule_task(task_id=submit.pk, due_at=due, user=people["alice"])
+        leader = UserFactory(username="leader")
+        leader.user_permissions.add(Permission.objects.get(codename="reassign_humantask"))
+
+        reschedule_task(task_id=submit.pk, due_at=due, user=leader)
+
+        submit.refresh_from_db()
+        assert submit.due_at == due
+        event = AuditEvent.objects.get(kind="rescheduled", task_id=submit.pk)
+        assert (event.actor, event.details["to"]) == (leader, due.isoformat())

@@ -12,7 +12,14 @@ from workflows.services.instances import (
 )
 from workflows.services.locking import lock_instance_family
 from workflows.services.messages import deliver_message
-from workflows.services.tasks import claim_task, complete_task, form_schema, reassign_task, release_task
+from workflows.services.tasks import (
+    claim_task,
+    complete_task,
+    form_schema,
+    reassign_task,
+    release_task,
+    reschedule_task,
+)
 from workflows.services.timers import FiredTimer, fire_due_timers
 
 __all__ = [
@@ -29,6 +36,7 @@ __all__ = [
     "read_files",
     "reassign_task",
     "release_task",
+    "reschedule_task",
     "resume_instance",
     "retry_instance",
     "start_instance",

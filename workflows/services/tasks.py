@@ -15,7 +15,7 @@ from SpiffWorkflow.spiff.specs.mixins.user_task import UserTask
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
-from workflows import forms, runtime, store
+from workflows import assignment, forms, runtime, store
 from workflows.actors import is_system, person, person_id, require_actor
 from workflows.bounds import DataRefused, check_data, data_limits
 from workflows.exceptions import (
@@ -42,7 +42,19 @@ def can_work_on(user: Any, task: HumanTask) -> bool:
         return False
     if user.is_superuser or task.assignee_id == user.pk:
         return True
-    return task.assignee_id is None and task.role_id is not None and task.role_id in _group_ids(user)
+    return (
+        task.assignee_id is None
+        and task.role_id is not None
+        and task.role_id in _group_ids(user)
+        and assignment.pool_refusal(user, task) is None
+    )
+
+
+def holds_role(user: Any, task: HumanTask) -> bool:
+    """Whether `user` could work the task from its role's pool: a task is handed only to such people."""
+    if user.is_superuser:
+        return True
+    return task.role_id is not None and task.role_id in _group_ids(user)
 
 
 def may_reassign(user: Any) -> bool:
@@ -110,7 +122,7 @@ def claim_task(*, task_id: UUID | str, user: Any) -> HumanTask:
         if task.assignee_id is not None:
             raise TaskNotYours(_("This task is already assigned to someone else."))
         if not can_work_on(user, task):
-            raise NotAllowed(_("This task is for another role."))
+            raise NotAllowed(assignment.pool_refusal(user, task) or _("This task is for another role."))
         _hand_over(task, to=user, claimed=True, kind=AuditEvent.Kind.CLAIMED, actor=user)
     return task
 
@@ -128,7 +140,8 @@ def release_task(*, task_id: UUID | str, user: Any) -> HumanTask:
 
 
 def reassign_task(*, task_id: UUID | str, to_user: Any, user: Any) -> HumanTask:
-    """Give a task to someone else (team leaders and coordinators)."""
+    """Give a task to someone else (team leaders and coordinators); only to a person who holds the
+    task's role, so a reassignment never hands work to someone whose role does not cover it."""
     require_actor(user)
     if not may_reassign(user):
         raise NotAllowed(_("Only team leaders and coordinators can reassign tasks."))
@@ -137,6 +150,11 @@ def reassign_task(*, task_id: UUID | str, to_user: Any, user: Any) -> HumanTask:
     with transaction.atomic():
         task = _locked(task_id)
         _check_open(task)
+        if not holds_role(to_user, task):
+            raise NotAllowed(
+                _("%(user)s does not hold the role %(role)s that this task is for.")
+                % {"user": to_user.get_username(), "role": task.role.name if task.role else "-"}
+            )
         previous = task.assignee_id
         _hand_over(
             task,
@@ -145,6 +163,27 @@ def reassign_task(*, task_id: UUID | str, to_user: Any, user: Any) -> HumanTask:
             kind=AuditEvent.Kind.REASSIGNED,
             actor=user,
             details={"from": _username(previous), "to": to_user.get_username()},
+        )
+    return task
+
+
+def reschedule_task(*, task_id: UUID | str, due_at: Any, user: Any) -> HumanTask:
+    """Give an open task a new due date (team leaders and coordinators), audited."""
+    require_actor(user)
+    if not may_reassign(user):
+        raise NotAllowed(_("Only team leaders and coordinators can change when a task is due."))
+    with transaction.atomic():
+        task = _locked(task_id)
+        _check_open(task)
+        previous, task.due_at = task.due_at, due_at
+        task.save(update_fields=["due_at"])
+        AuditEvent.objects.create(
+            instance_id=task.instance_id,
+            task_id=task.pk,
+            kind=AuditEvent.Kind.RESCHEDULED,
+            actor=person(user),
+            at=timezone.now(),
+            details={"from": previous.isoformat() if previous else None, "to": due_at.isoformat()},
         )
     return task
 
