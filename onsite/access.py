@@ -171,6 +171,36 @@ def check_person_read(user: Any, someone: Any) -> None:
         )
 
 
+# --- teams ---------------------------------------------------------------------------------------
+
+
+def team_scope(user: Any) -> Q | None:
+    """The teams whose comparisons (the short board) `user` may read: the team they lead or belong
+    to; every team for coordinators, leadership, superusers and the system."""
+    if is_system(user):
+        return EVERYTHING
+    if user is None or not user.is_active:
+        return NOTHING
+    if user.is_superuser or role_names(user) & {COORDINATOR, LEADERSHIP}:
+        return EVERYTHING
+    from onsite.models import StaffProfile
+
+    return Q(leader=user) | Q(pk__in=StaffProfile.objects.filter(user=user).values("team_id"))
+
+
+def sees_team(user: Any, team: Any) -> bool:
+    from onsite.models import Team
+
+    return _selects(Team, team_scope(user), team)
+
+
+def check_team_read(user: Any, team: Any) -> None:
+    if not sees_team(user, team):
+        raise NotPermitted(
+            _("%(user)s may not read the records of team %(team)s.") % {"user": user, "team": team}
+        )
+
+
 def _selects(model: Any, scope: Q | None, row: Any) -> bool:
     """Whether the filter `scope` selects the stored `row`: the yes/no answer derived from the list."""
     if row is None or row.pk is None or scope is NOTHING:
