@@ -10,6 +10,7 @@ import pytest
 from django.apps import apps
 from django.utils import timezone, translation
 
+from onsite.exceptions import NotPermitted
 from onsite.models import (
     DecisionRole,
     Enrolment,
@@ -22,7 +23,6 @@ from onsite.models import (
     Visit,
     VisitSummary,
 )
-from onsite.exceptions import NotPermitted
 from onsite.selectors.briefing import customer_briefing, describe, playbook_for
 from tests.factories import UserFactory
 from tests.onsite.factories import CustomerFactory, KeyPersonFactory, LeadFactory, ProductHoldingFactory

@@ -20,7 +20,7 @@ from onsite.models import (
     WinBackTarget,
 )
 from onsite.selectors.incentives import incentive_statement
-from onsite.selectors.screening import ScreeningCriteria, screen_customers
+from onsite.selectors.screening import ScreeningCriteria, describe, screen_customers
 from onsite.services.incentives import request_incentive_review
 from onsite.services.leads import update_lead
 from onsite.services.programmes import enrol_customer
@@ -91,7 +91,9 @@ def test_screen_enrol_visit_summarise_approve_advance_win_back_and_pay(org):
     customer_of(org, name="街角便利店", industry=Industry.RETAIL, monthly_value=800, potential=1)
 
     # Screening: party and government customers are always in; the rest by score.
-    screened = screen_customers(ScreeningCriteria(region=org.branch, min_score=Decimal(50)))
+    screened = screen_customers(
+        ScreeningCriteria(region=org.branch, min_score=Decimal(50)), user=org.coordinator
+    )
     assert [s.customer.name for s in screened] == [
         "江淮城市商业银行",
         "庐州康健医药集团",
@@ -107,7 +109,7 @@ def test_screen_enrol_visit_summarise_approve_advance_win_back_and_pay(org):
         factors=FACTORS["publicity"],
         user=org.coordinator,
         screening_score=pilot[government.pk].score,
-        screening_reason=" ".join(pilot[government.pk].reasons),
+        screening_reason=" ".join(describe(reason) for reason in pilot[government.pk].reasons),
     )
     bank_enrolment = enrol_customer(
         programme=programme, customer=bank, factors=FACTORS["information_gathering"], user=org.coordinator

@@ -339,7 +339,12 @@ def test_a_warning_is_data_and_is_worded_in_the_language_of_whoever_describes_it
     with translation.override("en"):
         [warning] = of_kind(WarningKind.CONTRACT_EXPIRING, now=now)
 
-    assert warning.params == {"product": "专线", "provider": "电信", "date": timezone.localdate(now), "days": 0}
+    assert warning.params == {
+        "product": "专线",
+        "provider": "电信",
+        "date": timezone.localdate(now),
+        "days": 0,
+    }
     assert all(isinstance(v, int | str | date) for v in warning.params.values())
     with translation.override("zh-hans"):
         assert describe(warning) == "合肥银行 的专线（电信）合同今天到期。"
