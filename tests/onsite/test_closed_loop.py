@@ -268,13 +268,13 @@ def test_screen_enrol_visit_summarise_approve_advance_win_back_and_pay(org):
         # Visit 2 was planned for 12-01 and made on 12-08: not as planned.
         ("visit_as_planned", None, Decimal("5.00"), Decimal("20.00"), "approved"),
     ]
-    december_statement = incentive_statement(person=org.manager, period=date(2026, 12, 1))
+    december_statement = incentive_statement(person=org.manager, period=date(2026, 12, 1), user=org.manager)
     assert (december_statement.points, december_statement.amount, december_statement.rejected) == (
         Decimal("20.00"),
         Decimal("60.00"),
         1,
     )
-    january_statement = incentive_statement(person=org.manager, period=date(2027, 1, 1))
+    january_statement = incentive_statement(person=org.manager, period=date(2027, 1, 1), user=org.manager)
     # A lead won: 20 points × 1.5 (high) + 2 per 10,000 CNY, and 200 CNY × 1.5 + 0.5 % of the value:
     # 150,000 CNY → 60 points, 1,050 CNY; 120,000 CNY → 54 points, 900 CNY.
     assert {line.event: (line.count, line.points, line.amount) for line in january_statement.lines} == {
@@ -286,9 +286,9 @@ def test_screen_enrol_visit_summarise_approve_advance_win_back_and_pay(org):
     engineer = org.support["solution"]
     assert [
         (line.event, line.points, line.amount)
-        for line in incentive_statement(person=engineer, period=date(2026, 12, 1)).lines
+        for line in incentive_statement(person=engineer, period=date(2026, 12, 1), user=org.leader).lines
     ] == [("support_completed", Decimal("5.00"), Decimal("50.00"))]
     assert [
         (line.event, line.points, line.amount)
-        for line in incentive_statement(person=engineer, period=date(2027, 1, 1)).lines
+        for line in incentive_statement(person=engineer, period=date(2027, 1, 1), user=org.leader).lines
     ] == [("lead_contribution", Decimal("5.00"), Decimal("100.00"))]
