@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onsite.access import check_customer_access, check_role, has_role
-from onsite.exceptions import InvalidInput, NotPermitted, OnsiteError
+from onsite.exceptions import ConcurrentChange, InvalidInput, NotPermitted
 from onsite.models import Customer, CustomerChange, KeyPerson, ProductHolding
 from onsite.roles import ACCOUNT_MANAGER, COORDINATOR
 from workflows.actors import person, person_id
@@ -231,7 +231,7 @@ def _refusing_clashes(obj: models.Model) -> Iterator[None]:
             yield
     except IntegrityError as exc:
         validate(obj)  # rolled back, so it sees the other request's row and names the field
-        raise OnsiteError(_("Someone changed these records at the same moment; please try again.")) from exc
+        raise ConcurrentChange() from exc
 
 
 def validate(obj: models.Model) -> None:
