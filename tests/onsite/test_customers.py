@@ -620,7 +620,7 @@ class TestInputOfTheWrongKind:
         assert (KeyPerson.objects.count(), ProductHolding.objects.count()) == (0, 0)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_code_stored_by_another_request_between_the_check_and_the_save_is_a_field_error():
     """The other request's row is not yet committed when this one checks the code, and is when this
     one writes: the database refuses the second row, and the caller hears which field clashed."""
