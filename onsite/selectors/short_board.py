@@ -115,7 +115,8 @@ def _check_period(team: Any, start: Any, end: Any) -> None:
     if not isinstance(team, Team) or team.pk is None:
         errors["team"] = [gettext("Choose a team.")]
     for name, day in (("start", start), ("end", end)):
-        if not isinstance(day, date):
+        # A datetime is a date too, but cannot be compared with one: whole days only.
+        if not isinstance(day, date) or isinstance(day, datetime):
             errors[name] = [gettext("Enter a date.")]
     if not errors and end <= start:
         message = gettext("The period must end after it starts (%(start)s to %(end)s).") % {

@@ -238,6 +238,7 @@ def test_a_period_that_ends_before_it_starts_is_refused_on_both_dates(team, star
         ({"start": "2024-03-01"}, {"start"}),
         ({"end": None}, {"end"}),
         ({"team": None}, {"team"}),
+        ({"start": local(START)}, {"start"}),
         ({"start": "x", "end": 3, "team": "t"}, {"start", "end", "team"}),
     ],
 )
