@@ -1,20 +1,37 @@
-"""Who may act on what. Every domain service that changes a customer's records checks here first.
+"""Who may read or change what. Every domain service that changes a customer's records checks here
+first, and every selector filters by the same rules.
 
-An account manager acts on their own customers; a team leader on the customers of their team's
-managers; coordinators on all. Leadership reads but does not change. The system itself (a BPMN
-service task run by a timer, a background job) acts as `workflows.actors.SYSTEM`; `None` is nobody
-and passes no check.
+Each rule is written once, as a filter; the yes/no answer for one record is "the record is in what
+the filter selects", so a list can never show what a check would refuse, nor hide what it allows.
+
+Customers:
+- change: the customer's account manager, the leader of that manager's team, coordinators.
+- read: those, plus leadership (every customer) and support staff (the customers of the visits and
+  support requests they are named on).
+People (their statements, their row on a short board): themselves, the leader of their team,
+coordinators and leadership.
+
+Superusers and the system itself (a BPMN service task run by a timer, a background job:
+`workflows.actors.SYSTEM`) read and change everything. `None` is nobody, and an inactive user no
+longer anybody: they pass no check and select nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from onsite.exceptions import NotPermitted
-from onsite.roles import COORDINATOR, TEAM_LEADER
+from onsite.roles import COORDINATOR, LEADERSHIP
 from workflows.actors import is_system
+
+# What a scope is when it selects every row: no filter at all.
+EVERYTHING = None
+NOTHING = Q(pk__in=[])
+
+READ, CHANGE = "read", "change"
 
 
 def role_names(user: Any) -> set[str]:
@@ -37,30 +54,157 @@ def check_role(user: Any, *roles: str) -> None:
         raise NotPermitted()
 
 
-def leads_team_of(user: Any, manager_id: int | None) -> bool:
-    from onsite.models import StaffProfile
+# --- customers -----------------------------------------------------------------------------------
 
-    if manager_id is None or user is None or is_system(user):
-        return False
-    return StaffProfile.objects.filter(user_id=manager_id, team__leader=user).exists()
+
+def customer_scope(user: Any, *, to: str = READ, through: str = "") -> Q | None:
+    """The customers `user` may read (`to=READ`) or change (`to=CHANGE`), as a filter on the
+    customer reached by the lookup path `through` ("" on customers themselves, "customer" on their
+    leads, "visit__customer" on summaries); `EVERYTHING` (None) when no filter is needed."""
+    if to not in (READ, CHANGE):
+        raise ValueError(f"unknown access {to!r}")
+    if is_system(user):
+        return EVERYTHING
+    if user is None or not user.is_active:
+        return NOTHING
+    roles = role_names(user)
+    if user.is_superuser or COORDINATOR in roles or (to == READ and LEADERSHIP in roles):
+        return EVERYTHING
+    path = f"{through}__" if through else ""
+    scope = Q(**{f"{path}account_manager": user}) | Q(
+        **{f"{path}account_manager__staff_profile__team__leader": user}
+    )
+    if to == READ:
+        from onsite.models import SupportRequest, Visit
+
+        # Subqueries rather than joins, so a customer is listed once however many visits name them.
+        scope |= Q(**{f"{path}pk__in": Visit.objects.filter(support_staff=user).values("customer_id")})
+        scope |= Q(**{f"{path}pk__in": SupportRequest.objects.filter(assignee=user).values("customer_id")})
+    return scope
+
+
+def scoped(queryset: QuerySet, scope: Q | None) -> QuerySet:
+    if scope is EVERYTHING:
+        return queryset
+    if scope is NOTHING:
+        return queryset.none()
+    return queryset.filter(scope)
+
+
+def customers_visible_to(user: Any) -> QuerySet:
+    from onsite.models import Customer
+
+    return scoped(Customer.objects.all(), customer_scope(user, to=READ))
+
+
+def customers_managed_by(user: Any) -> QuerySet:
+    from onsite.models import Customer
+
+    return scoped(Customer.objects.all(), customer_scope(user, to=CHANGE))
+
+
+def sees_customer(user: Any, customer: Any) -> bool:
+    """Whether `customer` is among `customers_visible_to(user)`."""
+    from onsite.models import Customer
+
+    return _selects(Customer, customer_scope(user, to=READ), customer)
 
 
 def manages_customer(user: Any, customer: Any) -> bool:
-    """The customer's account manager, their team leader, a coordinator (or the system)."""
-    if is_system(user):
-        return True
-    if user is None or not user.is_active:
-        return False
-    if user.is_superuser or COORDINATOR in role_names(user):
-        return True
-    if customer.account_manager_id == user.pk:
-        return True
-    return TEAM_LEADER in role_names(user) and leads_team_of(user, customer.account_manager_id)
+    """Whether `customer` is among `customers_managed_by(user)`: the customer's account manager,
+    their team leader, a coordinator (or the system)."""
+    from onsite.models import Customer
+
+    return _selects(Customer, customer_scope(user, to=CHANGE), customer)
 
 
 def check_customer_access(user: Any, customer: Any) -> None:
+    """Refuse unless `user` may change the customer's records."""
     if not manages_customer(user, customer):
         raise NotPermitted(
             _("%(user)s does not look after customer %(customer)s.")
             % {"user": user, "customer": customer.name}
         )
+
+
+def check_customer_read(user: Any, customer: Any) -> None:
+    if not sees_customer(user, customer):
+        raise NotPermitted(
+            _("%(user)s may not read the records of customer %(customer)s.")
+            % {"user": user, "customer": customer.name}
+        )
+
+
+# --- people --------------------------------------------------------------------------------------
+
+
+def people_scope(user: Any, *, through: str = "") -> Q | None:
+    """The people whose own records (statements, indicators) `user` may read, as a filter on the
+    user reached by `through` ("" on users, "person" on incentive records); `EVERYTHING` or a Q."""
+    if is_system(user):
+        return EVERYTHING
+    if user is None or not user.is_active:
+        return NOTHING
+    if user.is_superuser or role_names(user) & {COORDINATOR, LEADERSHIP}:
+        return EVERYTHING
+    path = f"{through}__" if through else ""
+    return Q(**{f"{path}pk": user.pk}) | Q(**{f"{path}staff_profile__team__leader": user})
+
+
+def people_visible_to(user: Any) -> QuerySet:
+    from django.contrib.auth import get_user_model
+
+    return scoped(get_user_model().objects.all(), people_scope(user))
+
+
+def sees_person(user: Any, someone: Any) -> bool:
+    """Whether `someone` is among `people_visible_to(user)`."""
+    from django.contrib.auth import get_user_model
+
+    return _selects(get_user_model(), people_scope(user), someone)
+
+
+def check_person_read(user: Any, someone: Any) -> None:
+    if not sees_person(user, someone):
+        raise NotPermitted(
+            _("%(user)s may not read the records of %(person)s.") % {"user": user, "person": someone}
+        )
+
+
+# --- teams ---------------------------------------------------------------------------------------
+
+
+def team_scope(user: Any) -> Q | None:
+    """The teams whose comparisons (the short board) `user` may read: the team they lead or belong
+    to; every team for coordinators, leadership, superusers and the system."""
+    if is_system(user):
+        return EVERYTHING
+    if user is None or not user.is_active:
+        return NOTHING
+    if user.is_superuser or role_names(user) & {COORDINATOR, LEADERSHIP}:
+        return EVERYTHING
+    from onsite.models import StaffProfile
+
+    return Q(leader=user) | Q(pk__in=StaffProfile.objects.filter(user=user).values("team_id"))
+
+
+def sees_team(user: Any, team: Any) -> bool:
+    from onsite.models import Team
+
+    return _selects(Team, team_scope(user), team)
+
+
+def check_team_read(user: Any, team: Any) -> None:
+    if not sees_team(user, team):
+        raise NotPermitted(
+            _("%(user)s may not read the records of team %(team)s.") % {"user": user, "team": team}
+        )
+
+
+def _selects(model: Any, scope: Q | None, row: Any) -> bool:
+    """Whether the filter `scope` selects the stored `row`: the yes/no answer derived from the list."""
+    if row is None or row.pk is None or scope is NOTHING:
+        return False
+    if scope is EVERYTHING:
+        return True
+    return model.objects.filter(scope, pk=row.pk).exists()

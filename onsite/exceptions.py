@@ -22,3 +22,9 @@ class InvalidInput(OnsiteError):
     def __init__(self, errors: dict[str, list[str]], message: str | None = None) -> None:
         super().__init__(message, field_errors=errors)
         self.errors = self.field_errors
+
+
+class ConcurrentChange(OnsiteError):
+    """Another request stored a clashing record between this one's checks and its write."""
+
+    default_message = _("Someone changed these records at the same moment; please try again.")

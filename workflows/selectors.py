@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from workflows.assignment import pool_refusal
+from workflows.access import admitted, task_pools
 from workflows.models import HumanTask, ProcessInstance
 from workflows.serialization import restore_workflow
 
@@ -24,8 +24,9 @@ _INSTANCE_LIST_FIELDS = (
 
 
 def inbox(user: Any, *, limit: int = 50) -> list[HumanTask]:
-    """The first `limit` open tasks the user can work - assigned to them, or unassigned in one of
-    their roles - soonest due first, tasks without a due date last, oldest first.
+    """The first `limit` open tasks the user can work (`workflows.access`: assigned to them, or
+    unassigned in one of their roles; every task for the system) - soonest due first, tasks without
+    a due date last, oldest first.
 
     Each pool (the user's own tasks, each role's unassigned ones; with and without a due date) is
     read by an index-ordered query with its own limit and the results are merged, so a page costs
@@ -36,13 +37,9 @@ def inbox(user: Any, *, limit: int = 50) -> list[HumanTask]:
         .select_related("instance", "role", "assignee")
         .only(*[f"instance__{f}" for f in _INSTANCE_LIST_FIELDS], *_TASK_FIELDS)
     )
-    pools = [Q(assignee=user)]
-    if user.is_superuser:
-        pools.append(Q(assignee__isnull=True))
-    else:
-        pools += [
-            Q(assignee__isnull=True, role_id=role_id) for role_id in user.groups.values_list("pk", flat=True)
-        ]
+    # The pools are the access rule itself (workflows.access), so the inbox lists exactly the
+    # tasks `can_work_on` allows.
+    pools = [Q(**pool) for pool in task_pools(user)]
     found: dict = {}
     for pool in pools:
         for task in base.filter(pool, due_at__isnull=False).order_by("due_at", "created_at")[:limit]:
@@ -50,10 +47,8 @@ def inbox(user: Any, *, limit: int = 50) -> list[HumanTask]:
         for task in base.filter(pool, due_at__isnull=True).order_by("created_at")[:limit]:
             found[task.pk] = task
     tasks = sorted(found.values(), key=lambda t: (t.due_at is None, t.due_at or t.created_at, t.created_at))
-    if not user.is_superuser:
-        # Pool tasks a domain rule keeps from this member of the role (`assignment.pool_refusal`).
-        tasks = [t for t in tasks if t.assignee_id is not None or pool_refusal(user, t) is None]
-    return tasks[:limit]
+    # Less the pool tasks a domain rule keeps from this member of the role (`access.admitted`).
+    return [t for t in tasks if admitted(user, t)][:limit]
 
 
 _TASK_FIELDS = (

@@ -3,7 +3,9 @@ customer is and where its programme stands, who decides, which contracts end soo
 open, what the last approved summary set out to do next, and what its industry needs and offers
 (the industry playbook, seed 001).
 
-One query per list, whatever the customer holds.
+One query per list, whatever the customer holds. The briefing is data: codes (industry, stage,
+decision role, urgency, status), numbers, dates and the records' own text; `describe` adds the words
+for the codes in the reader's language when it is shown.
 """
 
 from __future__ import annotations
@@ -15,15 +17,19 @@ from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from onsite.access import check_customer_read
 from onsite.models import (
     Customer,
     DecisionRole,
     Enrolment,
+    Industry,
     KeyPerson,
     Lead,
     Ownership,
     PlaybookEntry,
     ProductHolding,
+    Relationship,
+    Stage,
     Urgency,
     VisitSummary,
 )
@@ -32,8 +38,10 @@ from onsite.models import (
 EXPIRY_WINDOW_DAYS = 180
 
 
-def customer_briefing(customer: Customer, *, today: date | None = None) -> dict[str, Any]:
-    """Everything the pre-visit task shows about `customer`, as plain data."""
+def customer_briefing(customer: Customer, *, user: Any, today: date | None = None) -> dict[str, Any]:
+    """Everything the pre-visit task shows about `customer`, as plain data, for someone who may
+    read the customer's records (`onsite.access`); refused (`NotPermitted`) to anyone else."""
+    check_customer_read(user, customer)
     today = today or timezone.localdate()
     return {
         "customer": _basics(customer),
@@ -48,8 +56,7 @@ def customer_briefing(customer: Customer, *, today: date | None = None) -> dict[
 
 def playbook_for(industry: str) -> dict[str, list[dict[str, Any]]]:
     """The industry's needs and opportunities in playbook order; empty lists for an industry
-    without entries. `label` is the entry in the active language."""
-    english = (get_language() or "").startswith("en")
+    without entries. Reference data, the same for everyone: each entry in both languages."""
     playbook: dict[str, list[dict[str, Any]]] = {"needs": [], "opportunities": []}
     lists = {
         PlaybookEntry.Kind.NEED: playbook["needs"],
@@ -60,11 +67,49 @@ def playbook_for(industry: str) -> dict[str, list[dict[str, Any]]]:
             {
                 "text": entry.text,
                 "text_en": entry.text_en,
-                "label": entry.text_en if english else entry.text,
                 "products": list(entry.products),
             }
         )
     return playbook
+
+
+def describe(briefing: dict[str, Any]) -> dict[str, Any]:
+    """The briefing with the words for its codes, in the active language: `industry_label`,
+    the stage's `label`, each key person's `decision_role_label` and `relationship_label`, each
+    lead's `urgency_label` and `status_label`, and each playbook entry's `label`."""
+    english = (get_language() or "").startswith("en")
+    customer = briefing["customer"]
+    stage = briefing["stage"]
+    return {
+        **briefing,
+        "customer": {**customer, "industry_label": _label(Industry, customer["industry"])},
+        "stage": stage and {**stage, "label": _label(Stage, stage["stage"])},
+        "key_persons": [
+            {
+                **person,
+                "decision_role_label": _label(DecisionRole, person["decision_role"]),
+                "relationship_label": _label(Relationship, person["relationship"]),
+            }
+            for person in briefing["key_persons"]
+        ],
+        "open_leads": [
+            {
+                **lead,
+                "urgency_label": _label(Urgency, lead["urgency"]),
+                "status_label": _label(Lead.Status, lead["status"]),
+            }
+            for lead in briefing["open_leads"]
+        ],
+        "playbook": {
+            kind: [{**entry, "label": entry["text_en"] if english else entry["text"]} for entry in entries]
+            for kind, entries in briefing["playbook"].items()
+        },
+    }
+
+
+def _label(choices: Any, value: str) -> str:
+    # A blank or retired code reads as itself rather than failing the whole page.
+    return str(choices(value).label) if value in choices.values else value
 
 
 def _basics(customer: Customer) -> dict[str, Any]:
@@ -74,7 +119,6 @@ def _basics(customer: Customer) -> dict[str, Any]:
         "code": customer.code,
         "name": customer.name,
         "industry": customer.industry,
-        "industry_label": customer.get_industry_display(),
         "tier": customer.tier,
         "account_manager": manager,
         "account_manager_name": (manager.get_full_name() or manager.get_username()) if manager else None,
@@ -92,7 +136,6 @@ def _current_stage(customer: Customer) -> dict[str, Any] | None:
         return None
     return {
         "stage": enrolment.stage,
-        "label": enrolment.get_stage_display(),
         "programme": enrolment.programme.name,
         "enrolment_id": enrolment.pk,
     }
@@ -118,9 +161,7 @@ def _key_persons(customer: Customer) -> list[dict[str, Any]]:
             "title": person.title,
             "department": person.department,
             "decision_role": person.decision_role,
-            "decision_role_label": person.get_decision_role_display(),
             "relationship": person.relationship,
-            "relationship_label": person.get_relationship_display(),
             "contact": person.contact,
             "notes": person.notes,
         }
@@ -159,9 +200,7 @@ def _open_leads(customer: Customer) -> list[dict[str, Any]]:
             "description": lead.description,
             "product": lead.product,
             "urgency": lead.urgency,
-            "urgency_label": lead.get_urgency_display(),
             "status": lead.status,
-            "status_label": lead.get_status_display(),
             "estimated_value": lead.estimated_value,
             "win_back": lead.win_back,
             "owner": lead.owner,

@@ -1,4 +1,9 @@
-"""Incentive statements: each person's approved records for a period, by event."""
+"""Incentive statements: each person's approved records for a period, by event.
+
+Read by the person themselves, the leader of their team, coordinators and leadership
+(`onsite.access.people_scope`). A line names its event by code; `IncentiveEvent(code).label` words it
+when the statement is shown.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,17 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Sum
+from django.utils.translation import gettext as _
 
+from onsite.access import check_person_read, check_team_read, people_scope, scoped
 from onsite.amounts import to_cents
-from onsite.models import IncentiveEvent, IncentiveRecord, StaffProfile, Team
+from onsite.exceptions import InvalidInput
+from onsite.models import IncentiveRecord, StaffProfile, Team
 
 
 @dataclass(frozen=True)
 class StatementLine:
-    event: str
-    label: str
+    event: str  # an IncentiveEvent code
     count: int
     points: Decimal
     amount: Decimal
@@ -33,19 +40,31 @@ class Statement:
     rejected: int
 
 
-def incentive_statement(*, person: Any, period: date) -> Statement:
-    return team_statements_for([person], period)[0]
+def incentive_statement(*, person: Any, period: date, user: Any) -> Statement:
+    """`person`'s statement for the month of `period`, for someone who may read their records."""
+    _check_period(period)
+    check_person_read(user, person)
+    return _statements_for([person], period)[0]
 
 
-def team_statements(*, team: Team, period: date) -> list[Statement]:
-    members = [
-        p.user
-        for p in StaffProfile.objects.filter(team=team).select_related("user").order_by("user__username")
-    ]
-    return team_statements_for(members, period)
+def team_statements(*, team: Team, period: date, user: Any) -> list[Statement]:
+    """The statements of the team's members `user` may read (their leader reads all of them, a
+    member their own) for the month of `period`; refused to someone who may not read the team."""
+    _check_period(period)
+    check_team_read(user, team)
+    members = scoped(
+        StaffProfile.objects.filter(team=team).select_related("user").order_by("user__username"),
+        people_scope(user, through="user"),
+    )
+    return _statements_for([p.user for p in members], period)
 
 
-def team_statements_for(people: list, period: date) -> list[Statement]:
+def _check_period(period: Any) -> None:
+    if not isinstance(period, date):
+        raise InvalidInput({"period": [_("Enter a date in the month of the statement.")]})
+
+
+def _statements_for(people: list, period: date) -> list[Statement]:
     period = period.replace(day=1)
     rows = (
         IncentiveRecord.objects.filter(person__in=people, period=period)
@@ -62,7 +81,6 @@ def team_statements_for(people: list, period: date) -> list[Statement]:
         lines = tuple(
             StatementLine(
                 event=r["event"],
-                label=str(IncentiveEvent(r["event"]).label),
                 count=r["count"],
                 # SQLite sums decimals as floats: bring them back to cents.
                 points=to_cents(r["points"]),

@@ -1,14 +1,22 @@
 """Customer screening (筛选), seed 002: by industry attribute (party, government and military
 customers are always in), by value contribution and by development potential — each alone or
-combined with weights — into a ranked list the coordinator picks the pilot group from."""
+combined with weights — into a ranked list the coordinator picks the pilot group from.
+
+The candidates are the customers the reader may read (`onsite.access`). Each result says why it
+scored as it did as data (`Reason`: a kind and its values); `describe` words a reason in the active
+language when it is shown.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.utils.translation import gettext as _
 
+from onsite.access import customers_visible_to
 from onsite.exceptions import InvalidInput
 from onsite.models import Customer, Enrolment, Industry, Region, Tier
 
@@ -48,19 +56,33 @@ class ScreeningCriteria:
     exclude_enrolled: bool = True
 
 
+# The kinds of reason a customer is in, or scored as it did.
+ALWAYS_IN = "always_in"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a customer scored as it did: `kind` (ALWAYS_IN or a dimension) and its values."""
+
+    kind: str
+    params: dict = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class ScreenedCustomer:
     customer: Customer
     score: Decimal  # 0-100
     scores: dict  # dimension -> 0-100
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     always_in: bool
 
 
-def screen_customers(criteria: ScreeningCriteria | None = None) -> list[ScreenedCustomer]:
+def screen_customers(criteria: ScreeningCriteria | None = None, *, user: Any) -> list[ScreenedCustomer]:
+    """Rank the customers `user` may read by the criteria; refused (`InvalidInput`, a message per
+    field) when the criteria are not ones."""
     criteria = criteria or ScreeningCriteria()
     weights = _check(criteria)
-    candidates = Customer.objects.select_related("region", "account_manager").order_by("code")
+    candidates = customers_visible_to(user).select_related("region", "account_manager").order_by("code")
     if criteria.region is not None:
         candidates = candidates.filter(
             region__in=[criteria.region.pk, *criteria.region.counties.values_list("pk", flat=True)]
@@ -81,23 +103,19 @@ def screen_customers(criteria: ScreeningCriteria | None = None) -> list[Screened
             and customer.industry == Industry.PARTY_GOVERNMENT_MILITARY
         )
         if always_in:
-            reasons.append(_("Party, government or military customer: always included."))
+            reasons.append(Reason(ALWAYS_IN))
         if INDUSTRY in weights:
-            scores[INDUSTRY] = Decimal(criteria.industry_scores.get(customer.industry, 0))
+            scores[INDUSTRY] = Decimal(str(criteria.industry_scores.get(customer.industry, 0)))
             if not always_in:
-                reasons.append(
-                    _("Industry %(industry)s scores %(score)s.")
-                    % {"industry": customer.get_industry_display(), "score": scores[INDUSTRY]}
-                )
+                reasons.append(Reason(INDUSTRY, {"industry": customer.industry, "score": scores[INDUSTRY]}))
         if VALUE in weights:
             scores[VALUE] = _percentile(customer.monthly_value, values)
             reasons.append(
-                _("Value contribution %(value)s CNY a month, above %(share)s%% of the candidates.")
-                % {"value": f"{customer.monthly_value:,.2f}", "share": scores[VALUE].quantize(Decimal(1))}
+                Reason(VALUE, {"value": customer.monthly_value, "share": scores[VALUE].quantize(Decimal(1))})
             )
         if POTENTIAL in weights:
             scores[POTENTIAL] = Decimal(customer.potential - 1) * HUNDRED / 4
-            reasons.append(_("Development potential %(potential)s of 5.") % {"potential": customer.potential})
+            reasons.append(Reason(POTENTIAL, {"potential": customer.potential}))
         total = sum(weights[d] * scores[d] for d in weights) / sum(weights.values())
         screened.append(
             ScreenedCustomer(
@@ -109,12 +127,13 @@ def screen_customers(criteria: ScreeningCriteria | None = None) -> list[Screened
             )
         )
     screened.sort(key=lambda s: (-s.score, s.customer.code))
+    min_score = None if criteria.min_score is None else Decimal(str(criteria.min_score))
     chosen, others = 0, []
     for item in screened:
         if item.always_in:
             others.append(item)
             continue
-        if criteria.min_score is not None and item.score < criteria.min_score:
+        if min_score is not None and item.score < min_score:
             continue
         if criteria.limit is not None and chosen >= criteria.limit:
             continue
@@ -123,8 +142,30 @@ def screen_customers(criteria: ScreeningCriteria | None = None) -> list[Screened
     return others
 
 
+def describe(reason: Reason) -> str:
+    """The reason as a sentence in the active language."""
+    values = reason.params
+    if reason.kind == ALWAYS_IN:
+        return _("Party, government or military customer: always included.")
+    if reason.kind == INDUSTRY:
+        return _("Industry %(industry)s scores %(score)s.") % {
+            "industry": Industry(values["industry"]).label,
+            "score": values["score"],
+        }
+    if reason.kind == VALUE:
+        return _("Value contribution %(value)s CNY a month, above %(share)s%% of the candidates.") % {
+            "value": f"{values['value']:,.2f}",
+            "share": values["share"],
+        }
+    return _("Development potential %(potential)s of 5.") % values
+
+
 def _check(criteria: ScreeningCriteria) -> dict:
     errors = {}
+    # Each criterion of the right kind first, so that the checks below can only answer, not crash.
+    shapes = _check_shapes(criteria)
+    if shapes:
+        raise InvalidInput(shapes)
     unknown = set(criteria.dimensions) - set(DIMENSIONS)
     if unknown or not criteria.dimensions:
         errors["dimensions"] = [_("Choose one or more of: industry, value, potential.")]
@@ -142,6 +183,8 @@ def _check(criteria: ScreeningCriteria) -> dict:
         errors["weights"] = [_("At least one weight must be above zero.")]
     if criteria.limit is not None and criteria.limit < 1:
         errors["limit"] = [_("Choose at least one customer.")]
+    if criteria.min_score is not None and not _is_score(criteria.min_score):
+        errors["min_score"] = [_("The lowest score is a number from 0 to 100.")]
     # A mistyped filter would otherwise screen to an empty list without saying why.
     unknown_industries = sorted(str(i) for i in set(criteria.industries) - set(Industry.values))
     if unknown_industries:
@@ -159,7 +202,34 @@ def _check(criteria: ScreeningCriteria) -> dict:
     return weights
 
 
+def _check_shapes(criteria: ScreeningCriteria) -> dict[str, list[str]]:
+    errors = {}
+    for name in ("dimensions", "industries", "tiers"):
+        value = getattr(criteria, name)
+        if isinstance(value, str) or not _is_collection_of_strings(value):
+            errors[name] = [_("Give a list of codes.")]
+    for name in ("weights", "industry_scores"):
+        if not isinstance(getattr(criteria, name), Mapping):
+            errors[name] = [_("Give a value for each code.")]
+    if criteria.region is not None and not (isinstance(criteria.region, Region) and criteria.region.pk):
+        errors["region"] = [_("Choose a region.")]
+    if criteria.limit is not None and (
+        isinstance(criteria.limit, bool) or not isinstance(criteria.limit, int)
+    ):
+        errors["limit"] = [_("Give the number of customers as a whole number.")]
+    return errors
+
+
+def _is_collection_of_strings(value: object) -> bool:
+    try:
+        return all(isinstance(item, str) for item in value)  # type: ignore[union-attr]
+    except TypeError:
+        return False
+
+
 def _is_score(score: object) -> bool:
+    if isinstance(score, bool):
+        return False
     try:
         score = Decimal(str(score))
     except ArithmeticError:

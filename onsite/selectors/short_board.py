@@ -3,6 +3,11 @@ median over a period, with the indicators where a manager falls clearly behind f
 
 Counts are ints; rates are Decimal shares from 0 to 1, or None when there is nothing to divide by
 (no visit planned, no summary submitted). Decimals keep "exactly 20% worse" exactly 20% worse.
+Indicators are codes; `INDICATOR_LABELS` words them when the board is shown.
+
+Read by whoever may read the team (`onsite.access.team_scope`): the rows are the managers the reader
+may read (a manager sees their own row, their leader the whole team), against the whole team's
+medians.
 """
 
 from __future__ import annotations
@@ -16,8 +21,11 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from onsite.access import EVERYTHING, check_team_read, people_scope, scoped
+from onsite.exceptions import InvalidInput
 from onsite.models import Lead, Team, Visit, VisitSummary
 from onsite.roles import ACCOUNT_MANAGER
 from onsite.thresholds import threshold
@@ -68,18 +76,25 @@ class ShortBoard:
     medians: dict[str, Decimal | None]
 
 
-def short_board(*, team: Team, start: date, end: date) -> ShortBoard:
-    """Compare the team's account managers over [start, end), in four queries whatever the team size."""
-    if end <= start:
-        raise ValueError(f"empty period: {start} to {end}")
-    managers = list(
+def short_board(*, team: Team, start: date, end: date, user: Any) -> ShortBoard:
+    """Compare the team's account managers over [start, end), in four queries whatever the team
+    size (and those that tell what `user` may read). A period that is not one, or a team `user` may
+    not read, is refused (`InvalidInput`, `NotPermitted`)."""
+    _check_period(team, start, end)
+    check_team_read(user, team)
+    team_managers = (
         get_user_model()
         .objects.filter(staff_profile__team=team, groups__name=ACCOUNT_MANAGER, is_active=True)
         .order_by("last_name", "first_name", "username")
     )
+    managers = list(team_managers)
+    scope = people_scope(user)
+    readable = None if scope is EVERYTHING else set(scoped(team_managers, scope).values_list("pk", flat=True))
     counts = _counts(manager_ids=[m.pk for m in managers], start=start, end=end)
-    rows = [ManagerRow(manager=m, values=_values(counts.get(m.pk, {}))) for m in managers]
-    medians = {key: _median([row.values[key] for row in rows]) for key in INDICATORS}
+    everyone = [ManagerRow(manager=m, values=_values(counts.get(m.pk, {}))) for m in managers]
+    # The medians are the whole team's, whoever reads: the reader's row is compared with the team.
+    medians = {key: _median([row.values[key] for row in everyone]) for key in INDICATORS}
+    rows = everyone if readable is None else [row for row in everyone if row.manager.pk in readable]
     margin = Decimal(threshold("SHORT_BOARD_MARGIN_PERCENT"))
     for row in rows:
         gaps = {}
@@ -93,6 +108,24 @@ def short_board(*, team: Team, start: date, end: date) -> ShortBoard:
     return ShortBoard(
         team=team, start=start, end=end, indicators=list(INDICATORS), rows=rows, medians=medians
     )
+
+
+def _check_period(team: Any, start: Any, end: Any) -> None:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(team, Team) or team.pk is None:
+        errors["team"] = [gettext("Choose a team.")]
+    for name, day in (("start", start), ("end", end)):
+        # A datetime is a date too, but cannot be compared with one: whole days only.
+        if not isinstance(day, date) or isinstance(day, datetime):
+            errors[name] = [gettext("Enter a date.")]
+    if not errors and end <= start:
+        message = gettext("The period must end after it starts (%(start)s to %(end)s).") % {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+        }
+        errors = {"start": [message], "end": [message]}
+    if errors:
+        raise InvalidInput(errors)
 
 
 def _counts(*, manager_ids: list[int], start: date, end: date) -> dict[int, dict[str, int]]:

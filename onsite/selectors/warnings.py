@@ -2,8 +2,10 @@
 customers a person looks after - a customer left unvisited, a summary not written, an urgent lead
 left alone, a competitor's contract about to expire.
 
-Read by the team leader's and manager's pages and, with no user, by the background job that sends
-the notifications. Five queries at most, whatever the number of warnings.
+Read by the team leader's and manager's pages and, as `SYSTEM`, by the background job that sends
+the notifications; each reads the customers `onsite.access` lets them read. A warning is data (its
+kind and the values its sentence needs); `describe` words it in the reader's language. Five queries
+at most, whatever the number of warnings.
 """
 
 from __future__ import annotations
@@ -20,14 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from onsite.access import role_names
+from onsite.access import NOTHING, READ, customer_scope
 from onsite.models import Cadence, Customer, Enrolment, Lead, ProductHolding, Urgency, Visit
-from onsite.roles import ACCOUNT_MANAGER, COORDINATOR, LEADERSHIP, TEAM_LEADER
 from onsite.services.winback import expiring_competitor_products
 from onsite.thresholds import threshold
-from workflows.actors import is_system
-
-NOBODY = Q(pk__in=[])
 
 # The longest a programme's cadence lets a customer go between visits, before the grace days.
 CADENCE_DAYS = {Cadence.WEEKLY: 7, Cadence.MONTHLY: 31}
@@ -42,9 +40,11 @@ class WarningKind(models.TextChoices):
 
 @dataclass(frozen=True)
 class EarlyWarning:
+    """What slipped, as data: `kind` and the `params` its sentence needs (see `describe`)."""
+
     kind: str
     customer: Customer
-    message: str
+    params: dict[str, Any]
     # When it fell due (the overdue kinds, a datetime) or falls due (a contract's expiry date).
     due: datetime | date
     related: Enrolment | Visit | Lead | ProductHolding
@@ -54,8 +54,8 @@ def early_warnings(*, user: Any, now: datetime | None = None) -> list[EarlyWarni
     """The warnings on the customers `user` looks after (all of them for the system), the
     longest overdue first and the contracts expiring soonest after them."""
     now = now or timezone.now()
-    scope = _customer_scope(user)
-    if scope is NOBODY:
+    scope = customer_scope(user, to=READ, through="customer")
+    if scope is NOTHING:
         return []
     warnings = [
         *_no_recent_visit(scope, now),
@@ -66,23 +66,6 @@ def early_warnings(*, user: Any, now: datetime | None = None) -> list[EarlyWarni
     order = list(WarningKind.values)
     warnings.sort(key=lambda w: (_moment(w.due), order.index(w.kind), w.customer.name, w.related.pk))
     return warnings
-
-
-def _customer_scope(user: Any) -> Q | None:
-    """A filter on `customer__...` for the customers the user looks after; None for all of them."""
-    if is_system(user):
-        return None
-    if user is None or not user.is_active:
-        return NOBODY
-    roles = role_names(user)
-    if user.is_superuser or roles & {COORDINATOR, LEADERSHIP}:
-        return None
-    scope = NOBODY
-    if ACCOUNT_MANAGER in roles:
-        scope |= Q(customer__account_manager=user)
-    if TEAM_LEADER in roles:
-        scope |= Q(customer__account_manager__staff_profile__team__leader=user)
-    return scope
 
 
 def _scoped(queryset: models.QuerySet, scope: Q | None) -> models.QuerySet:
@@ -118,16 +101,7 @@ def _no_recent_visit(scope: Q | None, now: datetime) -> list[EarlyWarning]:
             EarlyWarning(
                 kind=WarningKind.NO_RECENT_VISIT,
                 customer=enrolment.customer,
-                message=ngettext(
-                    "No visit to %(customer)s for %(days)d day (%(cadence)s programme).",
-                    "No visit to %(customer)s for %(days)d days (%(cadence)s programme).",
-                    days,
-                )
-                % {
-                    "customer": enrolment.customer.name,
-                    "days": days,
-                    "cadence": enrolment.programme.get_cadence_display(),
-                },
+                params={"days": days, "cadence": enrolment.programme.cadence},
                 due=enrolment.last_seen + timedelta(days=CADENCE_DAYS[enrolment.programme.cadence] + grace),
                 related=enrolment,
             )
@@ -148,12 +122,7 @@ def _summary_overdue(scope: Q | None, now: datetime) -> list[EarlyWarning]:
             EarlyWarning(
                 kind=WarningKind.SUMMARY_OVERDUE,
                 customer=visit.customer,
-                message=ngettext(
-                    "The summary of the %(date)s visit to %(customer)s is %(days)d day overdue.",
-                    "The summary of the %(date)s visit to %(customer)s is %(days)d days overdue.",
-                    days,
-                )
-                % {"date": visited_on.isoformat(), "customer": visit.customer.name, "days": days},
+                params={"date": visited_on, "days": days},
                 due=visit.summary_due_at,
                 related=visit,
             )
@@ -173,12 +142,7 @@ def _lead_untouched(scope: Q | None, now: datetime) -> list[EarlyWarning]:
             EarlyWarning(
                 kind=WarningKind.LEAD_UNTOUCHED,
                 customer=lead.customer,
-                message=ngettext(
-                    "The urgent lead “%(lead)s” at %(customer)s has had no follow-up for %(days)d day.",
-                    "The urgent lead “%(lead)s” at %(customer)s has had no follow-up for %(days)d days.",
-                    days,
-                )
-                % {"lead": lead, "customer": lead.customer.name, "days": days},
+                params={"lead": lead.description, "days": days},
                 due=lead.last_activity_at + untouched,
                 related=lead,
             )
@@ -191,28 +155,16 @@ def _contract_expiring(scope: Q | None, now: datetime) -> list[EarlyWarning]:
     products = expiring_competitor_products(today=today).select_related("customer")
     warnings = []
     for product in _scoped(products, scope):
-        days = (product.expiry_date - today).days
-        values = {
-            "product": product.product,
-            "provider": product.provider,
-            "customer": product.customer.name,
-            "date": product.expiry_date.isoformat(),
-            "days": days,
-        }
-        message = (
-            ngettext(
-                "The %(provider)s contract for %(product)s at %(customer)s ends in %(days)d day (%(date)s).",
-                "The %(provider)s contract for %(product)s at %(customer)s ends in %(days)d days (%(date)s).",
-                days,
-            )
-            if days
-            else _("The %(provider)s contract for %(product)s at %(customer)s ends today.")
-        )
         warnings.append(
             EarlyWarning(
                 kind=WarningKind.CONTRACT_EXPIRING,
                 customer=product.customer,
-                message=message % values,
+                params={
+                    "product": product.product,
+                    "provider": product.provider,
+                    "date": product.expiry_date,
+                    "days": (product.expiry_date - today).days,
+                },
                 due=product.expiry_date,
                 related=product,
             )
@@ -220,8 +172,44 @@ def _contract_expiring(scope: Q | None, now: datetime) -> list[EarlyWarning]:
     return warnings
 
 
+def describe(warning: EarlyWarning) -> str:
+    """The warning as a sentence in the active language: for whoever shows it, at the time."""
+    values = {**warning.params, "customer": warning.customer.name}
+    if "date" in values:
+        values["date"] = values["date"].isoformat()
+    days = values.get("days", 0)
+    if warning.kind == WarningKind.NO_RECENT_VISIT:
+        values["cadence"] = Cadence(values["cadence"]).label
+        text = ngettext(
+            "No visit to %(customer)s for %(days)d day (%(cadence)s programme).",
+            "No visit to %(customer)s for %(days)d days (%(cadence)s programme).",
+            days,
+        )
+    elif warning.kind == WarningKind.SUMMARY_OVERDUE:
+        text = ngettext(
+            "The summary of the %(date)s visit to %(customer)s is %(days)d day overdue.",
+            "The summary of the %(date)s visit to %(customer)s is %(days)d days overdue.",
+            days,
+        )
+    elif warning.kind == WarningKind.LEAD_UNTOUCHED:
+        text = ngettext(
+            "The urgent lead “%(lead)s” at %(customer)s has had no follow-up for %(days)d day.",
+            "The urgent lead “%(lead)s” at %(customer)s has had no follow-up for %(days)d days.",
+            days,
+        )
+    elif days:
+        text = ngettext(
+            "The %(provider)s contract for %(product)s at %(customer)s ends in %(days)d day (%(date)s).",
+            "The %(provider)s contract for %(product)s at %(customer)s ends in %(days)d days (%(date)s).",
+            days,
+        )
+    else:
+        text = _("The %(provider)s contract for %(product)s at %(customer)s ends today.")
+    return text % values
+
+
 def _any(conditions) -> Q:
-    combined = NOBODY
+    combined = NOTHING
     for condition in conditions:
         combined |= condition
     return combined

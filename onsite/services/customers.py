@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onsite.access import check_customer_access, check_role, has_role
 from onsite.amounts import format_amount
-from onsite.exceptions import InvalidInput, NotPermitted
+from onsite.exceptions import ConcurrentChange, InvalidInput, NotPermitted
 from onsite.models import Customer, CustomerChange, KeyPerson, ProductHolding
 from onsite.roles import ACCOUNT_MANAGER, COORDINATOR
 from workflows.actors import person, person_id
@@ -49,7 +51,7 @@ def create_customer(*, values: dict, user: Any, source: str = Source.MANUAL) -> 
     if not has_role(user, COORDINATOR) and manager != person_id(user):
         raise NotPermitted(_("An account manager can only add customers they look after."))
     validate(customer)
-    with transaction.atomic():
+    with _refusing_clashes(customer):
         customer.save()
         record_change(customer, customer, CustomerChange.Action.CREATED, changes, source=source, actor=user)
     return customer
@@ -60,6 +62,7 @@ def update_customer(
 ) -> dict:
     """Change the customer's own fields; returns what changed (field: [before, after])."""
     check_customer_access(user, customer)
+    _check_values(values)
     if "account_manager" in values and not has_role(user, COORDINATOR):
         raise NotPermitted(_("Only a coordinator can hand a customer to another account manager."))
     return change_customer(customer, values, actor=user, source=source, visit=visit)
@@ -104,7 +107,7 @@ def change_customer(customer: Customer, values: dict, *, actor: Any, source: str
     changes = assign(customer, values, CUSTOMER_FIELDS)
     if changes:
         validate(customer)
-        with transaction.atomic():
+        with _refusing_clashes(customer):
             customer.save()
             record_change(
                 customer,
@@ -121,6 +124,7 @@ def change_customer(customer: Customer, values: dict, *, actor: Any, source: str
 def upsert_key_person(
     customer: Customer, name: str, values: dict, *, actor: Any, source: str, visit: Any = None
 ) -> KeyPerson:
+    _check_values(values, names={"name": name})
     person = KeyPerson.objects.filter(customer=customer, name=name.strip()).first()
     created = person is None
     if created:
@@ -142,6 +146,7 @@ def upsert_product(
     source: str,
     visit: Any = None,
 ) -> ProductHolding:
+    _check_values(values, names={"product": product, "provider": provider})
     with transaction.atomic():
         # Locked while read: an approved summary and a won win-back may change the same product at
         # once, and the second must build on the first's values, not overwrite them with stale ones.
@@ -165,14 +170,15 @@ def _store(customer: Customer, obj: models.Model, created: bool, changes: dict, 
         return
     validate(obj)
     action = CustomerChange.Action.CREATED if created else CustomerChange.Action.UPDATED
-    with transaction.atomic():
+    with _refusing_clashes(obj):
         obj.save()
         record_change(customer, obj, action, changes, **how)
 
 
 def assign(obj: models.Model, values: dict, allowed: tuple[str, ...]) -> dict:
     """Set the allowed fields that differ; returns field: [before, after] as displayable values."""
-    unknown = sorted(set(values) - set(allowed))
+    _check_values(values)
+    unknown = sorted(str(name) for name in set(values) - set(allowed))
     if unknown:
         raise InvalidInput({name: [_("This field cannot be set here.")] for name in unknown})
     changes = {}
@@ -186,6 +192,8 @@ def assign(obj: models.Model, values: dict, allowed: tuple[str, ...]) -> dict:
             before = getattr(obj, name) if getattr(obj, field.attname) is not None else None
         else:
             before = getattr(obj, name)
+        if field.is_relation:
+            _check_related(field, value)
         try:
             value = value if field.is_relation else field.to_python(value)
         except ValidationError as exc:
@@ -194,6 +202,42 @@ def assign(obj: models.Model, values: dict, allowed: tuple[str, ...]) -> dict:
             setattr(obj, name, value)
             changes[name] = [displayed(before), displayed(value)]
     return changes
+
+
+def _check_values(values: Any, *, names: dict[str, Any] | None = None) -> None:
+    if not isinstance(values, dict):
+        raise InvalidInput({"values": [_("Give the values as field: value.")]})
+    errors = {
+        field: [_("This field is required.")]
+        for field, name in (names or {}).items()
+        if not isinstance(name, str) or not name.strip()
+    }
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _check_related(field: models.Field, value: Any) -> None:
+    """A related record is given as a stored instance of its model (or None where it may be empty)."""
+    if value is None:
+        if not field.null:
+            raise InvalidInput({field.name: [_("This field is required.")]})
+        return
+    if not isinstance(value, field.related_model) or value.pk is None:
+        raise InvalidInput(
+            {field.name: [_("Choose a %(record)s.") % {"record": field.related_model._meta.verbose_name}]}
+        )
+
+
+@contextmanager
+def _refusing_clashes(obj: models.Model) -> Iterator[None]:
+    """`transaction.atomic()`, turning a clash at save time - another request stored the same code or
+    name between our check and our write - into the field error the check gives now."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        validate(obj)  # rolled back, so it sees the other request's row and names the field
+        raise ConcurrentChange() from exc
 
 
 def validate(obj: models.Model) -> None:

@@ -42,7 +42,7 @@ from openpyxl.xml.functions import fromstring
 from onsite.access import check_role
 from onsite.amounts import parse_amount
 from onsite.customer_codes import customer_code_key
-from onsite.exceptions import InvalidInput, OnsiteError
+from onsite.exceptions import ConcurrentChange, InvalidInput, OnsiteError
 from onsite.models import Customer, CustomerChange, Industry, Region, Tier
 from onsite.roles import ACCOUNT_MANAGER, COORDINATOR
 from onsite.services.customers import create_customer, update_customer
@@ -470,9 +470,7 @@ def _write(
             # A refused cell was left out of the values; what the model says about it adds nothing.
             key = "row" if name == NON_FIELD_ERRORS else name
             errors.setdefault(key, messages)
-    except OnsiteError as exc:
-        errors.setdefault("row", []).append(str(exc))
-    except IntegrityError as exc:
+    except (IntegrityError, ConcurrentChange) as exc:
         if customer is None and Customer.objects.filter(code_key=customer_code_key(values["code"])).exists():
             # Created by someone else (another import) after this file's customers were looked up.
             errors["code"] = [
@@ -485,6 +483,8 @@ def _write(
             errors.setdefault("row", []).append(
                 _("The database refused this row: %(error)s") % {"error": exc}
             )
+    except OnsiteError as exc:
+        errors.setdefault("row", []).append(str(exc))
 
 
 class _Lookups:

@@ -19,6 +19,7 @@ from onsite.models import Customer, Enrolment, Programme, Region, StageAssessmen
 from onsite.roles import COORDINATOR
 from onsite.services.customers import validate
 from onsite.stages import clean_factors, next_stage, suggest_stage
+from onsite.stages import describe as describe_suggestion
 from workflows.actors import acting_for, person
 from workflows.exceptions import WorkflowError
 from workflows.services import deliver_message, latest_version, start_instance
@@ -121,7 +122,7 @@ def enrol_customer(
                 _("%(customer)s was enrolled by someone else at the same moment; please try again.")
                 % {"customer": customer}
             ) from None
-        why = reason.strip() or suggestion.reason
+        why = reason.strip() or describe_suggestion(suggestion)
         StageAssessment.objects.create(
             enrolment=enrolment,
             stage=chosen,

@@ -5,6 +5,18 @@ from datetime import date
 
 import pytest
 
+from onsite.access import (
+    CHANGE,
+    READ,
+    customer_scope,
+    customers_managed_by,
+    customers_visible_to,
+    manages_customer,
+    people_visible_to,
+    scoped,
+    sees_customer,
+    sees_person,
+)
 from onsite.exceptions import NotPermitted
 from onsite.models import Customer, CustomerChange, Enrolment, IncentiveRule, Lead, SupportRequest, Team
 from onsite.services.customers import (
@@ -21,7 +33,7 @@ from onsite.services.leads import create_lead, update_lead
 from onsite.services.programmes import create_programme, end_enrolment_early, enrol_customer
 from onsite.services.support import request_support
 from tests.factories import UserFactory
-from tests.onsite.factories import KeyPersonFactory, ProductHoldingFactory, manager_in
+from tests.onsite.factories import KeyPersonFactory, LeadFactory, ProductHoldingFactory, manager_in
 from tests.onsite.flow import (
     FACTORS,
     build_org,
@@ -33,6 +45,7 @@ from tests.onsite.flow import (
     open_task,
     plan,
 )
+from workflows.actors import SYSTEM, SystemActor, acting_for
 from workflows.exceptions import TaskNotYours
 from workflows.models import HumanTask
 from workflows.services import claim_task, complete_task
@@ -176,3 +189,117 @@ def test_only_a_coordinator_may_hand_a_customer_to_another_manager(world):
         update_customer(customer=customer, values={"account_manager": org.other_manager}, user=org.manager)
     update_customer(customer=customer, values={"account_manager": org.other_manager}, user=org.coordinator)
     assert Customer.objects.get(pk=customer.pk).account_manager == org.other_manager
+
+
+# --- one rule: the yes/no answer and the list agree, for every kind of person ------------------------
+
+
+@pytest.fixture
+def people_and_customers():
+    """Two teams, every kind of person, and customers of each manager (one inactive) and of none."""
+    from django.utils import timezone
+
+    from onsite.models import SupportRequest
+    from tests.onsite.factories import CustomerFactory, TeamFactory, support_engineer
+
+    team, other_team = TeamFactory(), TeamFactory()
+    manager, teammate, outsider = manager_in(team), manager_in(team), manager_in(other_team)
+    departed = manager_in(team, is_active=False)
+    engineer = support_engineer("network", team.region, team)
+    customers = {
+        "manager's": CustomerFactory(account_manager=manager),
+        "teammate's": CustomerFactory(account_manager=teammate),
+        "other team's": CustomerFactory(account_manager=outsider),
+        "departed manager's": CustomerFactory(account_manager=departed),
+        "nobody's": CustomerFactory(),
+    }
+    SupportRequest.objects.create(
+        customer=customers["teammate's"],
+        kind="solution",
+        speciality="network",
+        description="专线勘查",
+        due_date=date(2026, 12, 31),
+        requested_by=teammate,
+        requested_at=timezone.now(),
+        assignee=engineer,
+    )
+    people = {
+        "coordinator": UserFactory(roles=["coordinator"]),
+        "leadership": UserFactory(roles=["leadership"]),
+        "team leader": team.leader,
+        "other team's leader": other_team.leader,
+        "account manager": manager,
+        "departed manager": departed,
+        "support engineer on a request": engineer,
+        "support engineer": support_engineer("solution", team.region, team),
+        "no role": UserFactory(),
+        "inactive coordinator": UserFactory(roles=["coordinator"], is_active=False),
+        "superuser": UserFactory(is_superuser=True),
+        "system": SYSTEM,
+        "acting for the manager": acting_for(manager),
+        "nobody": None,
+    }
+    return people, customers
+
+
+EVERY = {"manager's", "teammate's", "other team's", "departed manager's", "nobody's"}
+# What each person may change, and read, by the rules in onsite/access.py.
+CHANGES = {
+    "coordinator": EVERY,
+    "leadership": set(),
+    "team leader": {"manager's", "teammate's", "departed manager's"},
+    "other team's leader": {"other team's"},
+    "account manager": {"manager's"},
+    "departed manager": set(),
+    "support engineer on a request": set(),
+    "support engineer": set(),
+    "no role": set(),
+    "inactive coordinator": set(),
+    "superuser": EVERY,
+    "system": EVERY,
+    "acting for the manager": EVERY,
+    "nobody": set(),
+}
+READS = {
+    **CHANGES,
+    "leadership": EVERY,
+    "support engineer on a request": {"teammate's"},
+}
+
+
+def test_each_persons_customer_checks_answer_exactly_what_their_customer_lists_hold(people_and_customers):
+    people, customers = people_and_customers
+    for who, user in people.items():
+        managed, visible = set(customers_managed_by(user)), set(customers_visible_to(user))
+        for name, customer in customers.items():
+            assert manages_customer(user, customer) == (customer in managed), (who, name)
+            assert sees_customer(user, customer) == (customer in visible), (who, name)
+        assert {n for n, c in customers.items() if c in managed} == CHANGES[who], who
+        assert {n for n, c in customers.items() if c in visible} == READS[who], who
+
+
+def test_the_customer_rule_filters_related_rows_the_same_way(people_and_customers):
+    people, customers = people_and_customers
+    for customer in customers.values():
+        LeadFactory(customer=customer, owner=people["coordinator"])
+    for who, user in people.items():
+        for to in (READ, CHANGE):
+            leads = scoped(Lead.objects.all(), customer_scope(user, to=to, through="customer"))
+            assert {lead.customer for lead in leads} == set(
+                customers_visible_to(user) if to == READ else customers_managed_by(user)
+            ), (who, to)
+
+
+def test_each_persons_people_check_answers_what_their_people_list_holds(people_and_customers):
+    people, _ = people_and_customers
+    everyone = [user for user in people.values() if user is not None and not isinstance(user, SystemActor)]
+    for who, user in people.items():
+        visible = set(people_visible_to(user))
+        for someone in everyone:
+            assert sees_person(user, someone) == (someone in visible), (who, someone)
+    team_leader, manager = people["team leader"], people["account manager"]
+    assert set(people_visible_to(manager)) == {manager}
+    assert manager in set(people_visible_to(team_leader)) and people["account manager"] not in set(
+        people_visible_to(people["other team's leader"])
+    )
+    assert list(people_visible_to(None)) == list(people_visible_to(people["inactive coordinator"])) == []

@@ -10,6 +10,7 @@ import pytest
 from django.apps import apps
 from django.utils import timezone, translation
 
+from onsite.exceptions import NotPermitted
 from onsite.models import (
     DecisionRole,
     Enrolment,
@@ -22,9 +23,10 @@ from onsite.models import (
     Visit,
     VisitSummary,
 )
-from onsite.selectors.briefing import customer_briefing, playbook_for
+from onsite.selectors.briefing import customer_briefing, describe, playbook_for
 from tests.factories import UserFactory
 from tests.onsite.factories import CustomerFactory, KeyPersonFactory, LeadFactory, ProductHoldingFactory
+from workflows.actors import SYSTEM
 from workflows.models import ProcessModel, ProcessVersion
 
 pytestmark = pytest.mark.django_db
@@ -163,20 +165,25 @@ def test_loading_the_playbook_again_restores_entries_in_place_and_reversing_remo
 # --- playbook_for ------------------------------------------------------------------------------------
 
 
-def test_playbook_for_returns_the_industrys_entries_in_order_labelled_in_english():
+def test_playbook_for_returns_the_industrys_entries_in_order_in_both_languages():
     playbook = playbook_for(Industry.EDUCATION)
 
     expected_needs = PlaybookEntry.objects.filter(industry=Industry.EDUCATION, kind="need").order_by("seq")
     assert [n["text"] for n in playbook["needs"]] == [e.text for e in expected_needs]
-    assert [n["label"] for n in playbook["needs"]] == [e.text_en for e in expected_needs]
+    assert [n["text_en"] for n in playbook["needs"]] == [e.text_en for e in expected_needs]
     assert all(o["products"] for o in playbook["opportunities"])
-    assert set(playbook["needs"][0]) == {"text", "text_en", "label", "products"}
+    assert set(playbook["needs"][0]) == {"text", "text_en", "products"}
 
 
-def test_playbook_for_labels_entries_in_chinese_when_chinese_is_active():
+def test_the_described_playbook_is_labelled_in_the_language_active_when_it_is_shown():
+    customer = CustomerFactory(industry=Industry.EDUCATION)
     with translation.override("zh-hans"):
-        playbook = playbook_for(Industry.EDUCATION)
+        briefing = customer_briefing(customer, user=SYSTEM, today=TODAY)
+    playbook = describe(briefing)["playbook"]
 
+    assert [n["label"] for n in playbook["needs"]] == [n["text_en"] for n in playbook["needs"]]
+    with translation.override("zh-hans"):
+        playbook = describe(briefing)["playbook"]
     assert all(entry["label"] == entry["text"] for entry in playbook["needs"] + playbook["opportunities"])
 
 
@@ -188,17 +195,17 @@ def test_playbook_for_an_industry_without_entries_is_empty():
 
 
 def test_briefing_shows_the_customers_basics(power_customer):
-    basics = customer_briefing(power_customer, today=TODAY)["customer"]
+    basics = customer_briefing(power_customer, user=SYSTEM, today=TODAY)["customer"]
 
     assert basics["name"] == "国网某市供电公司"
-    assert basics["industry_label"] == "power and energy"
+    assert basics["industry"] == Industry.POWER_ENERGY
     assert basics["tier"] == "B"
     assert basics["account_manager"] == power_customer.account_manager
     assert basics["account_manager_name"] == "伟 王"
 
 
 def test_briefing_carries_the_playbook_of_the_customers_own_industry(power_customer):
-    playbook = customer_briefing(power_customer, today=TODAY)["playbook"]
+    playbook = customer_briefing(power_customer, user=SYSTEM, today=TODAY)["playbook"]
 
     power = PlaybookEntry.objects.filter(industry=Industry.POWER_ENERGY)
     assert [n["text"] for n in playbook["needs"]] == list(
@@ -213,18 +220,24 @@ def test_briefing_carries_the_playbook_of_the_customers_own_industry(power_custo
 def test_briefing_of_a_customer_in_an_industry_without_playbook_has_empty_lists():
     customer = CustomerFactory(industry=Industry.OTHER)
 
-    assert customer_briefing(customer, today=TODAY)["playbook"] == {"needs": [], "opportunities": []}
+    assert customer_briefing(customer, user=SYSTEM, today=TODAY)["playbook"] == {
+        "needs": [],
+        "opportunities": [],
+    }
 
 
 def test_briefing_shows_the_stage_of_the_active_enrolment_only(power_customer):
-    assert customer_briefing(power_customer, today=TODAY)["stage"] is None
+    assert customer_briefing(power_customer, user=SYSTEM, today=TODAY)["stage"] is None
 
     enrol(power_customer, stage=Stage.PUBLICITY, status=Enrolment.Status.COMPLETED)
-    assert customer_briefing(power_customer, today=TODAY)["stage"] is None
+    assert customer_briefing(power_customer, user=SYSTEM, today=TODAY)["stage"] is None
 
     enrol(power_customer, stage=Stage.WIN_BACK)
-    stage = customer_briefing(power_customer, today=TODAY)["stage"]
-    assert (stage["stage"], stage["label"]) == (Stage.WIN_BACK, "targeted win-back")
+    stage = customer_briefing(power_customer, user=SYSTEM, today=TODAY)["stage"]
+    assert stage["stage"] == Stage.WIN_BACK
+    assert describe(customer_briefing(power_customer, user=SYSTEM, today=TODAY))["stage"]["label"] == (
+        "targeted win-back"
+    )
 
 
 def test_briefing_orders_key_persons_by_their_role_in_the_decision_chain(power_customer):
@@ -238,7 +251,7 @@ def test_briefing_orders_key_persons_by_their_role_in_the_decision_chain(power_c
     ]:
         KeyPersonFactory(customer=power_customer, name=name, decision_role=role)
 
-    persons = customer_briefing(power_customer, today=TODAY)["key_persons"]
+    persons = customer_briefing(power_customer, user=SYSTEM, today=TODAY)["key_persons"]
 
     assert [p["decision_role"] for p in persons] == [
         DecisionRole.DECISION_MAKER,
@@ -248,7 +261,9 @@ def test_briefing_orders_key_persons_by_their_role_in_the_decision_chain(power_c
         DecisionRole.GATEKEEPER,
         "",
     ]
-    assert persons[0]["decision_role_label"] == "decision maker"
+    described = describe(customer_briefing(power_customer, user=SYSTEM, today=TODAY))["key_persons"]
+    assert described[0]["decision_role_label"] == "decision maker"
+    assert described[-1]["decision_role_label"] == ""
 
 
 def test_briefing_lists_only_products_expiring_within_180_days_and_flags_competitors(power_customer):
@@ -274,7 +289,7 @@ def test_briefing_lists_only_products_expiring_within_180_days_and_flags_competi
     ProductHoldingFactory(customer=power_customer, product="无到期日", expiry_date=None)
     ProductHoldingFactory(product="别家客户的产品", expiry_date=TODAY + timedelta(days=5))
 
-    products = customer_briefing(power_customer, today=TODAY)["expiring_products"]
+    products = customer_briefing(power_customer, user=SYSTEM, today=TODAY)["expiring_products"]
 
     assert [(p["product"], p["competitor"], p["days_left"]) for p in products] == [
         ("视频监控", True, 10),
@@ -288,28 +303,28 @@ def test_briefing_lists_open_leads_most_urgent_first_and_leaves_closed_ones_out(
     LeadFactory(customer=power_customer, description="已赢：行业短信", status="won", won_value=Decimal(12000))
     LeadFactory(customer=power_customer, description="已输：IDC托管", status="lost")
 
-    leads = customer_briefing(power_customer, today=TODAY)["open_leads"]
+    leads = customer_briefing(power_customer, user=SYSTEM, today=TODAY)["open_leads"]
 
     assert [lead["description"] for lead in leads] == ["高：5G切片专网试点", "低：会议室云视讯"]
     assert {lead["status"] for lead in leads} <= set(Lead.OPEN_STATUSES)
 
 
 def test_briefing_shows_the_next_goals_of_the_last_approved_summary(power_customer):
-    assert customer_briefing(power_customer, today=TODAY)["last_summary"] is None
+    assert customer_briefing(power_customer, user=SYSTEM, today=TODAY)["last_summary"] is None
 
     enrolment = enrol(power_customer)
     summarised_visit(enrolment, 1, status="approved", next_goals="约见信息中心主任", approved_days_ago=20)
     summarised_visit(enrolment, 2, status="approved", next_goals="提交配网5G切片方案", approved_days_ago=5)
     summarised_visit(enrolment, 3, status="rework", next_goals="尚未审核通过的目标")
 
-    summary = customer_briefing(power_customer, today=TODAY)["last_summary"]
+    summary = customer_briefing(power_customer, user=SYSTEM, today=TODAY)["last_summary"]
 
     assert summary["next_goals"] == "提交配网5G切片方案"
     assert summary["visit_number"] == 2
 
 
 def test_briefing_reads_a_fully_populated_customer_in_a_bounded_number_of_queries(
-    power_customer, django_assert_max_num_queries
+    power_customer, manager, django_assert_max_num_queries
 ):
     enrolment = enrol(power_customer)
     for number in range(1, 4):
@@ -323,12 +338,48 @@ def test_briefing_reads_a_fully_populated_customer_in_a_bounded_number_of_querie
     for urgency in ["high", "medium", "low"] * 3:
         LeadFactory(customer=power_customer, urgency=urgency, owner=UserFactory())
     customer = type(power_customer).objects.get(pk=power_customer.pk)
+    manager = type(manager).objects.get(pk=manager.pk)  # a fresh request: roles not cached
 
-    # account manager, stage, key persons, products, leads, last summary, playbook
-    with django_assert_max_num_queries(7):
-        briefing = customer_briefing(customer, today=TODAY)
+    # the reader's roles and access, account manager, stage, key persons, products, leads, last
+    # summary, playbook
+    with django_assert_max_num_queries(9):
+        briefing = customer_briefing(customer, user=manager, today=TODAY)
         [lead["owner"].username for lead in briefing["open_leads"]]
 
     assert len(briefing["key_persons"]) == 12
     assert len(briefing["open_leads"]) == 9
     assert briefing["playbook"]["needs"]
+
+
+# --- who may read it ---------------------------------------------------------------------------------
+
+
+def test_the_briefing_is_refused_to_someone_who_may_not_read_the_customer(power_customer):
+    for outsider in (
+        UserFactory(roles=["account_manager"]),
+        UserFactory(roles=["support_staff"]),
+        UserFactory(roles=["team_leader"]),
+        None,
+    ):
+        with pytest.raises(NotPermitted):
+            customer_briefing(power_customer, user=outsider, today=TODAY)
+
+
+def test_the_manager_leadership_and_the_support_engineer_named_on_a_visit_may_read_the_briefing(
+    power_customer, manager
+):
+    engineer = UserFactory(roles=["support_staff"])
+    visit = Visit.objects.create(
+        enrolment=enrol(power_customer),
+        customer=power_customer,
+        number=1,
+        stage=Stage.INFORMATION_GATHERING,
+        planned_date=TODAY,
+        account_manager=manager,
+        support_staff=engineer,
+    )
+    for reader in (manager, UserFactory(roles=["leadership"]), visit.support_staff):
+        assert (
+            customer_briefing(power_customer, user=reader, today=TODAY)["customer"]["name"]
+            == "国网某市供电公司"
+        )

@@ -20,7 +20,7 @@ from onsite.models import (
     WinBackTarget,
 )
 from onsite.selectors.incentives import incentive_statement
-from onsite.selectors.screening import ScreeningCriteria, screen_customers
+from onsite.selectors.screening import ScreeningCriteria, describe, screen_customers
 from onsite.services.incentives import request_incentive_review
 from onsite.services.leads import update_lead
 from onsite.services.programmes import enrol_customer
@@ -91,7 +91,9 @@ def test_screen_enrol_visit_summarise_approve_advance_win_back_and_pay(org):
     customer_of(org, name="街角便利店", industry=Industry.RETAIL, monthly_value=800, potential=1)
 
     # Screening: party and government customers are always in; the rest by score.
-    screened = screen_customers(ScreeningCriteria(region=org.branch, min_score=Decimal(50)))
+    screened = screen_customers(
+        ScreeningCriteria(region=org.branch, min_score=Decimal(50)), user=org.coordinator
+    )
     assert [s.customer.name for s in screened] == [
         "江淮城市商业银行",
         "庐州康健医药集团",
@@ -107,7 +109,7 @@ def test_screen_enrol_visit_summarise_approve_advance_win_back_and_pay(org):
         factors=FACTORS["publicity"],
         user=org.coordinator,
         screening_score=pilot[government.pk].score,
-        screening_reason=" ".join(pilot[government.pk].reasons),
+        screening_reason=" ".join(describe(reason) for reason in pilot[government.pk].reasons),
     )
     bank_enrolment = enrol_customer(
         programme=programme, customer=bank, factors=FACTORS["information_gathering"], user=org.coordinator
@@ -266,13 +268,13 @@ def test_screen_enrol_visit_summarise_approve_advance_win_back_and_pay(org):
         # Visit 2 was planned for 12-01 and made on 12-08: not as planned.
         ("visit_as_planned", None, Decimal("5.00"), Decimal("20.00"), "approved"),
     ]
-    december_statement = incentive_statement(person=org.manager, period=date(2026, 12, 1))
+    december_statement = incentive_statement(person=org.manager, period=date(2026, 12, 1), user=org.manager)
     assert (december_statement.points, december_statement.amount, december_statement.rejected) == (
         Decimal("20.00"),
         Decimal("60.00"),
         1,
     )
-    january_statement = incentive_statement(person=org.manager, period=date(2027, 1, 1))
+    january_statement = incentive_statement(person=org.manager, period=date(2027, 1, 1), user=org.manager)
     # A lead won: 20 points × 1.5 (high) + 2 per 10,000 CNY, and 200 CNY × 1.5 + 0.5 % of the value:
     # 150,000 CNY → 60 points, 1,050 CNY; 120,000 CNY → 54 points, 900 CNY.
     assert {line.event: (line.count, line.points, line.amount) for line in january_statement.lines} == {
@@ -286,7 +288,7 @@ def test_screen_enrol_visit_summarise_approve_advance_win_back_and_pay(org):
     engineer = org.support["solution"]
     assert [
         (line.event, line.points, line.amount)
-        for line in incentive_statement(person=engineer, period=date(2026, 12, 1)).lines
+        for line in incentive_statement(person=engineer, period=date(2026, 12, 1), user=org.leader).lines
     ] == [
         ("support_completed", Decimal("5.00"), Decimal("50.00")),
         ("visit_support_attended", Decimal("3.00"), Decimal("30.00")),
@@ -295,5 +297,5 @@ def test_screen_enrol_visit_summarise_approve_advance_win_back_and_pay(org):
     assert (prepared.period, prepared.status) == (date(2026, 11, 1), "pending")
     assert [
         (line.event, line.points, line.amount)
-        for line in incentive_statement(person=engineer, period=date(2027, 1, 1)).lines
+        for line in incentive_statement(person=engineer, period=date(2027, 1, 1), user=org.leader).lines
     ] == [("lead_contribution", Decimal("5.00"), Decimal("100.00"))]

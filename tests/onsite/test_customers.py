@@ -569,3 +569,98 @@ class TestFromVisitSummaries:
         assert recorded == 7
         assert len(history(customer)) == recorded
         assert {c.visit for c in history(customer)} == {Visit.objects.get(instance=first)}
+
+
+class TestInputOfTheWrongKind:
+    """Whatever a caller passes, the answer is a refusal on the field and nothing is stored."""
+
+    @pytest.mark.parametrize(
+        "values, field",
+        [
+            ({"region": "HF"}, "region"),
+            ({"region": None}, "region"),
+            ({"account_manager": 5}, "account_manager"),
+            ({"account_manager": "qian"}, "account_manager"),
+        ],
+        ids=["region-as-text", "no-region", "manager-as-id", "manager-as-name"],
+    )
+    def test_a_related_record_that_is_not_one_is_refused_on_its_field(self, org, customer, values, field):
+        before = (stored(customer).region_id, stored(customer).account_manager_id)
+
+        with pytest.raises(InvalidInput) as refused:
+            update_customer(customer=customer, values=values, user=org.coordinator)
+
+        assert set(refused.value.field_errors) == {field}
+        assert (stored(customer).region_id, stored(customer).account_manager_id) == before
+        assert history(customer) == []
+
+    def test_a_new_customer_without_a_region_is_refused_on_the_region(self, org):
+        with pytest.raises(InvalidInput) as refused:
+            create_customer(values={**new_customer_values(org), "region": None}, user=org.coordinator)
+
+        assert set(refused.value.field_errors) == {"region"}
+        assert not Customer.objects.filter(code="GC-9001").exists()
+
+    @pytest.mark.parametrize("values", [None, [("tier", "A")], "tier=A"])
+    def test_values_that_are_not_a_mapping_are_refused(self, org, customer, values):
+        with pytest.raises(InvalidInput):
+            update_customer(customer=customer, values=values, user=org.coordinator)
+        with pytest.raises(InvalidInput):
+            save_key_person(customer=customer, name="张主任", values=values, user=org.coordinator)
+
+    @pytest.mark.parametrize("name", [None, "  ", 7])
+    def test_a_key_person_or_product_without_a_name_is_refused_on_the_name(self, org, customer, name):
+        with pytest.raises(InvalidInput) as refused:
+            save_key_person(customer=customer, name=name, values={}, user=org.coordinator)
+        assert set(refused.value.field_errors) == {"name"}
+
+        with pytest.raises(InvalidInput) as refused:
+            save_product(customer=customer, product=name, provider="电信", values={}, user=org.coordinator)
+        assert set(refused.value.field_errors) == {"product"}
+        assert (KeyPerson.objects.count(), ProductHolding.objects.count()) == (0, 0)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_code_stored_by_another_request_between_the_check_and_the_save_is_a_field_error():
+    """The other request's row is not yet committed when this one checks the code, and is when this
+    one writes: the database refuses the second row, and the caller hears which field clashed."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from onsite.customer_codes import customer_code_key
+
+    org = build_org()
+    written, failures = threading.Event(), []
+
+    def other_request():
+        try:
+            with transaction.atomic():
+                Customer.objects.create(
+                    code="GC-9001",
+                    code_key=customer_code_key("GC-9001"),
+                    name="另一个请求",
+                    industry="finance",
+                    region=org.branch,
+                )
+                written.set()
+                time.sleep(0.5)  # commit while this request is on its way to the write
+        except Exception as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_request)
+    thread.start()
+    written.wait(10)
+    try:
+        with pytest.raises(InvalidInput) as refused:
+            create_customer(values=new_customer_values(org), user=org.coordinator)
+    finally:
+        thread.join(10)
+
+    assert failures == []
+    assert set(refused.value.field_errors) == {"code"}
+    assert list(Customer.objects.filter(code="GC-9001").values_list("name", flat=True)) == ["另一个请求"]
+    assert not CustomerChange.objects.exists()

@@ -7,7 +7,7 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from onsite.exceptions import InvalidInput, NotPermitted, OnsiteError
 from onsite.models import Enrolment, Programme, Stage, StageAssessment, StageChange, Visit
@@ -18,7 +18,7 @@ from onsite.services.programmes import (
     enrol_customer,
     record_stage_review,
 )
-from onsite.stages import clean_factors, next_stage, suggest_stage
+from onsite.stages import clean_factors, describe, next_stage, suggest_stage
 from tests.conftest import BPMN_DIR, source, text_source
 from tests.factories import UserFactory
 from tests.onsite.factories import CustomerFactory, RegionFactory
@@ -152,13 +152,13 @@ def programme(org):
 )
 def test_basic_informatization_or_capability_or_a_poor_local_economy_suggests_publicity(scored):
     suggestion = suggest_stage(scored)
-    assert (suggestion.stage, suggestion.reason) == (Stage.PUBLICITY, PUBLICITY_REASON)
+    assert (suggestion.stage, describe(suggestion)) == (Stage.PUBLICITY, PUBLICITY_REASON)
 
 
 def test_a_mature_customer_strong_capability_and_competitors_suggest_win_back():
     for scored in (FACTORS["win_back"], factors(informatization_level=5, our_capability=4, competition=3)):
         suggestion = suggest_stage(scored)
-        assert (suggestion.stage, suggestion.reason) == (Stage.WIN_BACK, WIN_BACK_REASON)
+        assert (suggestion.stage, describe(suggestion)) == (Stage.WIN_BACK, WIN_BACK_REASON)
 
 
 @pytest.mark.parametrize(
@@ -174,7 +174,7 @@ def test_a_mature_customer_strong_capability_and_competitors_suggest_win_back():
 )
 def test_between_basic_and_mature_the_suggestion_is_information_gathering(scored):
     suggestion = suggest_stage(scored)
-    assert (suggestion.stage, suggestion.reason) == (Stage.INFORMATION_GATHERING, GATHERING_REASON)
+    assert (suggestion.stage, describe(suggestion)) == (Stage.INFORMATION_GATHERING, GATHERING_REASON)
 
 
 @pytest.mark.parametrize(
@@ -195,6 +195,21 @@ def test_each_factor_must_be_a_whole_score_from_1_to_5(scored, errors):
         suggest_stage(scored)
 
     assert sorted(refused.value.errors) == errors
+
+
+@pytest.mark.parametrize("scored", [None, [3, 3, 3, 3], "3333", {("a",): 3}])
+def test_factors_that_are_not_a_mapping_of_names_are_refused_on_the_factors(scored):
+    with pytest.raises(InvalidInput):
+        suggest_stage(scored)
+
+
+def test_a_suggestion_is_a_code_worded_when_it_is_described():
+    suggestion = suggest_stage(FACTORS["win_back"])
+
+    assert suggestion.reason == "mature_with_competitors"
+    with translation.override("zh-hans"):
+        assert describe(suggestion) != WIN_BACK_REASON
+    assert describe(suggestion) == WIN_BACK_REASON
 
 
 def test_a_review_may_rescore_only_some_factors():

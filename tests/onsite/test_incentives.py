@@ -12,6 +12,7 @@ from onsite.models import IncentiveRecord, IncentiveRule, Lead, ProductHolding, 
 from onsite.selectors.incentives import incentive_statement, team_statements
 from onsite.services.incentives import award, request_incentive_review, set_incentive_rule
 from tests.conftest import BPMN_DIR, source
+from tests.factories import UserFactory
 from tests.onsite.flow import (
     APPROVE,
     PLAIN_SUMMARY,
@@ -243,12 +244,14 @@ class TestReview:
         assert statuses[pending[3].pk][0] == "approved"
         assert review.instance.__class__.objects.get(pk=review.instance_id).status == "completed"
         manager, engineer = (
-            incentive_statement(person=org.manager, period=date(2026, 12, 1)),
-            incentive_statement(person=org.support["solution"], period=date(2026, 12, 1)),
+            incentive_statement(person=org.manager, period=date(2026, 12, 1), user=org.manager),
+            incentive_statement(person=org.support["solution"], period=date(2026, 12, 1), user=org.leader),
         )
         assert (manager.points, manager.rejected, manager.pending) == (Decimal("4.00"), 1, 0)
         assert (engineer.points, engineer.amount) == (Decimal("5.00"), Decimal("50.00"))
-        assert [s.person for s in team_statements(team=org.team, period=date(2026, 12, 1))] == sorted(
+        assert [
+            s.person for s in team_statements(team=org.team, period=date(2026, 12, 1), user=org.leader)
+        ] == sorted(
             [org.leader, org.manager, org.other_manager, org.support["solution"], org.support["network"]],
             key=lambda u: u.username,
         )
@@ -296,7 +299,7 @@ class TestFigures:
         }
         complete(review.instance, "Task_review_incentives", org.leader, {})
 
-        statement = incentive_statement(person=org.manager, period=date(2026, 12, 1))
+        statement = incentive_statement(person=org.manager, period=date(2026, 12, 1), user=org.manager)
 
         (line,) = statement.lines
         printed = [str(v) for v in (line.points, line.amount, statement.points, statement.amount)]
@@ -390,3 +393,36 @@ class TestSupportStaff:
         visit_up_to_summary(enrolment, org, PLAIN_SUMMARY)
 
         assert not IncentiveRecord.objects.filter(event__startswith="visit_support").exists()
+
+
+class TestStatementReaders:
+    PERIOD = date(2026, 12, 1)
+
+    def test_a_person_reads_their_own_statement_and_their_leader_every_members(self, org):
+        for reader in (org.manager, org.leader, org.coordinator, org.director, SYSTEM):
+            assert (
+                incentive_statement(person=org.manager, period=self.PERIOD, user=reader).person == org.manager
+            )
+
+        for outsider in (org.other_manager, org.support["solution"], None):
+            with pytest.raises(NotPermitted):
+                incentive_statement(person=org.manager, period=self.PERIOD, user=outsider)
+
+    def test_a_member_reading_the_team_statements_gets_their_own_line_only(self, org):
+        everyone = team_statements(team=org.team, period=self.PERIOD, user=org.leader)
+        mine = team_statements(team=org.team, period=self.PERIOD, user=org.manager)
+
+        assert len(everyone) == 5
+        assert [s.person for s in mine] == [org.manager]
+
+    def test_someone_outside_the_team_may_not_read_its_statements(self, org):
+        for outsider in (UserFactory(roles=["team_leader"]), UserFactory(roles=["account_manager"]), None):
+            with pytest.raises(NotPermitted):
+                team_statements(team=org.team, period=self.PERIOD, user=outsider)
+
+    @pytest.mark.parametrize("period", ["2026-12", None, 202612])
+    def test_a_period_that_is_not_a_date_is_refused_on_its_field(self, org, period):
+        with pytest.raises(InvalidInput) as refused:
+            incentive_statement(person=org.manager, period=period, user=org.manager)
+
+        assert set(refused.value.field_errors) == {"period"}

@@ -4,6 +4,7 @@ always in, the filters, and the criteria it refuses."""
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from onsite.exceptions import InvalidInput
 from onsite.models import Industry, Region, Tier
@@ -13,12 +14,17 @@ from onsite.selectors.screening import (
     INDUSTRY,
     POTENTIAL,
     VALUE,
+    Reason,
+    ScreenedCustomer,
     ScreeningCriteria,
+    describe,
     screen_customers,
 )
 from onsite.services.programmes import end_enrolment_early
+from tests.factories import UserFactory
 from tests.onsite.factories import CustomerFactory, RegionFactory
 from tests.onsite.flow import build_org, customer_of, deploy_processes, enrol, new_programme
+from workflows.actors import SYSTEM
 
 pytestmark = pytest.mark.django_db
 ALWAYS_IN = "Party, government or military customer: always included."
@@ -29,8 +35,12 @@ def org():
     return build_org()
 
 
+def words(screened: ScreenedCustomer) -> tuple[str, ...]:
+    return tuple(describe(reason) for reason in screened.reasons)
+
+
 def ranked(criteria: ScreeningCriteria | None = None) -> list[tuple[str, Decimal]]:
-    return [(s.customer.code, s.score) for s in screen_customers(criteria)]
+    return [(s.customer.code, s.score) for s in screen_customers(criteria, user=SYSTEM)]
 
 
 def only(dimension: str, **kwargs) -> ScreeningCriteria:
@@ -46,7 +56,7 @@ def test_industry_alone_ranks_customers_by_the_score_of_their_industry(org):
     customer_of(org, code="C3", industry=Industry.RETAIL)
     customer_of(org, code="C4", industry=Industry.EDUCATION)
 
-    screened = screen_customers(only(INDUSTRY))
+    screened = screen_customers(only(INDUSTRY), user=SYSTEM)
 
     assert [(s.customer.code, s.score, s.scores) for s in screened] == [
         ("C2", Decimal("90.00"), {INDUSTRY: Decimal("90.00")}),
@@ -54,7 +64,7 @@ def test_industry_alone_ranks_customers_by_the_score_of_their_industry(org):
         ("C3", Decimal("60.00"), {INDUSTRY: Decimal("60.00")}),
         ("C1", Decimal("40.00"), {INDUSTRY: Decimal("40.00")}),
     ]
-    assert screened[0].reasons == ("Industry finance scores 90.",)
+    assert words(screened[0]) == ("Industry finance scores 90.",)
 
 
 def test_industry_scores_can_be_replaced_and_an_unscored_industry_scores_zero(org):
@@ -74,7 +84,7 @@ def test_value_alone_ranks_customers_by_their_share_of_candidates_with_a_lower_m
     customer_of(org, code="C4", monthly_value=Decimal("20000"))
     customer_of(org, code="C5", monthly_value=Decimal("20000"))
 
-    screened = screen_customers(only(VALUE))
+    screened = screen_customers(only(VALUE), user=SYSTEM)
 
     # Five candidates: each other customer is a quarter; the two equal values share their place.
     assert [(s.customer.code, s.score) for s in screened] == [
@@ -84,8 +94,8 @@ def test_value_alone_ranks_customers_by_their_share_of_candidates_with_a_lower_m
         ("C1", Decimal("25.00")),
         ("C3", Decimal("0.00")),
     ]
-    assert screened[0].reasons == ("Value contribution 80,000.00 CNY a month, above 100% of the candidates.",)
-    assert screened[-1].reasons == ("Value contribution 1,000.00 CNY a month, above 0% of the candidates.",)
+    assert words(screened[0]) == ("Value contribution 80,000.00 CNY a month, above 100% of the candidates.",)
+    assert words(screened[-1]) == ("Value contribution 1,000.00 CNY a month, above 0% of the candidates.",)
 
 
 def test_a_single_candidate_has_the_full_value_score(org):
@@ -98,7 +108,7 @@ def test_potential_alone_ranks_customers_from_very_high_to_very_low(org):
     for potential in (3, 1, 5, 2, 4):
         customer_of(org, code=f"P{potential}", potential=potential)
 
-    screened = screen_customers(only(POTENTIAL))
+    screened = screen_customers(only(POTENTIAL), user=SYSTEM)
 
     assert [(s.customer.code, s.score) for s in screened] == [
         ("P5", Decimal("100.00")),
@@ -107,7 +117,7 @@ def test_potential_alone_ranks_customers_from_very_high_to_very_low(org):
         ("P2", Decimal("25.00")),
         ("P1", Decimal("0.00")),
     ]
-    assert screened[0].reasons == ("Development potential 5 of 5.",)
+    assert words(screened[0]) == ("Development potential 5 of 5.",)
 
 
 # --- weighted together ----------------------------------------------------------------------------
@@ -121,7 +131,7 @@ def big_spender_and_riser(org):
 
 
 def test_by_default_the_three_dimensions_are_weighted_two_five_three(big_spender_and_riser):
-    screened = screen_customers()
+    screened = screen_customers(user=SYSTEM)
 
     # SPEND: 0.2 × 90 + 0.5 × 100 + 0.3 × 0; RISE: 0.2 × 90 + 0.5 × 0 + 0.3 × 100.
     assert [(s.customer.code, s.score) for s in screened] == [
@@ -133,7 +143,7 @@ def test_by_default_the_three_dimensions_are_weighted_two_five_three(big_spender
         VALUE: Decimal("100.00"),
         POTENTIAL: Decimal("0.00"),
     }
-    assert screened[0].reasons == (
+    assert words(screened[0]) == (
         "Industry finance scores 90.",
         "Value contribution 100,000.00 CNY a month, above 100% of the candidates.",
         "Development potential 1 of 5.",
@@ -168,14 +178,14 @@ def test_a_weight_left_out_takes_its_default(big_spender_and_riser):
 def test_two_dimensions_combine_without_the_third(big_spender_and_riser):
     criteria = ScreeningCriteria(dimensions=(VALUE, POTENTIAL), weights={VALUE: 1, POTENTIAL: 1})
 
-    screened = screen_customers(criteria)
+    screened = screen_customers(criteria, user=SYSTEM)
 
     assert [(s.customer.code, s.score) for s in screened] == [
         ("RISE", Decimal("50.00")),
         ("SPEND", Decimal("50.00")),
     ]
     assert all(set(s.scores) == {VALUE, POTENTIAL} for s in screened)
-    assert not any("Industry" in reason for s in screened for reason in s.reasons)
+    assert not any("Industry" in reason for s in screened for reason in words(s))
 
 
 # --- party, government and military customers -----------------------------------------------------
@@ -188,14 +198,14 @@ def test_party_government_military_customer_is_in_whatever_its_value(org):
         org, code="GOV", industry=Industry.PARTY_GOVERNMENT_MILITARY, monthly_value=Decimal("10"), potential=1
     )
 
-    screened = screen_customers(ScreeningCriteria(min_score=Decimal(60), limit=1))
+    screened = screen_customers(ScreeningCriteria(min_score=Decimal(60), limit=1), user=SYSTEM)
 
     # BANK 98 and SHOP 67 pass the minimum, but the limit keeps only BANK; GOV scores 20.
     assert [(s.customer.code, s.always_in) for s in screened] == [("BANK", False), ("GOV", True)]
     government = screened[1]
     # Its score is what its dimensions make it; it is in despite the minimum and the limit.
     assert government.score == Decimal("20.00") < Decimal(60)
-    assert government.reasons == (
+    assert words(government) == (
         ALWAYS_IN,
         "Value contribution 10.00 CNY a month, above 0% of the candidates.",
         "Development potential 1 of 5.",
@@ -206,13 +216,13 @@ def test_party_government_military_customer_is_in_even_without_the_industry_dime
     customer_of(org, code="GOV", industry=Industry.PARTY_GOVERNMENT_MILITARY, potential=1)
     customer_of(org, code="BANK", industry=Industry.FINANCE, potential=5)
 
-    screened = screen_customers(only(POTENTIAL, min_score=Decimal(50)))
+    screened = screen_customers(only(POTENTIAL, min_score=Decimal(50)), user=SYSTEM)
 
     assert [(s.customer.code, s.score, s.always_in) for s in screened] == [
         ("BANK", Decimal("100.00"), False),
         ("GOV", Decimal("0.00"), True),
     ]
-    assert screened[1].reasons == (ALWAYS_IN, "Development potential 1 of 5.")
+    assert words(screened[1]) == (ALWAYS_IN, "Development potential 1 of 5.")
 
 
 def test_party_government_military_customer_is_screened_like_any_other_when_not_always_included(org):
@@ -222,13 +232,15 @@ def test_party_government_military_customer_is_screened_like_any_other_when_not_
     )
     criteria = ScreeningCriteria(min_score=Decimal(60), always_include_party_government_military=False)
 
-    screened = screen_customers(criteria)
+    screened = screen_customers(criteria, user=SYSTEM)
 
     assert [(s.customer.code, s.always_in) for s in screened] == [("BANK", False)]
-    everyone = screen_customers(ScreeningCriteria(always_include_party_government_military=False))
+    everyone = screen_customers(
+        ScreeningCriteria(always_include_party_government_military=False), user=SYSTEM
+    )
     government = next(s for s in everyone if s.customer.code == "GOV")
     assert not government.always_in
-    assert government.reasons[0] == "Industry party, government and military scores 100."
+    assert words(government)[0] == "Industry party, government and military scores 100."
 
 
 def test_every_result_has_a_score_from_0_to_100_and_a_reason_for_each_dimension(org):
@@ -241,18 +253,18 @@ def test_every_result_has_a_score_from_0_to_100_and_a_reason_for_each_dimension(
             potential=number % 5 + 1,
         )
 
-    screened = screen_customers()
+    screened = screen_customers(user=SYSTEM)
 
     assert len(screened) == len(Industry.values)
     for item in screened:
         assert Decimal(0) <= item.score <= Decimal(100)
         assert item.score == item.score.quantize(Decimal("0.01"))
         assert set(item.scores) == set(DIMENSIONS)
-        assert len(item.reasons) == 3 and all(isinstance(r, str) and r.endswith(".") for r in item.reasons)
+        assert len(item.reasons) == 3 and all(r.endswith(".") for r in words(item))
     scores = [s.score for s in screened]
     assert scores == sorted(scores, reverse=True)
     government = next(s for s in screened if s.customer.industry == Industry.PARTY_GOVERNMENT_MILITARY)
-    assert government.reasons[0] == ALWAYS_IN
+    assert words(government)[0] == ALWAYS_IN
 
 
 def test_equal_scores_are_listed_by_customer_code(org):
@@ -283,7 +295,7 @@ def test_value_shares_are_measured_among_the_customers_screened(org):
     customer_of(org, code="SMALL", monthly_value=Decimal("1000"))
     CustomerFactory(code="HUGE", region=RegionFactory(code="WH"), monthly_value=Decimal("999999"))
 
-    in_branch = screen_customers(only(VALUE, region=org.branch))
+    in_branch = screen_customers(only(VALUE, region=org.branch), user=SYSTEM)
 
     # Alone in its region, the small customer is the most valuable candidate.
     assert [(s.customer.code, s.score) for s in in_branch] == [("SMALL", Decimal("100.00"))]
@@ -431,7 +443,7 @@ def test_invalid_criteria_are_refused_with_a_message_on_the_field(org, criteria,
     customer_of(org)
 
     with pytest.raises(InvalidInput) as refused:
-        screen_customers(criteria)
+        screen_customers(criteria, user=SYSTEM)
 
     assert refused.value.errors == {field: [message]}
 
@@ -440,18 +452,85 @@ def test_several_invalid_criteria_are_reported_together(org):
     criteria = ScreeningCriteria(dimensions=(VALUE, "size"), weights={VALUE: -2}, limit=-1)
 
     with pytest.raises(InvalidInput) as refused:
-        screen_customers(criteria)
+        screen_customers(criteria, user=SYSTEM)
 
     assert set(refused.value.errors) == {"dimensions", "weights", "limit"}
 
 
 def test_an_empty_database_screens_to_an_empty_list():
-    assert screen_customers() == []
-    assert screen_customers(ScreeningCriteria(dimensions=(VALUE,), min_score=Decimal(0), limit=5)) == []
+    assert screen_customers(user=SYSTEM) == []
+    assert (
+        screen_customers(ScreeningCriteria(dimensions=(VALUE,), min_score=Decimal(0), limit=5), user=SYSTEM)
+        == []
+    )
 
 
 def test_criteria_that_match_no_customer_screen_to_an_empty_list(org):
     customer_of(org, industry=Industry.FINANCE)
 
-    assert screen_customers(ScreeningCriteria(industries=(Industry.TOURISM,))) == []
-    assert screen_customers(ScreeningCriteria(region=RegionFactory(code="WH"))) == []
+    assert screen_customers(ScreeningCriteria(industries=(Industry.TOURISM,)), user=SYSTEM) == []
+    assert screen_customers(ScreeningCriteria(region=RegionFactory(code="WH")), user=SYSTEM) == []
+
+
+# --- malformed criteria ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "criteria, field",
+    [
+        (ScreeningCriteria(min_score="high"), "min_score"),
+        (ScreeningCriteria(min_score=Decimal(101)), "min_score"),
+        (ScreeningCriteria(min_score=float("nan")), "min_score"),
+        (ScreeningCriteria(limit="3"), "limit"),
+        (ScreeningCriteria(limit=2.5), "limit"),
+        (ScreeningCriteria(weights=[1, 2]), "weights"),
+        (ScreeningCriteria(industry_scores=None), "industry_scores"),
+        (ScreeningCriteria(industries="finance"), "industries"),
+        (ScreeningCriteria(industries=[["finance"]]), "industries"),
+        (ScreeningCriteria(tiers=None), "tiers"),
+        (ScreeningCriteria(dimensions=5), "dimensions"),
+        (ScreeningCriteria(region="HF"), "region"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_criteria_of_the_wrong_kind_are_refused_on_their_field_not_with_a_crash(org, criteria, field):
+    customer_of(org)
+
+    with pytest.raises(InvalidInput) as refused:
+        screen_customers(criteria, user=SYSTEM)
+
+    assert set(refused.value.errors) == {field}
+
+
+def test_a_lowest_score_given_as_text_screens_like_the_number(org):
+    customer_of(org, code="LOW", industry=Industry.OTHER)
+    customer_of(org, code="HIGH", industry=Industry.FINANCE)
+
+    assert ranked(only(INDUSTRY, min_score="50")) == [("HIGH", Decimal("90.00"))]
+
+
+# --- reasons are data -----------------------------------------------------------------------------
+
+
+def test_reasons_are_codes_and_values_worded_in_the_language_active_when_described(org):
+    customer_of(org, industry=Industry.FINANCE, potential=4)
+    with translation.override("zh-hans"):
+        [screened] = screen_customers(only(POTENTIAL), user=SYSTEM)
+
+    assert screened.reasons == (Reason(POTENTIAL, {"potential": 4}),)
+    assert words(screened) == ("Development potential 4 of 5.",)
+
+
+# --- who screens whom -----------------------------------------------------------------------------
+
+
+def test_the_candidates_are_the_customers_the_reader_may_read(org):
+    mine = customer_of(org, code="MINE")
+    customer_of(org, org.other_manager, code="THEIRS")
+
+    assert [s.customer for s in screen_customers(user=org.manager)] == [mine]
+    assert {s.customer.code for s in screen_customers(user=org.coordinator)} == {"MINE", "THEIRS"}
+    assert {s.customer.code for s in screen_customers(user=org.director)} == {"MINE", "THEIRS"}
+    assert {s.customer.code for s in screen_customers(user=org.leader)} == {"MINE", "THEIRS"}
+    assert screen_customers(user=UserFactory(roles=["support_staff"])) == []
+    assert screen_customers(user=None) == []

@@ -7,10 +7,12 @@ from itertools import count
 import pytest
 from django.utils import timezone
 
+from onsite.exceptions import InvalidInput, NotPermitted
 from onsite.models import Enrolment, Lead, Programme, Stage, Urgency, Visit, VisitSummary
 from onsite.selectors.short_board import INDICATOR_LABELS, INDICATORS, LOWER_IS_BETTER, short_board
 from tests.factories import UserFactory
 from tests.onsite.factories import CustomerFactory, LeadFactory, StaffProfileFactory, TeamFactory, manager_in
+from workflows.actors import SYSTEM
 from workflows.models import ProcessModel, ProcessVersion
 
 pytestmark = pytest.mark.django_db
@@ -24,8 +26,8 @@ def local(day: date, hour: int = 0, minute: int = 0, second: int = 0) -> datetim
     return timezone.make_aware(datetime.combine(day, time(hour, minute, second)))
 
 
-def board_for(team):
-    return short_board(team=team, start=START, end=END)
+def board_for(team, user=SYSTEM):
+    return short_board(team=team, start=START, end=END, user=user)
 
 
 def row_of(board, manager):
@@ -221,9 +223,54 @@ def test_a_team_without_managers_has_no_rows_and_no_medians(team):
     assert set(board.medians.values()) == {None}
 
 
-def test_an_empty_period_is_refused(team):
-    with pytest.raises(ValueError, match="empty period"):
-        short_board(team=team, start=END, end=START)
+@pytest.mark.parametrize("start, end", [(END, START), (START, START)])
+def test_a_period_that_ends_before_it_starts_is_refused_on_both_dates(team, start, end):
+    with pytest.raises(InvalidInput) as refused:
+        short_board(team=team, start=start, end=end, user=SYSTEM)
+
+    assert set(refused.value.field_errors) == {"start", "end"}
+    assert "must end after it starts" in refused.value.field_errors["end"][0]
+
+
+@pytest.mark.parametrize(
+    "values, fields",
+    [
+        ({"start": "2024-03-01"}, {"start"}),
+        ({"end": None}, {"end"}),
+        ({"team": None}, {"team"}),
+        ({"start": local(START)}, {"start"}),
+        ({"start": "x", "end": 3, "team": "t"}, {"start", "end", "team"}),
+    ],
+)
+def test_a_period_or_team_that_is_not_one_is_refused_with_field_errors(team, values, fields):
+    with pytest.raises(InvalidInput) as refused:
+        short_board(**{"team": team, "start": START, "end": END, "user": SYSTEM, **values})
+
+    assert set(refused.value.field_errors) == fields
+
+
+# Who reads it
+
+
+def test_the_leader_leadership_and_coordinators_read_every_row_and_a_manager_only_their_own(team):
+    first, second = manager_in(team, last_name="A"), manager_in(team, last_name="B")
+    lead(first)
+    for reader in (team.leader, UserFactory(roles=["leadership"]), UserFactory(roles=["coordinator"])):
+        assert [row.manager for row in board_for(team, reader).rows] == [first, second]
+
+    board = board_for(team, second)
+
+    assert [row.manager for row in board.rows] == [second]
+    # Compared with the whole team all the same: the median of 1 and 0 leads.
+    assert board.medians["leads_created"] == Decimal("0.5")
+
+
+def test_a_manager_or_leader_of_another_team_and_nobody_may_not_read_the_board(team):
+    manager_in(team)
+    other = TeamFactory()
+    for outsider in (manager_in(other), other.leader, UserFactory(roles=["support_staff"]), None):
+        with pytest.raises(NotPermitted):
+            board_for(team, outsider)
 
 
 # Medians

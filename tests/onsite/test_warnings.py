@@ -6,10 +6,10 @@ from itertools import count
 
 import pytest
 from django.contrib.auth.models import Group
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from onsite.models import Cadence, Enrolment, Lead, Ownership, Programme, Stage, Urgency, Visit
-from onsite.selectors.warnings import EarlyWarning, WarningKind, early_warnings
+from onsite.selectors.warnings import EarlyWarning, WarningKind, describe, early_warnings
 from tests.factories import UserFactory
 from tests.onsite.factories import (
     CustomerFactory,
@@ -129,7 +129,7 @@ def test_warns_when_a_weekly_customer_is_not_visited_within_the_cadence_and_grac
 
     assert (warning.customer, warning.related) == (customer, enrolment)
     assert warning.due == now - timedelta(seconds=1)
-    assert warning.message == "No visit to 合肥银行 for 10 days (weekly programme)."
+    assert describe(warning) == "No visit to 合肥银行 for 10 days (weekly programme)."
 
 
 def test_a_monthly_customer_has_thirty_one_days_and_the_grace_days(enrol, customer, now):
@@ -160,7 +160,7 @@ def test_counts_from_the_enrolment_while_the_customer_has_not_been_visited(enrol
     Enrolment.objects.filter(pk=enrolment.pk).update(enrolled_at=now - timedelta(days=10, seconds=1))
     [warning] = of_kind(WarningKind.NO_RECENT_VISIT, now=now)
 
-    assert warning.message == "No visit to 合肥银行 for 10 days (weekly programme)."
+    assert describe(warning) == "No visit to 合肥银行 for 10 days (weekly programme)."
 
 
 def test_no_warning_before_the_programme_itself_has_run_a_cadence_and_the_grace_days(
@@ -227,7 +227,7 @@ def test_warns_when_a_visited_visit_has_no_summary_after_its_due_time(enrol, cus
 
     visited_on = timezone.localdate(now - timedelta(days=3)).isoformat()
     assert (warning.customer, warning.related, warning.due) == (customer, made, now - timedelta(seconds=1))
-    assert warning.message == f"The summary of the {visited_on} visit to 合肥银行 is 1 day overdue."
+    assert describe(warning) == f"The summary of the {visited_on} visit to 合肥银行 is 1 day overdue."
 
 
 def test_counts_every_started_day_a_summary_is_late(enrol, customer, now):
@@ -240,7 +240,7 @@ def test_counts_every_started_day_a_summary_is_late(enrol, customer, now):
 
     [warning] = of_kind(WarningKind.SUMMARY_OVERDUE, now=now)
 
-    assert warning.message.endswith("is 3 days overdue.")
+    assert describe(warning).endswith("is 3 days overdue.")
 
 
 def test_a_submitted_summary_or_a_visit_not_yet_made_is_not_overdue(enrol, customer, now):
@@ -279,7 +279,7 @@ def test_warns_when_a_high_urgency_open_lead_has_had_no_activity_for_longer_than
     [warning] = of_kind(WarningKind.LEAD_UNTOUCHED, now=now)
 
     assert (warning.customer, warning.related, warning.due) == (customer, lead, now - timedelta(seconds=1))
-    assert warning.message == "The urgent lead “云专线扩容” at 合肥银行 has had no follow-up for 3 days."
+    assert describe(warning) == "The urgent lead “云专线扩容” at 合肥银行 has had no follow-up for 3 days."
 
 
 def test_a_lead_being_followed_up_is_still_warned_about_when_left_alone(customer, now):
@@ -316,7 +316,7 @@ def test_warns_about_a_competitor_contract_expiring_within_the_win_back_window(c
 
     assert (warning.customer, warning.related, warning.due) == (customer, product, product.expiry_date)
     expiry = product.expiry_date.isoformat()
-    assert warning.message == f"The 电信 contract for 专线 at 合肥银行 ends in 30 days ({expiry})."
+    assert describe(warning) == f"The 电信 contract for 专线 at 合肥银行 ends in 30 days ({expiry})."
 
 
 def test_a_contract_expiring_today_says_so(customer, now):
@@ -326,7 +326,38 @@ def test_a_contract_expiring_today_says_so(customer, now):
 
     [warning] = of_kind(WarningKind.CONTRACT_EXPIRING, now=now)
 
-    assert warning.message == "The 电信 contract for 专线 at 合肥银行 ends today."
+    assert describe(warning) == "The 电信 contract for 专线 at 合肥银行 ends today."
+
+
+# Data, worded by whoever shows it
+
+
+def test_a_warning_is_data_and_is_worded_in_the_language_of_whoever_describes_it(customer, now):
+    ProductHoldingFactory(
+        customer=customer, product="专线", provider="电信", expiry_date=timezone.localdate(now)
+    )
+    with translation.override("en"):
+        [warning] = of_kind(WarningKind.CONTRACT_EXPIRING, now=now)
+
+    assert warning.params == {
+        "product": "专线",
+        "provider": "电信",
+        "date": timezone.localdate(now),
+        "days": 0,
+    }
+    assert all(isinstance(v, int | str | date) for v in warning.params.values())
+    with translation.override("zh-hans"):
+        assert describe(warning) == "合肥银行 的专线（电信）合同今天到期。"
+    assert describe(warning) == "The 电信 contract for 专线 at 合肥银行 ends today."
+
+
+def test_a_no_visit_warning_carries_the_cadence_code_not_its_label(enrol, customer, now):
+    enrol(customer, enrolled_days_ago=100)
+    with translation.override("zh-hans"):
+        [warning] = of_kind(WarningKind.NO_RECENT_VISIT, now=now)
+
+    assert warning.params == {"days": 100, "cadence": Cadence.WEEKLY}
+    assert describe(warning) == "No visit to 合肥银行 for 100 days (weekly programme)."
 
 
 # Who sees what
@@ -447,4 +478,4 @@ def test_the_number_of_queries_does_not_grow_with_the_warnings(
     with django_assert_max_num_queries(5):
         warnings = early_warnings(user=leader, now=now)
         assert len(warnings) == 24
-        assert all(w.message and w.customer.name for w in warnings)
+        assert all(describe(w) and w.customer.name for w in warnings)

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils import translation
 
 from onsite.models import Customer, Industry, Lead, Programme, Stage, Team, Urgency, VisitSummary
+from onsite.stages import describe as describe_suggestion
 from onsite.stages import suggest_stage
 from tests.conftest import ROOT, TEST_BPMN_DIR, source
 from tests.workflows.conftest import open_task
@@ -272,5 +273,6 @@ def test_a_suggested_starting_stage_is_explained_in_chinese_without_an_active_la
     factors = {"economic_development": 3, "informatization_level": 1, "competition": 2, "our_capability": 3}
     with no_language_activated():
         suggestion = suggest_stage(factors)
+        reason = describe_suggestion(suggestion)
     assert suggestion.stage == Stage.PUBLICITY
-    assert suggestion.reason == "客户信息化水平、我方能力或当地经济发展水平仍较低：从服务宣传阶段开始。"
+    assert reason == "客户信息化水平、我方能力或当地经济发展水平仍较低：从服务宣传阶段开始。"

@@ -15,7 +15,7 @@ from SpiffWorkflow.spiff.specs.mixins.user_task import UserTask
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
-from workflows import assignment, forms, runtime, store
+from workflows import access, assignment, forms, runtime, store
 from workflows.actors import is_system, person, person_id, require_actor
 from workflows.bounds import DataRefused, check_data, data_limits
 from workflows.exceptions import (
@@ -35,37 +35,13 @@ REASSIGN_PERMISSION = "workflows.reassign_humantask"
 
 def can_work_on(user: Any, task: HumanTask) -> bool:
     """The assignee works the task; an unassigned task is open to its role's members; the system
-    (`workflows.actors.SYSTEM`) works any task. Nobody (`None`) works none."""
-    if is_system(user):
-        return True
-    if user is None or not user.is_active:
-        return False
-    if user.is_superuser or task.assignee_id == user.pk:
-        return True
-    return (
-        task.assignee_id is None
-        and task.role_id is not None
-        and task.role_id in _group_ids(user)
-        and assignment.pool_refusal(user, task) is None
-    )
-
-
-def holds_role(user: Any, task: HumanTask) -> bool:
-    """Whether `user` could work the task from its role's pool: a task is handed only to such people."""
-    if user.is_superuser:
-        return True
-    return task.role_id is not None and task.role_id in _group_ids(user)
+    (`workflows.actors.SYSTEM`) works any task. Nobody (`None`) works none. The rule is
+    `workflows.access`'s, which the inbox filters by too."""
+    return access.can_work_on(user, task)
 
 
 def may_reassign(user: Any) -> bool:
     return is_system(user) or user.is_superuser or user.has_perm(REASSIGN_PERMISSION)
-
-
-def _group_ids(user: Any) -> set[int]:
-    # Asked once per user object (one request), like Django's own permission cache.
-    if not hasattr(user, "_workflow_group_ids"):
-        user._workflow_group_ids = set(user.groups.values_list("pk", flat=True))
-    return user._workflow_group_ids
 
 
 def form_schema(task: HumanTask) -> dict:
@@ -150,7 +126,7 @@ def reassign_task(*, task_id: UUID | str, to_user: Any, user: Any) -> HumanTask:
     with transaction.atomic():
         task = _locked(task_id)
         _check_open(task)
-        if not holds_role(to_user, task):
+        if not access.holds_role(to_user, task):
             raise NotAllowed(
                 _("%(user)s does not hold the role %(role)s that this task is for.")
                 % {"user": to_user.get_username(), "role": task.role.name if task.role else "-"}
