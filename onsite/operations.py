@@ -1,6 +1,8 @@
 """The service-task operations the on-site diagrams call (`onsite.*`). Each reads the ids and the
-submitted form from the task data and calls one domain service; domain refusals become operation
-errors, which put the instance in error with the message until someone fixes the cause and retries."""
+submitted form from the task data and calls one domain service. Input the domain refuses
+(`InvalidInput`, with field errors) refuses the submission that led here: the person's task stays
+open with the messages. Other domain refusals become operation errors, which put the instance in
+error with the message until someone fixes the cause and retries."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from onsite.exceptions import OnsiteError
+from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import Enrolment, IncentiveReview, Lead, SupportRequest, Visit, WinBackTarget
 from onsite.services import incentives, leads, programmes, summaries, support, visits, winback
 from workflows.operations import OperationContext, OperationError, register_operation
@@ -24,6 +26,8 @@ def operation(name: str) -> Callable:
         def run(context: OperationContext, **params: Any) -> Any:
             try:
                 return func(context, **params)
+            except InvalidInput:
+                raise
             except OnsiteError as exc:
                 raise OperationError(str(exc)) from None
 

@@ -10,6 +10,7 @@ summary's rows, so a retried task applies a summary once.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,10 +19,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
-from onsite.exceptions import OnsiteError
+from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import (
     CustomerChange,
     IncentiveEvent,
+    ProductHolding,
     SummaryDecisionRole,
     SummaryKeyPerson,
     SummaryLead,
@@ -40,19 +42,33 @@ from onsite.thresholds import threshold
 
 SUMMARY = CustomerChange.Source.SUMMARY
 
+# The summary's list parts (seed 002): each has entries, or says why there are none this time.
+LIST_PARTS = ("product_expiries", "decision_chain", "key_persons", "leads", "resource_needs")
+TEXT_PARTS = ("informatization_status", "next_goals")
+# A contract date outside these bounds is a typing error, not a contract.
+EARLIEST_CONTRACT_DATE = date(1980, 1, 1)
+LONGEST_CONTRACT_YEARS = 50
+
 
 def submit_summary(*, visit: Visit, summary: dict, actor: Any, at: datetime) -> VisitSummary:
-    """Store (or, after rework, replace) the summary. On time means first submitted by the due time."""
+    """Store (or, after rework, replace) the summary. On time means first submitted by the due time.
+
+    Refused with field errors (InvalidInput) when it breaks seed 002's rules beyond what its form
+    can say: a part left empty without saying so, a person listed twice, impossible contract dates.
+    """
     if visit.status not in (Visit.Status.VISITED, Visit.Status.SUMMARISED):
         raise OnsiteError(_("Visit %(visit)s is not waiting for a summary.") % {"visit": visit})
+    check_summary(summary, customer=visit.customer, today=timezone.localdate(at))
     record = VisitSummary.objects.filter(visit=visit).first()
     if record is None:
         due = visit.summary_due_at
         record = VisitSummary(visit=visit, first_submitted_at=at, on_time=due is None or at <= due)
     elif record.status == VisitSummary.Status.APPROVED:
         raise OnsiteError(_("The summary of visit %(visit)s was already approved.") % {"visit": visit})
-    record.informatization_status = summary["informatization_status"]
-    record.next_goals = summary["next_goals"]
+    record.informatization_status = summary["informatization_status"].strip()
+    record.next_goals = summary["next_goals"].strip()
+    reasons = summary.get("none_reasons") or {}
+    record.none_reasons = {part: reasons[part].strip() for part in LIST_PARTS if not summary.get(part)}
     record.status = VisitSummary.Status.SUBMITTED
     record.submissions += 1
     record.submitted_at = at
@@ -62,6 +78,105 @@ def submit_summary(*, visit: Visit, summary: dict, actor: Any, at: datetime) -> 
     visit.status = Visit.Status.SUMMARISED
     visit.save(update_fields=["status"])
     return record
+
+
+def check_summary(summary: dict, *, customer: Any, today: date) -> None:
+    """Seed 002's rules the form cannot express; raises InvalidInput naming every field at fault."""
+    errors: dict[str, list[str]] = {}
+
+    def refuse(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    for part in TEXT_PARTS:
+        if not str(summary.get(part) or "").strip():
+            refuse(part, _("Fill in this part; if there is nothing to report, write “无” and why."))
+    reasons = summary.get("none_reasons") or {}
+    for part in LIST_PARTS:
+        reason = str(reasons.get(part) or "").strip()
+        if not summary.get(part) and not reason:
+            refuse(
+                part,
+                _("Add the entries, or say under “Nothing to report” that there are none (“无”) and why."),
+            )
+        elif summary.get(part) and reason:
+            refuse(
+                f"none_reasons.{part}",
+                _("This part has entries; remove the note that there is nothing to report."),
+            )
+    _check_unique(summary.get("key_persons") or [], "key_persons", refuse)
+    _check_unique(summary.get("decision_chain") or [], "decision_chain", refuse)
+    _check_products(summary.get("product_expiries") or [], customer, today, refuse)
+    if errors:
+        raise InvalidInput(errors)
+
+
+def person_key(name: str) -> str:
+    """One person however the name was typed (full-width letters, case, spaces)."""
+    return "".join(unicodedata.normalize("NFKC", name or "").casefold().split())
+
+
+def _check_unique(rows: list[dict], part: str, refuse: Any) -> None:
+    seen: dict[str, int] = {}
+    for seq, row in enumerate(rows):
+        key = person_key(row.get("name", ""))
+        if not key:
+            if part == "key_persons":
+                refuse(f"{part}.{seq}.name", _("Enter the person's name."))
+            continue
+        if key in seen:
+            refuse(
+                f"{part}.{seq}.name",
+                _("%(name)s is already entry %(entry)d; merge the two into one.")
+                % {"name": row["name"].strip(), "entry": seen[key] + 1},
+            )
+        else:
+            seen[key] = seq
+
+
+def _check_products(rows: list[dict], customer: Any, today: date, refuse: Any) -> None:
+    latest = today + timedelta(days=366 * LONGEST_CONTRACT_YEARS)
+    held = {
+        (h.product, h.provider): h.start_date
+        for h in ProductHolding.objects.filter(customer=customer, start_date__isnull=False)
+    }
+    seen: dict[tuple[str, str], int] = {}
+    for seq, row in enumerate(rows):
+        path = f"product_expiries.{seq}"
+        dates = {}
+        for name in ("start_date", "expiry_date"):
+            value = parse_date(row[name]) if row.get(name) else None
+            if value is not None and not EARLIEST_CONTRACT_DATE <= value <= latest:
+                refuse(
+                    f"{path}.{name}",
+                    _("%(date)s is not a possible contract date (from %(earliest)s to %(latest)s).")
+                    % {
+                        "date": value.isoformat(),
+                        "earliest": EARLIEST_CONTRACT_DATE.isoformat(),
+                        "latest": latest.isoformat(),
+                    },
+                )
+                value = None
+            dates[name] = value
+        product, provider = row["product"].strip(), row["provider"].strip()
+        start = dates["start_date"] or held.get((product, provider))
+        expiry = dates["expiry_date"]
+        if start and expiry and expiry < start:
+            refuse(
+                f"{path}.expiry_date",
+                _("The contract cannot expire (%(expiry)s) before it starts (%(start)s).")
+                % {"expiry": expiry.isoformat(), "start": start.isoformat()},
+            )
+        if not product:
+            refuse(f"{path}.product", _("Enter the product."))
+        key = (product.casefold(), provider.casefold())
+        if key in seen:
+            refuse(
+                f"{path}.product",
+                _("%(product)s from %(provider)s is already entry %(entry)d; merge the two into one.")
+                % {"product": product, "provider": provider, "entry": seen[key] + 1},
+            )
+        else:
+            seen[key] = seq
 
 
 def _replace_items(record: VisitSummary, summary: dict) -> None:
@@ -74,6 +189,7 @@ def _replace_items(record: VisitSummary, summary: dict) -> None:
             product=item["product"],
             provider=item["provider"],
             ownership=item["ownership"],
+            start_date=parse_date(item["start_date"]) if item.get("start_date") else None,
             expiry_date=parse_date(item["expiry_date"]),
         )
         for seq, item in enumerate(summary.get("product_expiries", []))
@@ -162,16 +278,17 @@ def apply_summary(record: VisitSummary, *, at: datetime) -> None:
             customer,
             item.product,
             item.provider,
-            {"ownership": item.ownership, "expiry_date": item.expiry_date},
+            {"ownership": item.ownership, "expiry_date": item.expiry_date}
+            | ({"start_date": item.start_date} if item.start_date else {}),
             **how,
         )
     for item in record.key_persons.all():
         values = {f: getattr(item, f) for f in ("title", "department", "contact", "relationship", "notes")}
         upsert_key_person(customer, item.name, values, **how)
     for item in record.decision_chain.all():
-        upsert_key_person(
-            customer, item.name or item.position, {"title": item.position, "decision_role": item.role}, **how
-        )
+        if not item.name.strip():
+            continue  # a position without a person: kept in the summary, no key person to update
+        upsert_key_person(customer, item.name, {"title": item.position, "decision_role": item.role}, **how)
     for item in record.leads.filter(lead__isnull=True):
         create_lead(
             customer=customer,

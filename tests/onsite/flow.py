@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from onsite.models import Enrolment, Programme, Region, Team
 from onsite.services.programmes import create_programme, enrol_customer
+from onsite.services.summaries import LIST_PARTS
 from tests.conftest import BPMN_DIR, source
 from tests.factories import UserFactory
 from tests.onsite.factories import (
@@ -171,7 +172,7 @@ def summary(
     resource_needs: list | None = None,
     status: str = "办公网由我方提供，视频会议使用竞争对手产品",
 ) -> dict:
-    return {
+    data = {
         "informatization_status": status,
         "product_expiries": products
         if products is not None
@@ -209,6 +210,9 @@ def summary(
         else [{"speciality": "solution", "description": "视频会议替换方案", "due_date": "2026-12-15"}],
         "next_goals": "两周内提交云视讯替换方案",
     }
+    # Seed 002: a part with nothing to report says so.
+    data["none_reasons"] = {part: "无：本次走访未涉及" for part in LIST_PARTS if not data[part]}
+    return data
 
 
 SUMMARY = summary()
