@@ -120,7 +120,7 @@ def open_visit(context: OperationContext, visit_id: int) -> dict:
 @operation("record_visit_plan")
 def record_visit_plan(context: OperationContext, visit_id: int) -> str:
     """Keep the visit plan; choose a support engineer when one is needed (the result: their username)."""
-    visit = locked(Visit, visit_id, "customer__region")
+    visit = locked(Visit, visit_id, "customer__region", "enrolment__programme")
     visit = visits.record_plan(visit=visit, plan=context.data)
     return visit.support_staff.get_username() if visit.support_staff else ""
 
@@ -128,8 +128,8 @@ def record_visit_plan(context: OperationContext, visit_id: int) -> str:
 @operation("record_visit")
 def record_visit(context: OperationContext, visit_id: int) -> str:
     """Keep the resources prepared and the record of the on-site service."""
-    visit = locked(Visit, visit_id)
-    return visits.record_visit(visit=visit, record=context.data).status
+    visit = locked(Visit, visit_id, "enrolment__programme")
+    return visits.record_visit(visit=visit, record=context.data, at=context.at).status
 
 
 @operation("submit_summary")

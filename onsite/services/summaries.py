@@ -357,5 +357,8 @@ def _reward_visit(visit: Visit, record: VisitSummary, at: datetime) -> None:
 
 
 def visited_as_planned(visit: Visit) -> bool:
+    """Made by the date the programme's cadence set (with the tolerance), whatever the manager's
+    own plan moved it to."""
     visited_on: date = timezone.localtime(visit.visited_at).date()
-    return visited_on <= visit.planned_date + timedelta(days=threshold("VISIT_ON_PLAN_TOLERANCE_DAYS"))
+    due = visit.scheduled_date or visit.planned_date
+    return visited_on <= due + timedelta(days=threshold("VISIT_ON_PLAN_TOLERANCE_DAYS"))

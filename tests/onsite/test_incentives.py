@@ -52,6 +52,7 @@ def visit_up_to_summary(enrolment, org, summary_data):
     with frozen(at(2026, 12, 1, 9)):
         complete(visit, "Task_plan_visit", org.manager, plan(date="2026-12-01"))
         complete(visit, "Task_prepare_resources", org.manager, RESOURCES)
+    with frozen(at(2026, 12, 1, 12)):
         complete(visit, "Task_record_visit", org.manager, record(at(2026, 12, 1, 10)))
     with frozen(at(2026, 12, 1, 18)):
         complete(visit, "Task_write_summary", org.manager, summary_data)
@@ -149,6 +150,7 @@ class TestExactlyOnce:
         with frozen(at(2026, 12, 1, 9)):
             complete(visit, "Task_plan_visit", org.manager, plan(date="2026-12-01"))
             complete(visit, "Task_prepare_resources", org.manager, RESOURCES)
+        with frozen(at(2026, 12, 4, 12)):
             complete(visit, "Task_record_visit", org.manager, record(at(2026, 12, 4, 10)))  # three days late
         with frozen(at(2026, 12, 7, 9)):  # 71 hours after the visit
             complete(visit, "Task_write_summary", org.manager, PLAIN_SUMMARY)
