@@ -1,11 +1,11 @@
 """The on-site service programme, end to end through the domain's services and the engine."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from onsite.models import Enrolment, StageChange, Visit
 from onsite.services.programmes import end_enrolment_early

@@ -22,8 +22,8 @@ from tests.onsite.flow import (
     record,
     summary,
 )
-from workflows.refusals import Refusal
 from workflows.models import HumanTask, ProcessInstance
+from workflows.refusals import Refusal
 
 pytestmark = pytest.mark.django_db
 
