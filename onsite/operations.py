@@ -61,28 +61,32 @@ def visit_summary(visit: Visit) -> dict:
 
 @operation("schedule_visit")
 def schedule_visit(context: OperationContext, enrolment_id: int) -> dict:
-    """Create the customer's next visit at the programme's cadence."""
+    """Create the customer's next visit at the programme's cadence; `review_due` says whether the
+    team leader reviews the stage after it."""
     enrolment = locked(Enrolment, enrolment_id, "programme", "customer")
     today = timezone.localdate(context.at)
-    return visit_summary(visits.schedule_next_visit(enrolment=enrolment, today=today))
+    visit = visits.schedule_next_visit(enrolment=enrolment, today=today)
+    return visit_summary(visit) | {"review_due": programmes.stage_review_due(enrolment.programme, visit)}
 
 
 @operation("record_stage_review")
 def record_stage_review(context: OperationContext, enrolment_id: int) -> str:
-    """Keep the team leader's stage review (decision, assessment, factors) with the enrolment."""
+    """Keep the team leader's stage review (decision, assessment, factors) with the enrolment; the
+    result is the enrolment's stage now (another review may have moved it since this one began)."""
     enrolment = locked(Enrolment, enrolment_id)
     data = context.data
-    visit_id = (data.get("visit") or {}).get("visit_id")
+    # The review runs beside the visits: it is about the latest visit closed.
+    latest = enrolment.visits.filter(status=Visit.Status.CLOSED).order_by("-number").first()
     programmes.record_stage_review(
         enrolment=enrolment,
         decision=data["stage_decision"],
         note=data.get("stage_assessment", ""),
         factors=data.get("factors") or {},
-        visit=Visit.objects.filter(pk=visit_id).first() if visit_id else None,
+        visit=latest,
         actor=context.actor,
         task_id=context.task_id,
     )
-    return data["stage_decision"]
+    return enrolment.stage
 
 
 @operation("advance_stage")

@@ -93,13 +93,18 @@ FACTORS = {
 }
 
 
-def new_programme(org: Org, *, cadence: str = "weekly", start: date | None = None) -> Programme:
+def new_programme(
+    org: Org, *, cadence: str = "weekly", start: date | None = None, visits_per_review: int = 1
+) -> Programme:
+    """By default the team leader reviews the stage after every visit, so a test can move through
+    the stages visit by visit."""
     return create_programme(
         name="2026年合肥政企驻点服务",
         region=org.branch,
         start_date=start or date(2026, 11, 2),
         cadence=cadence,
         user=org.coordinator,
+        visits_per_review=visits_per_review,
     )
 
 
