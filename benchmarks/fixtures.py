@@ -164,6 +164,7 @@ def enrol_new_customer(people: dict, organisation: dict, code: str):
         start_date=timezone.localdate(),
         cadence="weekly",
         user=coordinator,
+        visits_per_review=1,  # each visit measured with its stage review, as the engine-only diagram
     )
     return enrol_customer(programme=programme, customer=customer, factors=PUBLICITY_FACTORS, user=coordinator)
 
