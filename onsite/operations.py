@@ -144,6 +144,21 @@ def submit_summary(context: OperationContext, visit_id: int) -> dict:
     return {"submissions": record.submissions, "on_time": record.on_time}
 
 
+@operation("act_on_summary_escalation")
+def act_on_summary_escalation(context: OperationContext, visit_id: int) -> str:
+    """Carry out the team leader's action on an overdue summary (hand it over, extend it)."""
+    visit = locked(Visit, visit_id)
+    data = context.data
+    return summaries.act_on_escalation(
+        visit=visit,
+        action=data["escalation_action"],
+        reassign_to=data.get("reassign_to", ""),
+        new_due_at=data.get("new_due_at", ""),
+        actor=context.actor,
+        at=context.at,
+    )
+
+
 @operation("review_summary")
 def review_summary(context: OperationContext, visit_id: int) -> str:
     """Record the team leader's review; an approved summary updates the customer's records."""

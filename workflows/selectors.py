@@ -68,6 +68,15 @@ _TASK_FIELDS = (
 )
 
 
+def open_task_of(*, instance_id: int, bpmn_id: str) -> HumanTask | None:
+    """The open task of that BPMN id in the instance, if one is open."""
+    return (
+        HumanTask.objects.filter(instance_id=instance_id, bpmn_id=bpmn_id, status=HumanTask.Status.OPEN)
+        .order_by("created_at")
+        .first()
+    )
+
+
 def instance_variables(instance: ProcessInstance) -> dict:
     """The process variables as they stand: the data of the task that finished last, in the process
     or any of its subprocesses (the whole data of a finished instance)."""

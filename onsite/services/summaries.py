@@ -15,10 +15,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
-from django.utils.dateparse import parse_date
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
+from onsite.access import has_role
 from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import (
     CustomerChange,
@@ -33,12 +35,16 @@ from onsite.models import (
     Visit,
     VisitSummary,
 )
+from onsite.roles import ACCOUNT_MANAGER
 from onsite.services.customers import change_customer, upsert_key_person, upsert_product
 from onsite.services.incentives import award
 from onsite.services.leads import create_lead
 from onsite.services.support import request_support
 from onsite.services.winback import start_win_back_targets
 from onsite.thresholds import threshold
+from workflows.exceptions import WorkflowError
+from workflows.selectors import open_task_of
+from workflows.services import reassign_task
 
 SUMMARY = CustomerChange.Source.SUMMARY
 
@@ -242,6 +248,46 @@ def _replace_items(record: VisitSummary, summary: dict) -> None:
         )
         for seq, item in enumerate(summary.get("resource_needs", []))
     )
+
+
+SUMMARY_TASK = "Task_write_summary"
+
+
+def act_on_escalation(
+    *,
+    visit: Visit,
+    action: str,
+    reassign_to: str = "",
+    new_due_at: str = "",
+    actor: Any,
+    at: datetime,
+) -> str:
+    """The team leader's answer to an overdue summary, carried out: "reassign" gives the summary
+    task to the account manager named, "extend" moves the summary's deadline; "reminded" and
+    "excused" are kept with the task. Refused field by field when the choice lacks what it needs."""
+    if action == "reassign":
+        person = get_user_model().objects.filter(username=(reassign_to or "").strip(), is_active=True).first()
+        if person is None or not has_role(person, ACCOUNT_MANAGER):
+            raise InvalidInput({"reassign_to": [_("Name an active account manager to hand the summary to.")]})
+        task = open_task_of(instance_id=visit.instance_id, bpmn_id=SUMMARY_TASK)
+        if task is None:
+            raise OnsiteError(_("The summary of visit %(visit)s is no longer waiting.") % {"visit": visit})
+        try:
+            reassign_task(task_id=task.pk, to_user=person, user=actor)
+        except WorkflowError as exc:
+            raise InvalidInput({"reassign_to": [str(exc)]}) from None
+    elif action == "extend":
+        due = parse_datetime(new_due_at or "")
+        if due is None:
+            raise InvalidInput({"new_due_at": [_("Give the new deadline.")]})
+        due = due if timezone.is_aware(due) else timezone.make_aware(due)
+        if due <= at:
+            raise InvalidInput({"new_due_at": [_("The new deadline must be later than now.")]})
+        visit.summary_due_at = due
+        visit.save(update_fields=["summary_due_at"])
+    elif action not in ("reminded", "excused"):
+        raise OnsiteError(_("Unknown escalation action '%(action)s'.") % {"action": action})
+    return action
 
 
 def review_summary(*, visit: Visit, decision: str, comment: str, actor: Any, at: datetime) -> VisitSummary:

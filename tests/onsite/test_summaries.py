@@ -2,9 +2,10 @@
 seven parts present (an empty one says so), one entry per person, contract dates that can be. A
 refused summary keeps the task open with field errors and changes nothing."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from onsite.models import KeyPerson, ProductHolding, Visit, VisitSummary
 from tests.onsite.flow import (
@@ -24,6 +25,7 @@ from tests.onsite.flow import (
 )
 from workflows.models import HumanTask, ProcessInstance
 from workflows.refusals import Refusal
+from workflows.services import fire_due_timers
 
 pytestmark = pytest.mark.django_db
 
@@ -245,3 +247,73 @@ def test_every_error_of_a_summary_is_reported_at_once(visit, org):
         "product_expiries.0.expiry_date",
     }
     assert not HumanTask.objects.filter(bpmn_id="Task_review_summary").exists()
+
+
+# --- the team leader's action on an overdue summary ---------------------------------------------
+
+
+def overdue(instance: ProcessInstance):
+    """Fire the summary's deadline: the team leader's escalation task opens."""
+    fire_due_timers(now=timezone.now() + timedelta(hours=49))
+    return open_task(instance, "Task_escalate_summary")
+
+
+def test_reassign_hands_the_summary_task_to_the_account_manager_the_leader_picks(visit, org):
+    overdue(visit)
+
+    complete(
+        visit, "Task_escalate_summary", org.leader, {"escalation_action": "reassign", "reassign_to": "wu"}
+    )
+
+    assert open_task(visit, "Task_write_summary").assignee == org.other_manager
+    complete(visit, "Task_write_summary", org.other_manager, summary())  # the new holder can submit it
+    assert VisitSummary.objects.get().submitted_by == org.other_manager
+
+
+@pytest.mark.parametrize("reassign_to", ["", "nobody", "li"])  # missing, unknown, not an account manager
+def test_reassign_without_an_account_manager_to_hand_to_is_refused_and_the_task_stays_open(
+    visit, org, reassign_to
+):
+    overdue(visit)
+
+    with pytest.raises(Refusal) as caught:
+        complete(
+            visit,
+            "Task_escalate_summary",
+            org.leader,
+            {"escalation_action": "reassign", "reassign_to": reassign_to},
+        )
+
+    assert list(caught.value.field_errors) == ["reassign_to"]
+    assert open_task(visit, "Task_escalate_summary")
+    assert open_task(visit, "Task_write_summary").assignee == org.manager
+
+
+def test_extend_sets_the_summarys_new_deadline(visit, org):
+    overdue(visit)
+    new_due = (timezone.now() + timedelta(days=2)).replace(microsecond=0)
+
+    complete(
+        visit,
+        "Task_escalate_summary",
+        org.leader,
+        {"escalation_action": "extend", "new_due_at": new_due.isoformat()},
+    )
+
+    assert Visit.objects.get(instance=visit).summary_due_at == new_due
+    complete(visit, "Task_write_summary", org.manager, summary())
+    assert VisitSummary.objects.get().on_time  # submitted by the extended deadline
+
+
+@pytest.mark.parametrize("new_due_at", [None, "past"])
+def test_extend_without_a_later_deadline_is_refused(visit, org, new_due_at):
+    overdue(visit)
+    data = {"escalation_action": "extend"}
+    if new_due_at:
+        data["new_due_at"] = (timezone.now() - timedelta(hours=1)).isoformat()
+
+    with pytest.raises(Refusal) as caught:
+        complete(visit, "Task_escalate_summary", org.leader, data)
+
+    assert list(caught.value.field_errors) == ["new_due_at"]
+    assert open_task(visit, "Task_escalate_summary")
