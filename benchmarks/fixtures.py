@@ -164,6 +164,7 @@ def enrol_new_customer(people: dict, organisation: dict, code: str):
         start_date=timezone.localdate(),
         cadence="weekly",
         user=coordinator,
+        visits_per_review=1,  # each visit measured with its stage review, as the engine-only diagram
     )
     return enrol_customer(programme=programme, customer=customer, factors=PUBLICITY_FACTORS, user=coordinator)
 
@@ -188,6 +189,10 @@ def plain_summary() -> dict:
         "key_persons": KEY_PERSONS,
         "leads": [],
         "resource_needs": [],
+        # Seed 002: a part with nothing to report says so.
+        "none_reasons": {
+            part: "无：本次走访未涉及" for part in ("product_expiries", "leads", "resource_needs")
+        },
         "next_goals": "两周内提交云视讯替换方案",
     }
 
@@ -203,6 +208,7 @@ def busy_summary(visit_no: int) -> dict:
     expiry = today + timedelta(days=400 + visit_no)
     return {
         **plain_summary(),
+        "none_reasons": {},
         "product_expiries": [
             {
                 "product": "视频会议",

@@ -113,6 +113,8 @@ def _enrolment(cast: Cast) -> Enrolment:
         region=cast.branch,
         start_date=timezone.localdate(),
         cadence="weekly",
+        # A stage review after every visit: the dry run shows every stage in a few visits.
+        visits_per_review=1,
         user=cast.coordinator,
     )
     # Not enrol_customer: that starts the programme's own instance; the dry run starts it.

@@ -1,6 +1,8 @@
 """The service-task operations the on-site diagrams call (`onsite.*`). Each reads the ids and the
-submitted form from the task data and calls one domain service; domain refusals become operation
-errors, which put the instance in error with the message until someone fixes the cause and retries."""
+submitted form from the task data and calls one domain service. Input the domain refuses
+(`InvalidInput`, with field errors) refuses the submission that led here: the person's task stays
+open with the messages. Other domain refusals become operation errors, which put the instance in
+error with the message until someone fixes the cause and retries."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
-from onsite.exceptions import OnsiteError
+from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import Enrolment, IncentiveReview, Lead, SupportRequest, Visit, WinBackTarget
 from onsite.services import incentives, leads, programmes, summaries, support, visits, winback
 from workflows.operations import OperationContext, OperationError, register_operation
@@ -29,6 +31,8 @@ def operation(name: str) -> Callable:
         def run(context: OperationContext, **params: Any) -> Any:
             try:
                 return func(context, **params)
+            except InvalidInput:
+                raise
             except OnsiteError as exc:
                 raise OperationError(str(exc)) from None
 
@@ -64,28 +68,32 @@ def visit_summary(visit: Visit) -> dict:
 
 @operation("schedule_visit")
 def schedule_visit(context: OperationContext, enrolment_id: int) -> dict:
-    """Create the customer's next visit at the programme's cadence."""
+    """Create the customer's next visit at the programme's cadence; `review_due` says whether the
+    team leader reviews the stage after it."""
     enrolment = locked(Enrolment, enrolment_id, "programme", "customer")
     today = timezone.localdate(context.at)
-    return visit_summary(visits.schedule_next_visit(enrolment=enrolment, today=today))
+    visit = visits.schedule_next_visit(enrolment=enrolment, today=today)
+    return visit_summary(visit) | {"review_due": programmes.stage_review_due(enrolment.programme, visit)}
 
 
 @operation("record_stage_review")
 def record_stage_review(context: OperationContext, enrolment_id: int) -> str:
-    """Keep the team leader's stage review (decision, assessment, factors) with the enrolment."""
+    """Keep the team leader's stage review (decision, assessment, factors) with the enrolment; the
+    result is the enrolment's stage now (another review may have moved it since this one began)."""
     enrolment = locked(Enrolment, enrolment_id)
     data = context.data
-    visit_id = (data.get("visit") or {}).get("visit_id")
+    # The review runs beside the visits: it is about the latest visit closed.
+    latest = enrolment.visits.filter(status=Visit.Status.CLOSED).order_by("-number").first()
     programmes.record_stage_review(
         enrolment=enrolment,
         decision=data["stage_decision"],
         note=data.get("stage_assessment", ""),
         factors=data.get("factors") or {},
-        visit=Visit.objects.filter(pk=visit_id).first() if visit_id else None,
+        visit=latest,
         actor=context.actor,
         task_id=context.task_id,
     )
-    return data["stage_decision"]
+    return enrolment.stage
 
 
 @operation("advance_stage")
@@ -123,7 +131,7 @@ def open_visit(context: OperationContext, visit_id: int) -> dict:
 @operation("record_visit_plan")
 def record_visit_plan(context: OperationContext, visit_id: int) -> str:
     """Keep the visit plan; choose a support engineer when one is needed (the result: their username)."""
-    visit = locked(Visit, visit_id, "customer__region")
+    visit = locked(Visit, visit_id, "customer__region", "enrolment__programme")
     visit = visits.record_plan(visit=visit, plan=context.data)
     return visit.support_staff.get_username() if visit.support_staff else ""
 
@@ -131,8 +139,8 @@ def record_visit_plan(context: OperationContext, visit_id: int) -> str:
 @operation("record_visit")
 def record_visit(context: OperationContext, visit_id: int) -> str:
     """Keep the resources prepared and the record of the on-site service."""
-    visit = locked(Visit, visit_id)
-    visit = visits.record_visit(visit=visit, record=context.data)
+    visit = locked(Visit, visit_id, "enrolment__programme")
+    visit = visits.record_visit(visit=visit, record=context.data, at=context.at)
     preparation = last_completed_task(context.instance, SUPPORT_PREPARATION)
     if preparation is not None:
         incentives.reward_visit_support(
@@ -150,6 +158,21 @@ def submit_summary(context: OperationContext, visit_id: int) -> dict:
     visit = locked(Visit, visit_id)
     record = summaries.submit_summary(visit=visit, summary=context.data, actor=context.actor, at=context.at)
     return {"submissions": record.submissions, "on_time": record.on_time}
+
+
+@operation("act_on_summary_escalation")
+def act_on_summary_escalation(context: OperationContext, visit_id: int) -> str:
+    """Carry out the team leader's action on an overdue summary (hand it over, extend it)."""
+    visit = locked(Visit, visit_id)
+    data = context.data
+    return summaries.act_on_escalation(
+        visit=visit,
+        action=data["escalation_action"],
+        reassign_to=data.get("reassign_to", ""),
+        new_due_at=data.get("new_due_at", ""),
+        actor=context.actor,
+        at=context.at,
+    )
 
 
 @operation("review_summary")

@@ -46,6 +46,7 @@ from workflows.exceptions import EngineLimitError, NotFound
 from workflows.models import AuditEvent, ProcessInstance, ProcessVersion
 from workflows.operations import OperationContext, OperationError, get_operation
 from workflows.projections import Completion, Snapshot, take_snapshot
+from workflows.refusals import Refusal
 from workflows.sandbox import SandboxEnvironment, ScriptError, ScriptLimitError
 from workflows.serialization import SERIALIZER_VERSION, Specs, cached_specs, dump_state, restore_workflow
 from workflows.specs import LinkedCallActivity
@@ -141,7 +142,8 @@ class EngineScriptEngine(PythonScriptEngine):
                 % {"operation": operation_name, "reason": exc},
                 task=task,
             ) from None
-        except OperationError as exc:
+        except (OperationError, Refusal) as exc:
+            # A refusal stays the cause: a person's submission that led here is refused with it.
             raise WorkflowTaskException(f"{operation_name}: {exc}", task=task) from exc
         except SpiffWorkflowException:
             raise
@@ -250,6 +252,10 @@ class Session:
     completions: list[Completion] = field(default_factory=list)
     # The instance ended up in error during this session: the message and task, for the record.
     failure: dict | None = None
+    # A service operation refused its input field by field (a `Refusal` with field errors): the
+    # person's submission that made the engine run is refused with it, rather than putting the
+    # instance in error.
+    refusal: Refusal | None = None
     # False while a parent session starts this instance: the parent handles its completion itself.
     resumes_parent: bool = True
 
@@ -410,10 +416,21 @@ _SETTLED = TaskState.COMPLETED | TaskState.CANCELLED
 
 
 def _mark_failure(session: Session, exc: Exception) -> None:
+    session.refusal = _refusal_in(exc)
     task = getattr(exc, "task", None)
     if task is not None and task.has_state(_SETTLED):
         task = None
     fail_task(session, task, describe_error(exc), line=getattr(exc, "line_number", None))
+
+
+def _refusal_in(exc: BaseException | None) -> Refusal | None:
+    """The refusal of input, field by field, that caused the failure, if any."""
+    seen = 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, Refusal):
+            return exc if exc.field_errors else None
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
 
 
 def fail_task(session: Session, task: Task | None, message: str, *, line: int | None = None) -> None:
@@ -472,7 +489,7 @@ def describe_error(exc: BaseException) -> str:
     )  # SpiffWorkflow writes "Error:msg"
     cause = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
     if cause is not None and not isinstance(cause, SpiffWorkflowException) and str(cause) not in message:
-        own = isinstance(cause, (ScriptError, OperationError))
+        own = isinstance(cause, (ScriptError, OperationError, Refusal))
         message = f"{message}: {cause}" if own else f"{message} ({type(cause).__name__}: {cause})"
     notes = [n for n in getattr(exc, "notes", []) if isinstance(n, str) and n]
     if notes:

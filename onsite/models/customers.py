@@ -195,6 +195,15 @@ class ProductHolding(models.Model):
     def __str__(self) -> str:
         return f"{self.product} ({self.provider})"
 
+    def clean(self) -> None:
+        if self.start_date and self.expiry_date and self.expiry_date < self.start_date:
+            raise ValidationError(
+                {
+                    "expiry_date": _("The contract cannot expire (%(expiry)s) before it starts (%(start)s).")
+                    % {"expiry": self.expiry_date.isoformat(), "start": self.start_date.isoformat()}
+                }
+            )
+
 
 class CustomerChange(models.Model):
     """Append-only: who changed what about a customer, when, and from which source."""

@@ -2,6 +2,7 @@
 enrolment running its own programme instance through the three stages."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +34,12 @@ class Programme(models.Model):
     end_date = models.DateField(_("end date"), null=True, blank=True)
     cadence = models.CharField(
         _("visit cadence"), max_length=16, choices=Cadence.choices, default=Cadence.WEEKLY
+    )
+    # The team leader reviews the stage after every this many visits (about monthly by default).
+    visits_per_review = models.PositiveSmallIntegerField(
+        _("visits between stage reviews"),
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
     )
     # Enrolments start this version, even after a newer one is deployed.
     process_version = models.ForeignKey(

@@ -38,6 +38,8 @@ class Visit(models.Model):
     number = models.PositiveIntegerField(_("visit number"))
     stage = models.CharField(_("stage"), max_length=32, choices=Stage.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SCHEDULED)
+    # The date the programme's cadence set; the manager's plan may move planned_date, not this.
+    scheduled_date = models.DateField(_("scheduled date"), null=True, blank=True)
     planned_date = models.DateField(_("planned date"))
     account_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -134,6 +136,8 @@ class VisitSummary(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
     informatization_status = models.TextField(_("informatization status"))
     next_goals = models.TextField(_("next follow-up goals"))
+    # The list parts with nothing to report this time, each with the manager's note ("无…").
+    none_reasons = models.JSONField(_("parts with nothing to report"), default=dict, blank=True)
     submissions = models.PositiveSmallIntegerField(_("submissions"), default=0)
     first_submitted_at = models.DateTimeField(_("first submitted at"))
     submitted_at = models.DateTimeField(_("last submitted at"))
@@ -193,6 +197,7 @@ class SummaryProduct(SummaryItem):
     product = models.CharField(_("product"), max_length=200)
     provider = models.CharField(_("provider"), max_length=100)
     ownership = models.CharField(_("ours or a competitor's"), max_length=16, choices=Ownership.choices)
+    start_date = models.DateField(_("start date"), null=True, blank=True)
     expiry_date = models.DateField(_("expiry date"))
 
     class Meta(SummaryItem.Meta):

@@ -16,16 +16,18 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import models
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from onsite.access import NOTHING, READ, customer_scope
+from onsite.access import NOTHING, READ, customer_scope, role_names
 from onsite.models import Cadence, Customer, Enrolment, Lead, ProductHolding, Urgency, Visit
+from onsite.roles import ACCOUNT_MANAGER, COORDINATOR, LEADERSHIP, TEAM_LEADER
 from onsite.services.winback import expiring_competitor_products
 from onsite.thresholds import threshold
+from workflows.actors import is_system
 
 # The longest a programme's cadence lets a customer go between visits, before the grace days.
 CADENCE_DAYS = {Cadence.WEEKLY: 7, Cadence.MONTHLY: 31}
@@ -48,6 +50,9 @@ class EarlyWarning:
     # When it fell due (the overdue kinds, a datetime) or falls due (a contract's expiry date).
     due: datetime | date
     related: Enrolment | Visit | Lead | ProductHolding
+    # Whose move it is (a role): a customer whose visit waits for the team leader's review of its
+    # summary is the leader's to unblock, not the account manager's.
+    responsible: str = ACCOUNT_MANAGER
 
 
 def early_warnings(*, user: Any, now: datetime | None = None) -> list[EarlyWarning]:
@@ -58,7 +63,7 @@ def early_warnings(*, user: Any, now: datetime | None = None) -> list[EarlyWarni
     if scope is NOTHING:
         return []
     warnings = [
-        *_no_recent_visit(scope, now),
+        *_no_recent_visit(scope, now, leaders_share=_sees_leaders_warnings(user)),
         *_summary_overdue(scope, now),
         *_lead_untouched(scope, now),
         *_contract_expiring(scope, now),
@@ -68,11 +73,19 @@ def early_warnings(*, user: Any, now: datetime | None = None) -> list[EarlyWarni
     return warnings
 
 
+def _sees_leaders_warnings(user: Any) -> bool:
+    """Everyone but an account manager who is only that: what waits for the team leader is not
+    theirs to act on."""
+    if is_system(user) or user.is_superuser:
+        return True
+    return bool(role_names(user) & {TEAM_LEADER, COORDINATOR, LEADERSHIP})
+
+
 def _scoped(queryset: models.QuerySet, scope: Q | None) -> models.QuerySet:
     return queryset if scope is None else queryset.filter(scope)
 
 
-def _no_recent_visit(scope: Q | None, now: datetime) -> list[EarlyWarning]:
+def _no_recent_visit(scope: Q | None, now: datetime, *, leaders_share: bool = True) -> list[EarlyWarning]:
     grace = threshold("VISIT_GRACE_DAYS")
     # Counted from the last visit made to the customer, or from enrolment when there is none since:
     # a customer re-enrolled after an old programme is not overdue on its first day.
@@ -92,8 +105,16 @@ def _no_recent_visit(scope: Q | None, now: datetime) -> list[EarlyWarning]:
                 for cadence, days in CADENCE_DAYS.items()
             )
         )
+        .annotate(
+            # The visit made, its summary submitted: the next one is scheduled once the leader approves.
+            awaits_leader=Exists(
+                Visit.objects.filter(enrolment=OuterRef("pk"), status=Visit.Status.SUMMARISED)
+            )
+        )
         .select_related("customer", "programme")
     )
+    if not leaders_share:
+        enrolments = enrolments.filter(awaits_leader=False)
     warnings = []
     for enrolment in enrolments:
         days = (now - enrolment.last_seen).days
@@ -104,6 +125,7 @@ def _no_recent_visit(scope: Q | None, now: datetime) -> list[EarlyWarning]:
                 params={"days": days, "cadence": enrolment.programme.cadence},
                 due=enrolment.last_seen + timedelta(days=CADENCE_DAYS[enrolment.programme.cadence] + grace),
                 related=enrolment,
+                responsible=TEAM_LEADER if enrolment.awaits_leader else ACCOUNT_MANAGER,
             )
         )
     return warnings

@@ -15,7 +15,16 @@ from django.utils.translation import gettext as _
 
 from onsite.access import check_role
 from onsite.exceptions import InvalidInput, OnsiteError
-from onsite.models import Customer, Enrolment, Programme, Region, StageAssessment, StageChange, Visit
+from onsite.models import (
+    Cadence,
+    Customer,
+    Enrolment,
+    Programme,
+    Region,
+    StageAssessment,
+    StageChange,
+    Visit,
+)
 from onsite.roles import COORDINATOR
 from onsite.services.customers import validate
 from onsite.stages import clean_factors, next_stage, suggest_stage
@@ -25,6 +34,8 @@ from workflows.exceptions import WorkflowError
 from workflows.services import deliver_message, latest_version, start_instance
 
 PROGRAMME_PROCESS = "onsite_programme"
+# About one stage review a month, whatever the cadence.
+DEFAULT_VISITS_PER_REVIEW = {Cadence.WEEKLY: 4, Cadence.MONTHLY: 1}
 
 
 def create_programme(
@@ -36,8 +47,11 @@ def create_programme(
     user: Any,
     end_date: date | None = None,
     process_version: Any = None,
+    visits_per_review: int | None = None,
 ) -> Programme:
-    """A programme runs the given version of the programme process (by default the latest)."""
+    """A programme runs the given version of the programme process (by default the latest). The
+    team leader reviews each customer's stage after every `visits_per_review` visits (by default
+    about once a month: every 4th weekly visit, every monthly one)."""
     check_role(user, COORDINATOR)
     if process_version is None:
         try:
@@ -50,6 +64,9 @@ def create_programme(
         start_date=start_date,
         end_date=end_date,
         cadence=cadence,
+        visits_per_review=DEFAULT_VISITS_PER_REVIEW.get(cadence, 1)
+        if visits_per_review is None
+        else visits_per_review,
         process_version=process_version,
         coordinator=person(user),
     )
@@ -203,6 +220,11 @@ def region_ids(region: Region) -> set[int]:
 # --- mirrored from the programme instance by its service tasks -----------------------------------
 
 
+def stage_review_due(programme: Programme, visit: Visit) -> bool:
+    """The team leader reviews the stage after every `visits_per_review`-th visit of an enrolment."""
+    return visit.number % max(programme.visits_per_review, 1) == 0
+
+
 def record_stage_review(
     *, enrolment: Enrolment, decision: str, note: str, factors: dict, visit: Any, actor: Any, task_id: Any
 ) -> StageAssessment:
@@ -249,6 +271,8 @@ def advance_stage(*, enrolment: Enrolment, reason: str, actor: Any, task_id: Any
     )
     enrolment.stage = following
     enrolment.save(update_fields=["stage"])
+    # The visit scheduled alongside the review, not yet made, belongs to the new stage.
+    enrolment.visits.filter(status__in=(Visit.Status.SCHEDULED, Visit.Status.PLANNED)).update(stage=following)
     return following
 
 

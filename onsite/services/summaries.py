@@ -10,18 +10,22 @@ summary's rows, so a retried task applies a summary once.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
-from django.utils.dateparse import parse_date
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from onsite.exceptions import OnsiteError
+from onsite.access import has_role
+from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import (
     CustomerChange,
     IncentiveEvent,
+    ProductHolding,
     SummaryDecisionRole,
     SummaryKeyPerson,
     SummaryLead,
@@ -31,6 +35,7 @@ from onsite.models import (
     Visit,
     VisitSummary,
 )
+from onsite.roles import ACCOUNT_MANAGER
 from onsite.services.customers import change_customer, upsert_key_person, upsert_product
 from onsite.services.incentives import award
 from onsite.services.leads import create_lead
@@ -38,22 +43,39 @@ from onsite.services.support import request_support
 from onsite.services.winback import start_win_back_targets
 from onsite.thresholds import threshold
 from workflows.actors import SYSTEM, person
+from workflows.exceptions import WorkflowError
+from workflows.selectors import open_tasks
+from workflows.services import reassign_task, reschedule_task
 
 SUMMARY = CustomerChange.Source.SUMMARY
 
+# The summary's list parts (seed 002): each has entries, or says why there are none this time.
+LIST_PARTS = ("product_expiries", "decision_chain", "key_persons", "leads", "resource_needs")
+TEXT_PARTS = ("informatization_status", "next_goals")
+# A contract date outside these bounds is a typing error, not a contract.
+EARLIEST_CONTRACT_DATE = date(1980, 1, 1)
+LONGEST_CONTRACT_YEARS = 50
+
 
 def submit_summary(*, visit: Visit, summary: dict, actor: Any, at: datetime) -> VisitSummary:
-    """Store (or, after rework, replace) the summary. On time means first submitted by the due time."""
+    """Store (or, after rework, replace) the summary. On time means first submitted by the due time.
+
+    Refused with field errors (InvalidInput) when it breaks seed 002's rules beyond what its form
+    can say: a part left empty without saying so, a person listed twice, impossible contract dates.
+    """
     if visit.status not in (Visit.Status.VISITED, Visit.Status.SUMMARISED):
         raise OnsiteError(_("Visit %(visit)s is not waiting for a summary.") % {"visit": visit})
+    check_summary(summary, customer=visit.customer, today=timezone.localdate(at))
     record = VisitSummary.objects.filter(visit=visit).first()
     if record is None:
         due = visit.summary_due_at
         record = VisitSummary(visit=visit, first_submitted_at=at, on_time=due is None or at <= due)
     elif record.status == VisitSummary.Status.APPROVED:
         raise OnsiteError(_("The summary of visit %(visit)s was already approved.") % {"visit": visit})
-    record.informatization_status = summary["informatization_status"]
-    record.next_goals = summary["next_goals"]
+    record.informatization_status = summary["informatization_status"].strip()
+    record.next_goals = summary["next_goals"].strip()
+    reasons = summary.get("none_reasons") or {}
+    record.none_reasons = {part: reasons[part].strip() for part in LIST_PARTS if not summary.get(part)}
     record.status = VisitSummary.Status.SUBMITTED
     record.submissions += 1
     record.submitted_at = at
@@ -63,6 +85,105 @@ def submit_summary(*, visit: Visit, summary: dict, actor: Any, at: datetime) -> 
     visit.status = Visit.Status.SUMMARISED
     visit.save(update_fields=["status"])
     return record
+
+
+def check_summary(summary: dict, *, customer: Any, today: date) -> None:
+    """Seed 002's rules the form cannot express; raises InvalidInput naming every field at fault."""
+    errors: dict[str, list[str]] = {}
+
+    def refuse(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    for part in TEXT_PARTS:
+        if not str(summary.get(part) or "").strip():
+            refuse(part, _("Fill in this part; if there is nothing to report, write “无” and why."))
+    reasons = summary.get("none_reasons") or {}
+    for part in LIST_PARTS:
+        reason = str(reasons.get(part) or "").strip()
+        if not summary.get(part) and not reason:
+            refuse(
+                part,
+                _("Add the entries, or say under “Nothing to report” that there are none (“无”) and why."),
+            )
+        elif summary.get(part) and reason:
+            refuse(
+                f"none_reasons.{part}",
+                _("This part has entries; remove the note that there is nothing to report."),
+            )
+    _check_unique(summary.get("key_persons") or [], "key_persons", refuse)
+    _check_unique(summary.get("decision_chain") or [], "decision_chain", refuse)
+    _check_products(summary.get("product_expiries") or [], customer, today, refuse)
+    if errors:
+        raise InvalidInput(errors)
+
+
+def person_key(name: str) -> str:
+    """One person however the name was typed (full-width letters, case, spaces)."""
+    return "".join(unicodedata.normalize("NFKC", name or "").casefold().split())
+
+
+def _check_unique(rows: list[dict], part: str, refuse: Any) -> None:
+    seen: dict[str, int] = {}
+    for seq, row in enumerate(rows):
+        key = person_key(row.get("name", ""))
+        if not key:
+            if part == "key_persons":
+                refuse(f"{part}.{seq}.name", _("Enter the person's name."))
+            continue
+        if key in seen:
+            refuse(
+                f"{part}.{seq}.name",
+                _("%(name)s is already entry %(entry)d; merge the two into one.")
+                % {"name": row["name"].strip(), "entry": seen[key] + 1},
+            )
+        else:
+            seen[key] = seq
+
+
+def _check_products(rows: list[dict], customer: Any, today: date, refuse: Any) -> None:
+    latest = today + timedelta(days=366 * LONGEST_CONTRACT_YEARS)
+    held = {
+        (h.product, h.provider): h.start_date
+        for h in ProductHolding.objects.filter(customer=customer, start_date__isnull=False)
+    }
+    seen: dict[tuple[str, str], int] = {}
+    for seq, row in enumerate(rows):
+        path = f"product_expiries.{seq}"
+        dates = {}
+        for name in ("start_date", "expiry_date"):
+            value = parse_date(row[name]) if row.get(name) else None
+            if value is not None and not EARLIEST_CONTRACT_DATE <= value <= latest:
+                refuse(
+                    f"{path}.{name}",
+                    _("%(date)s is not a possible contract date (from %(earliest)s to %(latest)s).")
+                    % {
+                        "date": value.isoformat(),
+                        "earliest": EARLIEST_CONTRACT_DATE.isoformat(),
+                        "latest": latest.isoformat(),
+                    },
+                )
+                value = None
+            dates[name] = value
+        product, provider = row["product"].strip(), row["provider"].strip()
+        start = dates["start_date"] or held.get((product, provider))
+        expiry = dates["expiry_date"]
+        if start and expiry and expiry < start:
+            refuse(
+                f"{path}.expiry_date",
+                _("The contract cannot expire (%(expiry)s) before it starts (%(start)s).")
+                % {"expiry": expiry.isoformat(), "start": start.isoformat()},
+            )
+        if not product:
+            refuse(f"{path}.product", _("Enter the product."))
+        key = (product.casefold(), provider.casefold())
+        if key in seen:
+            refuse(
+                f"{path}.product",
+                _("%(product)s from %(provider)s is already entry %(entry)d; merge the two into one.")
+                % {"product": product, "provider": provider, "entry": seen[key] + 1},
+            )
+        else:
+            seen[key] = seq
 
 
 def _replace_items(record: VisitSummary, summary: dict) -> None:
@@ -75,6 +196,7 @@ def _replace_items(record: VisitSummary, summary: dict) -> None:
             product=item["product"],
             provider=item["provider"],
             ownership=item["ownership"],
+            start_date=parse_date(item["start_date"]) if item.get("start_date") else None,
             expiry_date=parse_date(item["expiry_date"]),
         )
         for seq, item in enumerate(summary.get("product_expiries", []))
@@ -129,6 +251,57 @@ def _replace_items(record: VisitSummary, summary: dict) -> None:
     )
 
 
+SUMMARY_TASK = "Task_write_summary"
+
+
+def act_on_escalation(
+    *,
+    visit: Visit,
+    action: str,
+    reassign_to: str = "",
+    new_due_at: str = "",
+    actor: Any,
+    at: datetime,
+) -> str:
+    """The team leader's answer to an overdue summary, carried out: "reassign" gives the summary
+    task to the account manager named, "extend" moves the summary's deadline; "reminded" and
+    "excused" are kept with the task. Refused field by field when the choice lacks what it needs."""
+    if action == "reassign":
+        manager = (
+            get_user_model().objects.filter(username=(reassign_to or "").strip(), is_active=True).first()
+        )
+        if manager is None or not has_role(manager, ACCOUNT_MANAGER):
+            raise InvalidInput({"reassign_to": [_("Name an active account manager to hand the summary to.")]})
+        task = _open_summary_task(visit)
+        try:
+            reassign_task(task_id=task.pk, to_user=manager, user=actor)
+        except WorkflowError as exc:
+            raise InvalidInput({"reassign_to": [str(exc)]}) from None
+    elif action == "extend":
+        due = parse_datetime(new_due_at or "")
+        if due is None:
+            raise InvalidInput({"new_due_at": [_("Give the new deadline.")]})
+        due = due if timezone.is_aware(due) else timezone.make_aware(due)
+        if due <= at:
+            raise InvalidInput({"new_due_at": [_("The new deadline must be later than now.")]})
+        visit.summary_due_at = due
+        visit.save(update_fields=["summary_due_at"])
+        try:
+            reschedule_task(task_id=_open_summary_task(visit).pk, due_at=due, user=actor)
+        except WorkflowError as exc:
+            raise InvalidInput({"new_due_at": [str(exc)]}) from None
+    elif action not in ("reminded", "excused"):
+        raise OnsiteError(_("Unknown escalation action '%(action)s'.") % {"action": action})
+    return action
+
+
+def _open_summary_task(visit: Visit) -> Any:
+    tasks = open_tasks(visit.instance_id, SUMMARY_TASK)
+    if not tasks:
+        raise OnsiteError(_("The summary of visit %(visit)s is no longer waiting.") % {"visit": visit})
+    return tasks[0]
+
+
 def review_summary(*, visit: Visit, decision: str, comment: str, actor: Any, at: datetime) -> VisitSummary:
     """The team leader's review: send back for rework, or approve and apply."""
     record = VisitSummary.objects.filter(visit=visit).first()
@@ -163,16 +336,17 @@ def apply_summary(record: VisitSummary, *, at: datetime) -> None:
             customer,
             item.product,
             item.provider,
-            {"ownership": item.ownership, "expiry_date": item.expiry_date},
+            {"ownership": item.ownership, "expiry_date": item.expiry_date}
+            | ({"start_date": item.start_date} if item.start_date else {}),
             **how,
         )
     for item in record.key_persons.all():
         values = {f: getattr(item, f) for f in ("title", "department", "contact", "relationship", "notes")}
         upsert_key_person(customer, item.name, values, **how)
     for item in record.decision_chain.all():
-        upsert_key_person(
-            customer, item.name or item.position, {"title": item.position, "decision_role": item.role}, **how
-        )
+        if not item.name.strip():
+            continue  # a position without a person: kept in the summary, no key person to update
+        upsert_key_person(customer, item.name, {"title": item.position, "decision_role": item.role}, **how)
     for item in record.leads.filter(lead__isnull=True):
         create_lead(
             customer=customer,
@@ -242,5 +416,8 @@ def _reward_visit(visit: Visit, record: VisitSummary, at: datetime) -> None:
 
 
 def visited_as_planned(visit: Visit) -> bool:
+    """Made by the date the programme's cadence set (with the tolerance), whatever the manager's
+    own plan moved it to."""
     visited_on: date = timezone.localtime(visit.visited_at).date()
-    return visited_on <= visit.planned_date + timedelta(days=threshold("VISIT_ON_PLAN_TOLERANCE_DAYS"))
+    due = visit.scheduled_date or visit.planned_date
+    return visited_on <= due + timedelta(days=threshold("VISIT_ON_PLAN_TOLERANCE_DAYS"))

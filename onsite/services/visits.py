@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from onsite.exceptions import OnsiteError
+from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import Cadence, Enrolment, Programme, Visit, VisitActivity
 from onsite.services.support import choose_support_staff
 
@@ -24,12 +24,14 @@ def schedule_next_visit(*, enrolment: Enrolment, today: date | None = None) -> V
     today = today or timezone.localdate()
     last = enrolment.visits.order_by("-number").first()
     customer = enrolment.customer
+    due = next_visit_date(enrolment.programme, last, today)
     return Visit.objects.create(
         enrolment=enrolment,
         customer=customer,
         number=(last.number + 1) if last else 1,
         stage=enrolment.stage,
-        planned_date=next_visit_date(enrolment.programme, last, today),
+        scheduled_date=due,
+        planned_date=due,
         account_manager_id=customer.account_manager_id,
     )
 
@@ -57,9 +59,25 @@ def open_visit(*, visit: Visit, instance: Any) -> None:
     visit.save(update_fields=["instance"])
 
 
+# How far ahead of the server's clock a visit's time may be (a phone's clock runs fast).
+CLOCK_TOLERANCE = timedelta(minutes=10)
+
+
 def record_plan(*, visit: Visit, plan: dict) -> Visit:
-    """走访前: the plan, and a support engineer chosen when one is needed."""
-    visit.planned_date = parse_date(plan["planned_date"])
+    """走访前: the plan, and a support engineer chosen when one is needed. A visit cannot be
+    planned before its programme starts."""
+    planned = parse_date(plan["planned_date"])
+    start = visit.enrolment.programme.start_date
+    if planned < start:
+        raise InvalidInput(
+            {
+                "planned_date": [
+                    _("The programme starts on %(start)s; plan the visit for then or later.")
+                    % {"start": start.isoformat()}
+                ]
+            }
+        )
+    visit.planned_date = planned
     visit.objectives = plan.get("objectives", "")
     visit.contacts_to_meet = list(plan.get("contacts_to_meet", []))
     visit.topics = list(plan.get("topics", []))
@@ -77,14 +95,37 @@ def record_plan(*, visit: Visit, plan: dict) -> Visit:
     return visit
 
 
-def record_visit(*, visit: Visit, record: dict) -> Visit:
-    """走访中: the resources prepared, the support staff's assessment and what happened on site."""
+def record_visit(*, visit: Visit, record: dict, at: datetime | None = None) -> Visit:
+    """走访中: the resources prepared, the support staff's assessment and what happened on site.
+    A visit is recorded once made: not in the future (of `at`, the engine's time), nor before its
+    programme started."""
+    visited_at = aware(record["visited_at"])
+    now = at or timezone.now()
+    start = visit.enrolment.programme.start_date
+    if visited_at > now + CLOCK_TOLERANCE:
+        raise InvalidInput(
+            {
+                "visited_at": [
+                    _("A visit is recorded once it is made; %(when)s is still to come.")
+                    % {"when": timezone.localtime(visited_at).strftime("%Y-%m-%d %H:%M")}
+                ]
+            }
+        )
+    if timezone.localdate(visited_at) < start:
+        raise InvalidInput(
+            {
+                "visited_at": [
+                    _("The programme started on %(start)s; this visit cannot be before it.")
+                    % {"start": start.isoformat()}
+                ]
+            }
+        )
     visit.materials = list(record.get("materials", []))
     visit.resources_notes = record.get("notes", "")
     visit.support_assessment = "\n".join(
         part for part in (record.get("assessment", ""), record.get("proposed_solution", "")) if part
     )
-    visit.visited_at = aware(record["visited_at"])
+    visit.visited_at = visited_at
     hours = record.get("duration_hours")
     visit.duration_hours = Decimal(str(hours)) if hours is not None else None
     visit.persons_met = list(record.get("persons_met", []))

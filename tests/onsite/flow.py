@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from onsite.models import Enrolment, Programme, Region, Team
 from onsite.services.programmes import create_programme, enrol_customer
+from onsite.services.summaries import LIST_PARTS
 from tests.conftest import BPMN_DIR, source
 from tests.factories import UserFactory
 from tests.onsite.factories import (
@@ -93,13 +94,18 @@ FACTORS = {
 }
 
 
-def new_programme(org: Org, *, cadence: str = "weekly", start: date | None = None) -> Programme:
+def new_programme(
+    org: Org, *, cadence: str = "weekly", start: date | None = None, visits_per_review: int = 1
+) -> Programme:
+    """By default the team leader reviews the stage after every visit, so a test can move through
+    the stages visit by visit."""
     return create_programme(
         name="2026年合肥政企驻点服务",
         region=org.branch,
         start_date=start or date(2026, 11, 2),
         cadence=cadence,
         user=org.coordinator,
+        visits_per_review=visits_per_review,
     )
 
 
@@ -172,7 +178,7 @@ def summary(
     resource_needs: list | None = None,
     status: str = "办公网由我方提供，视频会议使用竞争对手产品",
 ) -> dict:
-    return {
+    data = {
         "informatization_status": status,
         "product_expiries": products
         if products is not None
@@ -210,6 +216,9 @@ def summary(
         else [{"speciality": "solution", "description": "视频会议替换方案", "due_date": "2026-12-15"}],
         "next_goals": "两周内提交云视讯替换方案",
     }
+    # Seed 002: a part with nothing to report says so.
+    data["none_reasons"] = {part: "无：本次走访未涉及" for part in LIST_PARTS if not data[part]}
+    return data
 
 
 SUMMARY = summary()
@@ -249,6 +258,17 @@ def close_visit(
     complete(visit, "Task_write_summary", manager, summary_data or PLAIN_SUMMARY)
     complete(visit, "Task_review_summary", org.leader, APPROVE)
     return visit
+
+
+def run_stage(enrolment: Enrolment, org: Org, *, decision: str = "continue", **kwargs) -> None:
+    """Visits until the programme's rhythm asks for the stage review, then the leader's decision."""
+    for _ in range(52):  # the longest rhythm a programme may set
+        close_visit(enrolment, org, **kwargs)
+        programme = refreshed(enrolment).instance
+        if HumanTask.objects.filter(instance=programme, bpmn_id="Task_stage_review", status="open").exists():
+            complete(programme, "Task_stage_review", org.leader, stage_review(decision))
+            return
+    raise AssertionError("no stage review after 52 visits")
 
 
 def run_visit(enrolment: Enrolment, org: Org, *, decision: str = "continue", **kwargs) -> ProcessInstance:

@@ -265,13 +265,15 @@ def test_screen_enrol_visit_summarise_approve_advance_win_back_and_pay(org):
         ("summary_first_pass", None, Decimal("3.00"), Decimal("10.00"), "approved"),
         ("summary_on_time", None, Decimal("3.00"), Decimal("10.00"), "approved"),
         ("summary_on_time", None, Decimal("3.00"), Decimal("10.00"), "approved"),
-        # Visit 2 was planned for 12-01 and made on 12-08: not as planned.
+        # Visit 2: the manager re-planned it for 12-01 but made it on 12-08, the date the weekly
+        # cadence set: as planned (the cadence's date counts, not the manager's own).
+        ("visit_as_planned", None, Decimal("5.00"), Decimal("20.00"), "approved"),
         ("visit_as_planned", None, Decimal("5.00"), Decimal("20.00"), "approved"),
     ]
     december_statement = incentive_statement(person=org.manager, period=date(2026, 12, 1), user=org.manager)
     assert (december_statement.points, december_statement.amount, december_statement.rejected) == (
-        Decimal("20.00"),
-        Decimal("60.00"),
+        Decimal("25.00"),
+        Decimal("80.00"),
         1,
     )
     january_statement = incentive_statement(person=org.manager, period=date(2027, 1, 1), user=org.manager)

@@ -652,29 +652,30 @@ def test_a_review_that_rescores_some_factors_changes_only_those(org, enrolment):
     }
 
 
-def test_a_retried_programme_instance_records_its_stage_change_once(org, enrolment):
-    close_visit(enrolment, org)
-    # A newer visit cycle the programme cannot call: advancing works, starting the next visit fails.
+def test_a_retried_programme_instance_schedules_its_visit_and_records_its_stage_change_once(org, enrolment):
+    # A newer visit cycle the programme cannot call: the next visit, started as soon as the first
+    # one closes, fails; the team leader's stage review is open beside it all the same.
     visit_cycle_needing_a_template()
-
-    complete(refreshed(enrolment).instance, "Task_stage_review", org.leader, stage_review("advance"))
+    close_visit(enrolment, org)
 
     instance = refreshed(enrolment).instance
     assert instance.status == Status.ERROR and "visit_template" in instance.error["message"]
-    assert instance.error["bpmn_id"] == "CallActivity_visit"  # after the stage change was recorded
-    assert refreshed(enrolment).stage == Stage.INFORMATION_GATHERING
+    assert instance.error["bpmn_id"] == "CallActivity_visit"  # after visit 2 was scheduled
+    assert open_task(instance, "Task_stage_review")
 
     redeploy_visit_cycle()
     retry_instance(instance_id=instance.pk, user=org.coordinator)
+    complete(refreshed(enrolment).instance, "Task_stage_review", org.leader, stage_review("advance"))
 
     enrolment = refreshed(enrolment)
     assert enrolment.instance.status == Status.WAITING
-    assert enrolment.stage == Stage.INFORMATION_GATHERING  # not moved on twice
+    assert enrolment.stage == Stage.INFORMATION_GATHERING  # moved on once
     assert list(enrolment.stage_changes.values_list("from_stage", "to_stage")) == [
         ("", Stage.PUBLICITY),
         (Stage.PUBLICITY, Stage.INFORMATION_GATHERING),
     ]
     assert enrolment.assessments.count() == 2
+    # Visit 2, scheduled once; not yet made, it moved to the new stage with the enrolment.
     assert list(enrolment.visits.values_list("number", "stage")) == [
         (1, Stage.PUBLICITY),
         (2, Stage.INFORMATION_GATHERING),

@@ -57,7 +57,8 @@ def visit_up_to_summary(enrolment, org, summary_data):
     with frozen(at(2026, 12, 1, 9)):
         complete(visit, "Task_plan_visit", org.manager, plan(date="2026-12-01"))
         complete(visit, "Task_prepare_resources", org.manager, RESOURCES)
-        complete(visit, "Task_record_visit", org.manager, record(at(2026, 12, 1, 10)))
+    with frozen(at(2026, 12, 1, 12)):
+        complete(visit, "Task_record_visit", org.manager, record(at(2026, 12, 1, 8)))
     with frozen(at(2026, 12, 1, 18)):
         complete(visit, "Task_write_summary", org.manager, summary_data)
     return visit
@@ -156,6 +157,7 @@ class TestExactlyOnce:
         with frozen(at(2026, 12, 1, 9)):
             complete(visit, "Task_plan_visit", org.manager, plan(date="2026-12-01"))
             complete(visit, "Task_prepare_resources", org.manager, RESOURCES)
+        with frozen(at(2026, 12, 4, 12)):
             complete(visit, "Task_record_visit", org.manager, record(at(2026, 12, 4, 10)))  # three days late
         with frozen(at(2026, 12, 7, 9)):  # 71 hours after the visit
             complete(visit, "Task_write_summary", org.manager, PLAIN_SUMMARY)
@@ -315,7 +317,7 @@ class TestPeriods:
         with frozen(at(2026, 11, 30, 9)):
             complete(visit, "Task_plan_visit", org.manager, plan(date="2026-11-30"))
             complete(visit, "Task_prepare_resources", org.manager, RESOURCES)
-            complete(visit, "Task_record_visit", org.manager, record(at(2026, 11, 30, 10)))
+            complete(visit, "Task_record_visit", org.manager, record(at(2026, 11, 30, 8)))
         with frozen(at(2026, 11, 30, 20)):
             complete(visit, "Task_write_summary", org.manager, PLAIN_SUMMARY)
         with frozen(at(2026, 12, 2, 9)):
@@ -341,7 +343,7 @@ class TestSupportStaff:
         with frozen(at(2026, 11, 28, 16)):
             complete(visit, "Task_support_preparation", engineer, {**SUPPORT, "will_attend": True})
         with frozen(at(2026, 12, 1, 9)):
-            complete(visit, "Task_record_visit", org.manager, record(at(2026, 12, 1, 10)))
+            complete(visit, "Task_record_visit", org.manager, record(at(2026, 12, 1, 8)))
 
         records = {
             r.event: (r.person, r.period, r.points, r.amount, r.visit_id)
@@ -382,7 +384,7 @@ class TestSupportStaff:
             complete(
                 visit, "Task_support_preparation", org.support["network"], {**SUPPORT, "will_attend": False}
             )
-            complete(visit, "Task_record_visit", org.manager, record(at(2026, 12, 1, 10)))
+            complete(visit, "Task_record_visit", org.manager, record(at(2026, 12, 1, 8)))
 
         assert events_of(org.support["network"]) == ["visit_support_prepared"]
         assert events_of(org.support["solution"]) == []

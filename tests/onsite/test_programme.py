@@ -1,13 +1,15 @@
 """The on-site service programme, end to end through the domain's services and the engine."""
 
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from onsite.exceptions import InvalidInput
 from onsite.models import Enrolment, StageChange, Visit
-from onsite.services.programmes import end_enrolment_early
+from onsite.services.programmes import create_programme, end_enrolment_early
 from tests.onsite.flow import (
     APPROVE,
     PLAIN_SUMMARY,
@@ -95,7 +97,7 @@ def test_the_whole_programme_from_enrolment_to_the_end_of_win_back(org, enrolmen
     assert (support_task.role.name, support_task.assignee) == ("support_staff", org.support["solution"])
     complete(visit, "Task_prepare_resources", org.manager, RESOURCES)
     complete(visit, "Task_support_preparation", org.support["solution"], SUPPORT)
-    visited_at = datetime(2026, 12, 1, 10, 0).astimezone()
+    visited_at = (timezone.now() - timedelta(hours=1)).replace(microsecond=0)  # recorded once made
     complete(visit, "Task_record_visit", org.manager, record(visited_at))
 
     summary = open_task(visit, "Task_write_summary")
@@ -134,12 +136,14 @@ def test_the_whole_programme_from_enrolment_to_the_end_of_win_back(org, enrolmen
     )
     review = open_task(refreshed(enrolment).instance, "Task_stage_review")
     assert (review.role.name, review.assignee) == ("team_leader", org.leader)
-
-    # The goal is not met yet: another publicity visit, without support staff this time.
-    complete(refreshed(enrolment).instance, "Task_stage_review", org.leader, stage_review("continue"))
+    # The next visit does not wait for the team leader: it is under way beside the review.
     second = current_visit(enrolment)
     assert second.pk != visit.pk
     assert Visit.objects.get(instance=second).number == 2
+    assert open_task(second, "Task_plan_visit").assignee == org.manager
+
+    # The goal is not met yet: another publicity visit, without support staff this time.
+    complete(refreshed(enrolment).instance, "Task_stage_review", org.leader, stage_review("continue"))
     run_visit(enrolment, org, decision="advance")
     assert refreshed(enrolment).stage == "information_gathering"
 
@@ -160,8 +164,10 @@ def test_the_whole_programme_from_enrolment_to_the_end_of_win_back(org, enrolmen
     ]
     assert enrolment.assessments.count() == 1 + 5  # enrolment, then each stage review
     assert enrolment.visits.filter(status=Visit.Status.CLOSED).count() == 5
-    visits = ProcessInstance.objects.filter(parent=enrolment.instance)
-    assert visits.count() == 5 and set(visits.values_list("status", flat=True)) == {Status.COMPLETED}
+    # The sixth visit, scheduled beside the last review and not made, ends with the programme.
+    assert enrolment.visits.get(number=6).status == Visit.Status.CANCELLED
+    visits = ProcessInstance.objects.filter(parent=enrolment.instance).order_by("pk")
+    assert list(visits.values_list("status", flat=True)) == [Status.COMPLETED] * 5 + [Status.TERMINATED]
     assert not HumanTask.objects.filter(status=HumanTask.Status.OPEN).exists()
 
 
@@ -191,7 +197,8 @@ def test_early_end_also_works_while_the_team_leader_is_reviewing_the_stage(org, 
 
     assert refreshed(enrolment).status == Enrolment.Status.ENDED_EARLY
     assert refreshed(review).status == HumanTask.Status.CANCELLED
-    assert Visit.objects.get(enrolment=enrolment).status == Visit.Status.CLOSED  # the visit made stays made
+    assert Visit.objects.get(enrolment=enrolment, number=1).status == Visit.Status.CLOSED  # made stays made
+    assert Visit.objects.get(enrolment=enrolment, number=2).status == Visit.Status.CANCELLED
 
 
 @pytest.mark.slow
@@ -219,3 +226,45 @@ def test_three_hundred_visits_keep_the_programme_running_in_the_right_stage_at_c
     assert ProcessInstance.objects.filter(parent=enrolment.instance).count() == 301
     assert sizes[300] <= sizes[1] * 1.1, sizes
     assert queries[300] == queries[2], queries
+
+
+def test_the_stage_review_comes_at_the_programmes_rhythm_and_never_holds_up_a_visit(org):
+    enrolment = enrol(org, new_programme(org, visits_per_review=3), customer_of(org))
+    programme = refreshed(enrolment).instance
+
+    for number in (1, 2):
+        close_visit(enrolment, org)
+        assert not HumanTask.objects.filter(instance=programme, bpmn_id="Task_stage_review").exists()
+        assert Visit.objects.get(instance=current_visit(enrolment)).number == number + 1
+    close_visit(enrolment, org)  # the third: a review is due
+    review = open_task(programme, "Task_stage_review")
+    # The leader has not reviewed yet; visits four and five go ahead regardless.
+    close_visit(enrolment, org)
+    close_visit(enrolment, org)
+    assert Visit.objects.get(instance=current_visit(enrolment)).number == 6
+    assert HumanTask.objects.filter(instance=programme, bpmn_id="Task_stage_review").count() == 1
+
+    complete(programme, "Task_stage_review", org.leader, stage_review("advance"))
+    enrolment = refreshed(enrolment)
+    assert enrolment.stage == "information_gathering"
+    assert enrolment.assessments.get(decision="advance").visit.number == 5  # the latest visit closed
+    # Visit six, scheduled but not made, is the new stage's.
+    assert Visit.objects.get(instance=current_visit(enrolment)).stage == "information_gathering"
+    assert review.pk != open_task(current_visit(enrolment), "Task_plan_visit").pk
+
+
+@pytest.mark.parametrize(("cadence", "expected"), [("weekly", 4), ("monthly", 1)])
+def test_by_default_the_stage_is_reviewed_about_once_a_month(org, cadence, expected):
+    programme = create_programme(
+        name="驻点", region=org.branch, start_date=date(2026, 11, 2), cadence=cadence, user=org.coordinator
+    )
+
+    assert programme.visits_per_review == expected
+
+
+@pytest.mark.parametrize("value", [0, 53])
+def test_a_review_rhythm_outside_one_to_fifty_two_visits_is_refused(org, value):
+    with pytest.raises(InvalidInput) as caught:
+        new_programme(org, visits_per_review=value)
+
+    assert list(caught.value.field_errors) == ["visits_per_review"]

@@ -13,7 +13,7 @@ from onsite.demo import DEMO_CUSTOMERS, DEMO_FACTORS, DEMO_PASSWORD, DEMO_USERS
 from onsite.models import Customer, Enrolment, ProductHolding, Programme, Region, StaffProfile, Team
 from onsite.services.programmes import create_programme, end_enrolment_early, enrol_customer
 from tests.conftest import BPMN_DIR, text_source
-from tests.onsite.flow import current_visit, deploy_processes, open_task, refreshed, run_visit
+from tests.onsite.flow import close_visit, current_visit, deploy_processes, open_task, refreshed, run_stage
 from workflows.actors import SYSTEM
 from workflows.models import ProcessInstance
 from workflows.services import deploy, suspend_instance, terminate_instance
@@ -139,7 +139,7 @@ def test_after_the_demo_programme_completed_every_stage_it_succeeds(deployed):
     enrolment = demo_enrolment()
     org = SimpleNamespace(leader=User.objects.get(username="leader"))
     for _stage in range(3):
-        run_visit(enrolment, org, decision="advance")
+        run_stage(enrolment, org, decision="advance")
     assert refreshed(enrolment).status == Enrolment.Status.COMPLETED
     before = demo_rows()
 
@@ -189,7 +189,7 @@ def test_with_the_programme_instance_suspended_it_succeeds(deployed):
 def test_after_visits_were_made_it_changes_nothing(deployed):
     seed()
     enrolment = demo_enrolment()
-    run_visit(enrolment, SimpleNamespace(leader=User.objects.get(username="leader")))
+    close_visit(enrolment, SimpleNamespace(leader=User.objects.get(username="leader")))
     before = demo_rows()
 
     output = seed()

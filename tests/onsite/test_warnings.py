@@ -479,3 +479,28 @@ def test_the_number_of_queries_does_not_grow_with_the_warnings(
         warnings = early_warnings(user=leader, now=now)
         assert len(warnings) == 24
         assert all(describe(w) and w.customer.name for w in warnings)
+
+
+def test_a_customer_waiting_for_the_leaders_review_of_a_summary_is_not_blamed_on_the_manager(
+    enrol, customer, manager, team, now
+):
+    # The manager visited and summarised; the next visit waits for the team leader's approval.
+    enrolment = enrol(customer, enrolled_days_ago=100)
+    visit(enrolment, status=Visit.Status.SUMMARISED, visited_at=now - timedelta(days=12))
+
+    assert of_kind(WarningKind.NO_RECENT_VISIT, now=now, user=manager) == []
+    [warning] = of_kind(WarningKind.NO_RECENT_VISIT, now=now, user=team.leader)
+    assert (warning.related, warning.responsible) == (enrolment, "team_leader")
+    [warning] = of_kind(WarningKind.NO_RECENT_VISIT, now=now)  # the system sees it too
+    assert warning.responsible == "team_leader"
+
+
+def test_a_customer_not_visited_with_nothing_waiting_for_the_leader_is_the_managers(
+    enrol, customer, manager, now
+):
+    enrolment = enrol(customer, enrolled_days_ago=100)
+    visit(enrolment, visited_at=now - timedelta(days=12))
+    visit(enrolment, status=Visit.Status.PLANNED)
+
+    [warning] = of_kind(WarningKind.NO_RECENT_VISIT, now=now, user=manager)
+    assert (warning.related, warning.responsible) == (enrolment, "account_manager")

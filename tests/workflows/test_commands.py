@@ -259,7 +259,8 @@ class TestDryRunOfTheDomainDiagrams:
         assert re.search(
             r"completed .* \(Task_review_summary\) in #\d+ visit_cycle as dry-run-team_leader-", output
         )
-        assert output.count("Path of #") == 4  # the programme and its three visits
+        # The programme, its three visits, and the fourth visit it had started when the last stage ended.
+        assert output.count("Path of #") == 5
 
     def test_an_interrupted_dry_run_keeps_nothing(self):
 

@@ -327,6 +327,51 @@ class TestFailuresAreRecorded:
         finally:
             unregister_operation("tests.hoard")
 
+    @pytest.mark.parametrize("field_errors", [{"amount": ["Too much."]}, None])
+    def test_an_operation_refusing_its_input_refuses_the_submission_only_field_by_field(self, field_errors):
+        from django.contrib.auth.models import Group
+
+        from workflows.exceptions import TaskRejected
+        from workflows.models import HumanTask
+        from workflows.refusals import Refusal
+
+        @register_operation("tests.refuse")
+        def refuse(context):
+            Group.objects.create(name="written by the operation")
+            raise Refusal("Not like this.", field_errors=field_errors)
+
+        try:
+            body = linear(
+                user_task("ask"),
+                '<bpmn:serviceTask id="call"><bpmn:extensionElements>'
+                '<spiffworkflow:serviceTaskOperator id="tests.refuse" resultVariable="result">'
+                "<spiffworkflow:parameters /></spiffworkflow:serviceTaskOperator>"
+                "</bpmn:extensionElements></bpmn:serviceTask>",
+                process_id="refuses",
+            )
+            deploy(user=SYSTEM, files=[text("refuses.bpmn", body)])
+            instance = start_instance(user=SYSTEM, process_id="refuses")
+            task = HumanTask.objects.get(instance=instance, bpmn_id="ask")
+            if field_errors:
+                # Input refused field by field: the person corrects it, the task stays open.
+                with pytest.raises(TaskRejected) as caught:
+                    complete_task(task_id=task.pk, data={}, user=SYSTEM)
+                assert (str(caught.value.message), caught.value.field_errors) == (
+                    "Not like this.",
+                    field_errors,
+                )
+                task.refresh_from_db()
+                instance.refresh_from_db()
+                assert (task.status, instance.status) == (HumanTask.Status.OPEN, Status.RUNNING)
+            else:
+                # Any other refusal is the process's problem, not the person's: the instance fails.
+                complete_task(task_id=task.pk, data={}, user=SYSTEM)
+                instance.refresh_from_db()
+                in_error(instance, "tests.refuse: Not like this.")
+            assert not Group.objects.filter(name="written by the operation").exists()
+        finally:
+            unregister_operation("tests.refuse")
+
     def test_retry_refuses_an_instance_that_is_not_in_error(self):
         instance = started(steps(user_task("wait")))
         with pytest.raises(InstanceNotActive):

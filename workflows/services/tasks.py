@@ -192,8 +192,9 @@ def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
 
     Under the family lock, and changing nothing when refused: FormValidationError (field errors),
     TaskAlreadyCompleted, TaskNotReady, TaskNotYours, InstanceNotActive; TaskRejected if the task's
-    own post-script refuses the data (the task stays open). A failure in a later step does not
-    raise: the task is done and the instance goes to `error`.
+    own post-script, or a service operation the submission leads to, refuses the data (a
+    `Refusal`, with its field errors; the task stays open). Any other failure in a later step does
+    not raise: the task is done and the instance goes to `error`.
     """
     require_actor(user)
     try:
@@ -228,6 +229,9 @@ def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
                 raise TaskRejected(refusal(exc) or runtime.describe_error(exc)) from None
             done = session.complete(task.pk, bpmn_id=task.bpmn_id, data=submission)
             runtime.advance(session)
+            if session.refusal is not None:
+                # A service task after this one refused what the person submitted: undo it all.
+                raise TaskRejected(session.refusal.message, field_errors=session.refusal.field_errors)
             runtime.save(session)
     except TaskRejected as exc:
         AuditEvent.objects.create(

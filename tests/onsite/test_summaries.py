@@ -1,0 +1,319 @@
+"""Seed 002's rules for the closed-loop summary, enforced when the account manager submits it: all
+seven parts present (an empty one says so), one entry per person, contract dates that can be. A
+refused summary keeps the task open with field errors and changes nothing."""
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from onsite.models import KeyPerson, ProductHolding, Visit, VisitSummary
+from tests.onsite.flow import (
+    APPROVE,
+    RESOURCES,
+    build_org,
+    complete,
+    current_visit,
+    customer_of,
+    deploy_processes,
+    enrol,
+    new_programme,
+    open_task,
+    plan,
+    record,
+    summary,
+)
+from workflows.models import HumanTask, ProcessInstance
+from workflows.refusals import Refusal
+from workflows.services import fire_due_timers
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def org():
+    deploy_processes()
+    return build_org()
+
+
+@pytest.fixture
+def visit(org):
+    """A visit made, its summary to write."""
+    enrolment = enrol(org, new_programme(org), customer_of(org))
+    instance = current_visit(enrolment)
+    complete(instance, "Task_plan_visit", org.manager, plan())
+    complete(instance, "Task_prepare_resources", org.manager, RESOURCES)
+    complete(instance, "Task_record_visit", org.manager, record(datetime.now().astimezone()))
+    return instance
+
+
+def refused(instance: ProcessInstance, user, data: dict) -> dict[str, list[str]]:
+    """Submit the summary, expecting a refusal; returns its field errors."""
+    with pytest.raises(Refusal) as caught:
+        complete(instance, "Task_write_summary", user, data)
+    return caught.value.field_errors
+
+
+def assert_nothing_kept(instance: ProcessInstance) -> None:
+    assert open_task(instance, "Task_write_summary")  # still waiting for the manager
+    assert refreshed_status(instance) == ProcessInstance.Status.RUNNING
+    assert not VisitSummary.objects.exists()
+    assert Visit.objects.get(instance=instance).status == Visit.Status.VISITED
+
+
+def refreshed_status(instance: ProcessInstance) -> str:
+    instance.refresh_from_db()
+    return instance.status
+
+
+# --- all seven parts -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "part", ["product_expiries", "decision_chain", "key_persons", "leads", "resource_needs"]
+)
+def test_a_part_omitted_from_the_summary_is_refused_by_the_form(visit, org, part):
+    data = summary()
+    del data[part]
+
+    errors = refused(visit, org.manager, data)
+
+    assert part in errors
+    assert_nothing_kept(visit)
+
+
+@pytest.mark.parametrize(
+    "part", ["product_expiries", "decision_chain", "key_persons", "leads", "resource_needs"]
+)
+def test_an_empty_part_without_saying_there_is_nothing_to_report_is_refused(visit, org, part):
+    data = summary()
+    data[part] = []
+    data["none_reasons"] = {}
+
+    errors = refused(visit, org.manager, data)
+
+    assert list(errors) == [part]
+    assert "无" in errors[part][0]
+    assert_nothing_kept(visit)
+
+
+def test_an_empty_part_that_says_why_is_accepted_and_its_note_kept(visit, org):
+    data = summary(leads=[], resource_needs=[])
+    data["none_reasons"] = {"leads": "无：客户本季度无新需求", "resource_needs": " 无：暂不需要支撑 "}
+
+    complete(visit, "Task_write_summary", org.manager, data)
+
+    assert VisitSummary.objects.get().none_reasons == {
+        "leads": "无：客户本季度无新需求",
+        "resource_needs": "无：暂不需要支撑",
+    }
+
+
+def test_a_note_saying_nothing_to_report_for_a_part_with_entries_is_refused(visit, org):
+    data = summary()
+    data["none_reasons"] = {"leads": "无"}
+
+    assert refused(visit, org.manager, data) == {
+        "none_reasons.leads": ["This part has entries; remove the note that there is nothing to report."]
+    }
+
+
+@pytest.mark.parametrize("part", ["informatization_status", "next_goals"])
+def test_a_text_part_of_blanks_is_refused(visit, org, part):
+    data = summary()
+    data[part] = "    "
+
+    assert part in refused(visit, org.manager, data)
+    assert_nothing_kept(visit)
+
+
+# --- key persons and the decision chain -------------------------------------------------------
+
+
+def test_a_key_person_listed_twice_is_refused_naming_the_duplicate(visit, org):
+    data = summary()
+    # The same person, typed once with a full-width space and letters: still the same person.
+    data["key_persons"].append({"name": " 王主任 ", "title": "主任"})
+
+    errors = refused(visit, org.manager, data)
+
+    assert errors == {"key_persons.2.name": ["王主任 is already entry 1; merge the two into one."]}
+    assert_nothing_kept(visit)
+
+
+def test_a_person_listed_twice_in_the_decision_chain_is_refused(visit, org):
+    data = summary()
+    data["decision_chain"].append({"position": "副主任", "name": "张科长", "role": "user"})
+
+    assert refused(visit, org.manager, data) == {
+        "decision_chain.2.name": ["张科长 is already entry 2; merge the two into one."]
+    }
+
+
+def test_a_decision_chain_position_without_a_name_creates_no_key_person(visit, org):
+    data = summary()
+    data["decision_chain"].append({"position": "分管副局长", "role": "decision_maker"})
+
+    complete(visit, "Task_write_summary", org.manager, data)
+    complete(visit, "Task_review_summary", org.leader, APPROVE)
+
+    customer = Visit.objects.get(instance=visit).customer
+    assert sorted(KeyPerson.objects.filter(customer=customer).values_list("name", flat=True)) == [
+        "张科长",
+        "王主任",
+    ]
+    assert VisitSummary.objects.get().decision_chain.filter(name="").get().position == "分管副局长"
+
+
+# --- product dates ------------------------------------------------------------------------------
+
+
+def product(**values) -> dict:
+    return {"product": "视频会议", "provider": "竞争对手A", "ownership": "competitor"} | values
+
+
+def test_a_product_expiring_before_it_starts_is_refused_at_the_summary(visit, org):
+    data = summary(products=[product(start_date="2027-01-01", expiry_date="2026-03-31")])
+
+    assert refused(visit, org.manager, data) == {
+        "product_expiries.0.expiry_date": [
+            "The contract cannot expire (2026-03-31) before it starts (2027-01-01)."
+        ]
+    }
+    assert_nothing_kept(visit)
+
+
+def test_a_product_expiring_before_the_start_the_customer_record_holds_is_refused(visit, org):
+    customer = Visit.objects.get(instance=visit).customer
+    ProductHolding.objects.create(
+        customer=customer,
+        product="视频会议",
+        provider="竞争对手A",
+        ownership="competitor",
+        start_date=date(2026, 6, 1),
+        expiry_date=date(2027, 6, 1),
+    )
+    data = summary(products=[product(expiry_date="2026-05-31")])
+
+    assert list(refused(visit, org.manager, data)) == ["product_expiries.0.expiry_date"]
+    # Before, the summary was accepted and the team leader's approval put the visit in error.
+    assert_nothing_kept(visit)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("expiry_date", "9999-12-31"), ("expiry_date", "0001-01-01"), ("start_date", "1900-01-01")],
+)
+def test_an_impossible_contract_date_is_refused_at_the_summary(visit, org, field, value):
+    item = product(expiry_date="2027-03-31") | {field: value}
+
+    errors = refused(visit, org.manager, summary(products=[item]))
+
+    assert list(errors) == [f"product_expiries.0.{field}"]
+    assert "is not a possible contract date" in errors[f"product_expiries.0.{field}"][0]
+
+
+def test_a_date_that_does_not_exist_is_refused_by_the_form(visit, org):
+    errors = refused(visit, org.manager, summary(products=[product(expiry_date="2027-02-30")]))
+
+    assert list(errors) == ["product_expiries.0.expiry_date"]
+
+
+def test_a_product_listed_twice_is_refused(visit, org):
+    data = summary(products=[product(expiry_date="2027-03-31"), product(expiry_date="2027-04-30")])
+
+    assert list(refused(visit, org.manager, data)) == ["product_expiries.1.product"]
+
+
+def test_a_summary_with_a_start_date_sets_the_products_start_on_approval(visit, org):
+    data = summary(products=[product(start_date="2024-04-01", expiry_date="2027-03-31")])
+
+    complete(visit, "Task_write_summary", org.manager, data)
+    complete(visit, "Task_review_summary", org.leader, APPROVE)
+
+    holding = ProductHolding.objects.get(product="视频会议")
+    assert (holding.start_date, holding.expiry_date) == (date(2024, 4, 1), date(2027, 3, 31))
+    assert refreshed_status(visit) == ProcessInstance.Status.COMPLETED
+
+
+def test_every_error_of_a_summary_is_reported_at_once(visit, org):
+    data = summary(leads=[], products=[product(start_date="2027-01-01", expiry_date="2026-03-31")])
+    data["none_reasons"] = {}
+    data["key_persons"].append({"name": "张科长"})
+
+    assert set(refused(visit, org.manager, data)) == {
+        "leads",
+        "key_persons.2.name",
+        "product_expiries.0.expiry_date",
+    }
+    assert not HumanTask.objects.filter(bpmn_id="Task_review_summary").exists()
+
+
+# --- the team leader's action on an overdue summary ---------------------------------------------
+
+
+def overdue(instance: ProcessInstance):
+    """Fire the summary's deadline: the team leader's escalation task opens."""
+    fire_due_timers(now=timezone.now() + timedelta(hours=49))
+    return open_task(instance, "Task_escalate_summary")
+
+
+def test_reassign_hands_the_summary_task_to_the_account_manager_the_leader_picks(visit, org):
+    overdue(visit)
+
+    complete(
+        visit, "Task_escalate_summary", org.leader, {"escalation_action": "reassign", "reassign_to": "wu"}
+    )
+
+    assert open_task(visit, "Task_write_summary").assignee == org.other_manager
+    complete(visit, "Task_write_summary", org.other_manager, summary())  # the new holder can submit it
+    assert VisitSummary.objects.get().submitted_by == org.other_manager
+
+
+@pytest.mark.parametrize("reassign_to", ["", "nobody", "li"])  # missing, unknown, not an account manager
+def test_reassign_without_an_account_manager_to_hand_to_is_refused_and_the_task_stays_open(
+    visit, org, reassign_to
+):
+    overdue(visit)
+
+    with pytest.raises(Refusal) as caught:
+        complete(
+            visit,
+            "Task_escalate_summary",
+            org.leader,
+            {"escalation_action": "reassign", "reassign_to": reassign_to},
+        )
+
+    assert list(caught.value.field_errors) == ["reassign_to"]
+    assert open_task(visit, "Task_escalate_summary")
+    assert open_task(visit, "Task_write_summary").assignee == org.manager
+
+
+def test_extend_sets_the_summarys_new_deadline(visit, org):
+    overdue(visit)
+    new_due = (timezone.now() + timedelta(days=2)).replace(microsecond=0)
+
+    complete(
+        visit,
+        "Task_escalate_summary",
+        org.leader,
+        {"escalation_action": "extend", "new_due_at": new_due.isoformat()},
+    )
+
+    assert Visit.objects.get(instance=visit).summary_due_at == new_due
+    complete(visit, "Task_write_summary", org.manager, summary())
+    assert VisitSummary.objects.get().on_time  # submitted by the extended deadline
+
+
+@pytest.mark.parametrize("new_due_at", [None, "past"])
+def test_extend_without_a_later_deadline_is_refused(visit, org, new_due_at):
+    overdue(visit)
+    data = {"escalation_action": "extend"}
+    if new_due_at:
+        data["new_due_at"] = (timezone.now() - timedelta(hours=1)).isoformat()
+
+    with pytest.raises(Refusal) as caught:
+        complete(visit, "Task_escalate_summary", org.leader, data)
+
+    assert list(caught.value.field_errors) == ["new_due_at"]
+    assert open_task(visit, "Task_escalate_summary")
