@@ -13,7 +13,7 @@ converters), so the models stay the single description of the schema. Everything
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,8 +59,28 @@ def _table(model: type[Model]) -> str:
     return _qn(model._meta.db_table)
 
 
+@functools.lru_cache(maxsize=512)
+def _quoted_column(vendor: str, model: type[Model], name: str) -> str:
+    return _quoted(vendor, model._meta.get_field(name).column)
+
+
 def _column(model: type[Model], name: str) -> str:
-    return _qn(model._meta.get_field(name).column)
+    return _quoted_column(_db().vendor, model, name)
+
+
+def _fixed_per_vendor(build: Callable[[], str]) -> Callable[[], str]:
+    """The SQL text `build` writes, built at first use and then kept for each database vendor: the
+    statements below are the same on every call, only their parameters change."""
+    texts: dict[str, str] = {}
+
+    @functools.wraps(build)
+    def text() -> str:
+        vendor = _db().vendor
+        if vendor not in texts:
+            texts[vendor] = build()
+        return texts[vendor]
+
+    return text
 
 
 def _prepared(model: type[Model], name: str, value: Any, db=None) -> Any:
@@ -70,8 +90,14 @@ def _prepared(model: type[Model], name: str, value: Any, db=None) -> Any:
 # --- reading --------------------------------------------------------------------------------
 
 
-def _fields(model: type[Model]) -> list:
-    return list(model._meta.concrete_fields)
+@functools.cache
+def _fields(model: type[Model]) -> tuple:
+    return tuple(model._meta.concrete_fields)
+
+
+@functools.cache
+def _attnames(model: type[Model]) -> list[str]:
+    return [f.attname for f in _fields(model)]
 
 
 def _select_list(model: type[Model], alias: str) -> str:
@@ -100,7 +126,7 @@ def _from_row(model: type[Model], values: Sequence[Any]) -> Model:
         for converter in converters:
             value = converter(value, expression, db)
         converted.append(value)
-    return model.from_db(db.alias, [f.attname for f in _fields(model)], converted)
+    return model.from_db(db.alias, _attnames(model), converted)
 
 
 def _with_version(instance: ProcessInstance, version_id: int, checksum: str) -> ProcessInstance:
@@ -109,21 +135,44 @@ def _with_version(instance: ProcessInstance, version_id: int, checksum: str) -> 
     return instance
 
 
-def read_instance(instance_id: int) -> ProcessInstance | None:
-    sql = (
+@_fixed_per_vendor
+def _read_instance_sql() -> str:
+    return (
         f"SELECT {_select_list(ProcessInstance, 'i')}, v.{_column(ProcessVersion, 'checksum')} "
         f"FROM {_table(ProcessInstance)} i "
         f"JOIN {_table(ProcessVersion)} v ON v.id = i.{_column(ProcessInstance, 'version')} "
         "WHERE i.id = %s"
     )
+
+
+def read_instance(instance_id: int) -> ProcessInstance | None:
     with _db().cursor() as cursor:
-        cursor.execute(sql, [instance_id])
+        cursor.execute(_read_instance_sql(), [instance_id])
         row = cursor.fetchone()
     if row is None:
         return None
     size = len(_fields(ProcessInstance))
     instance = _from_row(ProcessInstance, row[:size])
     return _with_version(instance, instance.version_id, row[size])
+
+
+@_fixed_per_vendor
+def _read_task_sql() -> str:
+    root = _column(ProcessInstance, "root")
+    return (
+        f"SELECT {_select_list(HumanTask, 't')}, {_select_list(ProcessInstance, 'i')}, "
+        f"v.{_column(ProcessVersion, 'checksum')} "
+        f"FROM {_table(HumanTask)} t "
+        f"JOIN {_table(ProcessInstance)} i ON i.id = t.{_column(HumanTask, 'instance')} "
+        f"JOIN {_table(ProcessInstance)} r ON r.id = COALESCE(i.{root}, i.id) "
+        f"JOIN {_table(ProcessVersion)} v ON v.id = i.{_column(ProcessInstance, 'version')} "
+        f"WHERE t.{_column(HumanTask, 'id')} = %s"
+    )
+
+
+@_fixed_per_vendor
+def _read_task_locked_sql() -> str:
+    return _read_task_sql() + " FOR UPDATE OF r, i, t"
 
 
 def read_task(task_id: Any, *, lock: bool = False) -> tuple[HumanTask, ProcessInstance] | None:
@@ -133,18 +182,7 @@ def read_task(task_id: Any, *, lock: bool = False) -> tuple[HumanTask, ProcessIn
     task - the root first, as everyone does - and PostgreSQL returns the latest committed version
     of each row it had to wait for. Must then run in a transaction.
     """
-    root = _column(ProcessInstance, "root")
-    sql = (
-        f"SELECT {_select_list(HumanTask, 't')}, {_select_list(ProcessInstance, 'i')}, "
-        f"v.{_column(ProcessVersion, 'checksum')} "
-        f"FROM {_table(HumanTask)} t "
-        f"JOIN {_table(ProcessInstance)} i ON i.id = t.{_column(HumanTask, 'instance')} "
-        f"JOIN {_table(ProcessInstance)} r ON r.id = COALESCE(i.{root}, i.id) "
-        f"JOIN {_table(ProcessVersion)} v ON v.id = i.{_column(ProcessInstance, 'version')} "
-        f"WHERE t.{_column(HumanTask, 'id')} = %s"
-    )
-    if lock and _db().features.has_select_for_update:
-        sql += " FOR UPDATE OF r, i, t"
+    sql = _read_task_locked_sql() if lock and _db().features.has_select_for_update else _read_task_sql()
     with _db().cursor() as cursor:
         cursor.execute(sql, [_prepared(HumanTask, "id", task_id)])
         row = cursor.fetchone()
@@ -161,6 +199,18 @@ def read_task(task_id: Any, *, lock: bool = False) -> tuple[HumanTask, ProcessIn
 # --- locking --------------------------------------------------------------------------------
 
 
+@_fixed_per_vendor
+def _lock_family_sql() -> str:
+    root = _column(ProcessInstance, "root")
+    inner = f"SELECT COALESCE({root}, id) FROM {_table(ProcessInstance)} WHERE id = %s"
+    return f"SELECT id FROM {_table(ProcessInstance)} WHERE id = ({inner}) FOR UPDATE"
+
+
+@_fixed_per_vendor
+def _lock_family_skip_locked_sql() -> str:
+    return _lock_family_sql() + " SKIP LOCKED"
+
+
 def lock_family(*, instance_id: int, skip_locked: bool = False) -> bool:
     """Lock the root instance of a family (the instance, its linked callers and callees).
 
@@ -171,14 +221,9 @@ def lock_family(*, instance_id: int, skip_locked: bool = False) -> bool:
     """
     if not _db().features.has_select_for_update:
         return True
-    root = _column(ProcessInstance, "root")
-    inner = f"SELECT COALESCE({root}, id) FROM {_table(ProcessInstance)} WHERE id = %s"
-    params = [instance_id]
-    sql = f"SELECT id FROM {_table(ProcessInstance)} WHERE id = ({inner}) FOR UPDATE"
-    if skip_locked:
-        sql += " SKIP LOCKED"
+    sql = _lock_family_skip_locked_sql() if skip_locked else _lock_family_sql()
     with _db().cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [instance_id])
         return cursor.fetchone() is not None
 
 
