@@ -30,7 +30,7 @@ from workflows import projections, sessions, store
 from workflows.actors import SYSTEM, person
 from workflows.exceptions import ProcessNotDeployed
 from workflows.models import AuditEvent, ProcessInstance, ProcessVersion
-from workflows.serialization import SERIALIZER_VERSION, dump_state
+from workflows.serialization import SERIALIZER_VERSION
 from workflows.sessions import Session, find_task
 from workflows.specs import LinkedCallActivity
 from workflows.versions import latest_version
@@ -82,10 +82,12 @@ def create_instance(
     session.resumes_parent = resumes_parent
     start = session.workflow.get_next_task(state=TaskState.READY)
     start.set_data(**data)
-    # The row exists before the engine runs, so linked instances it starts can point to it.
-    instance.state = dump_state(session.workflow)
+    # The row exists before the engine runs, so linked instances it starts can point to it. Its
+    # state is written by the save below, in the same transaction: nobody reads it before.
+    instance.state = ""
     instance.revision = 1
-    instance.save()
+    instance.pk = store.insert_instance(instance)
+    instance._state.adding = False
     session.record(
         AuditEvent.Kind.STARTED,
         process_id=instance.process_id,
