@@ -2,7 +2,7 @@ import codecs
 
 import pytest
 
-from tests.conftest import TEST_BPMN_DIR, source
+from tests.conftest import CONFORMANCE_DIR, TEST_BPMN_DIR, source
 from tests.factories import UserFactory
 from tests.workflows.diagrams import linear, process, script_task, user_task
 from tests.workflows.diagrams import source as text
@@ -559,3 +559,36 @@ class TestHostileDocuments:
             "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>"
         )
         refused([text("many.bpmn", bad)], "element 'many'", "the limit is 1,000")
+
+
+class TestCollaborations:
+    """A diagram with several executable pools deploys as one collaboration, whose pools run
+    together in one workflow (their messages reach each other only there)."""
+
+    COLLABORATION = "Collaboration_0fh00ao"
+    POOLS = ("Process_1kjyavs", "Process_0srqcj1")
+
+    @pytest.fixture
+    def deployed(self):
+        deployment = deploy(user=SYSTEM, files=[source(CONFORMANCE_DIR / "spiffcam_MessageBoundary.bpmn")])
+        assert deployment.version.model.process_id == self.COLLABORATION
+        return deployment
+
+    @pytest.mark.parametrize("pool", POOLS)
+    def test_starting_a_pool_by_its_own_id_names_the_collaboration_to_start(self, deployed, pool):
+        with pytest.raises(ProcessNotDeployed) as caught:
+            start_instance(user=SYSTEM, process_id=pool)
+        assert f"'{pool}'" in str(caught.value)
+        assert f"start '{self.COLLABORATION}'" in str(caught.value)
+        assert not ProcessInstance.objects.exists()
+
+    def test_the_collaboration_starts_by_its_id(self, deployed):
+        instance = start_instance(user=SYSTEM, process_id=self.COLLABORATION)
+        instance.refresh_from_db()
+        assert instance.status == ProcessInstance.Status.RUNNING, instance.error
+
+    def test_a_process_deployed_nowhere_is_still_reported_as_not_deployed(self, deployed):
+        # An embedded subprocess of a pool, a start event's id: neither is a startable process.
+        for name in ("Activity_1m4766l", "Event_0d3xq5q", "nothing_here"):
+            with pytest.raises(ProcessNotDeployed, match=f"No process '{name}' is deployed"):
+                start_instance(user=SYSTEM, process_id=name)
