@@ -8,6 +8,8 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: run test lint format bench system-packages clean
 
+# A laptop runs in DEBUG unless told otherwise: without it the development SECRET_KEY is refused.
+run: export DEBUG ?= true
 run: $(INSTALLED)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py deploy_bpmn bpmn/*.bpmn

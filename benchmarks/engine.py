@@ -6,6 +6,10 @@ For each database (SQLite, then PostgreSQL), in a fresh database and a separate 
    in memory, deserializing and serializing the whole workflow at each user task as a web request
    would, and (b) through the engine's services (`start_instance`, `complete_task`: lock, load,
    run, save, projections, audit). Prints task completions per second and `ratio b/a`.
+   The same for starting a visit: (a) SpiffWorkflow alone builds the workflow, runs it to its first
+   user task and serializes it; (b) `start_instance` also looks the version up, stores the
+   instance, its first task and the audit. Both ratios are printed with the database floor of the
+   path (the engine's own statements with no engine work between), which b pays and a does not.
 2. The same service path with 1,000 and with 100,000 instances already stored (each with an open
    task and an audit event), plus due-timer scanning and the first page of an inbox at both sizes.
 3. The cost of a task in a programme that has run 100 visits against the same task at the first
@@ -121,6 +125,16 @@ def report(results: dict, *, quick: bool) -> str:
             f"{r['floor_ms']:.2f} ms = {r['floor_ms'] / a:.2f} a; "
             f"engine work beyond the floor: b - floor = {(b - r['floor_ms']) / a:.2f} a (target <= 1.5)",
             "",
+            "| path | ms per start (visit to its first task) | starts/s |",
+            "|---|---:|---:|",
+            f"| a: raw SpiffWorkflow: new workflow, run to the first wait, serialize | {r['raw_start_ms']:.2f} | {1000 / r['raw_start_ms']:.0f} |",
+            f"| b: `start_instance` (version, run, store instance, first task, audit) | {r['services_start_ms']:.2f} | {1000 / r['services_start_ms']:.0f} |",
+            "",
+            f"start: ratio b/a = {r['services_start_ms'] / r['raw_start_ms']:.2f}; database floor of a start "
+            f"(version lookup, insert, one write, commit; no engine work): {r['start_floor_ms']:.2f} ms = "
+            f"{r['start_floor_ms'] / r['raw_start_ms']:.2f} a; "
+            f"b - floor = {(r['services_start_ms'] - r['start_floor_ms']) / r['raw_start_ms']:.2f} a (target <= 1.5)",
+            "",
             "| instances stored | ms per task completion | due-timer scan ms | inbox first page ms |",
             "|---:|---:|---:|---:|",
         ]
@@ -232,13 +246,14 @@ def measure(*, quick: bool) -> dict:
 
     people = make_people()
     sizes = (
-        dict(rounds=2, visits=2, fill=(50, 200), age=(2, 12), window=2)
+        dict(rounds=2, visits=2, starts=5, fill=(50, 200), age=(2, 12), window=2)
         if quick
-        else dict(rounds=7, visits=6, fill=(1_000, 100_000), age=(3, 101), window=5)
+        else dict(rounds=7, visits=6, starts=30, fill=(1_000, 100_000), age=(3, 101), window=5)
     )
 
     raw = RawVisits()
     raw_ms, services_ms, memory_ms = [], [], []
+    raw_start_ms, services_start_ms = [], []
     for _ in range(sizes["rounds"]):
         # Each round from a collected heap: garbage one path leaves is not charged to the other.
         gc.collect()
@@ -247,6 +262,10 @@ def measure(*, quick: bool) -> dict:
         memory_ms.append(raw.per_task_ms(sizes["visits"], persist=False))
         gc.collect()
         services_ms.append(per_task_services_ms(people, sizes["visits"]))
+        gc.collect()
+        raw_start_ms.append(raw.per_start_ms(sizes["starts"]))
+        gc.collect()
+        services_start_ms.append(per_start_services_ms(people, sizes["starts"]))
 
     scale = {}
     for target in sizes["fill"]:
@@ -268,6 +287,9 @@ def measure(*, quick: bool) -> dict:
         "raw_state_bytes": raw.state_bytes,
         "stored_state_bytes": stored_state_bytes(),
         "floor_ms": database_floor_ms(people),
+        "raw_start_ms": statistics.median(raw_start_ms),
+        "services_start_ms": statistics.median(services_start_ms),
+        "start_floor_ms": start_floor_ms(people),
         "helper_calls_per_task": helper_calls_per_task(people),
         "scale": scale,
         "age": programme_age(people, *sizes["age"], window=sizes["window"]),
@@ -324,6 +346,23 @@ class RawVisits:
             assert workflow.is_completed(), "the raw visit did not finish"
         return elapsed * 1000 / completed
 
+    def per_start_ms(self, starts: int) -> float:
+        """A new visit: build the workflow, run it to its first user task, serialize it."""
+        from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+        from SpiffWorkflow.util.task import TaskState
+
+        elapsed = 0.0
+        for _ in range(starts):
+            data = start_data()
+            started = time.perf_counter()
+            workflow = BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=self.engine)
+            workflow.get_next_task(state=TaskState.READY).set_data(**data)
+            workflow.do_engine_steps()
+            self.serializer.serialize_json(workflow)
+            elapsed += time.perf_counter() - started
+            assert workflow.get_next_task(state=TaskState.READY, manual=True) is not None
+        return elapsed * 1000 / starts
+
 
 # --- (b) the engine's services ------------------------------------------------------------------
 
@@ -376,6 +415,19 @@ def per_task_services_ms(people: dict, visits: int) -> float:
         instance.refresh_from_db()
         assert instance.status == "completed", instance.error
     return elapsed * 1000 / completed
+
+
+def per_start_services_ms(people: dict, starts: int) -> float:
+    from workflows.services import start_instance
+
+    elapsed = 0.0
+    for _ in range(starts):
+        data = start_data()
+        started = time.perf_counter()
+        instance = start_instance(process_id="visit_cycle", data=data, user=people["coordinator"])
+        elapsed += time.perf_counter() - started
+        assert instance.status == "running", instance.error
+    return elapsed * 1000 / starts
 
 
 def sandbox_costs(*, quick: bool) -> dict:
@@ -451,6 +503,40 @@ def database_floor_ms(people: dict) -> float:
         with transaction.atomic():
             _task, instance = store.read_task(task_id, lock=True)
             store.execute([], checked=store.update_instance(instance, state=instance.state))
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def start_floor_ms(people: dict) -> float:
+    """The least a start costs the database: the engine's own statements for one - look the version
+    up, insert the instance row, write its state, first task and audit event in one statement,
+    commit - with no engine work between."""
+    from django.db import transaction
+
+    from workflows import store
+    from workflows.models import AuditEvent, HumanTask, ProcessInstance
+    from workflows.services import start_instance
+
+    visit = start_instance(process_id="visit_cycle", data=start_data(), user=people["coordinator"])
+    task = HumanTask.objects.filter(instance=visit).values().first()
+    audit = AuditEvent.objects.filter(instance=visit).values().first()
+    samples = []
+    for _ in range(200):
+        started = time.perf_counter()
+        with transaction.atomic():
+            version = store.read_version("visit_cycle")
+            instance = ProcessInstance(
+                version_id=version.pk, process_id="visit_cycle", status="running", state="", revision=1
+            )
+            instance.pk = store.insert_instance(instance)
+            task_row = {f.name: task[f.attname] for f in HumanTask._meta.concrete_fields}
+            task_row.update(id=uuid.uuid4(), instance=instance.pk)
+            audit_row = {f.name: audit[f.attname] for f in AuditEvent._meta.concrete_fields if f.name != "id"}
+            audit_row.update(instance=instance.pk)
+            store.execute(
+                [store.insert_rows(HumanTask, [task_row]), store.insert_rows(AuditEvent, [audit_row])],
+                checked=store.update_instance(instance, state=visit.state),
+            )
         samples.append((time.perf_counter() - started) * 1000)
     return statistics.median(samples)
 

@@ -50,3 +50,13 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_pair(name: str) -> tuple[str, str] | None:
+    """Two comma-separated values (e.g. a header and its value), or None when unset."""
+    items = env_list(name)
+    if not items:
+        return None
+    if len(items) != 2:
+        raise ValueError(f"{name} must be two values separated by a comma, got {os.environ[name]!r}")
+    return items[0], items[1]

@@ -3,19 +3,32 @@
 
 import dj_database_url
 
-from config.env import BASE_DIR, env_bool, env_int, env_list, env_str
+from config.env import BASE_DIR, env_bool, env_int, env_list, env_pair, env_str
 from onsite.thresholds import DEFAULTS as ONSITE_DEFAULTS
 
 DEBUG = env_bool("DEBUG", default=False)
 
-# The development key is refused by a system check whenever DEBUG is off.
+# The development key is refused by a system check (config/checks.py) whenever DEBUG is off.
 DEVELOPMENT_SECRET_KEY = "onsite-development-key-not-for-production"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# HTTPS in production (`manage.py check --deploy` names what is missing). Off by default so that a
+# laptop serves plain HTTP; README, "Production", lists the values.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+# Behind a proxy that terminates TLS: the header it sets and the value meaning HTTPS, e.g.
+# "HTTP_X_FORWARDED_PROTO,https". Only set it if the proxy always overwrites that header.
+SECURE_PROXY_SSL_HEADER = env_pair("SECURE_PROXY_SSL_HEADER")
+
 INSTALLED_APPS = [
+    "config.apps.ProjectConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

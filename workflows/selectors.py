@@ -89,7 +89,7 @@ def open_tasks(instance: ProcessInstance, bpmn_id: str) -> list[HumanTask]:
 def instance_variables(instance: ProcessInstance) -> dict:
     """The process variables as they stand: the data of the task that finished last, in the process
     or any of its subprocesses (the whole data of a finished instance)."""
-    from workflows.runtime import _spec_text, specs_for
+    from workflows.sessions import _spec_text, specs_for
 
     workflow = restore_workflow(
         instance.state,

@@ -13,7 +13,7 @@ converters), so the models stay the single description of the schema. Everything
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
 
 from workflows.exceptions import ConcurrentUpdate
-from workflows.models import HumanTask, LaneRole, ProcessInstance, ProcessVersion
+from workflows.models import HumanTask, LaneRole, ProcessInstance, ProcessModel, ProcessVersion
 
 
 @dataclass(frozen=True)
@@ -59,19 +59,50 @@ def _table(model: type[Model]) -> str:
     return _qn(model._meta.db_table)
 
 
-def _column(model: type[Model], name: str) -> str:
-    return _qn(model._meta.get_field(name).column)
+@functools.lru_cache(maxsize=512)
+def _quoted_column(vendor: str, model: type[Model], name: str) -> str:
+    return _quoted(vendor, model._meta.get_field(name).column)
+
+
+def _column(model: type[Model], name: str, db=None) -> str:
+    return _quoted_column((db or _db()).vendor, model, name)
+
+
+def _fixed_per_vendor(build: Callable[[], str]) -> Callable[[], str]:
+    """The SQL text `build` writes, built at first use and then kept for each database vendor: the
+    statements below are the same on every call, only their parameters change."""
+    texts: dict[str, str] = {}
+
+    @functools.wraps(build)
+    def text() -> str:
+        vendor = _db().vendor
+        if vendor not in texts:
+            texts[vendor] = build()
+        return texts[vendor]
+
+    return text
+
+
+@functools.lru_cache(maxsize=512)
+def _field(model: type[Model], name: str):
+    return model._meta.get_field(name)
 
 
 def _prepared(model: type[Model], name: str, value: Any, db=None) -> Any:
-    return model._meta.get_field(name).get_db_prep_save(value, db or _db())
+    return _field(model, name).get_db_prep_save(value, db or _db())
 
 
 # --- reading --------------------------------------------------------------------------------
 
 
-def _fields(model: type[Model]) -> list:
-    return list(model._meta.concrete_fields)
+@functools.cache
+def _fields(model: type[Model]) -> tuple:
+    return tuple(model._meta.concrete_fields)
+
+
+@functools.cache
+def _attnames(model: type[Model]) -> list[str]:
+    return [f.attname for f in _fields(model)]
 
 
 def _select_list(model: type[Model], alias: str) -> str:
@@ -100,7 +131,7 @@ def _from_row(model: type[Model], values: Sequence[Any]) -> Model:
         for converter in converters:
             value = converter(value, expression, db)
         converted.append(value)
-    return model.from_db(db.alias, [f.attname for f in _fields(model)], converted)
+    return model.from_db(db.alias, _attnames(model), converted)
 
 
 def _with_version(instance: ProcessInstance, version_id: int, checksum: str) -> ProcessInstance:
@@ -109,21 +140,44 @@ def _with_version(instance: ProcessInstance, version_id: int, checksum: str) -> 
     return instance
 
 
-def read_instance(instance_id: int) -> ProcessInstance | None:
-    sql = (
+@_fixed_per_vendor
+def _read_instance_sql() -> str:
+    return (
         f"SELECT {_select_list(ProcessInstance, 'i')}, v.{_column(ProcessVersion, 'checksum')} "
         f"FROM {_table(ProcessInstance)} i "
         f"JOIN {_table(ProcessVersion)} v ON v.id = i.{_column(ProcessInstance, 'version')} "
         "WHERE i.id = %s"
     )
+
+
+def read_instance(instance_id: int) -> ProcessInstance | None:
     with _db().cursor() as cursor:
-        cursor.execute(sql, [instance_id])
+        cursor.execute(_read_instance_sql(), [instance_id])
         row = cursor.fetchone()
     if row is None:
         return None
     size = len(_fields(ProcessInstance))
     instance = _from_row(ProcessInstance, row[:size])
     return _with_version(instance, instance.version_id, row[size])
+
+
+@_fixed_per_vendor
+def _read_task_sql() -> str:
+    root = _column(ProcessInstance, "root")
+    return (
+        f"SELECT {_select_list(HumanTask, 't')}, {_select_list(ProcessInstance, 'i')}, "
+        f"v.{_column(ProcessVersion, 'checksum')} "
+        f"FROM {_table(HumanTask)} t "
+        f"JOIN {_table(ProcessInstance)} i ON i.id = t.{_column(HumanTask, 'instance')} "
+        f"JOIN {_table(ProcessInstance)} r ON r.id = COALESCE(i.{root}, i.id) "
+        f"JOIN {_table(ProcessVersion)} v ON v.id = i.{_column(ProcessInstance, 'version')} "
+        f"WHERE t.{_column(HumanTask, 'id')} = %s"
+    )
+
+
+@_fixed_per_vendor
+def _read_task_locked_sql() -> str:
+    return _read_task_sql() + " FOR UPDATE OF r, i, t"
 
 
 def read_task(task_id: Any, *, lock: bool = False) -> tuple[HumanTask, ProcessInstance] | None:
@@ -133,18 +187,7 @@ def read_task(task_id: Any, *, lock: bool = False) -> tuple[HumanTask, ProcessIn
     task - the root first, as everyone does - and PostgreSQL returns the latest committed version
     of each row it had to wait for. Must then run in a transaction.
     """
-    root = _column(ProcessInstance, "root")
-    sql = (
-        f"SELECT {_select_list(HumanTask, 't')}, {_select_list(ProcessInstance, 'i')}, "
-        f"v.{_column(ProcessVersion, 'checksum')} "
-        f"FROM {_table(HumanTask)} t "
-        f"JOIN {_table(ProcessInstance)} i ON i.id = t.{_column(HumanTask, 'instance')} "
-        f"JOIN {_table(ProcessInstance)} r ON r.id = COALESCE(i.{root}, i.id) "
-        f"JOIN {_table(ProcessVersion)} v ON v.id = i.{_column(ProcessInstance, 'version')} "
-        f"WHERE t.{_column(HumanTask, 'id')} = %s"
-    )
-    if lock and _db().features.has_select_for_update:
-        sql += " FOR UPDATE OF r, i, t"
+    sql = _read_task_locked_sql() if lock and _db().features.has_select_for_update else _read_task_sql()
     with _db().cursor() as cursor:
         cursor.execute(sql, [_prepared(HumanTask, "id", task_id)])
         row = cursor.fetchone()
@@ -158,7 +201,73 @@ def read_task(task_id: Any, *, lock: bool = False) -> tuple[HumanTask, ProcessIn
     return task, instance
 
 
+_VERSION_FIELDS = ("id", "model_id", "number", "checksum", "serializer_version")
+_MODEL_FIELDS = ("id", "process_id", "name")
+
+
+def _version_select() -> str:
+    columns = [f"v.{_qn(ProcessVersion._meta.get_field(name).column)}" for name in _VERSION_FIELDS]
+    columns += [f"m.{_qn(ProcessModel._meta.get_field(name).column)}" for name in _MODEL_FIELDS]
+    return (
+        f"SELECT {', '.join(columns)} FROM {_table(ProcessVersion)} v "
+        f"JOIN {_table(ProcessModel)} m ON m.id = v.{_column(ProcessVersion, 'model')} "
+        f"WHERE m.{_column(ProcessModel, 'process_id')} = %s"
+    )
+
+
+@_fixed_per_vendor
+def _latest_version_sql() -> str:
+    return f"{_version_select()} ORDER BY v.{_column(ProcessVersion, 'number')} DESC LIMIT 1"
+
+
+@_fixed_per_vendor
+def _numbered_version_sql() -> str:
+    return f"{_version_select()} AND v.{_column(ProcessVersion, 'number')} = %s"
+
+
+def read_version(process_id: str, number: int | None = None) -> ProcessVersion | None:
+    """A process's latest version (or the one numbered `number`) with its model, without the specs
+    (`sessions.specs_for` caches them per version): the lookup every start makes."""
+    if number is None:
+        sql, params = _latest_version_sql(), [process_id]
+    else:
+        sql, params = _numbered_version_sql(), [process_id, number]
+    with _db().cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    size = len(_VERSION_FIELDS)
+    version = ProcessVersion.from_db(DEFAULT_DB_ALIAS, _VERSION_FIELDS, row[:size])
+    version.model = ProcessModel.from_db(DEFAULT_DB_ALIAS, _MODEL_FIELDS, row[size:])
+    return version
+
+
+def insert_instance(instance: ProcessInstance) -> int:
+    """INSERT a new instance row and return its id (one statement, unlike the ORM's save)."""
+    values = {f.name: f.pre_save(instance, add=True) for f in _fields(ProcessInstance) if not f.primary_key}
+    statement = insert_rows(ProcessInstance, [values])
+    with _db().cursor() as cursor:
+        if _db().features.can_return_columns_from_insert:
+            cursor.execute(f"{statement.sql} RETURNING id", statement.params)
+            return cursor.fetchone()[0]
+        cursor.execute(statement.sql, statement.params)
+        return cursor.lastrowid
+
+
 # --- locking --------------------------------------------------------------------------------
+
+
+@_fixed_per_vendor
+def _lock_family_sql() -> str:
+    root = _column(ProcessInstance, "root")
+    inner = f"SELECT COALESCE({root}, id) FROM {_table(ProcessInstance)} WHERE id = %s"
+    return f"SELECT id FROM {_table(ProcessInstance)} WHERE id = ({inner}) FOR UPDATE"
+
+
+@_fixed_per_vendor
+def _lock_family_skip_locked_sql() -> str:
+    return _lock_family_sql() + " SKIP LOCKED"
 
 
 def lock_family(*, instance_id: int, skip_locked: bool = False) -> bool:
@@ -171,27 +280,27 @@ def lock_family(*, instance_id: int, skip_locked: bool = False) -> bool:
     """
     if not _db().features.has_select_for_update:
         return True
-    root = _column(ProcessInstance, "root")
-    inner = f"SELECT COALESCE({root}, id) FROM {_table(ProcessInstance)} WHERE id = %s"
-    params = [instance_id]
-    sql = f"SELECT id FROM {_table(ProcessInstance)} WHERE id = ({inner}) FOR UPDATE"
-    if skip_locked:
-        sql += " SKIP LOCKED"
+    sql = _lock_family_skip_locked_sql() if skip_locked else _lock_family_sql()
     with _db().cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [instance_id])
         return cursor.fetchone() is not None
 
 
 # --- writing --------------------------------------------------------------------------------
 
 
+# The connection is looked up once per statement and passed down: `connections[...]` goes through a
+# thread-local on every call, which shows at the hundred values a save prepares.
+
+
 def update_instance(instance: ProcessInstance, **values: Any) -> Statement:
     """Set `values` and bump the revision, only if nobody else saved since we read it."""
+    db = _db()
     assignments, params = [], []
     for name, value in values.items():
-        assignments.append(f"{_column(ProcessInstance, name)} = %s")
-        params.append(_prepared(ProcessInstance, name, value))
-    revision = _column(ProcessInstance, "revision")
+        assignments.append(f"{_column(ProcessInstance, name, db)} = %s")
+        params.append(_prepared(ProcessInstance, name, value, db))
+    revision = _column(ProcessInstance, "revision", db)
     assignments.append(f"{revision} = {revision} + 1")
     return Statement(
         f"UPDATE {_table(ProcessInstance)} SET {', '.join(assignments)} WHERE id = %s AND {revision} = %s",
@@ -202,15 +311,16 @@ def update_instance(instance: ProcessInstance, **values: Any) -> Statement:
 def update_rows(
     model: type[Model], keys: Iterable[Any], *, only_if: dict | None = None, **values: Any
 ) -> Statement:
+    db = _db()
     keys = list(keys)
     pk = model._meta.pk
-    assignments = ", ".join(f"{_column(model, name)} = %s" for name in values)
-    params = [_prepared(model, name, value) for name, value in values.items()]
+    assignments = ", ".join(f"{_column(model, name, db)} = %s" for name in values)
+    params = [_prepared(model, name, value, db) for name, value in values.items()]
     where = f"{_qn(pk.column)} IN ({', '.join(['%s'] * len(keys))})"
-    params += [pk.get_db_prep_save(key, _db()) for key in keys]
+    params += [pk.get_db_prep_save(key, db) for key in keys]
     for name, value in (only_if or {}).items():
-        where += f" AND {_column(model, name)} = %s"
-        params.append(_prepared(model, name, value))
+        where += f" AND {_column(model, name, db)} = %s"
+        params.append(_prepared(model, name, value, db))
     return Statement(f"UPDATE {_table(model)} SET {assignments} WHERE {where}", params)
 
 
@@ -219,36 +329,41 @@ def insert_rows(
 ) -> Statement:
     """INSERT several rows; values may be `Sql` expressions. With `upsert`, a row that clashes on the
     `conflict` columns (default: the primary key) gets those columns updated instead."""
+    db = _db()
     names = list(rows[0])
-    columns = ", ".join(_column(model, name) for name in names)
+    fields = [_field(model, name) for name in names]
+    columns = ", ".join(_column(model, name, db) for name in names)
     tuples, params = [], []
     for row in rows:
         parts = []
-        for name in names:
+        for name, model_field in zip(names, fields, strict=True):
             value = row[name]
             if isinstance(value, Sql):
                 parts.append(value.text)
                 params.extend(value.params)
             else:
                 parts.append("%s")
-                params.append(_prepared(model, name, value))
+                params.append(model_field.get_db_prep_save(value, db))
         tuples.append(f"({', '.join(parts)})")
     sql = f"INSERT INTO {_table(model)} ({columns}) VALUES {', '.join(tuples)}"
     if upsert:
-        target = ", ".join(_column(model, n) for n in conflict) if conflict else _qn(model._meta.pk.column)
-        updates = ", ".join(f"{_column(model, n)} = EXCLUDED.{_column(model, n)}" for n in upsert)
+        target = (
+            ", ".join(_column(model, n, db) for n in conflict) if conflict else _qn(model._meta.pk.column)
+        )
+        updates = ", ".join(f"{_column(model, n, db)} = EXCLUDED.{_column(model, n, db)}" for n in upsert)
         sql += f" ON CONFLICT ({target}) DO UPDATE SET {updates}"
     return Statement(sql, params)
 
 
 def delete_where(model: type[Model], name: str, values: Iterable[Any], **where: Any) -> Statement:
     """DELETE the rows whose `name` is one of `values` (and whose other columns equal `where`)."""
+    db = _db()
     values = list(values)
-    params = [_prepared(model, name, value) for value in values]
-    condition = f"{_column(model, name)} IN ({', '.join(['%s'] * len(values))})"
+    params = [_prepared(model, name, value, db) for value in values]
+    condition = f"{_column(model, name, db)} IN ({', '.join(['%s'] * len(values))})"
     for column, value in where.items():
-        condition += f" AND {_column(model, column)} = %s"
-        params.append(_prepared(model, column, value))
+        condition += f" AND {_column(model, column, db)} = %s"
+        params.append(_prepared(model, column, value, db))
     return Statement(f"DELETE FROM {_table(model)} WHERE {condition}", params)
 
 
@@ -258,8 +373,9 @@ def execute(statements: list[Statement], *, checked: Statement | None = None) ->
     ordered = ([checked] if checked is not None else []) + statements
     if not ordered:
         return
-    with _db().cursor() as cursor:
-        if _db().vendor == "postgresql" and len(ordered) > 1:
+    db = _db()
+    with db.cursor() as cursor:
+        if db.vendor == "postgresql" and len(ordered) > 1:
             # One round trip: every write as a data-modifying CTE of a single statement.
             parts, params = [], []
             for index, statement in enumerate(ordered):

@@ -10,8 +10,8 @@ from workflows.actors import SYSTEM
 from workflows.compaction import compact
 from workflows.documents import parse_xml
 from workflows.parsing import parse_bundle
-from workflows.runtime import EngineScriptEngine
 from workflows.serialization import SERIALIZER_VERSION, Specs, dump_state, restore_workflow
+from workflows.sessions import EngineScriptEngine
 
 pytestmark = pytest.mark.django_db  # the script engine reads the engine's limits from settings
 

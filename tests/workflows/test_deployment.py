@@ -2,15 +2,16 @@ import codecs
 
 import pytest
 
-from tests.conftest import TEST_BPMN_DIR, source
+from tests.conftest import CONFORMANCE_DIR, TEST_BPMN_DIR, source
 from tests.factories import UserFactory
 from tests.workflows.diagrams import linear, process, script_task, user_task
 from tests.workflows.diagrams import source as text
 from workflows.actors import SYSTEM
 from workflows.documents import DeploymentError
 from workflows.exceptions import ProcessNotDeployed
-from workflows.models import AuditEvent, DeployedFile, ProcessModel, ProcessVersion
+from workflows.models import AuditEvent, DeployedFile, ProcessInstance, ProcessModel, ProcessVersion
 from workflows.operations import register_operation, unregister_operation
+from workflows.selectors import instance_variables
 from workflows.services import deploy, start_instance
 from workflows.services.deployment import deploy_files
 
@@ -398,6 +399,74 @@ def test_deploy_files_deploys_linked_callees_first():
     assert [d.version.model.process_id for d in results] == ["linked_child", "linked_parent"]
 
 
+def decision_table(decision_id: str, output: str) -> str:
+    """A DMN file with one decision setting `y` to `output` when `x` is "a"."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="defs_{decision_id}" name="d" namespace="x">
+  <decision id="{decision_id}" name="{decision_id}">
+    <decisionTable id="table_{decision_id}">
+      <input id="in1" label="x"><inputExpression id="ie1" typeRef="string"><text>x</text></inputExpression></input>
+      <output id="out1" name="y" typeRef="string" />
+      <rule id="r1"><inputEntry id="e1"><text>"a"</text></inputEntry><outputEntry id="o1"><text>"{output}"</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>"""
+
+
+def deciding(process_id: str, decision_id: str, *, camunda: bool = False) -> str:
+    if camunda:
+        task = f'<bpmn:businessRuleTask id="decide" camunda:decisionRef="{decision_id}" />'
+        document = linear(task, user_task("after"), process_id=process_id)
+        return document.replace(
+            "<bpmn:definitions ", '<bpmn:definitions xmlns:camunda="http://camunda.org/schema/1.0/bpmn" ', 1
+        )
+    return linear(
+        '<bpmn:businessRuleTask id="decide"><bpmn:extensionElements>'
+        f"<spiffworkflow:calledDecisionId>{decision_id}</spiffworkflow:calledDecisionId>"
+        "</bpmn:extensionElements></bpmn:businessRuleTask>",
+        user_task("after"),
+        process_id=process_id,
+    )
+
+
+class TestDeployFilesAndDecisionTables:
+    def stored(self, deployment) -> set[str]:
+        return set(deployment.version.files.filter(kind="dmn").values_list("name", flat=True))
+
+    def test_each_diagram_gets_only_the_decision_tables_it_calls(self):
+        results = deploy_files(
+            user=SYSTEM,
+            files=[
+                text("first.bpmn", deciding("first", "pick_first")),
+                text("second.bpmn", deciding("second", "pick_second", camunda=True)),
+                text("plain.bpmn", linear(user_task("work"), process_id="plain")),
+                text("first.dmn", decision_table("pick_first", "one")),
+                text("second.dmn", decision_table("pick_second", "two")),
+            ],
+        )
+        stored = {d.version.model.process_id: self.stored(d) for d in results}
+        assert stored == {"first": {"first.dmn"}, "second": {"second.dmn"}, "plain": set()}
+        for process_id, expected in (("first", "one"), ("second", "two")):
+            instance = start_instance(user=SYSTEM, process_id=process_id, data={"x": "a"})
+            instance.refresh_from_db()
+            assert instance.status == ProcessInstance.Status.RUNNING, instance.error
+            assert instance_variables(instance)["y"] == expected
+
+    def test_a_decision_table_no_diagram_calls_is_refused_and_nothing_is_stored(self):
+        with pytest.raises(DeploymentError) as caught:
+            deploy_files(
+                user=SYSTEM,
+                files=[
+                    text("first.bpmn", deciding("first", "pick_first")),
+                    text("first.dmn", decision_table("pick_first", "one")),
+                    text("stray.dmn", decision_table("pick_stray", "two")),
+                ],
+            )
+        assert [p.file for p in caught.value.problems] == ["stray.dmn"]
+        assert "calls one of its decisions" in str(caught.value)
+        assert not ProcessModel.objects.exists()
+
+
 def linked_call(task_id: str, process_id: str) -> str:
     return (
         f'<bpmn:callActivity id="{task_id}" calledElement="{process_id}"><bpmn:extensionElements>'
@@ -490,3 +559,36 @@ class TestHostileDocuments:
             "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>"
         )
         refused([text("many.bpmn", bad)], "element 'many'", "the limit is 1,000")
+
+
+class TestCollaborations:
+    """A diagram with several executable pools deploys as one collaboration, whose pools run
+    together in one workflow (their messages reach each other only there)."""
+
+    COLLABORATION = "Collaboration_0fh00ao"
+    POOLS = ("Process_1kjyavs", "Process_0srqcj1")
+
+    @pytest.fixture
+    def deployed(self):
+        deployment = deploy(user=SYSTEM, files=[source(CONFORMANCE_DIR / "spiffcam_MessageBoundary.bpmn")])
+        assert deployment.version.model.process_id == self.COLLABORATION
+        return deployment
+
+    @pytest.mark.parametrize("pool", POOLS)
+    def test_starting_a_pool_by_its_own_id_names_the_collaboration_to_start(self, deployed, pool):
+        with pytest.raises(ProcessNotDeployed) as caught:
+            start_instance(user=SYSTEM, process_id=pool)
+        assert f"'{pool}'" in str(caught.value)
+        assert f"start '{self.COLLABORATION}'" in str(caught.value)
+        assert not ProcessInstance.objects.exists()
+
+    def test_the_collaboration_starts_by_its_id(self, deployed):
+        instance = start_instance(user=SYSTEM, process_id=self.COLLABORATION)
+        instance.refresh_from_db()
+        assert instance.status == ProcessInstance.Status.RUNNING, instance.error
+
+    def test_a_process_deployed_nowhere_is_still_reported_as_not_deployed(self, deployed):
+        # An embedded subprocess of a pool, a start event's id: neither is a startable process.
+        for name in ("Activity_1m4766l", "Event_0d3xq5q", "nothing_here"):
+            with pytest.raises(ProcessNotDeployed, match=f"No process '{name}' is deployed"):
+                start_instance(user=SYSTEM, process_id=name)

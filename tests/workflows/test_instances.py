@@ -243,7 +243,7 @@ class TestEngineLimits:
                 )
             ],
         )
-        from workflows.runtime import EngineLimitError
+        from workflows.exceptions import EngineLimitError
 
         with pytest.raises(EngineLimitError, match="the limit is 20,000"):
             start_instance(user=SYSTEM, process_id="big")

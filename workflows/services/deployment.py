@@ -12,14 +12,18 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from lxml import etree
 
 from workflows.actors import is_system, person, require_actor
+from workflows.dialects import CAMUNDA_NS, SPIFF_NS
 from workflows.documents import BPMN_NS, DeploymentError, Problem, SourceFile, parse_xml
 from workflows.exceptions import NotAllowed, ProcessNotDeployed
 from workflows.models import AuditEvent, DeployedFile, ProcessModel, ProcessVersion
 from workflows.serialization import SERIALIZER_VERSION, dump_specs
+from workflows.sessions import specs_for
 from workflows.specs import LinkedCallActivity
 from workflows.validation import check_bundle, is_linked_call
+from workflows.versions import latest_version
 
 
 @dataclass
@@ -114,9 +118,6 @@ def _store(parsed, checked, stored, checksum, user) -> Deployment:
 
 def _deployed_calls(process_id: str) -> set[str]:
     """The processes the latest version of `process_id` starts as linked instances."""
-    from workflows.runtime import specs_for
-    from workflows.services.instances import latest_version
-
     try:
         specs = specs_for(latest_version(process_id))
     except ProcessNotDeployed:
@@ -136,8 +137,9 @@ def _deployed_process_ids() -> set[str]:
 
 def deploy_files(*, files: list[SourceFile], user: Any) -> list[Deployment]:
     """Deploy several files at once, all or nothing: every BPMN file becomes (a version of) its own
-    process model, with the given files it embeds by call activity, every DMN file and every form
-    as companions. Processes called as separate instances are deployed before their callers."""
+    process model, with the given files it embeds by call activity, the DMN files whose decisions
+    it (or what it embeds) calls, and every form as companions. A DMN file no diagram calls is
+    refused. Processes called as separate instances are deployed before their callers."""
     check_may_deploy(user)
     documents = {}
     problems: list[Problem] = []
@@ -154,17 +156,55 @@ def deploy_files(*, files: list[SourceFile], user: Any) -> list[Deployment]:
         raise DeploymentError(problems)
     diagrams = [s for s in documents.values() if s.kind == "bpmn"]
     defined = {pid: s.name for s in diagrams for pid in _process_ids(s)}
-    others = [s for s in files if s.is_form or (s.name in documents and documents[s.name].kind == "dmn")]
+    tables = [s for s in documents.values() if s.kind == "dmn"]
+    decided_in = {decision: s.name for s in tables for decision in _decision_ids(s)}
+    forms = [s for s in files if s.is_form]
+    bundles = []
+    for main in _deploy_order(diagrams, defined):
+        embedded = [documents[name] for name in _embedded_closure(main, documents, defined)]
+        used = _tables_called(main, embedded, decided_in)
+        bundles.append([main, *embedded, *(documents[name] for name in used)])
+    called = {source.name for bundle in bundles for source in bundle}
+    unused = [s.name for s in tables if s.name not in called]
+    if unused:
+        raise DeploymentError(
+            [
+                Problem(name, _("No diagram given with this file calls one of its decisions."))
+                for name in unused
+            ]
+        )
     with transaction.atomic():
-        results = []
-        for main in _deploy_order(diagrams, defined):
-            companions = [documents[name] for name in _embedded_closure(main, documents, defined)]
-            results.append(deploy(files=[main, *companions, *others], user=user))
-    return results
+        return [deploy(files=[*bundle, *forms], user=user) for bundle in bundles]
 
 
 def _process_ids(source: SourceFile) -> list[str]:
     return [p.get("id") for p in source.tree.getroot().iterfind(f"{{{BPMN_NS}}}process")]
+
+
+def _decision_ids(source: SourceFile) -> list[str]:
+    return [
+        node.get("id")
+        for node in source.tree.getroot().iter()
+        if isinstance(node.tag, str) and etree.QName(node).localname == "decision" and node.get("id")
+    ]
+
+
+def _decisions_called(source: SourceFile) -> set[str]:
+    """The decisions a diagram's business rule tasks call, as Spiff or Camunda Modeler write them."""
+    called = set()
+    for task in source.tree.getroot().iter(f"{{{BPMN_NS}}}businessRuleTask"):
+        spiff = task.find(f".//{{{SPIFF_NS}}}calledDecisionId")
+        if spiff is not None and (spiff.text or "").strip():
+            called.add(spiff.text.strip())
+        if task.get(f"{{{CAMUNDA_NS}}}decisionRef"):
+            called.add(task.get(f"{{{CAMUNDA_NS}}}decisionRef").strip())
+    return called
+
+
+def _tables_called(main: SourceFile, embedded: list[SourceFile], decided_in: dict[str, str]) -> list[str]:
+    """The DMN files holding the decisions the diagram and the processes it embeds call."""
+    called = set().union(*(_decisions_called(source) for source in [main, *embedded]))
+    return sorted({decided_in[decision] for decision in called if decision in decided_in})
 
 
 def _calls(source: SourceFile) -> tuple[set[str], set[str]]:

@@ -69,7 +69,8 @@ def deliver_message(
             if instance.status not in ProcessInstance.ACTIVE_STATUSES or subscription is None:
                 continue  # it moved on while we were delivering to the others
             session = runtime.open_session(instance, actor=user)
-            task = _waiting_task(session.workflow, subscription.task_id)
+            # None for a message start event: it has no waiting task.
+            task = runtime.find_task(session.workflow, subscription.task_id)
             if task is not None:
                 definition = task.task_spec.event_definition
             else:
@@ -126,11 +127,3 @@ def _checked_correlation(correlation: Any) -> dict[str, str | int | bool]:
 
 def _same(stored: Any, wanted: Any) -> bool:
     return type(stored) is type(wanted) and stored == wanted
-
-
-def _waiting_task(workflow, task_id):
-    """The catching task, in the workflow or one of its subprocesses; None for a message start."""
-    for tasks in [workflow.tasks, *(sub.tasks for sub in workflow.subprocesses.values())]:
-        if task_id in tasks:
-            return tasks[task_id]
-    return None

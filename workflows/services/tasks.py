@@ -212,7 +212,7 @@ def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
                     % {"status": instance.get_status_display()}
                 )
             session = runtime.open_session(instance, actor=user)
-            spiff_task = session.workflow.tasks.get(task.pk) or _find(session, task.pk)
+            spiff_task = runtime.find_task(session.workflow, task.pk)
             if spiff_task is None or spiff_task.state != TaskState.READY:
                 raise TaskNotReady()
             # An open form's undeclared fields may add variables, never replace one the process
@@ -264,10 +264,3 @@ def refusal(exc: BaseException) -> str | None:
             return str(exc)
         exc = exc.__cause__ or exc.__context__
     return None
-
-
-def _find(session: runtime.Session, task_id: UUID):
-    try:
-        return session.workflow.get_task_from_id(task_id)
-    except Exception:
-        return None
