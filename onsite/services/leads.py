@@ -86,7 +86,13 @@ def create_lead(
     )
     if displaces is not None and live_win_back_lead(displaces) is not None:
         raise InvalidInput({"displaces": [DUPLICATE_WIN_BACK]})
-    validate(lead)
+    try:
+        validate(lead)
+    except InvalidInput:
+        # The constraint's check saw a lead saved since the line above: name the field it concerns.
+        if displaces is not None and live_win_back_lead(displaces) is not None:
+            raise InvalidInput({"displaces": [DUPLICATE_WIN_BACK]}) from None
+        raise
     with transaction.atomic():
         try:
             with transaction.atomic():

@@ -121,8 +121,10 @@ def _pursuit_of(target: WinBackTarget, plan: dict, *, actor: Any, at: datetime) 
                 user=SYSTEM,
                 at=at,
             )
-    except InvalidInput as exc:
+    except InvalidInput:
+        # Refused because another pursuit's lead was saved meanwhile (whichever check saw it
+        # first: the form's validation or the constraint): link to that lead.
         existing = live_win_back_lead(target.product)
-        if "displaces" in exc.errors and existing is not None:
+        if existing is not None:
             return existing
         raise

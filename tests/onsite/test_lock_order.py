@@ -47,6 +47,7 @@ from tests.onsite.flow import (
     plan,
     record,
     refreshed,
+    summary,
 )
 from workflows import runtime
 from workflows.models import ProcessInstance
@@ -250,10 +251,9 @@ def test_approving_a_summary_while_its_products_win_back_is_won_loses_neither(or
     programme = new_programme(org, start=timezone.localdate())
     expiry = timezone.localdate() + timedelta(days=300)
     reported = {"product": "视频会议", "provider": "竞争对手A", "ownership": "competitor"}
-    summary_data = {
-        **PLAIN_SUMMARY,
-        "product_expiries": [{**reported, "expiry_date": expiry.isoformat()}],
-    }
+    summary_data = summary(
+        leads=[], resource_needs=[], products=[{**reported, "expiry_date": expiry.isoformat()}]
+    )
     for _ in range(ROUNDS):
         customer = customer_of(org)
         product = ProductHoldingFactory(
