@@ -382,4 +382,4 @@ class TestLanguage:
         deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
         out = io.StringIO()
         call_command("start_instance", "parallel", stdout=out)
-        assert out.getvalue().endswith(": 运行中\n")
+        assert out.getvalue().endswith("parallel：运行中\n"), out.getvalue()
