@@ -78,6 +78,16 @@ COLUMNS = {
     "account_manager": ("客户经理", "account manager"),
     "informatization_status": ("信息化现状", "informatization status"),
 }
+
+
+def column_title(name: str) -> str:
+    """The column's header in the reader's language (the file's own two spellings), else the name."""
+    titles = COLUMNS.get(name)
+    if titles is None:
+        return name
+    return titles[0] if (translation.get_language() or "").startswith("zh") else titles[1]
+
+
 REQUIRED_COLUMNS = ("code", "name", "industry", "region")
 # Room for the columns people keep beside ours; further columns are ignored with a warning. Without a
 # bound, one cell in Excel's last column (XFD) makes every row 16,384 cells wide.

@@ -566,6 +566,19 @@ def test_the_command_prints_the_errors_and_fails_when_a_row_is_bad(coordinator, 
     assert nothing_imported()
 
 
+def test_the_command_names_a_bad_rows_columns_by_their_chinese_headers_by_default(
+    coordinator, hefei, tmp_path
+):
+    path = tmp_path / "customers.csv"
+    path.write_bytes(csv_bytes([*GOOD_ROWS, ["GC-082", "客户丙", "矿业", "HF"]]))
+    out = io.StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("import_customers", str(path), stdout=out, no_color=True)
+
+    assert "\t行业: “矿业”不是可识别的行业。" in out.getvalue().splitlines()
+
+
 def test_the_command_fails_on_a_refused_file_an_unknown_user_or_a_non_coordinator(hefei, tmp_path):
     path = tmp_path / "customers.txt"
     path.write_bytes(csv_bytes(GOOD_ROWS))

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from onsite.exceptions import NotPermitted
-from onsite.services.imports import ImportReport, import_customers
+from onsite.services.imports import ImportReport, column_title, import_customers
 from onsite.thresholds import threshold
 from workflows.actors import SYSTEM
 from workflows.management.base import LocalisedCommand
@@ -71,10 +71,10 @@ class Command(LocalisedCommand):
             self.stdout.write("\t".join(str(part) for part in parts if part))
             for name, messages in row.errors.items():
                 for message in messages:
-                    self.stdout.write(self.style.ERROR(f"\t{name}: {message}"))
+                    self.stdout.write(self.style.ERROR(f"\t{column_title(name)}: {message}"))
             if row.action == "update":
                 for name, (before, after) in row.changes.items():
-                    self.stdout.write(f"\t{name}: {before} -> {after}")
+                    self.stdout.write(f"\t{column_title(name)}: {before} -> {after}")
         counts = {
             "created": report.created,
             "updated": report.updated,
