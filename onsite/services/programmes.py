@@ -104,7 +104,7 @@ def enrol_customer(
     errors: dict[str, list[str]] = {}
     if customer.account_manager_id is None:
         errors["customer"] = [_("%(customer)s has no account manager.") % {"customer": customer}]
-    elif customer.region_id not in region_ids(programme.region):
+    elif not Region.objects.within(programme.region).filter(pk=customer.region_id).exists():
         errors["customer"] = [
             _("%(customer)s is not in the programme's region %(region)s.")
             % {"customer": customer, "region": programme.region}
@@ -205,11 +205,6 @@ def end_enrolment_early(*, enrolment: Enrolment, reason: str, user: Any) -> Enro
         raise OnsiteError(str(exc)) from None
     enrolment.refresh_from_db()
     return enrolment
-
-
-def region_ids(region: Region) -> set[int]:
-    """The region and its counties."""
-    return {region.pk, *Region.objects.filter(parent=region).values_list("pk", flat=True)}
 
 
 # --- mirrored from the programme instance by its service tasks -----------------------------------

@@ -123,7 +123,7 @@ def choose_support_staff(*, speciality: str, customer: Customer) -> Any:
     )
     region = customer.region
     branch = region.parent_id or region.pk
-    same_branch = {branch, *Region.objects.filter(parent_id=branch).values_list("pk", flat=True)}
+    same_branch = set(Region.objects.within(branch).values_list("pk", flat=True))
 
     def distance(user: Any) -> int:
         place = user.staff_profile.region_id
