@@ -3,7 +3,7 @@ seven parts present (an empty one says so), one entry per person, contract dates
 refused summary keeps the task open with field errors and changes nothing."""
 
 import sys
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -12,18 +12,13 @@ from onsite.models import KeyPerson, ProductHolding, Visit, VisitSummary
 from onsite.services.summaries import LIST_PARTS
 from tests.onsite.flow import (
     APPROVE,
-    RESOURCES,
-    build_org,
     complete,
-    current_visit,
     customer_of,
-    deploy_processes,
     enrol,
     new_programme,
     open_task,
-    plan,
-    record,
     summary,
+    visit_made,
 )
 from workflows.models import HumanTask, ProcessInstance
 from workflows.refusals import Refusal
@@ -33,20 +28,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def org():
-    deploy_processes()
-    return build_org()
-
-
-@pytest.fixture
 def visit(org):
     """A visit made, its summary to write."""
-    enrolment = enrol(org, new_programme(org), customer_of(org))
-    instance = current_visit(enrolment)
-    complete(instance, "Task_plan_visit", org.manager, plan())
-    complete(instance, "Task_prepare_resources", org.manager, RESOURCES)
-    complete(instance, "Task_record_visit", org.manager, record(datetime.now().astimezone()))
-    return instance
+    return visit_made(enrol(org, new_programme(org), customer_of(org)))
 
 
 def refused(instance: ProcessInstance, user, data: dict) -> dict[str, list[str]]:
@@ -395,10 +379,7 @@ def test_approving_a_summary_runs_as_many_statements_for_ten_rows_of_each_kind_a
     counts = {}
     for n in (0, 1, 10):
         enrolment = enrol(org, new_programme(org), customer_of(org))
-        instance = current_visit(enrolment)
-        complete(instance, "Task_plan_visit", org.manager, plan())
-        complete(instance, "Task_prepare_resources", org.manager, RESOURCES)
-        complete(instance, "Task_record_visit", org.manager, record(datetime.now().astimezone()))
+        instance = visit_made(enrolment)
         if existing:
             customer = enrolment.customer
             for i in range(n):
