@@ -15,6 +15,14 @@ class Speciality(models.TextChoices):
     SOLUTION = "solution", _("solutions")
 
 
+class RegionQuerySet(models.QuerySet):
+    def within(self, region: "Region | int") -> "RegionQuerySet":
+        """The region and its counties: what "in a region" means everywhere (a branch covers its
+        counties; a county only itself)."""
+        pk = region.pk if isinstance(region, Region) else region
+        return self.filter(models.Q(pk=pk) | models.Q(parent_id=pk))
+
+
 class Region(models.Model):
     class Kind(models.TextChoices):
         BRANCH = "branch", _("branch")
@@ -31,6 +39,8 @@ class Region(models.Model):
         related_name="counties",
         verbose_name=_("branch"),
     )
+
+    objects = RegionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("region")

@@ -84,9 +84,7 @@ def screen_customers(criteria: ScreeningCriteria | None = None, *, user: Any) ->
     weights = _check(criteria)
     candidates = customers_visible_to(user).select_related("region", "account_manager").order_by("code")
     if criteria.region is not None:
-        candidates = candidates.filter(
-            region__in=[criteria.region.pk, *criteria.region.counties.values_list("pk", flat=True)]
-        )
+        candidates = candidates.filter(region__in=Region.objects.within(criteria.region).values("pk"))
     if criteria.industries:
         candidates = candidates.filter(industry__in=criteria.industries)
     if criteria.tiers:

@@ -165,6 +165,104 @@ def upsert_product(
     return holding
 
 
+def upsert_key_persons(
+    customer: Customer, rows: list[tuple[str, dict]], *, actor: Any, source: str, visit: Any = None
+) -> list[CustomerChange]:
+    """`upsert_key_person` for each (name, values) in turn, in a fixed number of statements however
+    many rows: the persons read at once, created and updated at once. A name given twice is applied
+    twice, as two calls would. Returns the history rows, unsaved (`record_changes` stores them)."""
+    names = {name.strip() for name, _values in rows}
+    for name, values in rows:
+        _check_values(values, names={"name": name})
+    known = {p.name: p for p in KeyPerson.objects.filter(customer=customer, name__in=names)}
+
+    def make(name: str) -> KeyPerson:
+        return KeyPerson(customer=customer, name=name)
+
+    steps = [
+        (
+            name.strip(),
+            {k: v for k, v in values.items() if v not in (None, "")},
+            lambda p: {"name": [None, p.name]},
+        )
+        for name, values in rows
+    ]
+    return _upsert_all(customer, KeyPerson, known, steps, make, KEY_PERSON_FIELDS, actor, source, visit)
+
+
+def upsert_products(
+    customer: Customer, rows: list[tuple[str, str, dict]], *, actor: Any, source: str, visit: Any = None
+) -> list[CustomerChange]:
+    """`upsert_product` for each (product, provider, values) in turn, in a fixed number of
+    statements however many rows; the products are locked while read, as `upsert_product` does.
+    Returns the history rows, unsaved (`record_changes` stores them)."""
+    for product, provider, values in rows:
+        _check_values(values, names={"product": product, "provider": provider})
+    keys = {(product.strip(), provider.strip()) for product, provider, _values in rows}
+    held = ProductHolding.objects.select_for_update().filter(
+        customer=customer, product__in={k[0] for k in keys}, provider__in={k[1] for k in keys}
+    )
+    known = {(h.product, h.provider): h for h in held if (h.product, h.provider) in keys}
+
+    def make(key: tuple[str, str]) -> ProductHolding:
+        return ProductHolding(customer=customer, product=key[0], provider=key[1])
+
+    steps = [
+        (
+            (product.strip(), provider.strip()),
+            values,
+            lambda h: {"product": [None, h.product], "provider": [None, h.provider]},
+        )
+        for product, provider, values in rows
+    ]
+    return _upsert_all(customer, ProductHolding, known, steps, make, PRODUCT_FIELDS, actor, source, visit)
+
+
+def _upsert_all(
+    customer: Customer,
+    model: type[models.Model],
+    known: dict,
+    steps: list,
+    make: Any,
+    fields: tuple[str, ...],
+    actor: Any,
+    source: str,
+    visit: Any,
+) -> list[CustomerChange]:
+    """Apply each (key, values, first values) step to the record of that key (`known`, or a new
+    one), then store the new records in one statement and the changed ones in another."""
+    created: dict = {}
+    updated: dict = {}
+    history: list[tuple[models.Model, str, dict]] = []
+    for key, values, first in steps:
+        obj = known.get(key) or created.get(key)
+        new = obj is None
+        if new:
+            obj = created[key] = make(key)
+        changes = assign(obj, values, fields)
+        if new:
+            changes = first(obj) | changes
+        if not changes:
+            continue
+        validate_fields(obj)
+        if key in known:
+            updated[key] = obj
+        action = CustomerChange.Action.CREATED if new else CustomerChange.Action.UPDATED
+        history.append((obj, action, changes))
+    now = timezone.now()
+    for obj in updated.values():
+        obj.updated_at = now  # bulk_update does not set auto_now fields
+    try:
+        with transaction.atomic():
+            model.objects.bulk_create(created.values())
+            if updated:
+                model.objects.bulk_update(updated.values(), [*fields, "updated_at"])
+    except IntegrityError as exc:
+        raise ConcurrentChange() from exc  # another request stored the same name since the read
+    how = {"source": source, "actor": actor, "visit": visit}
+    return [change_row(customer, obj, action, changes, at=now, **how) for obj, action, changes in history]
+
+
 def _store(customer: Customer, obj: models.Model, created: bool, changes: dict, **how: Any) -> None:
     if not changes:
         return
@@ -240,6 +338,17 @@ def _refusing_clashes(obj: models.Model) -> Iterator[None]:
         raise ConcurrentChange() from exc
 
 
+def validate_fields(obj: models.Model) -> None:
+    """`validate` without the checks that read the database (related rows exist, uniqueness,
+    constraints): for rows stored in bulk, whose relations are rows in hand and whose clashes the
+    database refuses."""
+    relations = [f.name for f in obj._meta.concrete_fields if f.is_relation]
+    try:
+        obj.full_clean(exclude=relations, validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise InvalidInput(exc.message_dict) from None
+
+
 def validate(obj: models.Model) -> None:
     try:
         obj.full_clean(validate_unique=True, validate_constraints=True)
@@ -257,12 +366,35 @@ def record_change(
     actor: Any,
     visit: Any = None,
 ) -> CustomerChange:
+    row = change_row(
+        customer, obj, action, changes, source=source, actor=actor, visit=visit, at=timezone.now()
+    )
+    row.save()
+    return row
+
+
+def record_changes(rows: list[CustomerChange]) -> None:
+    """History rows made by `change_row` (or returned by the bulk upserts), stored in one statement."""
+    CustomerChange.objects.bulk_create(rows)
+
+
+def change_row(
+    customer: Customer,
+    obj: models.Model,
+    action: str,
+    changes: dict,
+    *,
+    source: str,
+    actor: Any,
+    visit: Any = None,
+    at: Any,
+) -> CustomerChange:
     entity = {
         Customer: CustomerChange.Entity.CUSTOMER,
         KeyPerson: CustomerChange.Entity.KEY_PERSON,
         ProductHolding: CustomerChange.Entity.PRODUCT,
     }[type(obj)]
-    return CustomerChange.objects.create(
+    return CustomerChange(
         customer=customer,
         entity=entity,
         entity_id=obj.pk,
@@ -272,7 +404,7 @@ def record_change(
         source=source,
         visit=visit,
         actor=person(actor),
-        at=timezone.now(),
+        at=at,
     )
 
 

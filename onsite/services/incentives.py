@@ -7,6 +7,8 @@ the `incentive_review` process; approved records make up each person's statement
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -71,6 +73,20 @@ def validate_rule(rule: IncentiveRule) -> None:
     rule.full_clean(exclude=["created_by"], validate_constraints=False)
 
 
+@dataclass(frozen=True)
+class Award:
+    """An event that earns `person` a record, once per (person, event, key); see `award`."""
+
+    event: str
+    person: Any
+    key: str
+    description: str
+    at: datetime
+    urgency: str | None = None
+    value: Decimal | None = None
+    links: dict = field(default_factory=dict)
+
+
 def award(
     event: str,
     *,
@@ -89,30 +105,57 @@ def award(
     rule = IncentiveRule.objects.filter(event=event, active=True).first()
     if rule is None or person is None:
         return None
-    weight = {
-        "high": rule.high_urgency_weight,
-        "medium": rule.medium_urgency_weight,
-        "low": rule.low_urgency_weight,
-    }.get(urgency or "", Decimal(1))
-    value = Decimal(value or 0)
-    points = rule.points * weight + rule.points_per_10k_value * value / Decimal(10000)
-    amount = rule.amount * weight + rule.value_share * value
+    draft = _record(rule, Award(event, person, key, description, at, urgency, value, links))
     with transaction.atomic():
         record, _created = IncentiveRecord.objects.get_or_create(
             person=person,
             event=event,
             event_key=key,
-            defaults={
-                "rule": rule,
-                "points": to_cents(points),
-                "amount": to_cents(amount),
-                "period": period_of(at),
-                "description": description[:300],
-                "created_at": at,
-                **links,
-            },
+            defaults={name: getattr(draft, name) for name in RECORD_DEFAULTS} | links,
         )
     return record
+
+
+def award_all(awards: Iterable[Award]) -> None:
+    """Every award as `award` makes it, in two statements however many there are: the active rules
+    read at once, the records inserted at once. A record already there (a retried task) is kept as
+    it is and not duplicated - the unique (person, event, key) skips it."""
+    awards = [a for a in awards if a.person is not None]
+    if not awards:
+        return
+    rules = {
+        r.event: r for r in IncentiveRule.objects.filter(event__in={a.event for a in awards}, active=True)
+    }
+    IncentiveRecord.objects.bulk_create(
+        [_record(rules[a.event], a) for a in awards if a.event in rules], ignore_conflicts=True
+    )
+
+
+# What a record takes from its rule and event, besides who earned it for what.
+RECORD_DEFAULTS = ("rule", "points", "amount", "period", "description", "created_at")
+
+
+def _record(rule: IncentiveRule, award: Award) -> IncentiveRecord:
+    weight = {
+        "high": rule.high_urgency_weight,
+        "medium": rule.medium_urgency_weight,
+        "low": rule.low_urgency_weight,
+    }.get(award.urgency or "", Decimal(1))
+    value = Decimal(award.value or 0)
+    points = rule.points * weight + rule.points_per_10k_value * value / Decimal(10000)
+    amount = rule.amount * weight + rule.value_share * value
+    return IncentiveRecord(
+        person=award.person,
+        event=award.event,
+        event_key=award.key,
+        rule=rule,
+        points=to_cents(points),
+        amount=to_cents(amount),
+        period=period_of(award.at),
+        description=award.description[:300],
+        created_at=award.at,
+        **award.links,
+    )
 
 
 def reward_visit_support(*, visit: Visit, prepared_by: Any, prepared_at: datetime, attended: bool) -> None:

@@ -26,8 +26,8 @@ from onsite.models import (
     SupportRequest,
     Urgency,
 )
-from onsite.services.customers import upsert_product, validate
-from onsite.services.incentives import award
+from onsite.services.customers import upsert_product, validate, validate_fields
+from onsite.services.incentives import Award, award, award_all
 from onsite.services.processes import start_domain_process
 from workflows.actors import acting_for, person
 from workflows.exceptions import WorkflowError
@@ -63,26 +63,20 @@ def create_lead(
 ) -> Lead:
     """A lead for the customer, owned by its account manager unless said otherwise."""
     check_customer_access(user, customer)
-    owner = owner or customer.account_manager
-    if owner is None:
-        raise InvalidInput(
-            {"owner": [_("%(customer)s has no account manager to own the lead.") % {"customer": customer}]}
-        )
     at = at or timezone.now()
-    lead = Lead(
+    lead = new_lead(
         customer=customer,
-        description=(description or "").strip(),
-        product=(product or "").strip(),
+        description=description,
         urgency=urgency,
-        estimated_value=parse_amount(estimated_value, field="estimated_value"),
-        owner=owner,
-        win_back=win_back or displaces is not None,
+        user=user,
+        product=product,
+        estimated_value=estimated_value,
+        win_back=win_back,
         displaces=displaces,
         source_visit=source_visit,
         source_item=source_item,
-        created_by=person(user) or owner,
-        created_at=at,
-        last_activity_at=at,
+        owner=owner,
+        at=at,
     )
     if displaces is not None and live_win_back_lead(displaces) is not None:
         raise InvalidInput({"displaces": [DUPLICATE_WIN_BACK]})
@@ -100,32 +94,106 @@ def create_lead(
         except IntegrityError:
             # Another pursuit of the same competitor product was saved since validate() looked.
             raise InvalidInput({"displaces": [DUPLICATE_WIN_BACK]}) from None
-        LeadActivity.objects.create(lead=lead, actor=person(user) or owner, at=at, status_to=lead.status)
-        award(
-            IncentiveEvent.LEAD_CREATED,
-            person=owner,
-            key=f"lead:{lead.pk}",
-            description=_("Lead created: %(lead)s") % {"lead": lead},
-            at=at,
-            urgency=lead.urgency,
-            customer=customer,
-            lead=lead,
-        )
+        LeadActivity.objects.create(lead=lead, actor=person(user) or lead.owner, at=at, status_to=lead.status)
+        award_all([_creation_award(lead)])
         if lead.urgency == Urgency.HIGH:
-            lead.follow_up = start_domain_process(
-                FOLLOW_UP_PROCESS,
-                business_key=customer.code,
-                user=user,
-                data={
-                    "lead_id": lead.pk,
-                    "customer_id": customer.pk,
-                    "customer_name": customer.name,
-                    "lead_description": lead.description,
-                    "lead_product": lead.product,
-                },
-            )
+            lead.follow_up = _start_follow_up(lead, user)
             lead.save(update_fields=["follow_up"])
     return lead
+
+
+def create_leads(leads: list[Lead], *, user: Any) -> None:
+    """Store leads made by `new_lead` for one customer as `create_lead` stores one, in a fixed number
+    of statements however many (besides the follow-ups the high-urgency ones start). None of them
+    may pursue a competitor product (`displaces`): that pursuit goes through `create_lead`."""
+    if not leads:
+        return
+    customers = {lead.customer_id for lead in leads}
+    if len(customers) != 1 or any(lead.displaces_id is not None for lead in leads):
+        raise OnsiteError(_("Leads stored together are one customer's and pursue no competitor product."))
+    check_customer_access(user, leads[0].customer)
+    for lead in leads:
+        validate_fields(lead)
+    with transaction.atomic():
+        Lead.objects.bulk_create(leads)
+        LeadActivity.objects.bulk_create(
+            LeadActivity(
+                lead=lead, actor=person(user) or lead.owner, at=lead.created_at, status_to=lead.status
+            )
+            for lead in leads
+        )
+        award_all(_creation_award(lead) for lead in leads)
+        followed = [lead for lead in leads if lead.urgency == Urgency.HIGH]
+        for lead in followed:
+            lead.follow_up = _start_follow_up(lead, user)
+        if followed:
+            Lead.objects.bulk_update(followed, ["follow_up"])
+
+
+def new_lead(
+    *,
+    customer: Customer,
+    description: str,
+    urgency: str,
+    user: Any,
+    at: datetime,
+    product: str = "",
+    estimated_value: Any = None,
+    win_back: bool = False,
+    displaces: Any = None,
+    source_visit: Any = None,
+    source_item: Any = None,
+    owner: Any = None,
+) -> Lead:
+    """The lead, not yet stored (`create_lead`, `create_leads` store it)."""
+    owner = owner or customer.account_manager
+    if owner is None:
+        raise InvalidInput(
+            {"owner": [_("%(customer)s has no account manager to own the lead.") % {"customer": customer}]}
+        )
+    return Lead(
+        customer=customer,
+        description=(description or "").strip(),
+        product=(product or "").strip(),
+        urgency=urgency,
+        estimated_value=parse_amount(estimated_value, field="estimated_value"),
+        owner=owner,
+        win_back=win_back or displaces is not None,
+        displaces=displaces,
+        source_visit=source_visit,
+        source_item=source_item,
+        created_by=person(user) or owner,
+        created_at=at,
+        last_activity_at=at,
+    )
+
+
+def _creation_award(lead: Lead) -> Award:
+    return Award(
+        IncentiveEvent.LEAD_CREATED,
+        person=lead.owner,
+        key=f"lead:{lead.pk}",
+        description=_("Lead created: %(lead)s") % {"lead": lead},
+        at=lead.created_at,
+        urgency=lead.urgency,
+        links={"customer": lead.customer, "lead": lead},
+    )
+
+
+def _start_follow_up(lead: Lead, user: Any) -> ProcessInstance:
+    customer = lead.customer
+    return start_domain_process(
+        FOLLOW_UP_PROCESS,
+        business_key=customer.code,
+        user=user,
+        data={
+            "lead_id": lead.pk,
+            "customer_id": customer.pk,
+            "customer_name": customer.name,
+            "lead_description": lead.description,
+            "lead_product": lead.product,
+        },
+    )
 
 
 def live_win_back_lead(product: Any) -> Lead | None:

@@ -15,17 +15,34 @@ from workflows.models import ProcessInstance
 from workflows.services import start_instance
 
 
-def start_domain_process(process_id: str, *, business_key: str, data: dict, user: Any) -> ProcessInstance:
-    """Start the latest version of `process_id`; if it cannot start, raise and keep nothing."""
+def start_domain_process(
+    process_id: str,
+    *,
+    business_key: str,
+    data: dict,
+    user: Any,
+    version: int | None = None,
+    failure: str | None = None,
+) -> ProcessInstance:
+    """Start `process_id` (its latest version, or the one numbered `version`); if it cannot start,
+    raise and keep nothing. `failure` is the refusal's message with `%(message)s` for the engine's,
+    for a caller whose users know the process by another name than its id."""
     try:
         with transaction.atomic():
             instance = start_instance(
-                process_id=process_id, business_key=business_key, data=data, user=acting_for(user)
+                process_id=process_id,
+                version=version,
+                business_key=business_key,
+                data=data,
+                user=acting_for(user),
             )
             if instance.status == ProcessInstance.Status.ERROR:
+                message = instance.error["message"]
                 raise OnsiteError(
-                    _("Process '%(process)s' could not start: %(message)s")
-                    % {"process": process_id, "message": instance.error["message"]}
+                    failure % {"message": message}
+                    if failure
+                    else _("Process '%(process)s' could not start: %(message)s")
+                    % {"process": process_id, "message": message}
                 )
     except WorkflowError as exc:
         raise OnsiteError(str(exc)) from None

@@ -27,11 +27,12 @@ from onsite.models import (
 )
 from onsite.roles import COORDINATOR
 from onsite.services.customers import validate
+from onsite.services.processes import start_domain_process
 from onsite.stages import clean_factors, next_stage, suggest_stage
 from onsite.stages import describe as describe_suggestion
 from workflows.actors import acting_for, person
 from workflows.exceptions import WorkflowError
-from workflows.services import deliver_message, latest_version, start_instance
+from workflows.services import deliver_message, latest_version
 
 PROGRAMME_PROCESS = "onsite_programme"
 # About one stage review a month, whatever the cadence.
@@ -103,7 +104,7 @@ def enrol_customer(
     errors: dict[str, list[str]] = {}
     if customer.account_manager_id is None:
         errors["customer"] = [_("%(customer)s has no account manager.") % {"customer": customer}]
-    elif customer.region_id not in region_ids(programme.region):
+    elif not Region.objects.within(programme.region).filter(pk=customer.region_id).exists():
         errors["customer"] = [
             _("%(customer)s is not in the programme's region %(region)s.")
             % {"customer": customer, "region": programme.region}
@@ -153,25 +154,19 @@ def enrol_customer(
             enrolment=enrolment, from_stage="", to_stage=chosen, actor=person(user), at=now, reason=why
         )
         version = programme.process_version
-        instance = start_instance(
-            process_id=version.model.process_id,
+        enrolment.instance = start_domain_process(
+            version.model.process_id,
             version=version.number,
             business_key=customer.code,
-            user=acting_for(user),
+            user=user,
             data={
                 "enrolment_id": enrolment.pk,
                 "customer_id": customer.pk,
                 "customer_name": customer.name,
                 "stage": chosen,
             },
+            failure=_("The programme instance could not start: %(message)s"),
         )
-        if instance.status == instance.Status.ERROR:
-            transaction.set_rollback(True)
-            raise OnsiteError(
-                _("The programme instance could not start: %(message)s")
-                % {"message": instance.error["message"]}
-            )
-        enrolment.instance = instance
         enrolment.save(update_fields=["instance"])
     return enrolment
 
@@ -210,11 +205,6 @@ def end_enrolment_early(*, enrolment: Enrolment, reason: str, user: Any) -> Enro
         raise OnsiteError(str(exc)) from None
     enrolment.refresh_from_db()
     return enrolment
-
-
-def region_ids(region: Region) -> set[int]:
-    """The region and its counties."""
-    return {region.pk, *Region.objects.filter(parent=region).values_list("pk", flat=True)}
 
 
 # --- mirrored from the programme instance by its service tasks -----------------------------------

@@ -36,10 +36,10 @@ from onsite.models import (
     VisitSummary,
 )
 from onsite.roles import ACCOUNT_MANAGER
-from onsite.services.customers import change_customer, upsert_key_person, upsert_product
-from onsite.services.incentives import award
-from onsite.services.leads import create_lead
-from onsite.services.support import request_support
+from onsite.services.customers import change_customer, record_changes, upsert_key_persons, upsert_products
+from onsite.services.incentives import Award, award_all
+from onsite.services.leads import create_leads, new_lead
+from onsite.services.support import new_support_request, request_support_for_needs
 from onsite.services.winback import start_win_back_targets
 from onsite.thresholds import threshold
 from workflows.actors import SYSTEM, person
@@ -304,7 +304,7 @@ def _open_summary_task(visit: Visit) -> Any:
 
 def review_summary(*, visit: Visit, decision: str, comment: str, actor: Any, at: datetime) -> VisitSummary:
     """The team leader's review: send back for rework, or approve and apply."""
-    record = VisitSummary.objects.filter(visit=visit).first()
+    record = VisitSummary.objects.select_related("submitted_by").filter(visit=visit).first()
     if record is None:
         raise OnsiteError(_("Visit %(visit)s has no summary to review.") % {"visit": visit})
     record.visit = visit  # the caller's locked row, not a second unlocked copy
@@ -326,93 +326,123 @@ def review_summary(*, visit: Visit, decision: str, comment: str, actor: Any, at:
 
 
 def apply_summary(record: VisitSummary, *, at: datetime) -> None:
+    """In a fixed number of statements however many rows the summary has (each part read, stored and
+    its history written at once), besides the processes its leads and needs start. A retried task
+    repeats nothing: leads and requests are made only for rows without one, awards once per key."""
     visit = record.visit
     customer = visit.customer
     author = record.submitted_by
     how = {"actor": author, "source": SUMMARY, "visit": visit}
     change_customer(customer, {"informatization_status": record.informatization_status}, **how)
-    for item in record.products.all():
-        upsert_product(
-            customer,
+    products = [
+        (
             item.product,
             item.provider,
             {"ownership": item.ownership, "expiry_date": item.expiry_date}
             | ({"start_date": item.start_date} if item.start_date else {}),
-            **how,
         )
-    for item in record.key_persons.all():
-        values = {f: getattr(item, f) for f in ("title", "department", "contact", "relationship", "notes")}
-        upsert_key_person(customer, item.name, values, **how)
-    for item in record.decision_chain.all():
-        if not item.name.strip():
-            continue  # a position without a person: kept in the summary, no key person to update
-        upsert_key_person(customer, item.name, {"title": item.position, "decision_role": item.role}, **how)
-    for item in record.leads.filter(lead__isnull=True):
-        create_lead(
-            customer=customer,
-            description=item.description,
-            urgency=item.urgency,
-            product=item.product,
-            estimated_value=item.estimated_value,
-            win_back=item.win_back,
-            source_visit=visit,
-            source_item=item,
-            owner=author or customer.account_manager,
-            user=SYSTEM,
-            at=at,
+        for item in record.products.all()
+    ]
+    history = upsert_products(customer, products, **how) if products else []
+    persons = [
+        (
+            item.name,
+            {f: getattr(item, f) for f in ("title", "department", "contact", "relationship", "notes")},
         )
-    for item in record.resource_needs.filter(support_request__isnull=True):
-        request_support(
-            customer=customer,
-            kind=SupportRequest.Kind.SOLUTION if item.speciality == "solution" else SupportRequest.Kind.OTHER,
-            speciality=item.speciality,
-            description=item.description,
-            due_date=item.due_date or (timezone.localdate(at) + timedelta(days=7)),
-            requested_by=author or customer.account_manager,
-            source_visit=visit,
-            source_need=item,
-            user=SYSTEM,
-        )
+        for item in record.key_persons.all()
+    ] + [
+        (item.name, {"title": item.position, "decision_role": item.role})
+        for item in record.decision_chain.all()
+        # A position without a person: kept in the summary, no key person to update.
+        if item.name.strip()
+    ]
+    if persons:
+        history += upsert_key_persons(customer, persons, **how)
+    record_changes(history)
+    owner = author or customer.account_manager
+    create_leads(
+        [
+            new_lead(
+                customer=customer,
+                description=item.description,
+                urgency=item.urgency,
+                product=item.product,
+                estimated_value=item.estimated_value,
+                win_back=item.win_back,
+                source_visit=visit,
+                source_item=item,
+                owner=owner,
+                user=SYSTEM,
+                at=at,
+            )
+            for item in record.leads.filter(lead__isnull=True)
+        ],
+        user=SYSTEM,
+    )
+    request_support_for_needs(
+        [
+            new_support_request(
+                customer=customer,
+                kind=SupportRequest.Kind.SOLUTION
+                if item.speciality == "solution"
+                else SupportRequest.Kind.OTHER,
+                speciality=item.speciality,
+                description=item.description,
+                due_date=item.due_date or (timezone.localdate(at) + timedelta(days=7)),
+                requested_by=owner,
+                source_visit=visit,
+                source_need=item,
+            )
+            for item in record.resource_needs.filter(support_request__isnull=True)
+        ],
+        user=SYSTEM,
+    )
     visit.status, visit.closed_at = Visit.Status.CLOSED, at
     visit.save(update_fields=["status", "closed_at"])
-    _reward_visit(visit, record, at)
+    award_all(_visit_awards(visit, record))
     start_win_back_targets(customer=customer, today=timezone.localdate(at))
 
 
-def _reward_visit(visit: Visit, record: VisitSummary, at: datetime) -> None:
+def _visit_awards(visit: Visit, record: VisitSummary) -> list[Award]:
     manager = visit.account_manager or record.submitted_by
     key = f"visit:{visit.pk}"
+    links = {"customer": visit.customer, "visit": visit}
+    awards = []
     # Each record falls in the period of what it rewards (the visit, the summary), not the approval's.
     if visit.visited_at is not None and visited_as_planned(visit):
-        award(
-            IncentiveEvent.VISIT_AS_PLANNED,
-            person=manager,
-            key=key,
-            description=_("Visit %(visit)s made as planned") % {"visit": visit},
-            at=visit.visited_at,
-            customer=visit.customer,
-            visit=visit,
+        awards.append(
+            Award(
+                IncentiveEvent.VISIT_AS_PLANNED,
+                person=manager,
+                key=key,
+                description=_("Visit %(visit)s made as planned") % {"visit": visit},
+                at=visit.visited_at,
+                links=links,
+            )
         )
     if record.on_time:
-        award(
-            IncentiveEvent.SUMMARY_ON_TIME,
-            person=manager,
-            key=key,
-            description=_("Summary of visit %(visit)s on time") % {"visit": visit},
-            at=record.first_submitted_at,
-            customer=visit.customer,
-            visit=visit,
+        awards.append(
+            Award(
+                IncentiveEvent.SUMMARY_ON_TIME,
+                person=manager,
+                key=key,
+                description=_("Summary of visit %(visit)s on time") % {"visit": visit},
+                at=record.first_submitted_at,
+                links=links,
+            )
         )
     if record.rework_count == 0:
-        award(
-            IncentiveEvent.SUMMARY_FIRST_PASS,
-            person=manager,
-            key=key,
-            description=_("Summary of visit %(visit)s approved without rework") % {"visit": visit},
-            at=record.submitted_at,
-            customer=visit.customer,
-            visit=visit,
+        awards.append(
+            Award(
+                IncentiveEvent.SUMMARY_FIRST_PASS,
+                person=manager,
+                key=key,
+                description=_("Summary of visit %(visit)s approved without rework") % {"visit": visit},
+                at=record.submitted_at,
+                links=links,
+            )
         )
+    return awards
 
 
 def visited_as_planned(visit: Visit) -> bool:

@@ -18,7 +18,7 @@ from onsite.access import check_customer_access
 from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import Customer, IncentiveEvent, Region, SupportOutcome, SupportRequest, Visit
 from onsite.roles import SUPPORT_STAFF
-from onsite.services.customers import validate
+from onsite.services.customers import validate, validate_fields
 from onsite.services.incentives import award
 from onsite.services.processes import start_domain_process
 from workflows import clock
@@ -53,20 +53,16 @@ def request_support(
 ) -> SupportRequest:
     """A 需求单 from the customer's account manager (or from an approved visit summary, `user=SYSTEM`)."""
     check_customer_access(user, customer)
-    requester = requested_by or person(user)
-    if requester is None:
-        raise OnsiteError(_("A support request needs the person who asks for it."))
     # A summary's need was dated when the summary was written; it is due at once if that has passed.
     if source_need is None:
         check_due_date(due_date, field="due_date")
-    request = SupportRequest(
+    request = new_support_request(
         customer=customer,
         kind=kind,
         speciality=speciality,
-        description=(description or "").strip(),
+        description=description,
         due_date=due_date,
-        requested_by=requester,
-        requested_at=timezone.now(),
+        requested_by=requested_by or person(user),
         source_visit=source_visit,
         source_need=source_need,
         lead=lead,
@@ -74,22 +70,60 @@ def request_support(
     validate(request)
     with transaction.atomic():
         request.save()
-        request.instance = start_domain_process(
-            SUPPORT_PROCESS,
-            business_key=customer.code,
-            user=requester,
-            data={
-                "support_request_id": request.pk,
-                "customer_id": customer.pk,
-                "customer_name": customer.name,
-                "kind": kind,
-                "speciality": speciality,
-                "description": request.description,
-                "due_date": due_date.isoformat(),
-            },
-        )
+        request.instance = _start_process(request)
         request.save(update_fields=["instance"])
     return request
+
+
+def request_support_for_needs(requests: list[SupportRequest], *, user: Any) -> None:
+    """Store the requests an approved summary's resource needs make (`new_support_request`, one
+    customer's) as `request_support` stores one, in a fixed number of statements however many
+    (besides the process each starts)."""
+    if not requests:
+        return
+    if len({r.customer_id for r in requests}) != 1:
+        raise OnsiteError(_("Support requests stored together are one customer's."))
+    check_customer_access(user, requests[0].customer)
+    for request in requests:
+        validate_fields(request)
+    with transaction.atomic():
+        SupportRequest.objects.bulk_create(requests)
+        for request in requests:
+            request.instance = _start_process(request)
+        SupportRequest.objects.bulk_update(requests, ["instance"])
+
+
+def new_support_request(
+    *, customer: Customer, requested_by: Any, description: str, **values: Any
+) -> SupportRequest:
+    """The request, not yet stored (`request_support`, `request_support_for_needs` store it)."""
+    if requested_by is None:
+        raise OnsiteError(_("A support request needs the person who asks for it."))
+    return SupportRequest(
+        customer=customer,
+        description=(description or "").strip(),
+        requested_by=requested_by,
+        requested_at=timezone.now(),
+        **values,
+    )
+
+
+def _start_process(request: SupportRequest) -> Any:
+    customer = request.customer
+    return start_domain_process(
+        SUPPORT_PROCESS,
+        business_key=customer.code,
+        user=request.requested_by,
+        data={
+            "support_request_id": request.pk,
+            "customer_id": customer.pk,
+            "customer_name": customer.name,
+            "kind": request.kind,
+            "speciality": request.speciality,
+            "description": request.description,
+            "due_date": request.due_date.isoformat(),
+        },
+    )
 
 
 def check_due_date(due_date: Any, *, field: str) -> None:
@@ -123,7 +157,7 @@ def choose_support_staff(*, speciality: str, customer: Customer) -> Any:
     )
     region = customer.region
     branch = region.parent_id or region.pk
-    same_branch = {branch, *Region.objects.filter(parent_id=branch).values_list("pk", flat=True)}
+    same_branch = set(Region.objects.within(branch).values_list("pk", flat=True))
 
     def distance(user: Any) -> int:
         place = user.staff_profile.region_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from onsite.models import Enrolment, Programme, Region, Team
 from onsite.services.programmes import create_programme, enrol_customer
@@ -22,6 +23,13 @@ from workflows.actors import SYSTEM
 from workflows.models import HumanTask, ProcessInstance
 from workflows.services import complete_task
 from workflows.services.deployment import deploy_files
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(*args) -> datetime:
+    """A moment in the site's time zone: `at(2026, 11, 2, 9)`."""
+    return datetime(*args, tzinfo=SHANGHAI)
 
 
 def deploy_processes():
@@ -119,6 +127,16 @@ def current_visit(enrolment: Enrolment) -> ProcessInstance:
     return ProcessInstance.objects.get(
         parent_id=enrolment.instance_id, status__in=ProcessInstance.ACTIVE_STATUSES
     )
+
+
+def visit_made(enrolment: Enrolment) -> ProcessInstance:
+    """The enrolment's current visit planned, prepared and made: its summary to write."""
+    instance = current_visit(enrolment)
+    manager = enrolment.customer.account_manager
+    complete(instance, "Task_plan_visit", manager, plan())
+    complete(instance, "Task_prepare_resources", manager, RESOURCES)
+    complete(instance, "Task_record_visit", manager, record(datetime.now().astimezone()))
+    return instance
 
 
 def open_task(instance: ProcessInstance, bpmn_id: str) -> HumanTask:

@@ -7,17 +7,11 @@ from django.contrib.auth.models import Group
 
 from onsite.roles import ROLES
 from onsite.services.leads import create_lead
-from tests.onsite.flow import build_org, customer_of, deploy_processes, open_task
+from tests.onsite.flow import customer_of, open_task
 from workflows.models import LaneRole
 
 pytestmark = pytest.mark.django_db
 FOLLOW_UP = "Task_follow_up_lead"
-
-
-@pytest.fixture
-def org():
-    deploy_processes()
-    return build_org()
 
 
 def follow_up_task(org):

@@ -2,9 +2,8 @@
 leads, support request, products, incentives → team-leader approval → stage change → information
 gathering → win-back task from an expiring competitor contract → lead won → statement totals."""
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -31,11 +30,10 @@ from tests.onsite.flow import (
     RESOURCES,
     SUMMARY,
     SUPPORT,
-    build_org,
+    at,
     complete,
     current_visit,
     customer_of,
-    deploy_processes,
     new_programme,
     open_task,
     plan,
@@ -48,11 +46,6 @@ from workflows.clock import frozen
 from workflows.models import HumanTask, ProcessInstance
 
 pytestmark = pytest.mark.django_db
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def at(*args) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)
 
 
 def records_of(person, period: str) -> list:
@@ -61,12 +54,6 @@ def records_of(person, period: str) -> list:
     return sorted(
         (r.event, r.lead.description if r.lead else None, r.points, r.amount, r.status) for r in rows
     )
-
-
-@pytest.fixture
-def org():
-    deploy_processes()
-    return build_org()
 
 
 def test_screen_enrol_visit_summarise_approve_advance_win_back_and_pay(org):

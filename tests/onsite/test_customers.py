@@ -2,9 +2,8 @@
 change leaves a history row (who, when, field: [before, after], from which source and visit); a save
 that changes nothing leaves none; refused input and refused users store nothing."""
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -22,6 +21,7 @@ from onsite.services.customers import (
 from tests.factories import UserFactory
 from tests.onsite.factories import KeyPersonFactory, ProductHoldingFactory, manager_in
 from tests.onsite.flow import (
+    at,
     build_org,
     close_visit,
     customer_of,
@@ -35,11 +35,6 @@ from tests.onsite.flow import (
 from workflows.clock import frozen
 
 pytestmark = pytest.mark.django_db
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def at(*args) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)
 
 
 @pytest.fixture

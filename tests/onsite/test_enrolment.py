@@ -29,7 +29,6 @@ from tests.onsite.flow import (
     complete,
     current_visit,
     customer_of,
-    deploy_processes,
     enrol,
     new_programme,
     open_task,
@@ -124,12 +123,6 @@ def recorded_rows() -> dict:
 NO_ROWS = dict.fromkeys(
     ("enrolments", "assessments", "stage_changes", "visits", "instances", "tasks", "instance_events"), 0
 )
-
-
-@pytest.fixture
-def org():
-    deploy_processes()
-    return build_org()
 
 
 @pytest.fixture

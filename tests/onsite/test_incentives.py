@@ -1,8 +1,7 @@
 """Incentive rules, exactly-once records, the team leader's review and statements."""
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,6 +18,7 @@ from tests.onsite.flow import (
     RESOURCES,
     REWORK,
     SUPPORT,
+    at,
     build_org,
     complete,
     current_visit,
@@ -40,11 +40,6 @@ from workflows.services import reassign_task, retry_instance
 from workflows.services.deployment import deploy_files
 
 pytestmark = pytest.mark.django_db
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def at(*args) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)
 
 
 @pytest.fixture

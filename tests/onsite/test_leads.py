@@ -3,9 +3,8 @@ lost, the last two final), what a move needs, the `lead_follow_up` process a hig
 for its owner, closing a lead elsewhere ending that follow-up, refusals and the lead's history."""
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,7 +12,7 @@ from onsite.exceptions import InvalidInput, NotPermitted, OnsiteError
 from onsite.models import IncentiveRecord, Lead, LeadActivity
 from onsite.services.leads import change_lead_status, create_lead, update_lead
 from tests.onsite.factories import CustomerFactory, ProductHoldingFactory
-from tests.onsite.flow import build_org, complete, customer_of, deploy_processes, open_task, refreshed
+from tests.onsite.flow import at, complete, customer_of, open_task, refreshed
 from workflows.actors import SYSTEM
 from workflows.clock import frozen
 from workflows.exceptions import TaskNotYours
@@ -21,19 +20,8 @@ from workflows.forms import FormValidationError
 from workflows.models import AuditEvent, HumanTask, ProcessInstance
 
 pytestmark = pytest.mark.django_db
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 Status = Lead.Status
 FOLLOW_UP = "Task_follow_up_lead"
-
-
-def at(*args) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)
-
-
-@pytest.fixture
-def org():
-    deploy_processes()
-    return build_org()
 
 
 @pytest.fixture

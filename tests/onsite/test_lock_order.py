@@ -36,11 +36,9 @@ from tests.onsite.flow import (
     APPROVE,
     PLAIN_SUMMARY,
     RESOURCES,
-    build_org,
     complete,
     current_visit,
     customer_of,
-    deploy_processes,
     enrol,
     new_programme,
     open_task,
@@ -73,12 +71,6 @@ def slow_engine(monkeypatch):
         real(session)
 
     monkeypatch.setattr(runtime, "advance", advance_slowly)
-
-
-@pytest.fixture
-def org():
-    deploy_processes()
-    return build_org()
 
 
 def race(*calls) -> list:

@@ -16,7 +16,6 @@ from tests.onsite.flow import (
     RESOURCES,
     REWORK,
     SUPPORT,
-    build_org,
     close_visit,
     complete,
     current_visit,
@@ -37,12 +36,6 @@ from workflows.services import fire_due_timers
 
 pytestmark = pytest.mark.django_db
 Status = ProcessInstance.Status
-
-
-@pytest.fixture
-def org():
-    deploy_processes()
-    return build_org()
 
 
 @pytest.fixture

@@ -2,26 +2,23 @@
 seven parts present (an empty one says so), one entry per person, contract dates that can be. A
 refused summary keeps the task open with field errors and changes nothing."""
 
-from datetime import date, datetime, timedelta
+import sys
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
 
 from onsite.models import KeyPerson, ProductHolding, Visit, VisitSummary
+from onsite.services.summaries import LIST_PARTS
 from tests.onsite.flow import (
     APPROVE,
-    RESOURCES,
-    build_org,
     complete,
-    current_visit,
     customer_of,
-    deploy_processes,
     enrol,
     new_programme,
     open_task,
-    plan,
-    record,
     summary,
+    visit_made,
 )
 from workflows.models import HumanTask, ProcessInstance
 from workflows.refusals import Refusal
@@ -31,20 +28,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def org():
-    deploy_processes()
-    return build_org()
-
-
-@pytest.fixture
 def visit(org):
     """A visit made, its summary to write."""
-    enrolment = enrol(org, new_programme(org), customer_of(org))
-    instance = current_visit(enrolment)
-    complete(instance, "Task_plan_visit", org.manager, plan())
-    complete(instance, "Task_prepare_resources", org.manager, RESOURCES)
-    complete(instance, "Task_record_visit", org.manager, record(datetime.now().astimezone()))
-    return instance
+    return visit_made(enrol(org, new_programme(org), customer_of(org)))
 
 
 def refused(instance: ProcessInstance, user, data: dict) -> dict[str, list[str]]:
@@ -317,3 +303,98 @@ def test_extend_without_a_later_deadline_is_refused(visit, org, new_due_at):
 
     assert list(caught.value.field_errors) == ["new_due_at"]
     assert open_task(visit, "Task_escalate_summary")
+
+
+# --- what approving a summary costs -------------------------------------------------------------
+
+
+def rows_of_each_kind(n: int, *, existing: bool = False) -> dict:
+    """A summary with `n` key persons, decision-chain entries, products, leads and resource needs.
+    The leads are of medium urgency (no follow-up process) and the products ours or far from
+    expiry (no win-back); each resource need starts its support process."""
+    data = summary(
+        products=[
+            product(product=f"专线{i}", provider="我方", ownership="ours", expiry_date="2029-06-30")
+            for i in range(n)
+        ],
+        leads=[
+            {"description": f"需求{i}", "urgency": "medium", "estimated_value": 1000 * i} for i in range(n)
+        ],
+        resource_needs=[
+            {"speciality": "network", "description": f"勘察{i}", "due_date": "2026-12-15"} for i in range(n)
+        ],
+    ) | {
+        "key_persons": [
+            {"name": f"联系人{i}", "title": "科员", "contact": f"1390000{i:04d}"} for i in range(n)
+        ],
+        "decision_chain": [{"position": "科员", "name": f"联系人{i}", "role": "user"} for i in range(n)],
+    }
+    data["none_reasons"] = {part: "无：本次走访未涉及" for part in LIST_PARTS if not data[part]}
+    return data
+
+
+def approval_statements(visit: ProcessInstance, org, data: dict, monkeypatch) -> int:
+    """The statements the team leader's approval runs in the domain: the service itself, its
+    visit read as the operation locks it, without the processes it starts (the engine's cost)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from onsite.services import processes, summaries
+
+    complete(visit, "Task_write_summary", org.manager, data)
+    started = []
+
+    def counted_start(*args, **kwargs):
+        before = len(captured.captured_queries)
+        try:
+            return start(*args, **kwargs)
+        finally:
+            started.append(len(captured.captured_queries) - before)
+
+    # Every domain process starts through `start_domain_process`, imported by name where it is used.
+    start = processes.start_domain_process
+    for module in sys.modules.values():
+        if getattr(module, "__name__", "").startswith("onsite.") and (
+            getattr(module, "start_domain_process", None) is start
+        ):
+            monkeypatch.setattr(module, "start_domain_process", counted_start)
+    with CaptureQueriesContext(connection) as captured:
+        row = Visit.objects.select_for_update(of=("self",)).select_related("customer", "account_manager")
+        summaries.review_summary(
+            visit=row.get(instance=visit), decision="approve", comment="", actor=org.leader, at=timezone.now()
+        )
+    assert len(started) == len(data["resource_needs"])
+    return len(captured.captured_queries) - sum(started)
+
+
+# Approving a summary, its processes aside, on SQLite and PostgreSQL (docs/PERFORMANCE.md): 26 for a
+# summary with no rows, 45 for one with rows of every kind, however many rows.
+MOST_STATEMENTS = 48
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new records", "records the customer has"])
+def test_approving_a_summary_runs_as_many_statements_for_ten_rows_of_each_kind_as_for_one(
+    org, existing, monkeypatch
+):
+    counts = {}
+    for n in (0, 1, 10):
+        enrolment = enrol(org, new_programme(org), customer_of(org))
+        instance = visit_made(enrolment)
+        if existing:
+            customer = enrolment.customer
+            for i in range(n):
+                KeyPerson.objects.create(customer=customer, name=f"联系人{i}", title="前任")
+                ProductHolding.objects.create(
+                    customer=customer, product=f"专线{i}", provider="我方", ownership="competitor"
+                )
+        counts[n] = approval_statements(instance, org, rows_of_each_kind(n), monkeypatch)
+        monkeypatch.undo()
+
+    # Before, 100 statements for one row of each kind and 586 for ten (46 with no rows).
+    assert counts[1] == counts[10] <= MOST_STATEMENTS
+    assert counts[0] < counts[1]
+    # Everything was applied, once per row.
+    customer = enrolment.customer
+    assert customer.leads.count() == customer.support_requests.count() == 10
+    assert KeyPerson.objects.filter(customer=customer, decision_role="user").count() == 10
+    assert ProductHolding.objects.filter(customer=customer, ownership="ours").count() == 10

@@ -3,9 +3,8 @@ speciality, then the customer's county, its branch, anywhere; then the lightest 
 `support_request` process from 需求单 to 调度单 to 竣工单 and the manager's confirmation, the overdue
 escalation to the team leader, the role pool when nobody fits, and the refusals."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,12 +13,11 @@ from onsite.models import IncentiveRecord, Region, StaffProfile, SupportRequest,
 from onsite.services.support import choose_support_staff, complete_support_request, request_support
 from tests.onsite.factories import CustomerFactory, RegionFactory, manager_in, support_engineer
 from tests.onsite.flow import (
-    build_org,
+    at,
     close_visit,
     complete,
     current_visit,
     customer_of,
-    deploy_processes,
     enrol,
     new_programme,
     open_task,
@@ -36,20 +34,9 @@ from workflows.selectors import inbox, instance_variables
 from workflows.services import claim_task, fire_due_timers, reassign_task
 
 pytestmark = pytest.mark.django_db
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 Status = SupportRequest.Status
 HANDLE, CONFIRM, ESCALATE = "Task_handle_support", "Task_confirm_support", "Task_escalate_support"
 RESULT = {"support_result": "已完成机房勘察，建议专线扩容至200M", "hours_spent": 3.5}
-
-
-def at(*args) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)
-
-
-@pytest.fixture
-def org():
-    deploy_processes()
-    return build_org()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 future), and "as planned" measured against the date the programme's cadence set."""
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,11 +11,10 @@ from tests.onsite.flow import (
     APPROVE,
     PLAIN_SUMMARY,
     RESOURCES,
-    build_org,
+    at,
     complete,
     current_visit,
     customer_of,
-    deploy_processes,
     enrol,
     new_programme,
     open_task,
@@ -28,17 +26,6 @@ from workflows.exceptions import TaskRejected
 from workflows.models import ProcessInstance
 
 pytestmark = pytest.mark.django_db
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def at(*args) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)
-
-
-@pytest.fixture
-def org():
-    deploy_processes()
-    return build_org()
 
 
 def planned_visit(org, *, start: date, today: datetime, planned: str):

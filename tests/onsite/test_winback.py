@@ -6,7 +6,6 @@ import threading
 import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -19,6 +18,7 @@ from onsite.services.leads import create_lead, update_lead
 from onsite.services.winback import record_win_back_plan, start_win_back_targets
 from tests.onsite.factories import ProductHoldingFactory
 from tests.onsite.flow import (
+    at,
     build_org,
     close_visit,
     complete,
@@ -40,23 +40,12 @@ from workflows.selectors import instance_variables
 from workflows.services import complete_task
 
 pytestmark = pytest.mark.django_db
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 TODAY = date(2026, 12, 1)
 PLAN_TASK = "Task_plan_win_back"
 
 
-def at(*args) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)
-
-
 def in_days(days: int) -> date:
     return TODAY + timedelta(days=days)
-
-
-@pytest.fixture
-def org():
-    deploy_processes()
-    return build_org()
 
 
 def competitor(customer, product: str, expiry: date | None, **values) -> ProductHolding:

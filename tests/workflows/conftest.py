@@ -12,6 +12,14 @@ from workflows.services import deploy, start_instance
 APPROVAL_FILES = ("approval.bpmn", "request.schema.json", "review.schema.json")
 
 
+def nested(levels: int, leaf=1) -> list:
+    """`leaf` inside `levels` lists: data deeper than the engine's bounds allow."""
+    value = leaf
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
 @pytest.fixture
 def roles():
     requesters, reviewers = Group.objects.create(name="requesters"), Group.objects.create(name="reviewers")

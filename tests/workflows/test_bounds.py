@@ -3,16 +3,10 @@ from decimal import Decimal
 
 import pytest
 
+from tests.workflows.conftest import nested
 from workflows.bounds import DataLimits, DataRefused, check_data
 
 LIMITS = DataLimits(depth=32, items=20_000, string=100_000, size=1024 * 1024)
-
-
-def nested(levels: int, leaf=1):
-    value = leaf
-    for _ in range(levels):
-        value = [value]
-    return value
 
 
 def test_plain_data_within_the_limits_passes():

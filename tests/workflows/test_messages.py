@@ -1,6 +1,7 @@
 import pytest
 
 from tests.conftest import TEST_BPMN_DIR, source
+from tests.workflows.conftest import nested
 from workflows.actors import SYSTEM
 from workflows.exceptions import InvalidData, MessageNotDelivered, WorkflowError
 from workflows.models import AuditEvent, MessageSubscription, ProcessInstance
@@ -169,13 +170,6 @@ def test_correlation_values_are_compared_exactly(orders):
         payload={"order_id": 1, "amount": 1},
     )
     assert [i.pk for i in delivered] == [numbered.pk]
-
-
-def nested(levels: int) -> list:
-    value: list = []
-    for _ in range(levels):
-        value = [value]
-    return value
 
 
 @pytest.mark.parametrize(

@@ -135,7 +135,7 @@ class TestCodeLimits:
                     "timed.bpmn",
                     waiting_on(
                         "timeDuration",
-                        "'PT' + str(len([1 for a in range(999) for b in range(999) for c in range(999)])) + 'S'",
+                        "'PT' + str(sum(1 for a in range(999) for b in range(999) for c in range(999))) + 'S'",
                     ),
                 )
             ],
@@ -177,7 +177,7 @@ class TestCodeLimits:
         body = """
 <bpmn:startEvent id="start" />
 <bpmn:scriptTask id="again"><bpmn:standardLoopCharacteristics>
-  <bpmn:loopCondition>len([1 for a in range(999) for b in range(999) for c in range(999)]) == 0</bpmn:loopCondition>
+  <bpmn:loopCondition>sum(1 for a in range(999) for b in range(999) for c in range(999)) == 0</bpmn:loopCondition>
   </bpmn:standardLoopCharacteristics><bpmn:script>n = 1</bpmn:script></bpmn:scriptTask>
 <bpmn:endEvent id="end" />
 <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="again" />

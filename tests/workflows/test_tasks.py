@@ -6,7 +6,7 @@ from django.utils import translation
 
 from tests.conftest import TEST_BPMN_DIR, source
 from tests.factories import UserFactory
-from tests.workflows.conftest import deploy_approval, open_task
+from tests.workflows.conftest import deploy_approval, nested, open_task
 from tests.workflows.diagrams import linear, user_task
 from tests.workflows.diagrams import source as text
 from workflows.actors import SYSTEM
@@ -312,13 +312,6 @@ def test_the_inbox_puts_the_soonest_due_first_and_tasks_without_a_due_date_last(
     assert [t.pk for t in inbox(people["alice"])] == [tasks[1].pk, tasks[2].pk, tasks[0].pk, tasks[3].pk]
     assert [t.pk for t in inbox(people["alice"], limit=2)] == [tasks[1].pk, tasks[2].pk]
     assert inbox(people["mallory"]) == []
-
-
-def nested(levels: int) -> list:
-    value: list = []
-    for _ in range(levels):
-        value = [value]
-    return value
 
 
 class TestHostileSubmissions:

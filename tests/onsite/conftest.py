@@ -1,0 +1,10 @@
+import pytest
+
+from tests.onsite.flow import build_org, deploy_processes
+
+
+@pytest.fixture
+def org():
+    """The organisation of `tests.onsite.flow`, the on-site diagrams deployed."""
+    deploy_processes()
+    return build_org()
