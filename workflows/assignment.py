@@ -28,7 +28,8 @@ from django.contrib.auth.models import Group
 
 @dataclass(frozen=True)
 class AssignmentRequest:
-    instance: Any  # workflows.models.ProcessInstance
+    # workflows.models.ProcessInstance; a starting instance has no id yet (its first save stores it)
+    instance: Any
     lane: str
     bpmn_id: str
     data: dict
