@@ -26,29 +26,39 @@ from onsite.models import (
 from onsite.roles import ACCOUNT_MANAGER, COORDINATOR, SUPPORT_STAFF, TEAM_LEADER
 from workflows.assignment import AssignmentRequest
 
+# The records a task's data may name its person by; data naming none of them names nobody.
+_RECORD_KEYS = (
+    "lead_id",
+    "support_request_id",
+    "target_id",
+    "customer_id",
+    "review_id",
+    "visit",
+    "enrolment_id",
+)
+
 
 def resolve_assignee(request: AssignmentRequest) -> Any:
-    role = request.role
     data = request.data
+    if not any(key in data for key in _RECORD_KEYS):
+        return None  # nothing to look up: not even the role is read
+    role = request.role
     if role == ACCOUNT_MANAGER:
         return account_manager(data)
     if role == TEAM_LEADER:
-        review = _get(IncentiveReview.objects.select_related("team"), data.get("review_id"))
+        review = _get(IncentiveReview, "team", data.get("review_id"))
         if review is not None:
             return review.team.leader
         return team_leader_of(account_manager(data))
     if role == SUPPORT_STAFF:
-        request_ = _get(SupportRequest.objects.select_related("assignee"), data.get("support_request_id"))
+        request_ = _get(SupportRequest, "assignee", data.get("support_request_id"))
         if request_ is not None:
             return request_.assignee
         visit = data.get("visit")
-        found = _get(
-            Visit.objects.select_related("support_staff"),
-            visit.get("visit_id") if isinstance(visit, dict) else None,
-        )
+        found = _get(Visit, "support_staff", visit.get("visit_id") if isinstance(visit, dict) else None)
         return found.support_staff if found is not None else None
     if role == COORDINATOR:
-        enrolment = _get(Enrolment.objects.select_related("programme__coordinator"), data.get("enrolment_id"))
+        enrolment = _get(Enrolment, "programme__coordinator", data.get("enrolment_id"))
         return enrolment.programme.coordinator if enrolment is not None else None
     return None
 
@@ -83,16 +93,16 @@ def speciality_needed(instance_id: int) -> str:
 def account_manager(data: dict) -> Any:
     """The lead's owner, the manager who asked for the support, the win-back target's manager, or
     the customer's own account manager."""
-    lead = _get(Lead.objects.select_related("owner"), data.get("lead_id"))
+    lead = _get(Lead, "owner", data.get("lead_id"))
     if lead is not None:
         return lead.owner
-    request = _get(SupportRequest.objects.select_related("requested_by"), data.get("support_request_id"))
+    request = _get(SupportRequest, "requested_by", data.get("support_request_id"))
     if request is not None:
         return request.requested_by
-    target = _get(WinBackTarget.objects.select_related("account_manager"), data.get("target_id"))
+    target = _get(WinBackTarget, "account_manager", data.get("target_id"))
     if target is not None and target.account_manager is not None:
         return target.account_manager
-    customer = _get(Customer.objects.select_related("account_manager"), data.get("customer_id"))
+    customer = _get(Customer, "account_manager", data.get("customer_id"))
     return customer.account_manager if customer is not None else None
 
 
@@ -103,7 +113,9 @@ def team_leader_of(user: Any) -> Any:
     return profile.team.leader if profile is not None and profile.team is not None else None
 
 
-def _get(queryset, pk: Any) -> Any:
+def _get(model, related: str, pk: Any) -> Any:
+    """The record with id `pk` and the related person, in one query; no query (none is even built)
+    when `pk` is not an id."""
     if isinstance(pk, bool) or not isinstance(pk, int):
         return None
-    return queryset.filter(pk=pk).first()
+    return model.objects.select_related(related).filter(pk=pk).first()

@@ -28,7 +28,8 @@ from django.contrib.auth.models import Group
 
 @dataclass(frozen=True)
 class AssignmentRequest:
-    instance: Any  # workflows.models.ProcessInstance
+    # workflows.models.ProcessInstance; a starting instance has no id yet (its first save stores it)
+    instance: Any
     lane: str
     bpmn_id: str
     data: dict
@@ -115,19 +116,12 @@ def candidate_groups(properties: dict) -> list[str]:
 def role_name_for(*, lane: str, candidate_groups: Iterable[str] = ()) -> str:
     """The role a task in `lane` naming `candidate_groups` goes to: its first existing candidate
     group, else its lane's mapping (`LaneRole`), else the group named like the lane, else the
-    fallback role. The same rule `store.role_expression` applies inside the statement that stores
-    the task; tests hold the two together."""
+    fallback role. Read with the expression `store.role_expression` that stores the task's role, in
+    one statement (resolvers ask it for every new task)."""
+    from workflows import store
+
     names = [name for name in candidate_groups if name]
-    if names:
-        found = dict(Group.objects.filter(name__in=names).values_list("name", "pk"))
-        for name in names:
-            if name in found:
-                return name
-    if lane:
-        role = roles_for_lanes([lane]).get(lane)
-        if role is not None:
-            return role.name
-    return fallback_role_name()
+    return store.role_name(candidate_groups=names, lane=lane, fallback=fallback_role_name())
 
 
 def resolve_assignee(request: AssignmentRequest) -> Any:

@@ -82,12 +82,9 @@ def create_instance(
     session.resumes_parent = resumes_parent
     start = session.workflow.get_next_task(state=TaskState.READY)
     start.set_data(**data)
-    # The row exists before the engine runs, so linked instances it starts can point to it. Its
-    # state is written by the save below, in the same transaction: nobody reads it before.
-    instance.state = ""
+    # The row is inserted by the first save, with its state, first tasks and audit; earlier only if
+    # the run needs its id (`sessions.store_new_instance`): a linked instance it starts points to it.
     instance.revision = 1
-    instance.pk = store.insert_instance(instance)
-    instance._state.adding = False
     session.record(
         AuditEvent.Kind.STARTED,
         process_id=instance.process_id,
@@ -113,6 +110,7 @@ def _start_waiting_calls(session: Session) -> bool:
     for task in session.workflow.get_tasks(state=TaskState.STARTED, spec_class=LinkedCallActivity):
         if task.internal_data.get("linked_instance") is not None:
             continue
+        sessions.store_new_instance(session.instance)
         child = start_linked_instance(parent=session.instance, task=task, actor=session.actor)
         task.internal_data["linked_instance"] = child.pk
         session.record(

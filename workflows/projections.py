@@ -144,19 +144,28 @@ def _timer_due(task: Task) -> datetime | None:
 
 
 def statements(
-    instance: ProcessInstance, before: Snapshot, after: Snapshot, *, completions: list[Completion]
+    instance: ProcessInstance,
+    before: Snapshot,
+    after: Snapshot,
+    *,
+    completions: list[Completion],
+    instance_id: Any = None,
 ) -> list[store.Statement]:
-    result = _human_task_statements(instance, before, after, completions)
+    """The writes that bring the tables in line. `instance_id` is how the rows refer to the
+    instance when it has no id yet (its first save inserts it, `store.insert_instance`)."""
+    if instance_id is None:
+        instance_id = instance.pk
+    result = _human_task_statements(instance, instance_id, before, after, completions)
     result += _keyed_statements(
         Timer,
-        instance,
+        instance_id,
         before.timers,
         after.timers,
         lambda values: {"due_at": values[0], "bpmn_id": values[1], "kind": values[2]},
     )
     result += _keyed_statements(
         MessageSubscription,
-        instance,
+        instance_id,
         before.subscriptions,
         after.subscriptions,
         lambda values: {"message_name": values[0], "correlations": values[1], "bpmn_id": values[2]},
@@ -165,7 +174,11 @@ def statements(
 
 
 def _human_task_statements(
-    instance: ProcessInstance, before: Snapshot, after: Snapshot, completions: list[Completion]
+    instance: ProcessInstance,
+    instance_id: Any,
+    before: Snapshot,
+    after: Snapshot,
+    completions: list[Completion],
 ) -> list[store.Statement]:
     result = [
         store.update_rows(
@@ -190,13 +203,17 @@ def _human_task_statements(
         # A task reset after an error comes back with its old id: reopen that row.
         result.append(
             store.insert_rows(
-                HumanTask, [_human_task_row(instance, task, after) for task in new], upsert=_REOPENED_COLUMNS
+                HumanTask,
+                [_human_task_row(instance, instance_id, task, after) for task in new],
+                upsert=_REOPENED_COLUMNS,
             )
         )
     return result
 
 
-def _human_task_row(instance: ProcessInstance, task: Task, after: Snapshot) -> dict[str, Any]:
+def _human_task_row(
+    instance: ProcessInstance, instance_id: Any, task: Task, after: Snapshot
+) -> dict[str, Any]:
     spec = task.task_spec
     lane = spec.lane or ""
     extensions = getattr(spec, "extensions", {}) or {}
@@ -213,7 +230,7 @@ def _human_task_row(instance: ProcessInstance, task: Task, after: Snapshot) -> d
     candidate_groups = assignment.candidate_groups(properties)
     return {
         "id": task.id,
-        "instance": instance.pk,
+        "instance": instance_id,
         "bpmn_id": spec.bpmn_id,
         "name": (spec.bpmn_name or spec.bpmn_id)[:255],
         "lane": lane[:255],
@@ -256,17 +273,15 @@ def _due_at(task: Task, after: Snapshot, properties: dict) -> datetime | None:
     return None
 
 
-def _keyed_statements(
-    model, instance: ProcessInstance, before: dict, after: dict, columns
-) -> list[store.Statement]:
+def _keyed_statements(model, instance_id: Any, before: dict, after: dict, columns) -> list[store.Statement]:
     """Rows keyed by (instance, task id): delete the ones gone, upsert the new and the changed."""
     result = []
     gone = [task_id for task_id in before if task_id not in after]
     if gone:
-        result.append(store.delete_where(model, "task_id", gone, instance=instance.pk))
+        result.append(store.delete_where(model, "task_id", gone, instance=instance_id))
     fresh = [task_id for task_id, values in after.items() if before.get(task_id) != values]
     if fresh:
-        rows = [{"instance": instance.pk, "task_id": task_id, **columns(after[task_id])} for task_id in fresh]
+        rows = [{"instance": instance_id, "task_id": task_id, **columns(after[task_id])} for task_id in fresh]
         result.append(
             store.insert_rows(
                 model, rows, conflict=("instance", "task_id"), upsert=tuple(columns(after[fresh[0]]))

@@ -122,6 +122,7 @@ class EngineScriptEngine(PythonScriptEngine):
                 task=task,
             )
         params = {name: param["value"] for name, param in operation_params.items()}
+        store_new_instance(self.instance)  # an operation may record the instance's id
         context = OperationContext(
             instance=self.instance,
             task_id=task.id,
@@ -262,9 +263,9 @@ class Session:
         self, kind: str, *, task_id: uuid.UUID | None = None, actor: Any = None, **details: Any
     ) -> None:
         actor = actor or self.actor
+        # The instance is filled in by the save: a new instance has no id until its first save.
         self.events.append(
             {
-                "instance": self.instance.pk,
                 "version": None,
                 "task_id": task_id,
                 "kind": kind,
@@ -550,6 +551,7 @@ def save_state(session: Session, *, status: str | None = None) -> Saved:
     instance, workflow = session.instance, session.workflow
     observer = task_observer.get()
     if observer is not None:
+        store_new_instance(instance)  # the observer knows instances by id
         observer(instance, workflow.get_tasks(state=TaskState.COMPLETED))
     compact(workflow)
     state = dump_state(workflow)
@@ -576,21 +578,49 @@ def save_state(session: Session, *, status: str | None = None) -> Saved:
     if finished:
         session.record(AuditEvent.Kind.FINISHED)
 
-    writes = projections.statements(instance, session.before, after, completions=session.completions)
-    if session.events:
-        writes.append(store.insert_rows(AuditEvent, session.events))
-    checked = store.update_instance(
-        instance,
-        state=state,
-        status=status,
-        error=error,
-        serializer_version=SERIALIZER_VERSION,
-        ended_at=ended_at,
-        updated_at=timezone.now(),
-    )
-    store.execute(writes, checked=checked)
-    instance.state, instance.status, instance.error, instance.ended_at = state, status, error, ended_at
-    instance.serializer_version = SERIALIZER_VERSION
-    instance.revision += 1
-    before, session.events, session.completions, session.before = session.before, [], [], after
+    before, events, completions = session.before, session.events, session.completions
+
+    def writes(instance_id: Any) -> list[store.Statement]:
+        result = projections.statements(
+            instance, before, after, completions=completions, instance_id=instance_id
+        )
+        if events:
+            result.append(store.insert_rows(AuditEvent, [{**e, "instance": instance_id} for e in events]))
+        return result
+
+    if instance.pk is None:
+        # A start that stored nothing while it ran: the row goes in with its state, first tasks and
+        # audit, in one statement on PostgreSQL.
+        instance.state, instance.status, instance.error, instance.ended_at = state, status, error, ended_at
+        instance.serializer_version = SERIALIZER_VERSION
+        instance.revision += 1
+        instance.pk = store.insert_instance(instance, then=writes)
+        instance._state.adding = False
+    else:
+        checked = store.update_instance(
+            instance,
+            state=state,
+            status=status,
+            error=error,
+            serializer_version=SERIALIZER_VERSION,
+            ended_at=ended_at,
+            updated_at=timezone.now(),
+        )
+        store.execute(writes(instance.pk), checked=checked)
+        instance.state, instance.status, instance.error, instance.ended_at = state, status, error, ended_at
+        instance.serializer_version = SERIALIZER_VERSION
+        instance.revision += 1
+    session.events, session.completions, session.before = [], [], after
     return Saved(before, after, finished)
+
+
+def store_new_instance(instance: ProcessInstance | None) -> None:
+    """Insert the row of an instance being started, if it has none yet, without its state (its
+    first save writes that, in the same transaction). A start stores its instance only with its
+    first save unless its run needs the id earlier: for a service operation, or for an instance it
+    calls to point to."""
+    if instance is None or instance.pk is not None:
+        return
+    instance.state = ""
+    instance.pk = store.insert_instance(instance)
+    instance._state.adding = False

@@ -243,16 +243,43 @@ def read_version(process_id: str, number: int | None = None) -> ProcessVersion |
     return version
 
 
-def insert_instance(instance: ProcessInstance) -> int:
-    """INSERT a new instance row and return its id (one statement, unlike the ORM's save)."""
+def insert_instance(
+    instance: ProcessInstance, *, then: Callable[[Any], list[Statement]] | None = None
+) -> int:
+    """INSERT a new instance row and return its id (one statement, unlike the ORM's save).
+
+    `then`, given how to refer to the new row's id, returns the writes that go with the row (its
+    first task, its audit events): on PostgreSQL they travel in the same statement as
+    data-modifying CTEs that read the id from the insert; elsewhere they run after it, given the id.
+    """
+    db = _db()
     values = {f.name: f.pre_save(instance, add=True) for f in _fields(ProcessInstance) if not f.primary_key}
     statement = insert_rows(ProcessInstance, [values])
-    with _db().cursor() as cursor:
-        if _db().features.can_return_columns_from_insert:
+    if then is not None and db.vendor == "postgresql":
+        more = then(_NEW_INSTANCE_ID)
+        if more:
+            parts, params = [f"s0 AS ({statement.sql} RETURNING id)"], list(statement.params)
+            for index, part in enumerate(more, start=1):
+                parts.append(f"s{index} AS ({part.sql})")
+                params.extend(part.params)
+            with db.cursor() as cursor:
+                cursor.execute(f"WITH {', '.join(parts)} SELECT id FROM s0", params)
+                return cursor.fetchone()[0]
+        then = None
+    with db.cursor() as cursor:
+        if db.features.can_return_columns_from_insert:
             cursor.execute(f"{statement.sql} RETURNING id", statement.params)
-            return cursor.fetchone()[0]
-        cursor.execute(statement.sql, statement.params)
-        return cursor.lastrowid
+            new_id = cursor.fetchone()[0]
+        else:
+            cursor.execute(statement.sql, statement.params)
+            new_id = cursor.lastrowid
+    if then is not None:
+        execute(then(new_id))
+    return new_id
+
+
+# The new row's id inside the statement that inserts it (`insert_instance` on PostgreSQL).
+_NEW_INSTANCE_ID = Sql("(SELECT id FROM s0)")
 
 
 # --- locking --------------------------------------------------------------------------------
@@ -330,9 +357,8 @@ def insert_rows(
     """INSERT several rows; values may be `Sql` expressions. With `upsert`, a row that clashes on the
     `conflict` columns (default: the primary key) gets those columns updated instead."""
     db = _db()
-    names = list(rows[0])
-    fields = [_field(model, name) for name in names]
-    columns = ", ".join(_column(model, name, db) for name in names)
+    names = tuple(rows[0])
+    head, fields, tail = _insert_shape(db.vendor, model, names, tuple(upsert), tuple(conflict or ()))
     tuples, params = [], []
     for row in rows:
         parts = []
@@ -343,16 +369,28 @@ def insert_rows(
                 params.extend(value.params)
             else:
                 parts.append("%s")
-                params.append(model_field.get_db_prep_save(value, db))
+                # Every field stores None as NULL; preparing it would only cost time.
+                params.append(None if value is None else model_field.get_db_prep_save(value, db))
         tuples.append(f"({', '.join(parts)})")
-    sql = f"INSERT INTO {_table(model)} ({columns}) VALUES {', '.join(tuples)}"
+    return Statement(f"{head}{', '.join(tuples)}{tail}", params)
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_shape(
+    vendor: str, model: type[Model], names: tuple, upsert: tuple, conflict: tuple
+) -> tuple[str, tuple, str]:
+    """The fixed text around an INSERT's values, and the fields of its columns, per row shape."""
+    db = _db()
+    columns = ", ".join(_column(model, name, db) for name in names)
+    head = f"INSERT INTO {_table(model)} ({columns}) VALUES "
+    tail = ""
     if upsert:
         target = (
             ", ".join(_column(model, n, db) for n in conflict) if conflict else _qn(model._meta.pk.column)
         )
         updates = ", ".join(f"{_column(model, n, db)} = EXCLUDED.{_column(model, n, db)}" for n in upsert)
-        sql += f" ON CONFLICT ({target}) DO UPDATE SET {updates}"
-    return Statement(sql, params)
+        tail = f" ON CONFLICT ({target}) DO UPDATE SET {updates}"
+    return head, tuple(_field(model, name) for name in names), tail
 
 
 def delete_where(model: type[Model], name: str, values: Iterable[Any], **where: Any) -> Statement:
@@ -401,27 +439,45 @@ def execute(statements: list[Statement], *, checked: Statement | None = None) ->
 def role_expression(*, candidate_groups: Sequence[str], lane: str, fallback: str) -> Sql:
     """The task's role: its first existing candidate group, else its lane's mapping, else the group
     named like the lane, else the fallback role."""
+    params = list(candidate_groups)
+    if lane:
+        params += [lane, lane]
+    params.append(fallback)
+    return Sql(_role_text(_db().vendor, len(candidate_groups), bool(lane)), params)
+
+
+@functools.lru_cache(maxsize=64)
+def _role_text(vendor: str, candidates: int, lane: bool) -> str:
     group = _table(Group)
-    options, params = [], []
-    for name in candidate_groups:
-        options.append(f"(SELECT id FROM {group} WHERE name = %s)")
-        params.append(name)
+    options = [f"(SELECT id FROM {group} WHERE name = %s)"] * candidates
     if lane:
         lane_role = f"SELECT {_column(LaneRole, 'role')} FROM {_table(LaneRole)}"
         options.append(f"({lane_role} WHERE {_column(LaneRole, 'lane')} = %s)")
         options.append(f"(SELECT id FROM {group} WHERE name = %s)")
-        params += [lane, lane]
     options.append(f"(SELECT id FROM {group} WHERE name = %s)")
-    params.append(fallback)
     if len(options) == 1:
-        return Sql(options[0], params)  # SQLite's COALESCE wants two arguments or more
-    return Sql(f"COALESCE({', '.join(options)})", params)
+        return options[0]  # SQLite's COALESCE wants two arguments or more
+    return f"COALESCE({', '.join(options)})"
+
+
+def role_name(*, candidate_groups: Sequence[str], lane: str, fallback: str) -> str:
+    """The name of the role `role_expression` gives a task (the fallback's name if even that
+    group does not exist)."""
+    role = role_expression(candidate_groups=candidate_groups, lane=lane, fallback=fallback)
+    with _db().cursor() as cursor:
+        cursor.execute(f"SELECT name FROM {_table(Group)} WHERE id = {role.text}", role.params)
+        row = cursor.fetchone()
+    return row[0] if row is not None else fallback
 
 
 def active_user_expression(username: str) -> Sql:
+    return Sql(_active_user_text(_db().vendor), [username, True])
+
+
+@functools.lru_cache(maxsize=8)
+def _active_user_text(vendor: str) -> str:
     user = get_user_model()
-    return Sql(
+    return (
         f"(SELECT id FROM {_table(user)} WHERE {_column(user, user.USERNAME_FIELD)} = %s "
-        f"AND {_column(user, 'is_active')} = %s)",
-        [username, _prepared(user, "is_active", True)],
+        f"AND {_column(user, 'is_active')} = %s)"
     )

@@ -5,9 +5,11 @@ there moves both the task's role and its assignee."""
 import pytest
 from django.contrib.auth.models import Group
 
+from onsite.assignment import resolve_assignee
 from onsite.roles import ROLES
 from onsite.services.leads import create_lead
 from tests.onsite.flow import customer_of, open_task
+from workflows.assignment import AssignmentRequest
 from workflows.models import LaneRole
 
 pytestmark = pytest.mark.django_db
@@ -48,3 +50,25 @@ def test_a_lane_whose_mapping_was_removed_goes_to_the_coordinators_pool_and_to_n
 
     # No programme in the lead's data names a coordinator, so the task waits in the pool.
     assert (task.role.name, task.assignee) == ("coordinator", None)
+
+
+def test_a_task_whose_data_names_no_record_is_resolved_without_a_query(django_assert_num_queries):
+    request = AssignmentRequest(
+        instance=None,
+        lane="客户经理",
+        bpmn_id="Task_plan_visit",
+        data={"customer_name": "某局", "visit_no": 1},
+    )
+    with django_assert_num_queries(0):
+        assert resolve_assignee(request) is None
+
+
+def test_the_customers_manager_is_found_with_the_role_and_one_query_per_record_named(
+    org, django_assert_num_queries
+):
+    customer = customer_of(org)
+    request = AssignmentRequest(
+        instance=None, lane="客户经理", bpmn_id="Task_plan_visit", data={"customer_id": customer.pk}
+    )
+    with django_assert_num_queries(2):  # the role, then the customer with its manager
+        assert resolve_assignee(request) == org.manager

@@ -1,5 +1,9 @@
+import json
+
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import TEST_BPMN_DIR, source
 from tests.factories import UserFactory
@@ -62,6 +66,46 @@ class TestStarting:
         )
         assert set(instance.human_tasks.values_list("bpmn_id", flat=True)) == {"left", "right"}
         assert AuditEvent.objects.get(instance=instance, kind="started").actor == starter
+
+    def test_a_start_stores_its_instance_once_with_its_state_first_tasks_and_audit(self):
+        deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
+        with CaptureQueriesContext(connection) as captured:
+            instance = start_instance(process_id="parallel", user=SYSTEM)
+        writes = [
+            q["sql"]
+            for q in captured
+            if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "WITH"))
+        ]
+        table = ProcessInstance._meta.db_table
+        # The row goes in with its state: it is never inserted empty and then updated.
+        assert not [sql for sql in writes if sql.lstrip().upper().startswith("UPDATE") and table in sql]
+        if connection.vendor == "postgresql":
+            assert len(writes) == 1  # instance, first tasks and audit as one statement
+        stored = refreshed(instance)
+        assert (stored.status, stored.revision) == (Status.RUNNING, instance.revision)
+        assert json.loads(stored.state)["tasks"]
+        assert set(stored.human_tasks.values_list("bpmn_id", flat=True)) == {"left", "right"}
+        assert list(AuditEvent.objects.filter(instance=stored).values_list("kind", flat=True)) == ["started"]
+
+    def test_an_operation_run_by_the_start_finds_its_instance_stored(self):
+        seen = {}
+
+        @register_operation("tests.lookup")
+        def lookup(context, key, suffix):
+            seen["id"] = context.instance.pk
+            seen["stored"] = ProcessInstance.objects.filter(pk=context.instance.pk).exists()
+            return {"key": key + suffix}
+
+        try:
+            deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "service_call.bpmn")])
+            instance = start_instance(user=SYSTEM, process_id="service_call", data={"customer_key": "GC-7"})
+        finally:
+            unregister_operation("tests.lookup")
+        assert seen == {"id": instance.pk, "stored": True}
+        stored = refreshed(instance)
+        assert (stored.status, stored.revision) == (Status.RUNNING, instance.revision)
+        assert '"key":"GC-7-checked"' in stored.state.replace(" ", "")
+        assert list(AuditEvent.objects.filter(instance=stored).values_list("kind", flat=True)) == ["started"]
 
 
 class TestCoordinatorControls:

@@ -420,6 +420,27 @@ def test_a_resolver_sees_the_role_the_task_is_stored_with(people, roles, mapping
     assert submit.role.name == expected.get(mapping, "coordinator")
 
 
+@pytest.mark.parametrize(
+    ("lane", "candidates", "expected"),
+    [
+        ("Requester", "", "requesters"),
+        ("Requester", "nobody, reviewers", "reviewers"),
+        ("Nowhere", "", "coordinator"),
+    ],
+)
+def test_the_role_a_resolver_asks_for_is_read_in_one_statement(
+    roles, lane, candidates, expected, django_assert_num_queries
+):
+    from workflows.assignment import AssignmentRequest
+
+    Group.objects.get_or_create(name="coordinator")
+    request = AssignmentRequest(
+        instance=None, lane=lane, bpmn_id="submit", data={}, properties={"candidateGroups": candidates}
+    )
+    with django_assert_num_queries(1):
+        assert request.role == expected
+
+
 class TestPoolRules:
     def test_a_pool_rule_the_domain_registers_keeps_a_member_from_taking_a_task_until_it_is_assigned(
         self, approval, people, roles
