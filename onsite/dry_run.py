@@ -39,6 +39,8 @@ from onsite.services import leads, visits
 from onsite.services.customers import create_customer, upsert_product
 from onsite.services.incentives import period_of
 from onsite.services.programmes import create_programme
+from onsite.services.support import support_request_data
+from onsite.services.winback import win_back_data
 from workflows.actors import acting_for
 from workflows.dry_run import DryRunRefused, DryRunSetup
 
@@ -149,13 +151,7 @@ def _lead_follow_up(cast: Cast) -> tuple[dict, Any]:
         urgency="medium",
         user=cast.manager,
     )
-    data = {
-        "lead_id": lead.pk,
-        **_customer_data(cast),
-        "lead_description": lead.description,
-        "lead_product": lead.product,
-    }
-    return data, cast.manager
+    return leads.follow_up_data(lead), cast.manager
 
 
 def _support_request(cast: Cast) -> tuple[dict, Any]:
@@ -169,15 +165,7 @@ def _support_request(cast: Cast) -> tuple[dict, Any]:
         requested_by=cast.manager,
         requested_at=timezone.now(),
     )
-    data = {
-        "support_request_id": request.pk,
-        **_customer_data(cast),
-        "kind": request.kind,
-        "speciality": request.speciality,
-        "description": request.description,
-        "due_date": request.due_date.isoformat(),
-    }
-    return data, cast.manager
+    return support_request_data(request), cast.manager
 
 
 def _win_back(cast: Cast) -> tuple[dict, Any]:
@@ -197,14 +185,7 @@ def _win_back(cast: Cast) -> tuple[dict, Any]:
         account_manager=cast.manager,
         created_at=timezone.now(),
     )
-    data = {
-        "target_id": target.pk,
-        **_customer_data(cast),
-        "competitor_product": product.product,
-        "competitor": product.provider,
-        "expiry_date": expiry.isoformat(),
-    }
-    return data, None
+    return win_back_data(target), None
 
 
 def _incentive_review(cast: Cast) -> tuple[dict, Any]:

@@ -22,12 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from onsite.access import NOTHING, READ, customer_scope, role_names
+from onsite.access import NOTHING, READ, customer_scope, has_role
 from onsite.models import Cadence, Customer, Enrolment, Lead, ProductHolding, Urgency, Visit
 from onsite.roles import ACCOUNT_MANAGER, COORDINATOR, LEADERSHIP, TEAM_LEADER
 from onsite.services.winback import expiring_competitor_products
 from onsite.thresholds import threshold
-from workflows.actors import is_system
 
 # The longest a programme's cadence lets a customer go between visits, before the grace days.
 CADENCE_DAYS = {Cadence.WEEKLY: 7, Cadence.MONTHLY: 31}
@@ -63,7 +62,12 @@ def early_warnings(*, user: Any, now: datetime | None = None) -> list[EarlyWarni
     if scope is NOTHING:
         return []
     warnings = [
-        *_no_recent_visit(scope, now, leaders_share=_sees_leaders_warnings(user)),
+        *_no_recent_visit(
+            # What waits for the team leader is not the account manager's to act on.
+            scope,
+            now,
+            leaders_share=has_role(user, TEAM_LEADER, COORDINATOR, LEADERSHIP),
+        ),
         *_summary_overdue(scope, now),
         *_lead_untouched(scope, now),
         *_contract_expiring(scope, now),
@@ -71,14 +75,6 @@ def early_warnings(*, user: Any, now: datetime | None = None) -> list[EarlyWarni
     order = list(WarningKind.values)
     warnings.sort(key=lambda w: (_moment(w.due), order.index(w.kind), w.customer.name, w.related.pk))
     return warnings
-
-
-def _sees_leaders_warnings(user: Any) -> bool:
-    """Everyone but an account manager who is only that: what waits for the team leader is not
-    theirs to act on."""
-    if is_system(user) or user.is_superuser:
-        return True
-    return bool(role_names(user) & {TEAM_LEADER, COORDINATOR, LEADERSHIP})
 
 
 def _scoped(queryset: models.QuerySet, scope: Q | None) -> models.QuerySet:

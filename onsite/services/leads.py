@@ -180,19 +180,20 @@ def _creation_award(lead: Lead) -> Award:
     )
 
 
+def follow_up_data(lead: Lead) -> dict:
+    """The start data of a lead's follow-up process."""
+    return {
+        "lead_id": lead.pk,
+        "customer_id": lead.customer.pk,
+        "customer_name": lead.customer.name,
+        "lead_description": lead.description,
+        "lead_product": lead.product,
+    }
+
+
 def _start_follow_up(lead: Lead, user: Any) -> ProcessInstance:
-    customer = lead.customer
     return start_domain_process(
-        FOLLOW_UP_PROCESS,
-        business_key=customer.code,
-        user=user,
-        data={
-            "lead_id": lead.pk,
-            "customer_id": customer.pk,
-            "customer_name": customer.name,
-            "lead_description": lead.description,
-            "lead_product": lead.product,
-        },
+        FOLLOW_UP_PROCESS, business_key=lead.customer.code, user=user, data=follow_up_data(lead)
     )
 
 

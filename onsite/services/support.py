@@ -109,21 +109,25 @@ def new_support_request(
 
 
 def _start_process(request: SupportRequest) -> Any:
-    customer = request.customer
     return start_domain_process(
         SUPPORT_PROCESS,
-        business_key=customer.code,
+        business_key=request.customer.code,
         user=request.requested_by,
-        data={
-            "support_request_id": request.pk,
-            "customer_id": customer.pk,
-            "customer_name": customer.name,
-            "kind": request.kind,
-            "speciality": request.speciality,
-            "description": request.description,
-            "due_date": request.due_date.isoformat(),
-        },
+        data=support_request_data(request),
     )
+
+
+def support_request_data(request: SupportRequest) -> dict:
+    """The start data of a support request's process."""
+    return {
+        "support_request_id": request.pk,
+        "customer_id": request.customer.pk,
+        "customer_name": request.customer.name,
+        "kind": request.kind,
+        "speciality": request.speciality,
+        "description": request.description,
+        "due_date": request.due_date.isoformat(),
+    }
 
 
 def check_due_date(due_date: Any, *, field: str) -> None:

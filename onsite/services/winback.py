@@ -70,14 +70,7 @@ def _start(product: ProductHolding) -> WinBackTarget:
         WIN_BACK_PROCESS,
         business_key=customer.code,
         user=SYSTEM,
-        data={
-            "target_id": target.pk,
-            "customer_id": customer.pk,
-            "customer_name": customer.name,
-            "competitor_product": product.product,
-            "competitor": product.provider,
-            "expiry_date": product.expiry_date.isoformat(),
-        },
+        data=win_back_data(target),
     )
     target.save(update_fields=["instance"])
     return target
@@ -128,3 +121,15 @@ def _pursuit_of(target: WinBackTarget, plan: dict, *, actor: Any, at: datetime) 
         if existing is not None:
             return existing
         raise
+
+
+def win_back_data(target: WinBackTarget) -> dict:
+    """The start data of a win-back target's process."""
+    return {
+        "target_id": target.pk,
+        "customer_id": target.customer.pk,
+        "customer_name": target.customer.name,
+        "competitor_product": target.product.product,
+        "competitor": target.product.provider,
+        "expiry_date": target.expiry_date.isoformat(),
+    }
