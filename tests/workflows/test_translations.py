@@ -5,6 +5,7 @@ no language at all, as a management command or background job runs) where people
 messages, and check that the catalog translates every message the project marks.
 """
 
+import ast
 import re
 from contextlib import contextmanager
 from typing import NamedTuple
@@ -213,6 +214,50 @@ def test_every_message_has_a_chinese_translation_with_the_same_placeholders():
         assert entry.msgstr.strip(), f"{entry.msgid!r} is not translated"
         expected = PLACEHOLDER.findall(entry.plural or entry.msgid)
         assert sorted(PLACEHOLDER.findall(entry.msgstr)) == sorted(expected), entry.msgid
+
+
+# How the project's code marks a message: the function, and where its msgid (and context) sit.
+_MARKERS = {
+    "_": (None, 0),
+    "gettext": (None, 0),
+    "gettext_lazy": (None, 0),
+    "ngettext": (None, 0),
+    "ngettext_lazy": (None, 0),
+    "pgettext": (0, 1),
+    "pgettext_lazy": (0, 1),
+    "npgettext": (0, 1),
+    "npgettext_lazy": (0, 1),
+}
+_TEMPLATE_MARK = re.compile(r"""{%\s*(?:translate|trans)\s+(["'])(.*?)\1""")
+
+
+def marked_messages():
+    """(context, msgid) of every message the project's code and templates mark for translation."""
+    found = set()
+    for path in [*ROOT.glob("workflows/**/*.py"), *ROOT.glob("onsite/**/*.py"), *ROOT.glob("config/**/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+                continue
+            if node.func.id not in _MARKERS:
+                continue
+            context_at, msgid_at = _MARKERS[node.func.id]
+            arguments = [a.value if isinstance(a, ast.Constant) else None for a in node.args]
+            if len(arguments) > msgid_at and isinstance(arguments[msgid_at], str):
+                found.add((None if context_at is None else arguments[context_at], arguments[msgid_at]))
+    for path in ROOT.glob("**/templates/**/*.html"):
+        if ".venv" not in path.parts and "node_modules" not in path.parts:
+            found.update(
+                (None, m.group(2)) for m in _TEMPLATE_MARK.finditer(path.read_text(encoding="utf-8"))
+            )
+    return found
+
+
+def test_the_catalog_holds_every_message_the_code_marks():
+    """A message added without running makemessages would reach a Chinese user in English."""
+    marked = marked_messages()
+    assert len(marked) > 600
+    in_catalog = {(entry.context, entry.msgid) for entry in catalog_entries()}
+    assert sorted(marked - in_catalog, key=str) == []
 
 
 def compiled(entry):

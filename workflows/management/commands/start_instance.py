@@ -23,7 +23,13 @@ class Command(LocalisedCommand):
     def add_arguments(self, parser):
         parser.add_argument("process_id")
         parser.add_argument("--data", default="{}", help=gettext_lazy("start data as a JSON object"))
-        parser.add_argument("--business-key", default="")
+        parser.add_argument(
+            "--business-key",
+            default="",
+            help=gettext_lazy(
+                "the instance's business key (e.g. a customer code), shown in lists and used by messages"
+            ),
+        )
         parser.add_argument(
             "--dry-run",
             "--complete-user-tasks",
