@@ -160,13 +160,25 @@ def submit_summary(context: OperationContext, visit_id: int) -> dict:
     return {"submissions": record.submissions, "on_time": record.on_time}
 
 
+@operation("summary_still_awaited")
+def summary_still_awaited(context: OperationContext, visit_id: int, rework_count: int) -> bool:
+    """Whether the overdue summary (of the round after `rework_count` reworks) is still to be
+    submitted: the escalation asks the team leader only then."""
+    return summaries.summary_awaited(visit=locked(Visit, visit_id), rework_count=rework_count)
+
+
 @operation("act_on_summary_escalation")
-def act_on_summary_escalation(context: OperationContext, visit_id: int) -> str:
-    """Carry out the team leader's action on an overdue summary (hand it over, extend it)."""
+def act_on_summary_escalation(
+    context: OperationContext, visit_id: int, rework_count: int | None = None
+) -> dict:
+    """Carry out the team leader's action on an overdue summary (hand it over, extend it); the
+    result says when to check on the summary again. Instances of visit_cycle versions before the
+    escalation loop name no round: theirs is the current one."""
     visit = locked(Visit, visit_id)
     data = context.data
     return summaries.act_on_escalation(
         visit=visit,
+        rework_count=rework_count,
         action=data["escalation_action"],
         reassign_to=data.get("reassign_to", ""),
         new_due_at=data.get("new_due_at", ""),
@@ -252,9 +264,10 @@ def confirm_support_request(context: OperationContext, support_request_id: int) 
 
 @operation("support_escalation_options")
 def support_escalation_options(context: OperationContext, support_request_id: int) -> dict:
-    """Whether the overdue request still waits for its engineer, and whom it can be handed to."""
+    """Whether the request still waits for its engineer past its due date, and whom it can be
+    handed to."""
     request = locked(SupportRequest, support_request_id, "assignee")
-    return support.escalation_options(request=request)
+    return support.escalation_options(request=request, at=context.at)
 
 
 @operation("act_on_support_escalation")

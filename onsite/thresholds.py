@@ -14,6 +14,9 @@ DEFAULTS = {
     "VISIT_GRACE_DAYS": 3,
     # A visit made up to this many days after its planned date still counts as "as planned".
     "VISIT_ON_PLAN_TOLERANCE_DAYS": 1,
+    # An overdue summary or support request the team leader reminded about or handed to someone
+    # else, still not done this many hours later, goes back to the team leader.
+    "ESCALATION_FOLLOW_UP_HOURS": 24,
     # Short-board comparison: an indicator this much worse than the team median is flagged.
     "SHORT_BOARD_MARGIN_PERCENT": 20,
     # Customer imports: the largest file and the most rows read.

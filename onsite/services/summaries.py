@@ -252,21 +252,47 @@ def _replace_items(record: VisitSummary, summary: dict) -> None:
 
 
 SUMMARY_TASK = "Task_write_summary"
+# The team leader's choices for an overdue summary (`forms/summary_escalation.schema.json`).
+ESCALATION_REMIND, ESCALATION_REASSIGN = "reminded", "reassign"
+ESCALATION_EXTEND, ESCALATION_EXCUSE = "extend", "excused"
+
+
+def summary_awaited(*, visit: Visit, rework_count: int | None) -> bool:
+    """Whether the summary of this round (the first, or the one asked for after `rework_count`
+    reworks) is still to be submitted. An escalation chases the summary of the round it began in:
+    once that one is submitted it has nothing left to chase, even when the review sends the summary
+    back (the new round has its own deadline and escalation). `rework_count` None, as instances of
+    diagram versions that do not pass it ask, means the current round."""
+    record = VisitSummary.objects.filter(visit=visit).only("status", "submissions").first()
+    if record is None:
+        return visit.status == Visit.Status.VISITED and rework_count in (None, 0)
+    return record.status == VisitSummary.Status.REWORK and rework_count in (None, record.submissions)
 
 
 def act_on_escalation(
     *,
     visit: Visit,
+    rework_count: int | None,
     action: str,
     reassign_to: str = "",
     new_due_at: str = "",
     actor: Any,
     at: datetime,
-) -> str:
+) -> dict:
     """The team leader's answer to an overdue summary, carried out: "reassign" gives the summary
-    task to the account manager named, "extend" moves the summary's deadline; "reminded" and
-    "excused" are kept with the task. Refused field by field when the choice lacks what it needs."""
-    if action == "reassign":
+    task to the account manager named, "extend" moves the summary's deadline, "reminded" changes
+    nothing, "excused" accepts the delay. Refused field by field when the choice lacks what it needs.
+
+    The result says when to check again (`due_at`, empty when there is nothing to wait for): the
+    new deadline after an extension, a follow-up period after a reminder or a hand-over; the
+    escalation comes back then if the summary is still not submitted. An excused delay is not
+    chased again, and a summary submitted meanwhile leaves nothing to do."""
+    if action not in (ESCALATION_REMIND, ESCALATION_REASSIGN, ESCALATION_EXTEND, ESCALATION_EXCUSE):
+        raise OnsiteError(_("Unknown escalation action '%(action)s'.") % {"action": action})
+    if not summary_awaited(visit=visit, rework_count=rework_count):
+        return {"action": action, "due_at": ""}
+    follow_up = at + timedelta(hours=threshold("ESCALATION_FOLLOW_UP_HOURS"))
+    if action == ESCALATION_REASSIGN:
         manager = (
             get_user_model().objects.filter(username=(reassign_to or "").strip(), is_active=True).first()
         )
@@ -277,7 +303,8 @@ def act_on_escalation(
             reassign_task(task_id=task.pk, to_user=manager, user=actor)
         except WorkflowError as exc:
             raise InvalidInput({"reassign_to": [str(exc)]}) from None
-    elif action == "extend":
+        return {"action": action, "due_at": follow_up.isoformat()}
+    if action == ESCALATION_EXTEND:
         due = parse_datetime(new_due_at or "")
         if due is None:
             raise InvalidInput({"new_due_at": [_("Give the new deadline.")]})
@@ -290,9 +317,10 @@ def act_on_escalation(
             reschedule_task(task_id=_open_summary_task(visit).pk, due_at=due, user=actor)
         except WorkflowError as exc:
             raise InvalidInput({"new_due_at": [str(exc)]}) from None
-    elif action not in ("reminded", "excused"):
-        raise OnsiteError(_("Unknown escalation action '%(action)s'.") % {"action": action})
-    return action
+        return {"action": action, "due_at": due.isoformat()}
+    if action == ESCALATION_REMIND:
+        return {"action": action, "due_at": follow_up.isoformat()}
+    return {"action": action, "due_at": ""}
 
 
 def _open_summary_task(visit: Visit) -> Any:

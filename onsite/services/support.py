@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,7 @@ from onsite.roles import SUPPORT_STAFF
 from onsite.services.customers import validate, validate_fields
 from onsite.services.incentives import award
 from onsite.services.processes import start_domain_process
+from onsite.thresholds import threshold
 from workflows import clock
 from workflows.actors import person
 from workflows.exceptions import WorkflowError
@@ -255,9 +256,11 @@ def confirm_support_request(
     return request
 
 
-def escalation_options(*, request: SupportRequest) -> dict:
+def escalation_options(*, request: SupportRequest, at: datetime) -> dict:
     """What the team leader chooses from when the request is overdue: whether it still waits for
-    its engineer, and the support engineers it can be handed to (active, the speciality first)."""
+    its engineer past its due date, and the support engineers it can be handed to (active, the
+    speciality first). A request reopened with a later date since the escalation began is not
+    overdue: its new dispatch has its own deadline and escalation."""
     User = get_user_model()
     staff = (
         User.objects.filter(is_active=True, groups__name=SUPPORT_STAFF)
@@ -268,7 +271,7 @@ def escalation_options(*, request: SupportRequest) -> dict:
         .values_list("username", flat=True)[:MAX_CANDIDATES]
     )
     return {
-        "open": request.status == SupportRequest.Status.DISPATCHED,
+        "open": request.status == SupportRequest.Status.DISPATCHED and due_moment(request.due_date) <= at,
         "engineers": list(staff),
         "assignee": request.assignee.get_username() if request.assignee else "",
     }
@@ -285,10 +288,12 @@ def act_on_escalation(
     at: datetime,
 ) -> dict:
     """Do what the team leader chose for an overdue request: hand the open work to the person
-    picked, or give it a new due date (the escalation comes back if that one passes too).
-    The result says when to check again (`due_at`, empty when there is nothing to wait for)."""
+    picked, or give it a new due date. The result says when to check again (`due_at`, empty when
+    there is nothing to wait for): the escalation comes back if the new date passes too, or, after
+    a reminder or a hand-over, if the work is still not done a follow-up period later."""
     if request.status != SupportRequest.Status.DISPATCHED:
         return {"action": action, "due_at": ""}  # done meanwhile: nothing left to chase
+    follow_up = at + timedelta(hours=threshold("ESCALATION_FOLLOW_UP_HOURS"))
     if action in (ESCALATION_REASSIGN, ESCALATION_EXTEND) and person(actor) is None:
         raise OnsiteError(_("Only a team leader can reassign or reschedule support work."))
     tasks = open_tasks(instance, HANDLING_TASK)
@@ -303,7 +308,7 @@ def act_on_escalation(
             raise OnsiteError(str(exc)) from None
         request.assignee = engineer
         request.save(update_fields=["assignee"])
-        return {"action": action, "due_at": ""}
+        return {"action": action, "due_at": follow_up.isoformat()}
     if action == ESCALATION_EXTEND:
         if new_due_date is None:
             raise InvalidInput({"new_due_date": [_("Give the new due date.")]})
@@ -317,7 +322,7 @@ def act_on_escalation(
         request.due_date = new_due_date
         request.save(update_fields=["due_date"])
         return {"action": action, "due_at": due_at.isoformat()}
-    return {"action": action, "due_at": ""}
+    return {"action": action, "due_at": follow_up.isoformat()}
 
 
 def due_moment(due_date: date) -> datetime:

@@ -675,5 +675,57 @@ class TestEscalationChoices:
 
         after = open_task(overdue.instance, HANDLE)
         assert (after.pk, after.assignee, after.due_at) == (handling.pk, handling.assignee, handling.due_at)
-        assert not Timer.objects.filter(instance=overdue.instance).exists()
+        assert refreshed(overdue).due_date == date(2026, 12, 2)
         assert refreshed(overdue.instance).status == ProcessInstance.Status.RUNNING
+
+    def test_work_still_not_done_a_day_after_a_reminder_is_escalated_again(self, org, overdue):
+        self.escalate(overdue, org.leader, {"escalation_action": "reminded"})
+        assert [t.due_at for t in Timer.objects.filter(instance=overdue.instance)] == [at(2026, 12, 4, 10)]
+        assert fire_due_timers(now=at(2026, 12, 4, 9, 59)) == []
+
+        fired = fire_due_timers(now=at(2026, 12, 4, 10, 1))
+
+        assert [t.bpmn_id for t in fired] == ["Event_new_due_date"]
+        assert open_task(overdue.instance, ESCALATE).assignee == org.leader
+        assert HumanTask.objects.filter(instance=overdue.instance, bpmn_id=ESCALATE).count() == 2
+
+    def test_a_hand_over_is_checked_again_a_day_later_and_not_escalated_when_the_work_is_done(
+        self, org, han, overdue
+    ):
+        self.escalate(overdue, org.leader, {"escalation_action": "reassigned", "reassign_to": "han"})
+        with frozen(at(2026, 12, 4, 9)):
+            complete(overdue.instance, HANDLE, han, RESULT)
+
+        fired = fire_due_timers(now=at(2026, 12, 4, 10, 1))
+
+        assert [t.bpmn_id for t in fired] == ["Event_new_due_date"]
+        assert not HumanTask.objects.filter(
+            instance=overdue.instance, bpmn_id=ESCALATE, status=HumanTask.Status.OPEN
+        ).exists()
+        assert not Timer.objects.filter(instance=overdue.instance).exists()
+        complete(overdue.instance, CONFIRM, org.manager, {"manager_feedback": "已解决"})
+        assert refreshed(overdue.instance).status == ProcessInstance.Status.COMPLETED
+
+    def test_a_follow_up_after_the_request_was_reopened_with_a_later_date_leaves_it_to_that_date(
+        self, org, overdue
+    ):
+        self.escalate(overdue, org.leader, {"escalation_action": "reminded"})
+        with frozen(at(2026, 12, 3, 11)):
+            complete(overdue.instance, HANDLE, org.support["network"], RESULT)
+            complete(
+                overdue.instance,
+                CONFIRM,
+                org.manager,
+                {"resolved": False, "manager_feedback": "仍需扩容", "reopen_due_date": "2026-12-10"},
+            )
+        assert refreshed(overdue).status == Status.DISPATCHED
+
+        fired = fire_due_timers(now=at(2026, 12, 4, 10, 1))  # the reminder's follow-up: not overdue now
+
+        assert [t.bpmn_id for t in fired] == ["Event_new_due_date"]
+        assert not HumanTask.objects.filter(
+            instance=overdue.instance, bpmn_id=ESCALATE, status=HumanTask.Status.OPEN
+        ).exists()
+        fired = fire_due_timers(now=at(2026, 12, 10, 18, 1))
+        assert [t.bpmn_id for t in fired] == ["Event_support_overdue"]
+        assert open_task(overdue.instance, ESCALATE).assignee == org.leader
