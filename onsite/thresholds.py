@@ -17,6 +17,10 @@ DEFAULTS = {
     # An overdue summary or support request the team leader reminded about or handed to someone
     # else, still not done this many hours later, goes back to the team leader.
     "ESCALATION_FOLLOW_UP_HOURS": 24,
+    # Our own contract expiring within this many days is a retention warning (renew it in time).
+    "RENEWAL_WINDOW_DAYS": 90,
+    # A submitted summary the team leader has not reviewed within this many days is a warning.
+    "REVIEW_DUE_DAYS": 2,
     # Short-board comparison: an indicator this much worse than the team median is flagged.
     "SHORT_BOARD_MARGIN_PERCENT": 20,
     # Customer imports: the largest file and the most rows read.

@@ -1,20 +1,23 @@
 """Real-time early warnings (实时预警, seed 004): what has slipped, or is about to, across the
-customers a person looks after - a customer left unvisited, a summary not written, an urgent lead
-left alone, a competitor's contract about to expire.
+customers a person looks after - a customer left unvisited, a visit plan or visit not made on its
+date, a summary not written or not reviewed, an urgent lead left alone, a support request past its
+date, a competitor's contract about to expire, one of our own contracts up for renewal.
 
 Read by the team leader's and manager's pages and, as `SYSTEM`, by the background job that sends
 the notifications; each reads the customers `onsite.access` lets them read. A warning is data (its
-kind and the values its sentence needs); `describe` words it in the reader's language. Five queries
-at most, whatever the number of warnings.
+kind, the values its sentence needs, the record it is about and the person who must act);
+`describe` words it in the reader's language. A fixed number of queries, whatever the number of
+warnings.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Exists, Max, OuterRef, Q
 from django.db.models.functions import Coalesce, Greatest
@@ -23,8 +26,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from onsite.access import NOTHING, READ, customer_scope, has_role
-from onsite.models import Cadence, Customer, Enrolment, Lead, ProductHolding, Urgency, Visit
-from onsite.roles import ACCOUNT_MANAGER, COORDINATOR, LEADERSHIP, TEAM_LEADER
+from onsite.models import (
+    Cadence,
+    Customer,
+    Enrolment,
+    Lead,
+    Ownership,
+    ProductHolding,
+    StaffProfile,
+    SupportRequest,
+    Urgency,
+    Visit,
+    VisitSummary,
+)
+from onsite.roles import ACCOUNT_MANAGER, COORDINATOR, LEADERSHIP, SUPPORT_STAFF, TEAM_LEADER
 from onsite.services.winback import expiring_competitor_products
 from onsite.thresholds import threshold
 
@@ -37,6 +52,10 @@ class WarningKind(models.TextChoices):
     SUMMARY_OVERDUE = "summary_overdue", gettext_lazy("visit summary overdue")
     LEAD_UNTOUCHED = "lead_untouched", gettext_lazy("urgent lead not followed up")
     CONTRACT_EXPIRING = "contract_expiring", gettext_lazy("competitor contract expiring")
+    VISIT_PLAN_OVERDUE = "visit_plan_overdue", gettext_lazy("visit plan overdue")
+    REVIEW_OVERDUE = "review_overdue", gettext_lazy("summary review overdue")
+    SUPPORT_OVERDUE = "support_overdue", gettext_lazy("support request overdue")
+    RENEWAL_DUE = "renewal_due", gettext_lazy("our contract up for renewal")
 
 
 @dataclass(frozen=True)
@@ -48,10 +67,13 @@ class EarlyWarning:
     params: dict[str, Any]
     # When it fell due (the overdue kinds, a datetime) or falls due (a contract's expiry date).
     due: datetime | date
-    related: Enrolment | Visit | Lead | ProductHolding
+    related: Enrolment | Visit | Lead | ProductHolding | SupportRequest
     # Whose move it is (a role): a customer whose visit waits for the team leader's review of its
     # summary is the leader's to unblock, not the account manager's.
     responsible: str = ACCOUNT_MANAGER
+    # The person in that role who must act (the visit's or customer's account manager, their team
+    # leader, the support engineer), None when nobody holds the place (a team without a leader).
+    person: Any = None
 
 
 def early_warnings(*, user: Any, now: datetime | None = None) -> list[EarlyWarning]:
@@ -69,9 +91,14 @@ def early_warnings(*, user: Any, now: datetime | None = None) -> list[EarlyWarni
             leaders_share=has_role(user, TEAM_LEADER, COORDINATOR, LEADERSHIP),
         ),
         *_summary_overdue(scope, now),
+        *_visit_plan_overdue(scope, now),
+        *_review_overdue(scope, now),
         *_lead_untouched(scope, now),
+        *_support_overdue(scope, now),
         *_contract_expiring(scope, now),
+        *_renewal_due(scope, now),
     ]
+    warnings = _name_who_acts(warnings)
     order = list(WarningKind.values)
     warnings.sort(key=lambda w: (_moment(w.due), order.index(w.kind), w.customer.name, w.related.pk))
     return warnings
@@ -190,12 +217,147 @@ def _contract_expiring(scope: Q | None, now: datetime) -> list[EarlyWarning]:
     return warnings
 
 
+def _visit_plan_overdue(scope: Q | None, now: datetime) -> list[EarlyWarning]:
+    """A visit the cadence scheduled that has no plan by its date, or a planned visit not made by its
+    planned date and the tolerance "as planned" allows."""
+    today = timezone.localdate(now)
+    tolerance = timedelta(days=threshold("VISIT_ON_PLAN_TOLERANCE_DAYS"))
+    visits = Visit.objects.filter(
+        Q(status=Visit.Status.SCHEDULED, planned_date__lt=today)
+        | Q(status=Visit.Status.PLANNED, planned_date__lt=today - tolerance)
+    ).select_related("customer")
+    warnings = []
+    for visit in _scoped(visits, scope):
+        planned = visit.status == Visit.Status.PLANNED
+        due = visit.planned_date + (tolerance if planned else timedelta())
+        warnings.append(
+            EarlyWarning(
+                kind=WarningKind.VISIT_PLAN_OVERDUE,
+                customer=visit.customer,
+                params={"date": visit.planned_date, "days": (today - due).days, "planned": planned},
+                due=due,
+                related=visit,
+            )
+        )
+    return warnings
+
+
+def _review_overdue(scope: Q | None, now: datetime) -> list[EarlyWarning]:
+    """A summary submitted and not reviewed by the team leader within the days allowed."""
+    allowed = timedelta(days=threshold("REVIEW_DUE_DAYS"))
+    visits = Visit.objects.filter(
+        status=Visit.Status.SUMMARISED,
+        summary__status=VisitSummary.Status.SUBMITTED,
+        summary__submitted_at__lt=now - allowed,
+    ).select_related("customer", "summary")
+    warnings = []
+    for visit in _scoped(visits, scope):
+        due = visit.summary.submitted_at + allowed
+        warnings.append(
+            EarlyWarning(
+                kind=WarningKind.REVIEW_OVERDUE,
+                customer=visit.customer,
+                params={
+                    "date": timezone.localdate(visit.summary.submitted_at),
+                    "days": math.ceil((now - due) / timedelta(days=1)),
+                },
+                due=due,
+                related=visit,
+                responsible=TEAM_LEADER,
+            )
+        )
+    return warnings
+
+
+def _support_overdue(scope: Q | None, now: datetime) -> list[EarlyWarning]:
+    """A support request not done by the date it was needed: the engineer's if dispatched, the team
+    leader's (who dispatches) if not. Work done and waiting for the manager's confirmation is not
+    late."""
+    today = timezone.localdate(now)
+    requests = SupportRequest.objects.filter(
+        status__in=[SupportRequest.Status.REQUESTED, SupportRequest.Status.DISPATCHED], due_date__lt=today
+    ).select_related("customer")
+    warnings = []
+    for request in _scoped(requests, scope):
+        dispatched = request.status == SupportRequest.Status.DISPATCHED and request.assignee_id is not None
+        warnings.append(
+            EarlyWarning(
+                kind=WarningKind.SUPPORT_OVERDUE,
+                customer=request.customer,
+                params={
+                    "kind": request.kind,
+                    "date": request.due_date,
+                    "days": (today - request.due_date).days,
+                    "dispatched": dispatched,
+                },
+                due=request.due_date,
+                related=request,
+                responsible=SUPPORT_STAFF if dispatched else TEAM_LEADER,
+            )
+        )
+    return warnings
+
+
+def _renewal_due(scope: Q | None, now: datetime) -> list[EarlyWarning]:
+    """One of our own contracts ending within the renewal window: keep the customer (retention),
+    before a competitor's win-back starts."""
+    today = timezone.localdate(now)
+    products = ProductHolding.objects.filter(
+        ownership=Ownership.OURS,
+        expiry_date__gte=today,
+        expiry_date__lte=today + timedelta(days=threshold("RENEWAL_WINDOW_DAYS")),
+    ).select_related("customer")
+    return [
+        EarlyWarning(
+            kind=WarningKind.RENEWAL_DUE,
+            customer=product.customer,
+            params={
+                "product": product.product,
+                "date": product.expiry_date,
+                "days": (product.expiry_date - today).days,
+            },
+            due=product.expiry_date,
+            related=product,
+        )
+        for product in _scoped(products, scope)
+    ]
+
+
+def _name_who_acts(warnings: list[EarlyWarning]) -> list[EarlyWarning]:
+    """Each warning with the person who must act: the visit's account manager (the customer's for
+    the other kinds), the support engineer a request was dispatched to, or the team leader of the
+    account manager. Two queries whatever the number of warnings."""
+
+    def managing(warning: EarlyWarning) -> int | None:
+        if isinstance(warning.related, Visit) and warning.related.account_manager_id:
+            return warning.related.account_manager_id
+        return warning.customer.account_manager_id
+
+    leaders: dict[int, int | None] = {}
+    led = {managing(w) for w in warnings if w.responsible == TEAM_LEADER} - {None}
+    if led:
+        leaders = dict(StaffProfile.objects.filter(user_id__in=led).values_list("user_id", "team__leader_id"))
+
+    def acting(warning: EarlyWarning) -> int | None:
+        if warning.responsible == SUPPORT_STAFF:
+            return warning.related.assignee_id
+        if warning.responsible == TEAM_LEADER:
+            return leaders.get(managing(warning))
+        return managing(warning)
+
+    ids = [acting(w) for w in warnings]
+    people = get_user_model().objects.in_bulk({i for i in ids if i is not None}) if any(ids) else {}
+    return [replace(w, person=people.get(i)) for w, i in zip(warnings, ids, strict=True)]
+
+
 def describe(warning: EarlyWarning) -> str:
     """The warning as a sentence in the active language: for whoever shows it, at the time."""
     values = {**warning.params, "customer": warning.customer.name}
     if "date" in values:
         values["date"] = values["date"].isoformat()
     days = values.get("days", 0)
+    if warning.kind == WarningKind.SUPPORT_OVERDUE:
+        values["kind"] = SupportRequest.Kind(values["kind"]).label
     if warning.kind == WarningKind.NO_RECENT_VISIT:
         values["cadence"] = Cadence(values["cadence"]).label
         text = ngettext(
@@ -215,6 +377,44 @@ def describe(warning: EarlyWarning) -> str:
             "The urgent lead “%(lead)s” at %(customer)s has had no follow-up for %(days)d days.",
             days,
         )
+    elif warning.kind == WarningKind.VISIT_PLAN_OVERDUE and values["planned"]:
+        text = ngettext(
+            "The visit to %(customer)s planned for %(date)s has not been made, %(days)d day past the plan.",
+            "The visit to %(customer)s planned for %(date)s has not been made, %(days)d days past the plan.",
+            days,
+        )
+    elif warning.kind == WarningKind.VISIT_PLAN_OVERDUE:
+        text = ngettext(
+            "The visit to %(customer)s due on %(date)s has no plan yet, %(days)d day late.",
+            "The visit to %(customer)s due on %(date)s has no plan yet, %(days)d days late.",
+            days,
+        )
+    elif warning.kind == WarningKind.REVIEW_OVERDUE:
+        text = ngettext(
+            "The summary of %(customer)s submitted on %(date)s is %(days)d day past its review date.",
+            "The summary of %(customer)s submitted on %(date)s is %(days)d days past its review date.",
+            days,
+        )
+    elif warning.kind == WarningKind.SUPPORT_OVERDUE and values["dispatched"]:
+        text = ngettext(
+            "%(kind)s support for %(customer)s needed by %(date)s is %(days)d day late.",
+            "%(kind)s support for %(customer)s needed by %(date)s is %(days)d days late.",
+            days,
+        )
+    elif warning.kind == WarningKind.SUPPORT_OVERDUE:
+        text = ngettext(
+            "%(kind)s support for %(customer)s needed by %(date)s is not dispatched, %(days)d day late.",
+            "%(kind)s support for %(customer)s needed by %(date)s is not dispatched, %(days)d days late.",
+            days,
+        )
+    elif warning.kind == WarningKind.RENEWAL_DUE and days:
+        text = ngettext(
+            "Our contract for %(product)s at %(customer)s ends in %(days)d day (%(date)s): renew it.",
+            "Our contract for %(product)s at %(customer)s ends in %(days)d days (%(date)s): renew it.",
+            days,
+        )
+    elif warning.kind == WarningKind.RENEWAL_DUE:
+        text = _("Our contract for %(product)s at %(customer)s ends today: renew it.")
     elif days:
         text = ngettext(
             "The %(provider)s contract for %(product)s at %(customer)s ends in %(days)d day (%(date)s).",

@@ -1,6 +1,7 @@
 """Rows of the on-site domain for tests. Processes are started through the real services, never
 faked: use `tests.onsite.flow` to drive programmes, visits and tasks."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
@@ -16,6 +17,7 @@ from onsite.models import (
     ProductHolding,
     Region,
     StaffProfile,
+    SupportRequest,
     Team,
     Tier,
     Urgency,
@@ -110,3 +112,18 @@ class LeadFactory(factory.django.DjangoModelFactory):
     owner = factory.LazyAttribute(lambda o: o.customer.account_manager)
     created_at = factory.LazyFunction(timezone.now)
     last_activity_at = factory.LazyAttribute(lambda o: o.created_at)
+
+
+class SupportRequestFactory(factory.django.DjangoModelFactory):
+    """A support request row without its process: for selectors' tests only."""
+
+    class Meta:
+        model = SupportRequest
+
+    customer = factory.SubFactory(CustomerFactory)
+    kind = SupportRequest.Kind.SURVEY
+    speciality = "network"
+    description = factory.Sequence(lambda n: f"支撑需求{n}")
+    due_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=7))
+    requested_by = factory.LazyAttribute(lambda o: o.customer.account_manager)
+    requested_at = factory.LazyFunction(timezone.now)

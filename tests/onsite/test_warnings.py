@@ -8,7 +8,18 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone, translation
 
-from onsite.models import Cadence, Enrolment, Lead, Ownership, Programme, Stage, Urgency, Visit
+from onsite.models import (
+    Cadence,
+    Enrolment,
+    Lead,
+    Ownership,
+    Programme,
+    Stage,
+    SupportRequest,
+    Urgency,
+    Visit,
+    VisitSummary,
+)
 from onsite.selectors.warnings import EarlyWarning, WarningKind, describe, early_warnings
 from tests.factories import UserFactory
 from tests.onsite.factories import (
@@ -16,8 +27,10 @@ from tests.onsite.factories import (
     LeadFactory,
     ProductHoldingFactory,
     RegionFactory,
+    SupportRequestFactory,
     TeamFactory,
     manager_in,
+    support_engineer,
 )
 from workflows.actors import SYSTEM
 from workflows.models import ProcessModel, ProcessVersion
@@ -105,6 +118,21 @@ def untouched_lead(customer, *, since: datetime, **fields) -> Lead:
     """A high-urgency lead whose last activity was at `since`."""
     fields = {"urgency": Urgency.HIGH, "description": "云专线扩容", **fields}
     return LeadFactory(customer=customer, created_at=since, last_activity_at=since, **fields)
+
+
+def submitted(visit: Visit, *, at: datetime, status=VisitSummary.Status.SUBMITTED) -> Visit:
+    """`visit` with a summary last submitted at `at`."""
+    VisitSummary.objects.create(
+        visit=visit,
+        status=status,
+        informatization_status="已有专线",
+        next_goals="推进云专线",
+        submissions=1,
+        first_submitted_at=at,
+        submitted_at=at,
+        on_time=True,
+    )
+    return visit
 
 
 def kinds(warnings: list[EarlyWarning]) -> list[str]:
@@ -467,18 +495,35 @@ def test_the_number_of_queries_does_not_grow_with_the_warnings(
         )
         untouched_lead(customer, since=now - timedelta(days=30))
         ProductHoldingFactory(customer=customer, expiry_date=timezone.localdate(now) + timedelta(days=10))
+        ProductHoldingFactory(
+            customer=customer,
+            ownership=Ownership.OURS,
+            expiry_date=timezone.localdate(now) + timedelta(days=20),
+        )
+        visit(enrolment, status=Visit.Status.SCHEDULED)
+        submitted(visit(enrolment, status=Visit.Status.SUMMARISED), at=now - timedelta(days=5))
+        overdue = timezone.localdate(now) - timedelta(days=3)
+        SupportRequestFactory(customer=customer, due_date=overdue)
+        SupportRequestFactory(
+            customer=customer, due_date=overdue, status=SupportRequest.Status.DISPATCHED, assignee=engineer
+        )
 
+    engineer = support_engineer("network", region, team)
     customer_with_every_warning()
-    with django_assert_max_num_queries(5):
-        assert len(early_warnings(user=team.leader, now=now)) == 4
+    every_kind = len(WarningKind.values) + 1  # two support requests: one dispatched, one not
+    # One query per kind, two to name who acts, and the reader's roles.
+    with django_assert_max_num_queries(len(WarningKind.values) + 3):
+        warnings = early_warnings(user=team.leader, now=now)
+        assert sorted(set(kinds(warnings))) == sorted(WarningKind.values)
+        assert len(warnings) == every_kind
 
     for _ in range(5):
         customer_with_every_warning()
     leader = type(team.leader).objects.get(pk=team.leader.pk)  # a fresh request: roles not cached
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(len(WarningKind.values) + 3):
         warnings = early_warnings(user=leader, now=now)
-        assert len(warnings) == 24
-        assert all(describe(w) and w.customer.name for w in warnings)
+        assert len(warnings) == 6 * every_kind
+        assert all(describe(w) and w.customer.name and w.person for w in warnings)
 
 
 def test_a_customer_waiting_for_the_leaders_review_of_a_summary_is_not_blamed_on_the_manager(
@@ -504,3 +549,163 @@ def test_a_customer_not_visited_with_nothing_waiting_for_the_leader_is_the_manag
 
     [warning] = of_kind(WarningKind.NO_RECENT_VISIT, now=now, user=manager)
     assert (warning.related, warning.responsible) == (enrolment, "account_manager")
+
+
+# A visit not planned or not made on its date
+
+
+def test_warns_when_a_scheduled_visit_has_no_plan_by_its_date(enrol, customer, manager, now):
+    enrolment = enrol(customer, enrolled_days_ago=30)
+    today = timezone.localdate(now)
+    due_today = Visit.objects.create(
+        enrolment=enrolment,
+        customer=customer,
+        number=next(visit_numbers),
+        stage=Stage.PUBLICITY,
+        status=Visit.Status.SCHEDULED,
+        planned_date=today,
+        account_manager=manager,
+    )
+    assert of_kind(WarningKind.VISIT_PLAN_OVERDUE, now=now) == []
+
+    Visit.objects.filter(pk=due_today.pk).update(planned_date=today - timedelta(days=2))
+    [warning] = of_kind(WarningKind.VISIT_PLAN_OVERDUE, now=now)
+    assert (warning.related, warning.params["days"], warning.params["planned"]) == (due_today, 2, False)
+    assert (warning.responsible, warning.person) == ("account_manager", manager)
+
+
+def test_warns_when_a_planned_visit_is_not_made_within_the_as_planned_tolerance(
+    enrol, customer, now, settings
+):
+    settings.ONSITE = {"VISIT_ON_PLAN_TOLERANCE_DAYS": 1}
+    enrolment = enrol(customer, enrolled_days_ago=30)
+    today = timezone.localdate(now)
+    within = visit(enrolment, status=Visit.Status.PLANNED)
+    Visit.objects.filter(pk=within.pk).update(planned_date=today - timedelta(days=1))
+    late = visit(enrolment, status=Visit.Status.PLANNED)
+    Visit.objects.filter(pk=late.pk).update(planned_date=today - timedelta(days=4))
+
+    [warning] = of_kind(WarningKind.VISIT_PLAN_OVERDUE, now=now)
+    assert (warning.related, warning.params["days"], warning.params["planned"]) == (late, 3, True)
+    with translation.override("zh-hans"):
+        assert "尚未进行" in describe(warning)
+
+
+def test_a_visit_made_or_cancelled_is_not_a_late_plan(enrol, customer, now):
+    enrolment = enrol(customer, enrolled_days_ago=30)
+    visit(enrolment, status=Visit.Status.VISITED, visited_at=now - timedelta(days=10))
+    visit(enrolment, status=Visit.Status.CANCELLED)
+    visit(enrolment, status=Visit.Status.CLOSED)
+    assert of_kind(WarningKind.VISIT_PLAN_OVERDUE, now=now) == []
+
+
+# A summary waiting for the team leader's review
+
+
+def test_a_summary_not_reviewed_within_the_review_days_is_the_team_leaders_to_act_on(
+    enrol, customer, team, now, settings
+):
+    settings.ONSITE = {"REVIEW_DUE_DAYS": 2}
+    enrolment = enrol(customer, enrolled_days_ago=30)
+    submitted(visit(enrolment, status=Visit.Status.SUMMARISED), at=now - timedelta(days=1))
+    waiting = submitted(visit(enrolment, status=Visit.Status.SUMMARISED), at=now - timedelta(days=3, hours=1))
+
+    [warning] = of_kind(WarningKind.REVIEW_OVERDUE, now=now)
+    assert (warning.related, warning.params["days"]) == (waiting, 2)
+    assert (warning.responsible, warning.person) == ("team_leader", team.leader)
+
+
+def test_a_summary_sent_back_for_rework_waits_for_the_manager_not_for_the_review(enrol, customer, now):
+    enrolment = enrol(customer, enrolled_days_ago=30)
+    submitted(
+        visit(enrolment, status=Visit.Status.SUMMARISED),
+        at=now - timedelta(days=9),
+        status=VisitSummary.Status.REWORK,
+    )
+    assert of_kind(WarningKind.REVIEW_OVERDUE, now=now) == []
+
+
+def test_a_team_without_a_leader_names_nobody_for_the_review(enrol, customer, team, now):
+    team.leader = None
+    team.save()
+    enrolment = enrol(customer, enrolled_days_ago=30)
+    submitted(visit(enrolment, status=Visit.Status.SUMMARISED), at=now - timedelta(days=9))
+    [warning] = of_kind(WarningKind.REVIEW_OVERDUE, now=now)
+    assert (warning.responsible, warning.person) == ("team_leader", None)
+
+
+# A support request past the date it was needed
+
+
+def test_a_late_support_request_is_the_engineers_once_dispatched_and_the_team_leaders_before(
+    customer, team, region, now
+):
+    engineer = support_engineer("network", region, team)
+    today = timezone.localdate(now)
+    waiting = SupportRequestFactory(customer=customer, due_date=today - timedelta(days=2))
+    dispatched = SupportRequestFactory(
+        customer=customer,
+        due_date=today - timedelta(days=1),
+        status=SupportRequest.Status.DISPATCHED,
+        assignee=engineer,
+    )
+    SupportRequestFactory(customer=customer, due_date=today)  # due today: not late yet
+
+    warnings = {w.related: w for w in of_kind(WarningKind.SUPPORT_OVERDUE, now=now)}
+    assert set(warnings) == {waiting, dispatched}
+    assert (warnings[waiting].responsible, warnings[waiting].person) == ("team_leader", team.leader)
+    assert (warnings[dispatched].responsible, warnings[dispatched].person) == ("support_staff", engineer)
+    assert warnings[dispatched].params == {
+        "kind": "survey",
+        "date": today - timedelta(days=1),
+        "days": 1,
+        "dispatched": True,
+    }
+    with translation.override("zh-hans"):
+        assert "尚未派单" in describe(warnings[waiting])
+
+
+def test_support_done_and_waiting_for_the_managers_confirmation_is_not_late(customer, now):
+    long_ago = timezone.localdate(now) - timedelta(days=20)
+    for status in (
+        SupportRequest.Status.COMPLETED,
+        SupportRequest.Status.CONFIRMED,
+        SupportRequest.Status.CANCELLED,
+    ):
+        SupportRequestFactory(customer=customer, due_date=long_ago, status=status)
+    assert of_kind(WarningKind.SUPPORT_OVERDUE, now=now) == []
+
+
+def test_an_account_manager_sees_late_support_only_for_their_own_customers(customer, manager, team, now):
+    long_ago = timezone.localdate(now) - timedelta(days=5)
+    mine = SupportRequestFactory(customer=customer, due_date=long_ago)
+    SupportRequestFactory(customer=CustomerFactory(account_manager=manager_in(team)), due_date=long_ago)
+    assert [w.related for w in of_kind(WarningKind.SUPPORT_OVERDUE, now=now, user=manager)] == [mine]
+
+
+# Our own contracts up for renewal (retention)
+
+
+def test_warns_about_our_own_contract_expiring_within_the_renewal_window(customer, manager, now, settings):
+    settings.ONSITE = {"RENEWAL_WINDOW_DAYS": 60}
+    today = timezone.localdate(now)
+    ours = ProductHoldingFactory(
+        customer=customer,
+        ownership=Ownership.OURS,
+        provider="中国电信",
+        expiry_date=today + timedelta(days=30),
+    )
+    ProductHoldingFactory(customer=customer, ownership=Ownership.OURS, expiry_date=today + timedelta(days=61))
+    ProductHoldingFactory(customer=customer, ownership=Ownership.OURS, expiry_date=today - timedelta(days=1))
+    ProductHoldingFactory(customer=customer, expiry_date=today + timedelta(days=30))  # a competitor's
+
+    [warning] = of_kind(WarningKind.RENEWAL_DUE, now=now)
+    assert (warning.related, warning.params["days"], warning.person) == (ours, 30, manager)
+    with translation.override("zh-hans"):
+        assert "续约" in describe(warning)
+
+
+def test_our_contract_ending_today_says_so(customer, now):
+    ProductHoldingFactory(customer=customer, ownership=Ownership.OURS, expiry_date=timezone.localdate(now))
+    [warning] = of_kind(WarningKind.RENEWAL_DUE, now=now)
+    assert describe(warning).endswith("ends today: renew it.")
