@@ -104,3 +104,53 @@ def team_member_for(
 
 def contributions_of(team: ProjectTeam) -> QuerySet:
     return Contribution.objects.filter(team=team).select_related("person").order_by("at", "pk")
+
+
+def project_team_roster(*, team: ProjectTeam, user: Any, on: date | None = None) -> dict:
+    """The team as whoever reads its customer sees it: every membership spell (past ones too) and
+    each person's contributions counted per kind, with their hours. Codes, dates and numbers only
+    (`describe` words the codes)."""
+    from django.db.models import Count, Sum
+
+    from onsite.access import check_customer_read
+
+    check_customer_read(user, team.customer_served)
+    on = on or today()
+    active = set(Membership.objects.filter(active_on(on), team=team).values_list("pk", flat=True))
+    spells = [
+        {
+            "person_id": m.person_id,
+            "username": m.person.get_username(),
+            "role": m.role,
+            "speciality": m.speciality,
+            "joined_on": m.joined_on,
+            "left_on": m.left_on,
+            "active": m.pk in active,
+        }
+        for m in Membership.objects.filter(team=team).select_related("person").order_by("joined_on", "pk")
+    ]
+    totals = (
+        Contribution.objects.filter(team=team)
+        .values("person_id", "kind")
+        .annotate(count=Count("pk"), hours=Sum("hours"))
+        .order_by("person_id", "kind")
+    )
+    return {
+        "team_id": team.pk,
+        "customer_id": team.customer_served.pk,
+        "lead_id": team.lead_id,
+        "leader_id": team.leader_id,
+        "specialities": list(team.specialities),
+        "members": spells,
+        "contributions": [dict(row) for row in totals],
+    }
+
+
+def describe(code: str) -> str:
+    """The words for a team role, a contribution kind or a speciality code, in the active language."""
+    from onsite.models import ContributionKind, Speciality, TeamRole
+
+    for choices in (TeamRole, ContributionKind, Speciality):
+        if code in choices.values:
+            return str(choices(code).label)
+    return code

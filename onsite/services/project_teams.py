@@ -146,9 +146,10 @@ def add_team_member(
     speciality (their profile's unless given). Someone who left may rejoin from the day they left."""
     check_project_team_change(user, team)
     on = on or timezone.localdate()
-    membership = _new_membership(team, person_to_add, role, speciality, on, user, "person")
     with transaction.atomic():
-        Membership.objects.select_for_update().filter(team=team, person=person_to_add).exists()
+        # The team's row serialises its membership changes: the checks below see every spell.
+        team = ProjectTeam.objects.select_for_update().get(pk=team.pk)
+        membership = _new_membership(team, person_to_add, role, speciality, on, user, "person")
         try:
             with transaction.atomic():
                 membership.save()
@@ -165,11 +166,10 @@ def remove_team_member(
     check_project_team_change(user, team)
     on = on or timezone.localdate()
     with transaction.atomic():
-        membership = (
-            Membership.objects.select_for_update()
-            .filter(team=team, person=person_to_remove, left_on__isnull=True)
-            .first()
-        )
+        team = ProjectTeam.objects.select_for_update().get(pk=team.pk)
+        membership = Membership.objects.filter(
+            team=team, person=person_to_remove, left_on__isnull=True
+        ).first()
         if membership is None:
             raise InvalidInput({"person": [_("This person is not a member of the team.")]})
         if person_to_remove.pk == team.leader_id:

@@ -20,6 +20,7 @@ from onsite.models import (
     TeamShareRule,
     Visit,
 )
+from onsite.selectors.project_teams import describe, project_team_roster
 from onsite.services.leads import create_lead, update_lead
 from onsite.services.project_teams import (
     NewMember,
@@ -350,15 +351,13 @@ class TestSupportWorkGoesToTheTeam:
 
         assert (refreshed(for_lead).assignee, refreshed(for_customer).assignee) == (lou, member(team, "kong"))
 
-    def test_work_dispatched_to_nobody_is_resolved_to_a_team_member_who_joined_since(
-        self, org, customer, team, far
-    ):
+    def test_work_dispatched_to_nobody_is_resolved_to_a_member_of_a_team_formed_since(self, org, far):
+        hospital = customer_of(org, name="肥西县人民医院")
         with frozen(at(2026, 12, 1, 9)):
-            request = ask(org, customer, "it")
+            request = ask(org, hospital, "it")
         assert refreshed(request).assignee is None
         ma = support_engineer("it", far, username="ma")
-        team.specialities = []
-        add_team_member(team=team, person_to_add=ma, role="engineer", user=org.manager, on=FORMED)
+        form_project_team(customer=hospital, user=org.manager, members=[NewMember(ma, "engineer")], on=FORMED)
 
         task = AssignmentRequest(
             instance=None, lane="支撑人员", bpmn_id=HANDLE, data={"support_request_id": request.pk}
@@ -609,3 +608,34 @@ def ask(org, customer, speciality, **values) -> SupportRequest:
         user=org.manager,
         **values,
     )
+
+
+class TestRoster:
+    def test_the_roster_lists_every_spell_and_the_contributions_per_kind_for_who_reads_the_customer(
+        self, org, customer, team, far
+    ):
+        kong = member(team, "kong")
+        remove_team_member(team=team, person_to_remove=kong, user=org.manager, on=date(2026, 11, 9))
+        add_team_member(
+            team=team, person_to_add=kong, role="engineer", user=org.manager, on=date(2026, 11, 20)
+        )
+        record_solution_work(team=team, who=kong, note="方案", hours=2, at=at(2026, 11, 21), user=kong)
+        record_solution_work(team=team, who=kong, note="评审", hours="1.5", at=at(2026, 11, 22), user=kong)
+
+        roster = project_team_roster(team=team, user=org.leader, on=date(2026, 11, 25))
+
+        assert [
+            (m["username"], m["role"], m["joined_on"], m["left_on"], m["active"]) for m in roster["members"]
+        ] == [
+            ("qian", "manager", FORMED, None, True),
+            ("kong", "engineer", FORMED, date(2026, 11, 9), False),
+            ("cao", "solution_expert", FORMED, None, True),
+            ("kong", "engineer", date(2026, 11, 20), None, True),
+        ]
+        assert roster["contributions"] == [
+            {"person_id": kong.pk, "kind": "solution_work", "count": 2, "hours": Decimal("3.5")}
+        ]
+        assert (roster["customer_id"], roster["leader_id"]) == (customer.pk, org.manager.pk)
+        assert describe("solution_expert") == "solution expert"
+        with pytest.raises(NotPermitted):
+            project_team_roster(team=team, user=org.other_manager)
