@@ -6,8 +6,12 @@ the filter selects", so a list can never show what a check would refuse, nor hid
 
 Customers:
 - change: the customer's account manager, the leader of that manager's team, coordinators.
-- read: those, plus leadership (every customer) and support staff (the customers of the visits and
-  support requests they are named on).
+- read: those, plus leadership (every customer), support staff (the customers of the visits and
+  support requests they are named on) and the active members of a project team serving the customer
+  (its own team or one of its leads' teams; only while the membership is in force).
+Project teams:
+- change (members join and leave): the team's leading account manager, the leader of that manager's
+  team, coordinators.
 People (their statements, their row on a short board): themselves, the leader of their team,
 coordinators and leadership.
 
@@ -80,6 +84,10 @@ def customer_scope(user: Any, *, to: str = READ, through: str = "") -> Q | None:
         # Subqueries rather than joins, so a customer is listed once however many visits name them.
         scope |= Q(**{f"{path}pk__in": Visit.objects.filter(support_staff=user).values("customer_id")})
         scope |= Q(**{f"{path}pk__in": SupportRequest.objects.filter(assignee=user).values("customer_id")})
+        from onsite.selectors.project_teams import team_customer_ids, today
+
+        for customer_ids in team_customer_ids(user, on=today()):
+            scope |= Q(**{f"{path}pk__in": customer_ids})
     return scope
 
 
@@ -132,6 +140,34 @@ def check_customer_read(user: Any, customer: Any) -> None:
         raise NotPermitted(
             _("%(user)s may not read the records of customer %(customer)s.")
             % {"user": user, "customer": customer.name}
+        )
+
+
+# --- project teams -------------------------------------------------------------------------------
+
+
+def project_team_scope(user: Any) -> Q | None:
+    """The project teams whose membership `user` may change: those they lead, those led by a
+    manager of the team they lead; every team for coordinators, superusers and the system."""
+    if is_system(user):
+        return EVERYTHING
+    if user is None or not user.is_active:
+        return NOTHING
+    if user.is_superuser or COORDINATOR in role_names(user):
+        return EVERYTHING
+    return Q(leader=user) | Q(leader__staff_profile__team__leader=user)
+
+
+def manages_project_team(user: Any, team: Any) -> bool:
+    from onsite.models import ProjectTeam
+
+    return _selects(ProjectTeam, project_team_scope(user), team)
+
+
+def check_project_team_change(user: Any, team: Any) -> None:
+    if not manages_project_team(user, team):
+        raise NotPermitted(
+            _("%(user)s may not change the members of project team %(team)s.") % {"user": user, "team": team}
         )
 
 

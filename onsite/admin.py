@@ -5,6 +5,7 @@ keep here; every business record is read-only, because it changes only through `
 from django.contrib import admin
 
 from onsite.models import (
+    Contribution,
     Customer,
     CustomerChange,
     Enrolment,
@@ -14,15 +15,18 @@ from onsite.models import (
     KeyPerson,
     Lead,
     LeadActivity,
+    Membership,
     PlaybookEntry,
     ProductHolding,
     Programme,
+    ProjectTeam,
     Region,
     StaffProfile,
     StageAssessment,
     StageChange,
     SupportRequest,
     Team,
+    TeamShareRule,
     Visit,
     VisitSummary,
     WinBackTarget,
@@ -215,3 +219,32 @@ class IncentiveReviewAdmin(ReadOnlyAdmin):
     list_select_related = ("team", "requested_by")
     list_display = ("team", "period", "status", "requested_by", "created_at", "decided_at")
     list_filter = ("status", "team")
+
+
+class MembershipInline(ReadOnlyInline):
+    model = Membership
+    fields = ("person", "role", "speciality", "joined_on", "left_on", "added_by", "removed_by")
+    readonly_fields = fields
+
+
+@admin.register(ProjectTeam)
+class ProjectTeamAdmin(ReadOnlyAdmin):
+    list_select_related = ("customer", "lead", "leader")
+    list_display = ("name", "customer", "lead", "leader", "formed_on")
+    search_fields = ("name", "customer__code", "customer__name", "leader__username")
+    inlines = [MembershipInline]
+
+
+@admin.register(Contribution)
+class ContributionAdmin(ReadOnlyAdmin):
+    list_select_related = ("team", "person")
+    list_display = ("person", "kind", "team", "at", "hours")
+    list_filter = ("kind",)
+    search_fields = ("person__username", "team__name", "note")
+
+
+@admin.register(TeamShareRule)
+class TeamShareRuleAdmin(ReadOnlyAdmin):
+    list_select_related = ("created_by",)
+    list_display = ("role", "share", "active", "created_by", "created_at")
+    list_filter = ("role", "active")

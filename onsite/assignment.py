@@ -24,6 +24,7 @@ from onsite.models import (
     WinBackTarget,
 )
 from onsite.roles import ACCOUNT_MANAGER, COORDINATOR, SUPPORT_STAFF, TEAM_LEADER
+from onsite.selectors.project_teams import team_member_for
 from workflows.assignment import AssignmentRequest
 
 # The records a task's data may name its person by; data naming none of them names nobody.
@@ -51,16 +52,31 @@ def resolve_assignee(request: AssignmentRequest) -> Any:
             return review.team.leader
         return team_leader_of(account_manager(data))
     if role == SUPPORT_STAFF:
-        request_ = _get(SupportRequest, "assignee", data.get("support_request_id"))
-        if request_ is not None:
-            return request_.assignee
-        visit = data.get("visit")
-        found = _get(Visit, "support_staff", visit.get("visit_id") if isinstance(visit, dict) else None)
-        return found.support_staff if found is not None else None
+        return support_engineer(data)
     if role == COORDINATOR:
         enrolment = _get(Enrolment, "programme__coordinator", data.get("enrolment_id"))
         return enrolment.programme.coordinator if enrolment is not None else None
     return None
+
+
+def support_engineer(data: dict) -> Any:
+    """The engineer the support request was dispatched to (or the visit's support staff): the
+    dispatch chose them from the customer's or lead's project team first
+    (`onsite.services.support.choose_support_staff`), and a team leader may have handed the work on
+    since. Work dispatched to nobody goes to a project team member of the speciality it needs, if
+    the team has one; otherwise it stays in the pool."""
+    request = _get(SupportRequest, "assignee", data.get("support_request_id"))
+    if request is not None:
+        return request.assignee or team_member_for(
+            speciality=request.speciality, customer=request.customer, lead=request.lead
+        )
+    visit = data.get("visit")
+    found = _get(Visit, "support_staff", visit.get("visit_id") if isinstance(visit, dict) else None)
+    if found is None:
+        return None
+    return found.support_staff or team_member_for(
+        speciality=found.support_speciality, customer=found.customer
+    )
 
 
 def speciality_refusal(user: Any, task: Any) -> Any:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import Enrolment, IncentiveReview, Lead, SupportRequest, Visit, WinBackTarget
-from onsite.services import incentives, leads, programmes, summaries, support, visits, winback
+from onsite.services import incentives, leads, programmes, project_teams, summaries, support, visits, winback
 from workflows.operations import OperationContext, OperationError, register_operation
 from workflows.selectors import last_completed_task
 
@@ -143,11 +143,18 @@ def record_visit(context: OperationContext, visit_id: int) -> str:
     visit = visits.record_visit(visit=visit, record=context.data, at=context.at)
     preparation = last_completed_task(context.instance, SUPPORT_PREPARATION)
     if preparation is not None:
+        attended = bool(context.data.get("will_attend", True))
         incentives.reward_visit_support(
             visit=visit,
             prepared_by=preparation.completed_by,
             prepared_at=preparation.completed_at,
-            attended=bool(context.data.get("will_attend", True)),
+            attended=attended,
+        )
+        project_teams.record_visit_support(
+            visit=visit,
+            prepared_by=preparation.completed_by,
+            prepared_at=preparation.completed_at,
+            attended=attended,
         )
     return visit.status
 

@@ -16,6 +16,14 @@ from onsite.models.leads import Lead, LeadActivity
 from onsite.models.organisation import Region, Speciality, StaffProfile, Team
 from onsite.models.playbook import PlaybookEntry
 from onsite.models.programmes import Cadence, Enrolment, Programme, Stage, StageAssessment, StageChange
+from onsite.models.project_teams import (
+    Contribution,
+    ContributionKind,
+    Membership,
+    ProjectTeam,
+    TeamRole,
+    TeamShareRule,
+)
 from onsite.models.support import SupportOutcome, SupportRequest
 from onsite.models.visits import (
     SummaryDecisionRole,
@@ -32,6 +40,8 @@ from onsite.models.winback import WinBackTarget
 
 __all__ = [
     "Cadence",
+    "Contribution",
+    "ContributionKind",
     "Customer",
     "CustomerChange",
     "DecisionRole",
@@ -44,10 +54,12 @@ __all__ = [
     "KeyPerson",
     "Lead",
     "LeadActivity",
+    "Membership",
     "Ownership",
     "PlaybookEntry",
     "ProductHolding",
     "Programme",
+    "ProjectTeam",
     "Region",
     "Relationship",
     "Speciality",
@@ -63,6 +75,8 @@ __all__ = [
     "SupportOutcome",
     "SupportRequest",
     "Team",
+    "TeamRole",
+    "TeamShareRule",
     "Tier",
     "Urgency",
     "Visit",

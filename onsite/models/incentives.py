@@ -166,6 +166,10 @@ class IncentiveRecord(models.Model):
         related_name="records",
         verbose_name=_("review"),
     )
+    # A project team member's part of the event's award (a won lead's team share); None: all of it.
+    share = models.DecimalField(
+        _("share of the award"), max_digits=7, decimal_places=6, null=True, blank=True
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

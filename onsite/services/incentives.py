@@ -85,6 +85,7 @@ class Award:
     urgency: str | None = None
     value: Decimal | None = None
     links: dict = field(default_factory=dict)
+    share: Decimal | None = None
 
 
 def award(
@@ -96,16 +97,18 @@ def award(
     at: datetime,
     urgency: str | None = None,
     value: Decimal | None = None,
+    share: Decimal | None = None,
     **links: Any,
 ) -> IncentiveRecord | None:
     """A pending record for `person`, once per (person, event, key); None when no rule is active.
 
     `at` is when the event happened - the visit made, the summary submitted - not when it was
-    approved: the record belongs to that moment's period."""
+    approved: the record belongs to that moment's period. `share` is the person's part of what the
+    event is worth (a project team member's share of a won lead); None: all of it."""
     rule = IncentiveRule.objects.filter(event=event, active=True).first()
     if rule is None or person is None:
         return None
-    draft = _record(rule, Award(event, person, key, description, at, urgency, value, links))
+    draft = _record(rule, Award(event, person, key, description, at, urgency, value, links, share))
     with transaction.atomic():
         record, _created = IncentiveRecord.objects.get_or_create(
             person=person,
@@ -131,8 +134,10 @@ def award_all(awards: Iterable[Award]) -> None:
     )
 
 
+# How precisely a record keeps the share it was awarded (the amount is computed from the exact one).
+SHARE_PLACES = Decimal("0.000001")
 # What a record takes from its rule and event, besides who earned it for what.
-RECORD_DEFAULTS = ("rule", "points", "amount", "period", "description", "created_at")
+RECORD_DEFAULTS = ("rule", "points", "amount", "share", "period", "description", "created_at")
 
 
 def _record(rule: IncentiveRule, award: Award) -> IncentiveRecord:
@@ -144,6 +149,8 @@ def _record(rule: IncentiveRule, award: Award) -> IncentiveRecord:
     value = Decimal(award.value or 0)
     points = rule.points * weight + rule.points_per_10k_value * value / Decimal(10000)
     amount = rule.amount * weight + rule.value_share * value
+    if award.share is not None:
+        points, amount = points * award.share, amount * award.share
     return IncentiveRecord(
         person=award.person,
         event=award.event,
@@ -151,6 +158,7 @@ def _record(rule: IncentiveRule, award: Award) -> IncentiveRecord:
         rule=rule,
         points=to_cents(points),
         amount=to_cents(amount),
+        share=award.share.quantize(SHARE_PLACES) if award.share is not None else None,
         period=period_of(award.at),
         description=award.description[:300],
         created_at=award.at,
@@ -181,6 +189,19 @@ def reward_visit_support(*, visit: Visit, prepared_by: Any, prepared_at: datetim
             at=visit.visited_at,
             **links,
         )
+
+
+def reward_visit_attendance(*, visit: Visit, attendee: Any) -> IncentiveRecord | None:
+    """A project team member who went along on a visit earns what attending a visit earns."""
+    return award(
+        IncentiveEvent.VISIT_SUPPORT_ATTENDED,
+        person=attendee,
+        key=f"visit:{visit.pk}",
+        description=_("Attended visit %(visit)s") % {"visit": visit},
+        at=visit.visited_at,
+        customer=visit.customer,
+        visit=visit,
+    )
 
 
 def period_of(moment: datetime | date) -> date:

@@ -29,6 +29,7 @@ from onsite.models import (
 from onsite.services.customers import upsert_product, validate, validate_fields
 from onsite.services.incentives import Award, award, award_all
 from onsite.services.processes import start_domain_process
+from onsite.services.project_teams import reward_team_win
 from workflows.actors import acting_for, person
 from workflows.exceptions import WorkflowError
 from workflows.models import ProcessInstance
@@ -324,17 +325,20 @@ def _take_over_product(lead: Lead, *, start: date, expiry: date | None, actor: A
 
 
 def _reward_win(lead: Lead, at: datetime) -> None:
-    award(
-        IncentiveEvent.LEAD_WON,
-        person=lead.owner,
-        key=f"lead:{lead.pk}",
-        description=_("Lead won: %(lead)s") % {"lead": lead},
-        at=at,
-        urgency=lead.urgency,
-        value=lead.won_value,
-        customer=lead.customer,
-        lead=lead,
-    )
+    # A lead a project team serves is shared among its members by the team share rules; without a
+    # team the owner earns all of it, as before.
+    if not reward_team_win(lead, at=at):
+        award(
+            IncentiveEvent.LEAD_WON,
+            person=lead.owner,
+            key=f"lead:{lead.pk}",
+            description=_("Lead won: %(lead)s") % {"lead": lead},
+            at=at,
+            urgency=lead.urgency,
+            value=lead.won_value,
+            customer=lead.customer,
+            lead=lead,
+        )
     for contributor in contributors(lead):
         award(
             IncentiveEvent.LEAD_CONTRIBUTION,

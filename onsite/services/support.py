@@ -18,9 +18,11 @@ from onsite.access import check_customer_access
 from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import Customer, IncentiveEvent, Region, SupportOutcome, SupportRequest, Visit
 from onsite.roles import SUPPORT_STAFF
+from onsite.selectors.project_teams import team_member_for
 from onsite.services.customers import validate, validate_fields
 from onsite.services.incentives import award
 from onsite.services.processes import start_domain_process
+from onsite.services.project_teams import record_support_contribution
 from onsite.thresholds import threshold
 from workflows import clock
 from workflows.actors import person
@@ -138,11 +140,15 @@ def check_due_date(due_date: Any, *, field: str) -> None:
         raise InvalidInput({field: [_("The date cannot be in the past.")]})
 
 
-def choose_support_staff(*, speciality: str, customer: Customer) -> Any:
-    """The active support engineer of that speciality nearest the customer (its region, then its
+def choose_support_staff(*, speciality: str, customer: Customer, lead: Any = None) -> Any:
+    """A member of that speciality of the project team serving the lead or the customer; failing
+    that, the active support engineer of that speciality nearest the customer (its region, then its
     branch, then anywhere) with the fewest open assignments; None when there is nobody."""
     if not speciality:
         return None
+    member = team_member_for(speciality=speciality, customer=customer, lead=lead)
+    if member is not None:
+        return member
     User = get_user_model()
     candidates = (
         User.objects.filter(is_active=True, groups__name=SUPPORT_STAFF, staff_profile__speciality=speciality)
@@ -175,7 +181,9 @@ def choose_support_staff(*, speciality: str, customer: Customer) -> Any:
 def dispatch_support_request(*, request: SupportRequest, at: datetime) -> dict:
     """调度单: send the request to a support engineer (the team leader can reassign the task)."""
     if request.status == SupportRequest.Status.REQUESTED:
-        request.assignee = choose_support_staff(speciality=request.speciality, customer=request.customer)
+        request.assignee = choose_support_staff(
+            speciality=request.speciality, customer=request.customer, lead=request.lead
+        )
         request.status = SupportRequest.Status.DISPATCHED
         request.dispatched_at = at
         request.save(update_fields=["assignee", "status", "dispatched_at"])
@@ -221,6 +229,7 @@ def complete_support_request(
             customer=request.customer,
             support_request=request,
         )
+        record_support_contribution(request)
     return request
 
 

@@ -223,6 +223,43 @@ def people_and_customers():
         requested_at=timezone.now(),
         assignee=engineer,
     )
+    # Project teams: a member of the other team's customer's team, one of a lead's team on the
+    # departed manager's customer, and one who has left (today: no longer a member).
+    from datetime import timedelta
+
+    from onsite.services.project_teams import (
+        NewMember,
+        add_team_member,
+        form_project_team,
+        remove_team_member,
+    )
+
+    today = timezone.localdate()
+    team_member, lead_team_member, former_member = (
+        support_engineer("it", team.region),
+        support_engineer("it", team.region),
+        support_engineer("it", team.region),
+    )
+    customer_team = form_project_team(
+        customer=customers["other team's"],
+        user=SYSTEM,
+        members=[NewMember(team_member, "engineer")],
+        on=today - timedelta(days=5),
+    )
+    add_team_member(
+        team=customer_team,
+        person_to_add=former_member,
+        role="engineer",
+        user=SYSTEM,
+        on=today - timedelta(days=5),
+    )
+    remove_team_member(team=customer_team, person_to_remove=former_member, user=SYSTEM, on=today)
+    form_project_team(
+        lead=LeadFactory(customer=customers["departed manager's"], owner=teammate),
+        user=SYSTEM,
+        members=[NewMember(lead_team_member, "engineer")],
+        on=today,
+    )
     people = {
         "coordinator": UserFactory(roles=["coordinator"]),
         "leadership": UserFactory(roles=["leadership"]),
@@ -232,6 +269,9 @@ def people_and_customers():
         "departed manager": departed,
         "support engineer on a request": engineer,
         "support engineer": support_engineer("solution", team.region, team),
+        "project team member": team_member,
+        "lead's project team member": lead_team_member,
+        "former project team member": former_member,
         "no role": UserFactory(),
         "inactive coordinator": UserFactory(roles=["coordinator"], is_active=False),
         "superuser": UserFactory(is_superuser=True),
@@ -253,6 +293,9 @@ CHANGES = {
     "departed manager": set(),
     "support engineer on a request": set(),
     "support engineer": set(),
+    "project team member": set(),
+    "lead's project team member": set(),
+    "former project team member": set(),
     "no role": set(),
     "inactive coordinator": set(),
     "superuser": EVERY,
@@ -264,6 +307,8 @@ READS = {
     **CHANGES,
     "leadership": EVERY,
     "support engineer on a request": {"teammate's"},
+    "project team member": {"other team's"},
+    "lead's project team member": {"departed manager's"},
 }
 
 
