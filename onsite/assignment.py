@@ -13,6 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from onsite.models import (
+    Appraisal,
     Customer,
     Enrolment,
     IncentiveReview,
@@ -28,6 +29,7 @@ from workflows.assignment import AssignmentRequest
 
 # The records a task's data may name its person by; data naming none of them names nobody.
 _RECORD_KEYS = (
+    "appraisal_id",
     "lead_id",
     "support_request_id",
     "target_id",
@@ -43,6 +45,9 @@ def resolve_assignee(request: AssignmentRequest) -> Any:
     if not any(key in data for key in _RECORD_KEYS):
         return None  # nothing to look up: not even the role is read
     role = request.role
+    appraisal = _get(Appraisal, "person", data.get("appraisal_id"))
+    if appraisal is not None:
+        return appraised(appraisal, role)
     if role == ACCOUNT_MANAGER:
         return account_manager(data)
     if role == TEAM_LEADER:
@@ -61,6 +66,16 @@ def resolve_assignee(request: AssignmentRequest) -> Any:
         enrolment = _get(Enrolment, "programme__coordinator", data.get("enrolment_id"))
         return enrolment.programme.coordinator if enrolment is not None else None
     return None
+
+
+def appraised(appraisal: Appraisal, role: str) -> Any:
+    """An appraisal's tasks: the team leader's review to the reviewer, a dispute to the coordinators'
+    pool, and the rest (the response) to the person appraised, whatever their role."""
+    if role == TEAM_LEADER:
+        return appraisal.reviewer
+    if role == COORDINATOR:
+        return None
+    return appraisal.person
 
 
 def speciality_refusal(user: Any, task: Any) -> Any:
