@@ -5,9 +5,9 @@ The engine runs the dry run in a transaction it always rolls back, so the record
 throwaway: a team (leader, account manager, solutions engineer, coordinator) in a branch of its
 own, a customer, and whatever the process is started for (an enrolment, a scheduled visit, a lead,
 a support request, a win-back target, an incentive review, the account manager's appraisal). The
-start data is what the domain's services give the process; the answers are what the people would submit where the forms' own
-examples would not reach the end (a lead "still followed up" loops forever) or would tell the
-domain's services too little.
+start data is what the domain's services give the process; the answers are what the people would
+submit where the forms' own examples would not reach the end (a lead "still followed up" loops
+forever) or would tell the domain's services too little.
 """
 
 from __future__ import annotations
