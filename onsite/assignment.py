@@ -1,6 +1,6 @@
 """Who works a task in the on-site processes: not everyone with the role, but the person the
 customer's records name — its account manager, that manager's team leader, the support engineer
-dispatched, the programme's coordinator. Registered with the engine in `OnsiteConfig.ready`.
+dispatched, the programme's coordinator; an appraisal's reviewer and the person appraised. Registered with the engine in `OnsiteConfig.ready`.
 
 The role is the one the engine gives the task (`AssignmentRequest.role`: its lane's `LaneRole`
 mapping, seeded from `onsite.roles` by a migration and editable in the admin), so a lane remapped
@@ -45,7 +45,7 @@ def resolve_assignee(request: AssignmentRequest) -> Any:
     if not any(key in data for key in _RECORD_KEYS):
         return None  # nothing to look up: not even the role is read
     role = request.role
-    appraisal = _get(Appraisal, "person", data.get("appraisal_id"))
+    appraisal = _get(Appraisal, "person", data.get("appraisal_id"), "reviewer")
     if appraisal is not None:
         return appraised(appraisal, role)
     if role == ACCOUNT_MANAGER:
@@ -128,9 +128,9 @@ def team_leader_of(user: Any) -> Any:
     return profile.team.leader if profile is not None and profile.team is not None else None
 
 
-def _get(model, related: str, pk: Any) -> Any:
+def _get(model, related: str, pk: Any, *more: str) -> Any:
     """The record with id `pk` and the related person, in one query; no query (none is even built)
     when `pk` is not an id."""
     if isinstance(pk, bool) or not isinstance(pk, int):
         return None
-    return model.objects.select_related(related).filter(pk=pk).first()
+    return model.objects.select_related(related, *more).filter(pk=pk).first()

@@ -111,7 +111,10 @@ def _decimal(value: Any) -> Decimal | None:
 def generate_appraisals(*, period: date, user: Any) -> list[Appraisal]:
     """Appraise every team's members and leader for the month of `period` (a month that has ended)
     and start each one's `appraisal` process; a person already appraised for that month is left as
-    they are, so running it again adds only who was missing. A coordinator or the scheduler."""
+    they are, so running it again adds only who was missing. A coordinator or the scheduler.
+
+    Each person's appraisal is stored with its process or not at all; a process that cannot start
+    refuses (`OnsiteError`) with the appraisals made before it kept."""
     check_role(user, COORDINATOR)
     if not isinstance(period, date) or isinstance(period, datetime):
         raise InvalidInput({"period": [_("Enter a date in the month to appraise.")]})
