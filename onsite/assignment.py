@@ -1,6 +1,7 @@
 """Who works a task in the on-site processes: not everyone with the role, but the person the
 customer's records name — its account manager, that manager's team leader, the support engineer
-dispatched, the programme's coordinator; an appraisal's reviewer and the person appraised. Registered with the engine in `OnsiteConfig.ready`.
+dispatched, the programme's coordinator; an appraisal's reviewer and the person appraised.
+Registered with the engine in `OnsiteConfig.ready`.
 
 The role is the one the engine gives the task (`AssignmentRequest.role`: its lane's `LaneRole`
 mapping, seeded from `onsite.roles` by a migration and editable in the admin), so a lane remapped
