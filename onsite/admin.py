@@ -5,6 +5,11 @@ keep here; every business record is read-only, because it changes only through `
 from django.contrib import admin
 
 from onsite.models import (
+    Appraisal,
+    AppraisalBand,
+    AppraisalLine,
+    AppraisalScoreChange,
+    AppraisalTarget,
     Contribution,
     Customer,
     CustomerChange,
@@ -248,3 +253,44 @@ class TeamShareRuleAdmin(ReadOnlyAdmin):
     list_select_related = ("created_by",)
     list_display = ("role", "share", "active", "created_by", "created_at")
     list_filter = ("role", "active")
+
+
+# --- appraisal ---------------------------------------------------------------------------------
+
+
+@admin.register(AppraisalBand)
+class AppraisalBandAdmin(admin.ModelAdmin):
+    """What a final appraisal score makes of the month's incentive amount: reference data."""
+
+    list_display = ("min_score", "multiplier")
+
+
+@admin.register(AppraisalTarget)
+class AppraisalTargetAdmin(ReadOnlyAdmin):
+    # Set through onsite.services.appraisals.set_appraisal_targets (the team leader, a coordinator).
+    list_select_related = ("team", "set_by")
+    list_display = ("team", "role", "period", "indicator", "target", "weight", "set_by", "set_at")
+    list_filter = ("role", "team", "period")
+
+
+class AppraisalLineInline(ReadOnlyInline):
+    model = AppraisalLine
+    fields = ("indicator", "value", "target", "weight", "attainment", "points")
+    readonly_fields = fields
+    show_change_link = False
+
+
+class AppraisalScoreChangeInline(ReadOnlyInline):
+    model = AppraisalScoreChange
+    fields = ("kind", "score_from", "score_to", "reason", "by", "at")
+    readonly_fields = fields
+    show_change_link = False
+
+
+@admin.register(Appraisal)
+class AppraisalAdmin(ReadOnlyAdmin):
+    list_select_related = ("person", "team")
+    list_display = ("person", "team", "role", "period", "status", "computed_score", "score", "final_score")
+    list_filter = ("status", "role", "period", "team")
+    search_fields = ("person__username", "person__last_name")
+    inlines = [AppraisalLineInline, AppraisalScoreChangeInline]

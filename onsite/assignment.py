@@ -1,6 +1,7 @@
 """Who works a task in the on-site processes: not everyone with the role, but the person the
 customer's records name — its account manager, that manager's team leader, the support engineer
-dispatched, the programme's coordinator. Registered with the engine in `OnsiteConfig.ready`.
+dispatched, the programme's coordinator; an appraisal's reviewer and the person appraised.
+Registered with the engine in `OnsiteConfig.ready`.
 
 The role is the one the engine gives the task (`AssignmentRequest.role`: its lane's `LaneRole`
 mapping, seeded from `onsite.roles` by a migration and editable in the admin), so a lane remapped
@@ -13,6 +14,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from onsite.models import (
+    Appraisal,
     Customer,
     Enrolment,
     IncentiveReview,
@@ -29,6 +31,7 @@ from workflows.assignment import AssignmentRequest
 
 # The records a task's data may name its person by; data naming none of them names nobody.
 _RECORD_KEYS = (
+    "appraisal_id",
     "lead_id",
     "support_request_id",
     "target_id",
@@ -44,6 +47,9 @@ def resolve_assignee(request: AssignmentRequest) -> Any:
     if not any(key in data for key in _RECORD_KEYS):
         return None  # nothing to look up: not even the role is read
     role = request.role
+    appraisal = _get(Appraisal, "person", data.get("appraisal_id"), "reviewer")
+    if appraisal is not None:
+        return appraised(appraisal, role)
     if role == ACCOUNT_MANAGER:
         return account_manager(data)
     if role == TEAM_LEADER:
@@ -77,6 +83,16 @@ def support_engineer(data: dict) -> Any:
     return found.support_staff or team_member_for(
         speciality=found.support_speciality, customer=found.customer
     )
+
+
+def appraised(appraisal: Appraisal, role: str) -> Any:
+    """An appraisal's tasks: the team leader's review to the reviewer, a dispute to the coordinators'
+    pool, and the rest (the response) to the person appraised, whatever their role."""
+    if role == TEAM_LEADER:
+        return appraisal.reviewer
+    if role == COORDINATOR:
+        return None
+    return appraisal.person
 
 
 def speciality_refusal(user: Any, task: Any) -> Any:
@@ -129,9 +145,9 @@ def team_leader_of(user: Any) -> Any:
     return profile.team.leader if profile is not None and profile.team is not None else None
 
 
-def _get(model, related: str, pk: Any) -> Any:
+def _get(model, related: str, pk: Any, *more: str) -> Any:
     """The record with id `pk` and the related person, in one query; no query (none is even built)
     when `pk` is not an id."""
     if isinstance(pk, bool) or not isinstance(pk, int):
         return None
-    return model.objects.select_related(related).filter(pk=pk).first()
+    return model.objects.select_related(related, *more).filter(pk=pk).first()

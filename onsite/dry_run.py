@@ -4,10 +4,10 @@
 The engine runs the dry run in a transaction it always rolls back, so the records made here are
 throwaway: a team (leader, account manager, solutions engineer, coordinator) in a branch of its
 own, a customer, and whatever the process is started for (an enrolment, a scheduled visit, a lead,
-a support request, a win-back target, an incentive review). The start data is what the domain's
-services give the process; the answers are what the people would submit where the forms' own
-examples would not reach the end (a lead "still followed up" loops forever) or would tell the
-domain's services too little.
+a support request, a win-back target, an incentive review, the account manager's appraisal). The
+start data is what the domain's services give the process; the answers are what the people would
+submit where the forms' own examples would not reach the end (a lead "still followed up" loops
+forever) or would tell the domain's services too little.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -23,6 +24,8 @@ from django.utils import timezone
 
 from onsite.exceptions import OnsiteError
 from onsite.models import (
+    Appraisal,
+    AppraisedRole,
     Customer,
     Enrolment,
     IncentiveReview,
@@ -36,6 +39,7 @@ from onsite.models import (
 from onsite.operations import visit_summary
 from onsite.roles import ACCOUNT_MANAGER, COORDINATOR, SUPPORT_STAFF, TEAM_LEADER
 from onsite.services import leads, visits
+from onsite.services.appraisals import appraisal_data
 from onsite.services.customers import create_customer, upsert_product
 from onsite.services.incentives import period_of
 from onsite.services.programmes import create_programme
@@ -200,6 +204,22 @@ def _incentive_review(cast: Cast) -> tuple[dict, Any]:
     }, cast.leader
 
 
+def _appraisal(cast: Cast) -> tuple[dict, Any]:
+    # Not generate_appraisals: that starts every team's processes; the dry run starts this one.
+    appraisal = Appraisal.objects.create(
+        person=cast.manager,
+        team=cast.team,
+        role=AppraisedRole.ACCOUNT_MANAGER,
+        period=period_of(timezone.now()),
+        status=Appraisal.Status.LEADER_REVIEW,
+        reviewer=cast.leader,
+        computed_score=Decimal("85.00"),
+        score=Decimal("85.00"),
+        created_at=timezone.now(),
+    )
+    return appraisal_data(appraisal), None
+
+
 STARTERS = {
     "onsite_programme": _programme,
     "visit_cycle": _visit_cycle,
@@ -207,13 +227,14 @@ STARTERS = {
     "support_request": _support_request,
     "win_back": _win_back,
     "incentive_review": _incentive_review,
+    "appraisal": _appraisal,
 }
 
 
 def answers() -> dict[str, dict]:
     """What the people of the dry run submit, by user task: a visit with a support engineer, a
     complete summary approved first time, every stage goal met, the lead won, the request resolved,
-    the win-back pursued."""
+    the win-back pursued, the appraisal adjusted, disputed and decided."""
     today = timezone.localdate()
     return {
         "Task_plan_visit": {
@@ -288,4 +309,11 @@ def answers() -> dict[str, dict]:
             "urgency": "medium",
         },
         "Task_review_incentives": {"rejections": [], "review_note": "记录无误"},
+        "Task_review_appraisal": {
+            "leader_comment": "走访扎实，商机转化需加强",
+            "adjusted_score": 88,
+            "adjustment_reason": "协助完成重点客户续约",
+        },
+        "Task_respond_appraisal": {"response": "dispute", "dispute_reason": "本月支撑需求较多，影响走访"},
+        "Task_decide_dispute": {"final_score": 90, "decision_note": "核实后酌情上调"},
     }

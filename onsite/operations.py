@@ -15,9 +15,19 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
-from onsite.exceptions import InvalidInput, OnsiteError
-from onsite.models import Enrolment, IncentiveReview, Lead, SupportRequest, Visit, WinBackTarget
-from onsite.services import incentives, leads, programmes, project_teams, summaries, support, visits, winback
+from onsite.exceptions import InvalidInput, NotPermitted, OnsiteError
+from onsite.models import Appraisal, Enrolment, IncentiveReview, Lead, SupportRequest, Visit, WinBackTarget
+from onsite.services import (
+    appraisals,
+    incentives,
+    leads,
+    programmes,
+    project_teams,
+    summaries,
+    support,
+    visits,
+    winback,
+)
 from workflows.operations import OperationContext, OperationError, register_operation
 from workflows.selectors import last_completed_task
 
@@ -319,3 +329,64 @@ def decide_incentive_review(context: OperationContext, review_id: int) -> dict:
         actor=context.actor,
         at=context.at,
     )
+
+
+# --- appraisals --------------------------------------------------------------------------------
+
+
+def _as_submission_refusal(exc: NotPermitted) -> InvalidInput:
+    # Someone the task was handed to who may not act on the appraisal: their submission is refused
+    # and the task stays open, rather than the instance failing.
+    return InvalidInput({}, message=str(exc))
+
+
+@operation("review_appraisal")
+def review_appraisal(context: OperationContext, appraisal_id: int) -> str:
+    """Keep the team leader's comments and any adjustment of the score (with its reason)."""
+    data = context.data
+    try:
+        return appraisals.review_appraisal(
+            appraisal=locked(Appraisal, appraisal_id),
+            comment=data.get("leader_comment", ""),
+            adjusted_score=data.get("adjusted_score"),
+            reason=data.get("adjustment_reason", ""),
+            actor=context.actor,
+            at=context.at,
+            task_id=context.task_id,
+        ).status
+    except NotPermitted as exc:
+        raise _as_submission_refusal(exc) from None
+
+
+@operation("respond_to_appraisal")
+def respond_to_appraisal(context: OperationContext, appraisal_id: int) -> str:
+    """The person's acknowledgement, or their dispute with its reason; the result is the status."""
+    data = context.data
+    try:
+        return appraisals.respond_to_appraisal(
+            appraisal=locked(Appraisal, appraisal_id),
+            response=data.get("response", ""),
+            reason=data.get("dispute_reason", ""),
+            actor=context.actor,
+            at=context.at,
+            task_id=context.task_id,
+        ).status
+    except NotPermitted as exc:
+        raise _as_submission_refusal(exc) from None
+
+
+@operation("decide_appraisal_dispute")
+def decide_appraisal_dispute(context: OperationContext, appraisal_id: int) -> str:
+    """The coordinator's final score and the reason for it."""
+    data = context.data
+    try:
+        return appraisals.decide_appraisal_dispute(
+            appraisal=locked(Appraisal, appraisal_id),
+            final_score=data.get("final_score"),
+            note=data.get("decision_note", ""),
+            actor=context.actor,
+            at=context.at,
+            task_id=context.task_id,
+        ).status
+    except NotPermitted as exc:
+        raise _as_submission_refusal(exc) from None

@@ -40,7 +40,14 @@ ROLES = (
             "workflows.view_auditevent",
         ),
     ),
-    Role(ACCOUNT_MANAGER, "客户经理", "Account manager", ("客户经理", "Account manager")),
+    # The appraisal's "person appraised" lane: its tasks are always named to the person (any role's),
+    # so the lane's role only matters to the lane mapping; most of those appraised are managers.
+    Role(
+        ACCOUNT_MANAGER,
+        "客户经理",
+        "Account manager",
+        ("客户经理", "Account manager", "被考核人员", "Appraised person"),
+    ),
     Role(SUPPORT_STAFF, "支撑人员", "Support staff", ("支撑人员", "Support staff")),
     Role(
         TEAM_LEADER,

@@ -23,6 +23,9 @@ DEFAULTS = {
     "REVIEW_DUE_DAYS": 2,
     # Short-board comparison: an indicator this much worse than the team median is flagged.
     "SHORT_BOARD_MARGIN_PERCENT": 20,
+    # Appraisal: an indicator's attainment counts up to this share of its target, so that one
+    # indicator far over target cannot make up for all the others.
+    "APPRAISAL_ATTAINMENT_CAP_PERCENT": 120,
     # Customer imports: the largest file and the most rows read.
     "IMPORT_MAX_ROWS": 5000,
     "IMPORT_MAX_BYTES": 5 * 1024 * 1024,

@@ -1,5 +1,13 @@
 """The on-site service domain's records, one module per concept."""
 
+from onsite.models.appraisals import (
+    Appraisal,
+    AppraisalBand,
+    AppraisalLine,
+    AppraisalScoreChange,
+    AppraisalTarget,
+    AppraisedRole,
+)
 from onsite.models.customers import (
     Customer,
     CustomerChange,
@@ -39,6 +47,12 @@ from onsite.models.visits import (
 from onsite.models.winback import WinBackTarget
 
 __all__ = [
+    "Appraisal",
+    "AppraisalBand",
+    "AppraisalLine",
+    "AppraisalScoreChange",
+    "AppraisalTarget",
+    "AppraisedRole",
     "Cadence",
     "Contribution",
     "ContributionKind",

@@ -1,5 +1,9 @@
 """Incentive statements: each person's approved records for a period, by event.
 
+Beside the records, the statement shows the month's final appraisal score and what it makes of the
+amount: the multiplier of the `AppraisalBand` the score reaches, and the amount times it. Without a
+final score (not appraised yet, or still under review or dispute) both are None.
+
 Read by the person themselves, the leader of their team, coordinators and leadership
 (`onsite.access.people_scope`). A line names its event by code; `IncentiveEvent(code).label` words it
 when the statement is shown.
@@ -18,7 +22,8 @@ from django.utils.translation import gettext as _
 from onsite.access import check_person_read, check_team_read, people_scope, scoped
 from onsite.amounts import to_cents
 from onsite.exceptions import InvalidInput
-from onsite.models import IncentiveRecord, StaffProfile, Team
+from onsite.models import Appraisal, AppraisalBand, IncentiveRecord, StaffProfile, Team
+from onsite.selectors.appraisals import incentive_multiplier
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,9 @@ class Statement:
     amount: Decimal
     pending: int  # records still waiting for the team leader
     rejected: int
+    appraisal_score: Decimal | None = None  # the month's final appraisal score
+    appraisal_multiplier: Decimal | None = None  # what that score makes of the amount
+    appraised_amount: Decimal | None = None  # the amount times the multiplier
 
 
 def incentive_statement(*, person: Any, period: date, user: Any) -> Statement:
@@ -75,6 +83,12 @@ def _statements_for(people: list, period: date) -> list[Statement]:
     by_person: dict[int, list] = {p.pk: [] for p in people}
     for row in rows:
         by_person[row["person_id"]].append(row)
+    scores = dict(
+        Appraisal.objects.filter(person__in=people, period=period, status__in=Appraisal.FINAL).values_list(
+            "person_id", "final_score"
+        )
+    )
+    bands = list(AppraisalBand.objects.values_list("min_score", "multiplier")) if scores else []
     statements = []
     for person in people:
         approved = [r for r in by_person[person.pk] if r["status"] == IncentiveRecord.Status.APPROVED]
@@ -88,19 +102,25 @@ def _statements_for(people: list, period: date) -> list[Statement]:
             )
             for r in approved
         )
+        amount = to_cents(sum((line.amount for line in lines), Decimal(0)))
+        score = scores.get(person.pk)
+        multiplier = incentive_multiplier(score, bands)
         statements.append(
             Statement(
                 person=person,
                 period=period,
                 lines=lines,
                 points=to_cents(sum((line.points for line in lines), Decimal(0))),
-                amount=to_cents(sum((line.amount for line in lines), Decimal(0))),
+                amount=amount,
                 pending=sum(
                     r["count"] for r in by_person[person.pk] if r["status"] == IncentiveRecord.Status.PENDING
                 ),
                 rejected=sum(
                     r["count"] for r in by_person[person.pk] if r["status"] == IncentiveRecord.Status.REJECTED
                 ),
+                appraisal_score=score,
+                appraisal_multiplier=multiplier,
+                appraised_amount=None if multiplier is None else to_cents(amount * multiplier),
             )
         )
     return statements

@@ -90,7 +90,7 @@ def short_board(*, team: Team, start: date, end: date, user: Any) -> ShortBoard:
     managers = list(team_managers)
     scope = people_scope(user)
     readable = None if scope is EVERYTHING else set(scoped(team_managers, scope).values_list("pk", flat=True))
-    counts = _counts(manager_ids=[m.pk for m in managers], start=start, end=end)
+    counts = indicator_counts(manager_ids=[m.pk for m in managers], start=start, end=end)
     everyone = [ManagerRow(manager=m, values=_values(counts.get(m.pk, {}))) for m in managers]
     # The medians are the whole team's, whoever reads: the reader's row is compared with the team.
     medians = {key: _median([row.values[key] for row in everyone]) for key in INDICATORS}
@@ -128,8 +128,9 @@ def _check_period(team: Any, start: Any, end: Any) -> None:
         raise InvalidInput(errors)
 
 
-def _counts(*, manager_ids: list[int], start: date, end: date) -> dict[int, dict[str, int]]:
-    """Per manager id, the raw counts the indicators are made of: one grouped query per table."""
+def indicator_counts(*, manager_ids: list[int], start: date, end: date) -> dict[int, dict[str, int]]:
+    """Per manager id, the raw counts the indicators are made of: one grouped query per table
+    (visits, summaries, leads). The appraisal's indicators are measured from the same counts."""
     since, until = _day_start(start), _day_start(end)
     counts: dict[int, dict[str, int]] = {pk: {} for pk in manager_ids}
     if not manager_ids:

@@ -18,7 +18,7 @@ from tests.onsite.flow import (
 
 pytestmark = pytest.mark.django_db
 
-REFERENCE_DATA = {"region", "team", "staffprofile", "playbookentry"}
+REFERENCE_DATA = {"region", "team", "staffprofile", "playbookentry", "appraisalband"}
 
 
 def onsite_models():

@@ -46,6 +46,7 @@ def enrolment(org):
 def test_the_diagrams_deploy_without_warnings_once_lanes_map_to_roles():
     deployments = deploy_processes()
     assert sorted(d.version.model.process_id for d in deployments) == [
+        "appraisal",
         "incentive_review",
         "lead_follow_up",
         "onsite_programme",

@@ -26,6 +26,7 @@ PROGRAMME_FILES = [str(p) for p in sorted(BPMN_DIR.glob("*.bpmn"))]
 # The programme as it was before the domain's service tasks: it runs on the engine alone.
 ENGINE_PROGRAMME_FILES = [str(p) for p in sorted((ROOT / "benchmarks" / "bpmn").glob("*.bpmn"))]
 DEPLOY_ORDER = [
+    "appraisal",
     "incentive_review",
     "lead_follow_up",
     "visit_cycle",
