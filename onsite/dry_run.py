@@ -143,7 +143,8 @@ def _visit_cycle(cast: Cast) -> tuple[dict, Any]:
 
 
 def _lead_follow_up(cast: Cast) -> tuple[dict, Any]:
-    # Of medium urgency, so that creating it does not start a follow-up of its own.
+    # Creating it starts a follow-up of its own, which the rollback throws away with it. It is at
+    # the solution stage, the only one a lead is won from.
     lead = leads.create_lead(
         customer=cast.customer,
         description="试运行营销线索：云视讯",
@@ -151,6 +152,7 @@ def _lead_follow_up(cast: Cast) -> tuple[dict, Any]:
         urgency="medium",
         user=cast.manager,
     )
+    lead = leads.move_lead_stage(lead=lead, stage="solution", user=cast.manager)
     return leads.follow_up_data(lead), cast.manager
 
 

@@ -207,12 +207,15 @@ def review_summary(context: OperationContext, visit_id: int) -> str:
 
 @operation("record_lead_follow_up")
 def record_lead_follow_up(context: OperationContext, lead_id: int) -> str:
-    """Apply the follow-up to the lead; the result is its new status."""
+    """Apply the follow-up to the lead (and move it along the funnel to the stage it reached); the
+    result is its new status."""
     lead = locked(Lead, lead_id)
     data = context.data
     leads.change_lead_status(
         lead,
         data["lead_outcome"],
+        stage=data.get("stage"),
+        estimated_value=data.get("estimated_value"),
         actor=context.actor,
         note=data.get("follow_up_note", ""),
         won_value=data.get("won_value"),
