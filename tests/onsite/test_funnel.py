@@ -54,7 +54,7 @@ def moves(lead) -> list[tuple]:
 def snapshot(lead) -> tuple:
     lead = Lead.objects.get(pk=lead.pk)
     state = (lead.status, lead.stage, lead.stage_entered_at, lead.estimated_value, lead.won_value)
-    return state + (lead.lost_reason, lead.closed_at, tuple(moves(lead)), lead.activities.count())
+    return (*state, lead.lost_reason, lead.closed_at, tuple(moves(lead)), lead.activities.count())
 
 
 def at_stage(org, customer, stage: str, user=None, **kwargs):

@@ -30,7 +30,7 @@ def funnel_lead(customer, steps: list[tuple[str, datetime]], *, status: str = "f
         **values,
     )
     previous = ""
-    for (stage, moved), following in zip(steps, steps[1:] + [(None, None)], strict=True):
+    for (stage, moved), following in zip(steps, [*steps[1:], (None, None)], strict=True):
         LeadStageMove.objects.create(
             lead=lead, from_stage=previous, to_stage=stage, at=moved, left_at=following[1], actor=lead.owner
         )
