@@ -17,7 +17,7 @@ class FunnelStage(models.TextChoices):
     SALES_VISIT = "sales_visit", _("sales visit")
     PAIN_POINTS = "pain_points", _("develop the pain points")
     SOLUTION = "solution", _("give the customer the solution they want")
-    WON = "won", _("closed")
+    WON = "won", _("deal closed")
     AFTER_SALE = "after_sale", _("after the sale")
 
 
