@@ -1,6 +1,6 @@
 """Admin pages. The organisation, the industry playbook and the funnel stages' win probabilities
-are reference data that administrators keep here; every business record is read-only, because it changes only through `onsite.services`
-(and so through the BPMN tasks that call them)."""
+are reference data that administrators keep here; every business record is read-only, because it
+changes only through `onsite.services` (and so through the BPMN tasks that call them)."""
 
 from django.contrib import admin
 

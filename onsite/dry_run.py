@@ -214,8 +214,8 @@ STARTERS = {
 
 def answers() -> dict[str, dict]:
     """What the people of the dry run submit, by user task: a visit with a support engineer, a
-    complete summary approved first time, every stage goal met, the lead won, the request resolved,
-    the win-back pursued."""
+    complete summary approved first time, every stage goal met, the lead won and followed up after
+    the sale, the request resolved, the win-back pursued."""
     today = timezone.localdate()
     return {
         "Task_plan_visit": {
@@ -280,6 +280,10 @@ def answers() -> dict[str, dict]:
             },
         },
         "Task_follow_up_lead": {"lead_outcome": "won", "follow_up_note": "客户已签约", "won_value": 100000},
+        "Task_after_sale": {
+            "after_sale_note": "回访客户，使用情况良好",
+            "contract_expiry_date": (today + timedelta(days=1095)).isoformat(),
+        },
         "Task_handle_support": {"support_result": "方案已交付客户", "hours_spent": 4},
         "Task_confirm_support": {"resolved": True, "manager_feedback": "客户满意"},
         "Task_plan_win_back": {

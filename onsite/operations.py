@@ -227,6 +227,23 @@ def record_lead_follow_up(context: OperationContext, lead_id: int) -> str:
     return lead.status
 
 
+@operation("record_after_sale")
+def record_after_sale(context: OperationContext, lead_id: int) -> str:
+    """销售后: the won lead's after-sale follow-up updates the customer's products."""
+    lead = locked(Lead, lead_id, "displaces")
+    data = context.data
+    leads.apply_after_sale(
+        lead,
+        actor=context.actor,
+        note=data.get("after_sale_note", ""),
+        start_date=data.get("contract_start_date"),
+        expiry_date=data.get("contract_expiry_date"),
+        at=context.at,
+        task_id=context.task_id,
+    )
+    return lead.stage
+
+
 @operation("dispatch_support_request")
 def dispatch_support_request(context: OperationContext, support_request_id: int) -> dict:
     """调度单: choose the support engineer; the result names them and when the work is due."""

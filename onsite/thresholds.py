@@ -14,6 +14,8 @@ DEFAULTS = {
     "LEAD_FOLLOW_UP_DAYS_HIGH": 3,
     "LEAD_FOLLOW_UP_DAYS_MEDIUM": 7,
     "LEAD_FOLLOW_UP_DAYS_LOW": 14,
+    # A won lead's after-sale follow-up (销售后) is due this many days after the win.
+    "LEAD_AFTER_SALE_DAYS": 30,
     # An open lead that has stayed this many days in one funnel stage is stalled.
     "FUNNEL_STALLED_DAYS": 30,
     # A customer not visited within its cadence plus this many days is an early warning.

@@ -217,7 +217,8 @@ def _creation_award(lead: Lead) -> Award:
 
 def follow_up_data(lead: Lead) -> dict:
     """The start data of a lead's follow-up process: what the task shows, and when each follow-up
-    task is due (an ISO 8601 duration by the lead's urgency, `onsite.thresholds`)."""
+    task is due (an ISO 8601 duration by the lead's urgency, `onsite.thresholds`), and its
+    after-sale follow-up once won."""
     return {
         "lead_id": lead.pk,
         "customer_id": lead.customer.pk,
@@ -226,6 +227,7 @@ def follow_up_data(lead: Lead) -> dict:
         "lead_product": lead.product,
         "lead_urgency": lead.urgency,
         "follow_up_due_in": f"P{follow_up_days(lead.urgency)}D",
+        "after_sale_due_in": f"P{threshold('LEAD_AFTER_SALE_DAYS')}D",
     }
 
 
@@ -456,42 +458,61 @@ def record_after_sale(
     expiry_date: Any = None,
     at: datetime | None = None,
 ) -> Lead:
-    """销售后 (建立长期合作关系): the won lead's after-sale follow-up. The product it sold is now among
-    the customer's products as ours, from `start_date` (the day won unless given) until
-    `expiry_date` (the contract's, if known): the one the lead displaced for a win-back, else an own
-    product of that name (the one already held, or a new one)."""
+    """销售后 (建立长期合作关系): the won lead's after-sale follow-up, recorded outside its task (which
+    it then ends, as closing a lead ends its follow-up; `apply_after_sale` says what it does)."""
     check_customer_access(user, lead.customer)
     with transaction.atomic():
         lead = lock_with_process(Lead, lead.pk, process_field="follow_up", related=("displaces",))
-        if lead.stage != Stage.WON:
-            raise OnsiteError(
-                _("Only a won lead has an after-sale follow-up, once; this one is at “%(stage)s”.")
-                % {"stage": lead.get_stage_display()}
-            )
-        at = at or timezone.now()
-        errors: dict = {}
-        won_on = timezone.localdate(lead.closed_at or at)
-        start = _date(start_date, field="start_date", errors=errors) or won_on
-        expiry = _date(expiry_date, field="expiry_date", errors=errors)
-        if expiry is not None and expiry <= start:
-            errors["expiry_date"] = [_("The contract must expire after it starts.")]
-        product, provider = _product_sold(lead)
-        if not product:
-            errors["product"] = [_("Name the product the lead sold before its after-sale follow-up.")]
-        if errors:
-            raise InvalidInput(errors)
-        values = {"ownership": Ownership.OURS, "start_date": start}
-        if expiry is not None:
-            values["expiry_date"] = expiry
-        upsert_product(
-            lead.customer, product, provider, values, actor=user, source=CustomerChange.Source.AFTER_SALE
+        apply_after_sale(lead, actor=user, note=note, start_date=start_date, expiry_date=expiry_date, at=at)
+        _end_follow_up(lead, user)
+    return lead
+
+
+def apply_after_sale(
+    lead: Lead,
+    *,
+    actor: Any,
+    note: str = "",
+    start_date: Any = None,
+    expiry_date: Any = None,
+    at: datetime | None = None,
+    task_id: Any = None,
+) -> Lead:
+    """Move the won lead on to 销售后 (the caller holds its lock): the product it sold is now among the
+    customer's products as ours, from `start_date` (the day won unless given) until `expiry_date`
+    (the contract's, if known) — the one the lead displaced for a win-back, else the own product of
+    that name (the one already held, or a new one)."""
+    if task_id is not None and LeadStageMove.objects.filter(task_id=task_id).exists():
+        return lead  # this after-sale task was recorded already
+    if lead.stage != Stage.WON:
+        raise OnsiteError(
+            _("Only a won lead has an after-sale follow-up, once; this one is at “%(stage)s”.")
+            % {"stage": lead.get_stage_display()}
         )
-        _enter_stage(lead, Stage.AFTER_SALE, actor=user, at=at, note=note)
-        lead.last_activity_at = at
-        lead.save()
-        LeadActivity.objects.create(
-            lead=lead, actor=person(user), at=at, status_from=lead.status, status_to=lead.status, note=note
-        )
+    at = at or timezone.now()
+    errors: dict = {}
+    won_on = timezone.localdate(lead.closed_at or at)
+    start = _date(start_date, field="start_date", errors=errors) or won_on
+    expiry = _date(expiry_date, field="expiry_date", errors=errors)
+    if expiry is not None and expiry <= start:
+        errors["expiry_date"] = [_("The contract must expire after it starts.")]
+    product, provider = _product_sold(lead)
+    if not product:
+        errors["product"] = [_("Name the product the lead sold before its after-sale follow-up.")]
+    if errors:
+        raise InvalidInput(errors)
+    values = {"ownership": Ownership.OURS, "start_date": start}
+    if expiry is not None:
+        values["expiry_date"] = expiry
+    upsert_product(
+        lead.customer, product, provider, values, actor=actor, source=CustomerChange.Source.AFTER_SALE
+    )
+    _enter_stage(lead, Stage.AFTER_SALE, actor=actor, at=at, note=note, task_id=task_id)
+    lead.last_activity_at = at
+    lead.save()
+    LeadActivity.objects.create(
+        lead=lead, actor=person(actor), at=at, status_from=lead.status, status_to=lead.status, note=note
+    )
     return lead
 
 

@@ -236,8 +236,21 @@ def test_screen_enrol_visit_summarise_approve_advance_win_back_and_pay(org):
     move_lead_stage(lead=urgent, stage="solution", user=org.manager, at=at(2027, 1, 16, 10))
     update_lead(lead=urgent, status="won", won_value=120000, user=org.manager, at=at(2027, 1, 21, 10))
     assert refreshed(win_back).status == refreshed(urgent).status == "won"
+    # Each won lead's follow-up asks for its after-sale follow-up (销售后), which records the product.
+    assert open_task(urgent.follow_up, "Task_after_sale").assignee == org.manager
+    with frozen(at(2027, 1, 28, 10)):
+        complete(
+            urgent.follow_up,
+            "Task_after_sale",
+            org.manager,
+            {"after_sale_note": "回访使用情况，客户满意", "contract_expiry_date": "2030-01-20"},
+        )
+    assert refreshed(urgent).stage == "after_sale"
     assert refreshed(urgent.follow_up).status == ProcessInstance.Status.COMPLETED
     assert not HumanTask.objects.filter(instance=urgent.follow_up, status="open").exists()
+    assert ProductHolding.objects.get(customer=government, product=urgent.product).expiry_date == date(
+        2030, 1, 20
+    )
 
     # December's records: the team leader rejects one and approves the rest.
     december = request_incentive_review(team=org.team, period=date(2026, 12, 1), user=org.leader)

@@ -452,4 +452,88 @@ class TestFollowUpTask:
 
         lead = refreshed(lead)
         assert (lead.status, lead.stage, lead.won_value) == ("won", "won", Decimal("99000"))
+        assert open_task(lead.follow_up, "Task_after_sale").assignee == org.manager
+
+
+AFTER_SALE = "Task_after_sale"
+
+
+class TestAfterSaleTask:
+    def test_a_won_lead_gets_its_after_sale_task_a_month_ahead_which_updates_the_products(
+        self, org, customer
+    ):
+        lead = at_stage(org, customer, "solution")
+        with frozen(at(2026, 12, 10, 9)):
+            complete(
+                lead.follow_up,
+                FOLLOW_UP,
+                org.manager,
+                {"lead_outcome": "won", "follow_up_note": "签约", "won_value": 99000},
+            )
+        task = open_task(lead.follow_up, AFTER_SALE)
+        assert (task.assignee, task.due_at, task.form_file) == (
+            org.manager,
+            at(2027, 1, 9, 9),
+            "lead_after_sale.schema.json",
+        )
+
+        with frozen(at(2027, 1, 5, 10)):
+            complete(
+                lead.follow_up,
+                AFTER_SALE,
+                org.manager,
+                {"after_sale_note": "回访：使用顺利，续签意向强", "contract_expiry_date": "2029-12-09"},
+            )
+
+        lead = refreshed(lead)
+        assert (lead.stage, lead.stage_entered_at) == ("after_sale", at(2027, 1, 5, 10))
         assert refreshed(lead.follow_up).status == "completed"
+        holding = ProductHolding.objects.get(customer=customer, product="云视讯")
+        assert (holding.ownership, holding.start_date, holding.expiry_date) == (
+            "ours",
+            date(2026, 12, 10),
+            date(2029, 12, 9),
+        )
+        move = LeadStageMove.objects.get(lead=lead, to_stage="after_sale")
+        assert (move.actor, move.note, move.task_id is not None) == (
+            org.manager,
+            "回访：使用顺利，续签意向强",
+            True,
+        )
+
+    def test_an_after_sale_form_whose_dates_make_no_contract_is_refused_and_the_task_stays_open(
+        self, org, customer
+    ):
+        lead = won(org, customer)
+        task = open_task(lead.follow_up, AFTER_SALE)
+        before = snapshot(lead)
+
+        with pytest.raises(Refusal) as refused:
+            complete(
+                lead.follow_up,
+                AFTER_SALE,
+                org.manager,
+                {
+                    "after_sale_note": "回访",
+                    "contract_start_date": "2027-01-01",
+                    "contract_expiry_date": "2026-06-30",
+                },
+            )
+
+        assert list(refused.value.field_errors) == ["expiry_date"]
+        assert open_task(lead.follow_up, AFTER_SALE).pk == task.pk
+        assert snapshot(lead) == before
+        assert not ProductHolding.objects.exists()
+
+    def test_recording_the_after_sale_elsewhere_ends_the_after_sale_task(self, org, customer):
+        lead = won(org, customer)
+        task = open_task(lead.follow_up, AFTER_SALE)
+
+        record_after_sale(lead=lead, user=org.leader, note="班组长陪同回访", at=at(2026, 12, 15, 9))
+
+        assert HumanTask.objects.get(pk=task.pk).status == HumanTask.Status.CANCELLED
+        assert refreshed(lead.follow_up).status == "completed"
+        assert refreshed(lead).stage == "after_sale"
+        assert (
+            ProductHolding.objects.filter(customer=customer, product="云视讯", ownership="ours").count() == 1
+        )

@@ -266,7 +266,9 @@ class TestFollowUp:
         ]
         assert len(set(applied.values_list("task_id", flat=True))) == 2
 
-    def test_winning_in_the_follow_up_task_closes_the_lead_and_ends_the_follow_up(self, org, customer):
+    def test_winning_in_the_follow_up_task_closes_the_lead_and_asks_for_its_after_sale_follow_up(
+        self, org, customer
+    ):
         lead = new_lead(org, customer, urgency="high")
         complete(lead.follow_up, FOLLOW_UP, org.manager, follow_up_data("following", stage="solution"))
 
@@ -275,8 +277,9 @@ class TestFollowUp:
         lead = refreshed(lead)
         assert (lead.status, lead.won_value) == (Status.WON, Decimal("118000"))
         assert lead.closed_at is not None
-        assert refreshed(lead.follow_up).status == ProcessInstance.Status.COMPLETED
-        assert not HumanTask.objects.filter(status=HumanTask.Status.OPEN).exists()
+        assert refreshed(lead.follow_up).status == ProcessInstance.Status.RUNNING
+        (after_sale,) = HumanTask.objects.filter(status=HumanTask.Status.OPEN)
+        assert (after_sale.bpmn_id, after_sale.assignee) == ("Task_after_sale", org.manager)
         assert IncentiveRecord.objects.filter(lead=lead, event="lead_won", person=org.manager).exists()
 
     def test_losing_in_the_follow_up_task_closes_the_lead_with_its_reason_and_ends_the_follow_up(
@@ -320,7 +323,9 @@ class TestFollowUp:
         assert refreshed(lead).status == Status.NEW
 
     @pytest.mark.parametrize("status", [Status.WON, Status.LOST])
-    def test_closing_the_lead_elsewhere_ends_its_follow_up(self, org, customer, status):
+    def test_closing_the_lead_elsewhere_ends_its_follow_up_task_and_a_win_asks_for_the_after_sale(
+        self, org, customer, status
+    ):
         lead = new_lead(org, customer, urgency="high")
         task = open_task(lead.follow_up, FOLLOW_UP)
         if status == Status.WON:
@@ -330,8 +335,11 @@ class TestFollowUp:
 
         assert refreshed(lead).status == status
         instance = refreshed(lead.follow_up)
-        assert instance.status == ProcessInstance.Status.COMPLETED
         assert HumanTask.objects.get(pk=task.pk).status == HumanTask.Status.CANCELLED
+        if status == Status.WON:
+            assert open_task(instance, "Task_after_sale").assignee == org.manager
+        else:
+            assert instance.status == ProcessInstance.Status.COMPLETED
         delivered = AuditEvent.objects.get(instance=instance, kind=AuditEvent.Kind.MESSAGE_DELIVERED)
         assert delivered.details["message"] == "lead_closed"
         assert delivered.details["payload"] == {"status": status}
