@@ -18,16 +18,18 @@ from django.utils import timezone
 
 from onsite.exceptions import OnsiteError
 from onsite.models import (
+    CustomerChange,
     Enrolment,
     IncentiveRecord,
     IncentiveRule,
     Lead,
     LeadActivity,
+    LeadStageMove,
     ProductHolding,
     SupportRequest,
     Visit,
 )
-from onsite.services.leads import create_lead, move_lead_stage, update_lead
+from onsite.services.leads import create_lead, move_lead_stage, record_after_sale, update_lead
 from onsite.services.programmes import end_enrolment_early
 from onsite.services.support import request_support
 from onsite.services.winback import start_win_back_targets
@@ -177,6 +179,31 @@ def test_two_managers_closing_one_lead_at_once_close_it_once(org, slow_engine):
         lead = refreshed(lead)
         assert lead.status == ("won" if outcomes[0] == "done" else "lost")
         assert_followed_up_to_the_end(lead)
+
+
+def test_recording_the_after_sale_while_its_task_is_completed_records_it_once(org, slow_engine):
+    customer = customer_of(org)
+    for round_ in range(ROUNDS):
+        lead = high_lead(org, customer)
+        update_lead(lead=lead, status="won", user=org.manager, won_value=150000)
+        task = open_task(lead.follow_up, "Task_after_sale")
+        product = f"云视讯{round_}"
+        Lead.objects.filter(pk=lead.pk).update(product=product)
+        data = {"after_sale_note": "回访客户", "contract_expiry_date": "2030-01-31"}
+
+        outcomes = race(
+            partial(complete_task, task_id=task.pk, data=data, user=org.manager),
+            partial(record_after_sale, lead=lead, user=org.leader, expiry_date="2030-01-31"),
+        )
+
+        assert_done_or_refused(outcomes)
+        assert outcomes.count("done") == 1
+        assert refreshed(lead).stage == "after_sale"
+        assert LeadStageMove.objects.filter(lead=lead, to_stage="after_sale").count() == 1
+        holding = ProductHolding.objects.get(customer=customer, product=product)
+        changes = CustomerChange.objects.filter(entity="product", entity_id=holding.pk, source="after_sale")
+        assert changes.count() == 1
+        assert refreshed(lead.follow_up).status == ProcessInstance.Status.COMPLETED
 
 
 def test_two_enrolments_of_one_customer_at_once_make_one_and_refuse_the_other(org, slow_engine):
