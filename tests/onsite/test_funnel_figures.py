@@ -272,7 +272,7 @@ class TestScope:
         assert funnel.stage("preparation").reached == 1
         assert [s.lead_id for s in funnel.stalled] == []
 
-    def test_a_manager_may_not_ask_for_another_managers_or_a_team_they_do_not_read(self, org, leads):
+    def test_a_manager_may_not_ask_for_another_managers_funnel(self, org, leads):
         with pytest.raises(NotPermitted):
             sales_funnel(user=org.manager, manager=org.other_manager, now=NOW)
 
