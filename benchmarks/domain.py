@@ -12,8 +12,8 @@ stage review ("continue", which schedules and starts the next visit). Alternatin
   summary applied to the customer's records and the processes it starts;
 
 each for (1) a visit whose summary changes nothing (the same status, key persons and decision
-chain as the visit before) and (2) a visit whose summary creates two leads (the high-urgency one
-starts its follow-up process), a support request (which starts its process) and moves the expiry of
+chain as the visit before) and (2) a visit whose summary creates two leads (each starts its
+follow-up process), a support request (which starts its process) and moves the expiry of
 two products. Each engine series submits the same forms as its domain series.
 
 Prints ms per task completion (mean over a round, median over rounds) and the ratio domain/engine;
@@ -326,7 +326,7 @@ def check_domain_work(series: dict, *, visits: int) -> None:
         assert closed == visits, (case, closed, visits)
     busy = series["domain_busy"].customer
     assert Lead.objects.filter(customer=busy).count() == 2 * visits
-    assert Lead.objects.filter(customer=busy, follow_up__isnull=False).count() == visits
+    assert Lead.objects.filter(customer=busy, follow_up__isnull=False).count() == 2 * visits
     assert SupportRequest.objects.filter(customer=busy, instance__isnull=False).count() == visits
     product_changes = CustomerChange.objects.filter(
         customer=busy, entity=CustomerChange.Entity.PRODUCT, source=CustomerChange.Source.SUMMARY

@@ -198,7 +198,7 @@ def plain_summary() -> dict:
 
 
 def busy_summary(visit_no: int) -> dict:
-    """A summary that creates two leads (the high-urgency one starts its follow-up process), a
+    """A summary that creates two leads (each starts its follow-up process, due by urgency), a
     support request (which starts its process) and moves the expiry of two products. The expiries
     differ at every visit, so the products are really updated, and stay beyond the win-back window,
     so no win-back starts."""

@@ -1,6 +1,6 @@
-"""Admin pages. The organisation and the industry playbook are reference data that administrators
-keep here; every business record is read-only, because it changes only through `onsite.services`
-(and so through the BPMN tasks that call them)."""
+"""Admin pages. The organisation, the industry playbook and the funnel stages' win probabilities
+are reference data that administrators keep here; every business record is read-only, because it
+changes only through `onsite.services` (and so through the BPMN tasks that call them)."""
 
 from django.contrib import admin
 
@@ -14,12 +14,14 @@ from onsite.models import (
     Customer,
     CustomerChange,
     Enrolment,
+    FunnelStageSetting,
     IncentiveRecord,
     IncentiveReview,
     IncentiveRule,
     KeyPerson,
     Lead,
     LeadActivity,
+    LeadStageMove,
     Membership,
     PlaybookEntry,
     ProductHolding,
@@ -83,6 +85,22 @@ class PlaybookEntryAdmin(admin.ModelAdmin):
     list_display = ("industry", "kind", "seq", "text")
     list_filter = ("industry", "kind")
     search_fields = ("text", "text_en")
+
+
+@admin.register(FunnelStageSetting)
+class FunnelStageSettingAdmin(admin.ModelAdmin):
+    """The eight stages come with the migration; only each one's win probability is tuned here."""
+
+    list_display = ("stage", "win_probability", "updated_at")
+    list_editable = ("win_probability",)
+    fields = ("stage", "win_probability", "updated_at")
+    readonly_fields = ("stage", "updated_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 # --- business records: read-only ---------------------------------------------------------------
@@ -179,13 +197,29 @@ class LeadActivityInline(ReadOnlyInline):
     show_change_link = False
 
 
+class LeadStageMoveInline(ReadOnlyInline):
+    model = LeadStageMove
+    fields = ("at", "actor", "from_stage", "to_stage", "expected_value", "left_at", "note")
+    show_change_link = False
+
+
 @admin.register(Lead)
 class LeadAdmin(ReadOnlyAdmin):
     list_select_related = ("customer", "owner")
-    list_display = ("customer", "description", "urgency", "estimated_value", "owner", "status", "win_back")
-    list_filter = ("status", "urgency", "win_back")
+    list_display = (
+        "customer",
+        "description",
+        "urgency",
+        "estimated_value",
+        "owner",
+        "status",
+        "stage",
+        "stage_entered_at",
+        "win_back",
+    )
+    list_filter = ("status", "stage", "urgency", "win_back")
     search_fields = ("customer__code", "customer__name", "description", "product")
-    inlines = [LeadActivityInline]
+    inlines = [LeadActivityInline, LeadStageMoveInline]
 
 
 @admin.register(SupportRequest)

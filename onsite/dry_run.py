@@ -147,7 +147,8 @@ def _visit_cycle(cast: Cast) -> tuple[dict, Any]:
 
 
 def _lead_follow_up(cast: Cast) -> tuple[dict, Any]:
-    # Of medium urgency, so that creating it does not start a follow-up of its own.
+    # Creating it starts a follow-up of its own, which the rollback throws away with it. It is at
+    # the solution stage, the only one a lead is won from.
     lead = leads.create_lead(
         customer=cast.customer,
         description="试运行营销线索：云视讯",
@@ -155,6 +156,7 @@ def _lead_follow_up(cast: Cast) -> tuple[dict, Any]:
         urgency="medium",
         user=cast.manager,
     )
+    lead = leads.move_lead_stage(lead=lead, stage="solution", user=cast.manager)
     return leads.follow_up_data(lead), cast.manager
 
 
@@ -233,8 +235,9 @@ STARTERS = {
 
 def answers() -> dict[str, dict]:
     """What the people of the dry run submit, by user task: a visit with a support engineer, a
-    complete summary approved first time, every stage goal met, the lead won, the request resolved,
-    the win-back pursued, the appraisal adjusted, disputed and decided."""
+    complete summary approved first time, every stage goal met, the lead won and followed up after
+    the sale, the request resolved, the win-back pursued, the appraisal adjusted, disputed and
+    decided."""
     today = timezone.localdate()
     return {
         "Task_plan_visit": {
@@ -299,6 +302,10 @@ def answers() -> dict[str, dict]:
             },
         },
         "Task_follow_up_lead": {"lead_outcome": "won", "follow_up_note": "客户已签约", "won_value": 100000},
+        "Task_after_sale": {
+            "after_sale_note": "回访客户，使用情况良好",
+            "contract_expiry_date": (today + timedelta(days=1095)).isoformat(),
+        },
         "Task_handle_support": {"support_result": "方案已交付客户", "hours_spent": 4},
         "Task_confirm_support": {"resolved": True, "manager_feedback": "客户满意"},
         "Task_plan_win_back": {

@@ -224,12 +224,15 @@ def review_summary(context: OperationContext, visit_id: int) -> str:
 
 @operation("record_lead_follow_up")
 def record_lead_follow_up(context: OperationContext, lead_id: int) -> str:
-    """Apply the follow-up to the lead; the result is its new status."""
+    """Apply the follow-up to the lead (and move it along the funnel to the stage it reached); the
+    result is its new status."""
     lead = locked(Lead, lead_id)
     data = context.data
     leads.change_lead_status(
         lead,
         data["lead_outcome"],
+        stage=data.get("stage"),
+        estimated_value=data.get("estimated_value"),
         actor=context.actor,
         note=data.get("follow_up_note", ""),
         won_value=data.get("won_value"),
@@ -239,6 +242,23 @@ def record_lead_follow_up(context: OperationContext, lead_id: int) -> str:
         expiry_date=data.get("new_expiry_date"),
     )
     return lead.status
+
+
+@operation("record_after_sale")
+def record_after_sale(context: OperationContext, lead_id: int) -> str:
+    """销售后: the won lead's after-sale follow-up updates the customer's products."""
+    lead = locked(Lead, lead_id, "displaces")
+    data = context.data
+    leads.apply_after_sale(
+        lead,
+        actor=context.actor,
+        note=data.get("after_sale_note", ""),
+        start_date=data.get("contract_start_date"),
+        expiry_date=data.get("contract_expiry_date"),
+        at=context.at,
+        task_id=context.task_id,
+    )
+    return lead.stage
 
 
 @operation("dispatch_support_request")

@@ -10,6 +10,14 @@ DEFAULTS = {
     "WIN_BACK_WINDOW_DAYS": 90,
     # A high-urgency lead with no activity for this many days is an early warning.
     "LEAD_UNTOUCHED_DAYS": 7,
+    # Every lead's follow-up task is due this many days after it opens, by the lead's urgency.
+    "LEAD_FOLLOW_UP_DAYS_HIGH": 3,
+    "LEAD_FOLLOW_UP_DAYS_MEDIUM": 7,
+    "LEAD_FOLLOW_UP_DAYS_LOW": 14,
+    # A won lead's after-sale follow-up (销售后) is due this many days after the win.
+    "LEAD_AFTER_SALE_DAYS": 30,
+    # An open lead that has stayed this many days in one funnel stage is stalled.
+    "FUNNEL_STALLED_DAYS": 30,
     # A customer not visited within its cadence plus this many days is an early warning.
     "VISIT_GRACE_DAYS": 3,
     # A visit made up to this many days after its planned date still counts as "as planned".

@@ -19,6 +19,7 @@ from onsite.models.customers import (
     Relationship,
     Tier,
 )
+from onsite.models.funnel import FunnelStage, FunnelStageSetting, LeadStageMove
 from onsite.models.incentives import IncentiveEvent, IncentiveRecord, IncentiveReview, IncentiveRule
 from onsite.models.leads import Lead, LeadActivity
 from onsite.models.organisation import Region, Speciality, StaffProfile, Team
@@ -60,6 +61,8 @@ __all__ = [
     "CustomerChange",
     "DecisionRole",
     "Enrolment",
+    "FunnelStage",
+    "FunnelStageSetting",
     "IncentiveEvent",
     "IncentiveRecord",
     "IncentiveReview",
@@ -68,6 +71,7 @@ __all__ = [
     "KeyPerson",
     "Lead",
     "LeadActivity",
+    "LeadStageMove",
     "Membership",
     "Ownership",
     "PlaybookEntry",

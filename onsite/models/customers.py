@@ -223,6 +223,7 @@ class CustomerChange(models.Model):
         IMPORT = "import", _("import")
         SUMMARY = "summary", _("visit summary")
         WON_LEAD = "won_lead", _("won win-back lead")
+        AFTER_SALE = "after_sale", _("after-sale follow-up")
 
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="changes", verbose_name=_("customer")

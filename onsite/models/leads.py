@@ -2,9 +2,11 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from onsite.models.customers import Customer, ProductHolding
+from onsite.models.funnel import CLOSED_STAGES, OPEN_STAGES, FunnelStage
 from onsite.models.visits import SummaryLead, Urgency, Visit
 
 
@@ -29,7 +31,13 @@ class Lead(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="leads", verbose_name=_("owner")
     )
+    # The outcome (new, following, won, lost), which the warnings, short board and win-back read;
+    # `stage` is how far along the funnel it got. A lost lead keeps the stage it was lost at.
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
+    stage = models.CharField(
+        _("funnel stage"), max_length=24, choices=FunnelStage.choices, default=FunnelStage.PREPARATION
+    )
+    stage_entered_at = models.DateTimeField(_("in this stage since"), default=timezone.now)
     win_back = models.BooleanField(_("wins back a competitor's product"), default=False)
     displaces = models.ForeignKey(
         ProductHolding,
@@ -86,11 +94,18 @@ class Lead(models.Model):
         indexes = [
             models.Index(fields=["owner", "status"], name="lead_owner_status"),
             models.Index(fields=["urgency", "status", "last_activity_at"], name="lead_untouched"),
+            models.Index(fields=["status", "stage", "stage_entered_at"], name="lead_stalled"),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(status="won") | models.Q(won_value__isnull=False),
                 name="won_lead_has_value",
+            ),
+            # Won (and after-sale) stages belong to won leads; every other lead is in an open stage.
+            models.CheckConstraint(
+                condition=models.Q(status="won", stage__in=CLOSED_STAGES)
+                | (~models.Q(status="won") & models.Q(stage__in=OPEN_STAGES)),
+                name="lead_stage_matches_status",
             ),
             # One win-back per competitor product at a time: pursuing it again links to the lead
             # being followed (or won); only a lost one lets a new pursuit start.

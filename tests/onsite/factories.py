@@ -10,6 +10,7 @@ from django.utils import timezone
 from onsite.customer_codes import customer_code_key
 from onsite.models import (
     Customer,
+    FunnelStage,
     Industry,
     KeyPerson,
     Lead,
@@ -109,9 +110,15 @@ class LeadFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     description = factory.Sequence(lambda n: f"线索{n}")
     urgency = Urgency.MEDIUM
+    status = Lead.Status.NEW
     owner = factory.LazyAttribute(lambda o: o.customer.account_manager)
     created_at = factory.LazyFunction(timezone.now)
     last_activity_at = factory.LazyAttribute(lambda o: o.created_at)
+    # A won lead is at the closed stage (成交); any other at the first unless the test says.
+    stage = factory.LazyAttribute(
+        lambda o: FunnelStage.WON if o.status == Lead.Status.WON else FunnelStage.PREPARATION
+    )
+    stage_entered_at = factory.LazyAttribute(lambda o: o.created_at)
 
 
 class SupportRequestFactory(factory.django.DjangoModelFactory):

@@ -4,7 +4,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from onsite.models import Region, SupportRequest
+from onsite.models import FunnelStageSetting, Region, SupportRequest
 from tests.factories import UserFactory
 from tests.onsite.flow import (
     SUMMARY,
@@ -18,7 +18,7 @@ from tests.onsite.flow import (
 
 pytestmark = pytest.mark.django_db
 
-REFERENCE_DATA = {"region", "team", "staffprofile", "playbookentry", "appraisalband"}
+REFERENCE_DATA = {"region", "team", "staffprofile", "playbookentry", "appraisalband", "funnelstagesetting"}
 
 
 def onsite_models():
@@ -75,3 +75,19 @@ def test_administrators_keep_regions_in_the_admin(staff_client):
     )
     assert response.status_code == 302
     assert Region.objects.get(code="AQ").name == "安庆分公司"
+
+
+def test_administrators_tune_a_funnel_stages_win_probability_but_add_or_remove_no_stage(staff_client):
+    setting = FunnelStageSetting.objects.get(stage="solution")
+    url = reverse("admin:onsite_funnelstagesetting_change", args=[setting.pk])
+
+    response = staff_client.post(url, {"win_probability": 80})
+
+    assert response.status_code == 302
+    assert FunnelStageSetting.objects.get(stage="solution").win_probability == 80
+    assert staff_client.post(url, {"win_probability": 101}).status_code == 200  # refused, shown again
+    assert FunnelStageSetting.objects.get(stage="solution").win_probability == 80
+    assert staff_client.get(reverse("admin:onsite_funnelstagesetting_add")).status_code == 403
+    delete = reverse("admin:onsite_funnelstagesetting_delete", args=[setting.pk])
+    assert staff_client.post(delete, {"post": "yes"}).status_code == 403
+    assert FunnelStageSetting.objects.count() == 8

@@ -2,7 +2,7 @@
 leads, support request, products, incentives → team-leader approval → stage change → information
 gathering → win-back task from an expiring competitor contract → lead won → statement totals."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -21,7 +21,7 @@ from onsite.models import (
 from onsite.selectors.incentives import incentive_statement
 from onsite.selectors.screening import ScreeningCriteria, describe, screen_customers
 from onsite.services.incentives import request_incentive_review
-from onsite.services.leads import update_lead
+from onsite.services.leads import move_lead_stage, update_lead
 from onsite.services.programmes import enrol_customer
 from onsite.services.winback import start_win_back_targets
 from tests.onsite.flow import (
@@ -140,9 +140,11 @@ def test_screen_enrol_visit_summarise_approve_advance_win_back_and_pay(org):
         org.manager,
         made,
     )
-    assert medium.follow_up is None
+    # Every lead is followed up, the urgent one within days and the medium one within a week.
     follow_up = open_task(urgent.follow_up, "Task_follow_up_lead")
-    assert follow_up.assignee == org.manager
+    later = open_task(medium.follow_up, "Task_follow_up_lead")
+    assert follow_up.assignee == later.assignee == org.manager
+    assert later.due_at - follow_up.due_at == timedelta(days=4)
 
     request = SupportRequest.objects.get(customer=government)
     assert (request.status, request.assignee, request.source_visit) == (
@@ -215,7 +217,15 @@ def test_screen_enrol_visit_summarise_approve_advance_win_back_and_pay(org):
     win_back = target.lead
     assert (target.status, win_back.win_back, win_back.displaces) == ("pursued", True, target.product)
 
-    # The win-back lead is won in its follow-up task; the summary's urgent lead is won from its page.
+    # The win-back lead reaches the solution stage and is won in its follow-up tasks; the summary's
+    # urgent lead is moved along the funnel and won from its page.
+    with frozen(at(2027, 1, 15, 10)):
+        complete(
+            win_back.follow_up,
+            "Task_follow_up_lead",
+            org.manager,
+            {"lead_outcome": "following", "follow_up_note": "提交替换方案", "stage": "solution"},
+        )
     with frozen(at(2027, 1, 20, 15)):
         complete(
             win_back.follow_up,
@@ -223,10 +233,24 @@ def test_screen_enrol_visit_summarise_approve_advance_win_back_and_pay(org):
             org.manager,
             {"lead_outcome": "won", "follow_up_note": "签约", "won_value": 150000},
         )
+    move_lead_stage(lead=urgent, stage="solution", user=org.manager, at=at(2027, 1, 16, 10))
     update_lead(lead=urgent, status="won", won_value=120000, user=org.manager, at=at(2027, 1, 21, 10))
     assert refreshed(win_back).status == refreshed(urgent).status == "won"
+    # Each won lead's follow-up asks for its after-sale follow-up (销售后), which records the product.
+    assert open_task(urgent.follow_up, "Task_after_sale").assignee == org.manager
+    with frozen(at(2027, 1, 28, 10)):
+        complete(
+            urgent.follow_up,
+            "Task_after_sale",
+            org.manager,
+            {"after_sale_note": "回访使用情况，客户满意", "contract_expiry_date": "2030-01-20"},
+        )
+    assert refreshed(urgent).stage == "after_sale"
     assert refreshed(urgent.follow_up).status == ProcessInstance.Status.COMPLETED
     assert not HumanTask.objects.filter(instance=urgent.follow_up, status="open").exists()
+    assert ProductHolding.objects.get(customer=government, product=urgent.product).expiry_date == date(
+        2030, 1, 20
+    )
 
     # December's records: the team leader rejects one and approves the rest.
     december = request_incentive_review(team=org.team, period=date(2026, 12, 1), user=org.leader)

@@ -1,6 +1,7 @@
 """Marketing leads through the real services and engine: the status table (new → following → won /
-lost, the last two final), what a move needs, the `lead_follow_up` process a high-urgency lead starts
-for its owner, closing a lead elsewhere ending that follow-up, refusals and the lead's history."""
+lost, the last two final), what a move needs, the `lead_follow_up` process every lead starts for its
+owner, closing a lead elsewhere ending that follow-up, refusals and the lead's history. The sales
+funnel's own rules are in `test_funnel.py`."""
 
 import uuid
 from datetime import timedelta
@@ -10,7 +11,7 @@ import pytest
 
 from onsite.exceptions import InvalidInput, NotPermitted, OnsiteError
 from onsite.models import IncentiveRecord, Lead, LeadActivity
-from onsite.services.leads import change_lead_status, create_lead, update_lead
+from onsite.services.leads import change_lead_status, create_lead, move_lead_stage, update_lead
 from tests.onsite.factories import CustomerFactory, ProductHoldingFactory
 from tests.onsite.flow import at, complete, customer_of, open_task, refreshed
 from workflows.actors import SYSTEM
@@ -43,11 +44,18 @@ def new_lead(org, customer, urgency: str = "medium", user=SYSTEM, **kwargs) -> L
 
 
 def lead_in(org, customer, status: str) -> Lead:
-    """A medium-urgency lead (no follow-up process) moved to `status` through the service."""
+    """A medium-urgency lead moved to `status` through the services: one being followed (or won) has
+    reached the solution stage first, the only one a lead is won from."""
     lead = new_lead(org, customer)
-    if status != Status.NEW:
+    if status in (Status.FOLLOWING, Status.WON):
+        at_solution(org, lead)
+    if status in (Status.WON, Status.LOST):
         update_lead(lead=lead, status=status, user=org.manager, **closing(status))
     return refreshed(lead)
+
+
+def at_solution(org, lead: Lead) -> Lead:
+    return move_lead_stage(lead=lead, stage="solution", user=org.manager, note="已提交解决方案")
 
 
 def closing(status: str) -> dict:
@@ -75,8 +83,8 @@ def follow_up_data(outcome: str, **values) -> dict:
 
 
 class TestStatusTable:
-    @pytest.mark.parametrize("target", [Status.FOLLOWING, Status.WON, Status.LOST])
-    def test_a_new_lead_may_be_followed_won_or_lost(self, org, customer, target):
+    @pytest.mark.parametrize("target", [Status.FOLLOWING, Status.LOST])
+    def test_a_new_lead_may_be_followed_or_lost(self, org, customer, target):
         lead = lead_in(org, customer, Status.NEW)
 
         update_lead(lead=lead, status=target, user=org.manager, **closing(target))
@@ -85,6 +93,16 @@ class TestStatusTable:
         assert lead.status == target
         assert lead.is_open is (target == Status.FOLLOWING)
         assert (lead.closed_at is not None) is (target != Status.FOLLOWING)
+
+    def test_a_new_lead_is_not_won_before_it_reaches_the_solution_stage(self, org, customer):
+        lead = lead_in(org, customer, Status.NEW)
+        before = snapshot(lead)
+
+        with pytest.raises(InvalidInput) as refused:
+            update_lead(lead=lead, status=Status.WON, user=org.manager, **closing(Status.WON))
+
+        assert list(refused.value.errors) == ["stage"]
+        assert snapshot(lead) == before
 
     @pytest.mark.parametrize("target", [Status.FOLLOWING, Status.WON, Status.LOST])
     def test_a_lead_being_followed_may_be_followed_again_won_or_lost(self, org, customer, target):
@@ -216,13 +234,15 @@ class TestFollowUp:
             complete(lead.follow_up, FOLLOW_UP, org.manager, follow_up_data("following"))
         assert refreshed(lead).status == Status.NEW
 
-    @pytest.mark.parametrize("urgency", ["medium", "low"])
-    def test_medium_and_low_urgency_leads_start_no_follow_up(self, org, customer, urgency):
-        lead = new_lead(org, customer, urgency=urgency)
+    @pytest.mark.parametrize(("urgency", "days"), [("high", 3), ("medium", 7), ("low", 14)])
+    def test_every_lead_starts_a_follow_up_task_due_sooner_the_more_urgent_it_is(
+        self, org, customer, urgency, days
+    ):
+        created = at(2026, 12, 1, 9)
+        lead = new_lead(org, customer, urgency=urgency, at=created)
 
-        assert refreshed(lead).follow_up is None
-        assert not ProcessInstance.objects.filter(process_id="lead_follow_up").exists()
-        assert not HumanTask.objects.exists()
+        task = open_task(refreshed(lead).follow_up, FOLLOW_UP)
+        assert (task.assignee, task.due_at) == (org.manager, created + timedelta(days=days))
 
     def test_still_following_keeps_the_follow_up_going_with_a_fresh_task(self, org, customer):
         lead = new_lead(org, customer, urgency="high")
@@ -246,17 +266,20 @@ class TestFollowUp:
         ]
         assert len(set(applied.values_list("task_id", flat=True))) == 2
 
-    def test_winning_in_the_follow_up_task_closes_the_lead_and_ends_the_follow_up(self, org, customer):
+    def test_winning_in_the_follow_up_task_closes_the_lead_and_asks_for_its_after_sale_follow_up(
+        self, org, customer
+    ):
         lead = new_lead(org, customer, urgency="high")
-        complete(lead.follow_up, FOLLOW_UP, org.manager, follow_up_data("following"))
+        complete(lead.follow_up, FOLLOW_UP, org.manager, follow_up_data("following", stage="solution"))
 
         complete(lead.follow_up, FOLLOW_UP, org.manager, follow_up_data("won", won_value=118000))
 
         lead = refreshed(lead)
         assert (lead.status, lead.won_value) == (Status.WON, Decimal("118000"))
         assert lead.closed_at is not None
-        assert refreshed(lead.follow_up).status == ProcessInstance.Status.COMPLETED
-        assert not HumanTask.objects.filter(status=HumanTask.Status.OPEN).exists()
+        assert refreshed(lead.follow_up).status == ProcessInstance.Status.RUNNING
+        (after_sale,) = HumanTask.objects.filter(status=HumanTask.Status.OPEN)
+        assert (after_sale.bpmn_id, after_sale.assignee) == ("Task_after_sale", org.manager)
         assert IncentiveRecord.objects.filter(lead=lead, event="lead_won", person=org.manager).exists()
 
     def test_losing_in_the_follow_up_task_closes_the_lead_with_its_reason_and_ends_the_follow_up(
@@ -300,16 +323,23 @@ class TestFollowUp:
         assert refreshed(lead).status == Status.NEW
 
     @pytest.mark.parametrize("status", [Status.WON, Status.LOST])
-    def test_closing_the_lead_elsewhere_ends_its_follow_up(self, org, customer, status):
+    def test_closing_the_lead_elsewhere_ends_its_follow_up_task_and_a_win_asks_for_the_after_sale(
+        self, org, customer, status
+    ):
         lead = new_lead(org, customer, urgency="high")
         task = open_task(lead.follow_up, FOLLOW_UP)
+        if status == Status.WON:
+            at_solution(org, lead)
 
         update_lead(lead=lead, status=status, user=org.manager, **closing(status))
 
         assert refreshed(lead).status == status
         instance = refreshed(lead.follow_up)
-        assert instance.status == ProcessInstance.Status.COMPLETED
         assert HumanTask.objects.get(pk=task.pk).status == HumanTask.Status.CANCELLED
+        if status == Status.WON:
+            assert open_task(instance, "Task_after_sale").assignee == org.manager
+        else:
+            assert instance.status == ProcessInstance.Status.COMPLETED
         delivered = AuditEvent.objects.get(instance=instance, kind=AuditEvent.Kind.MESSAGE_DELIVERED)
         assert delivered.details["message"] == "lead_closed"
         assert delivered.details["payload"] == {"status": status}
@@ -422,11 +452,15 @@ class TestRefusals:
 
     def test_the_customers_team_leader_may_update_its_leads(self, org, customer):
         lead = new_lead(org, customer)
+        move_lead_stage(lead=lead, stage="solution", user=org.leader)
 
         update_lead(lead=lead, status=Status.WON, won_value=80000, user=org.leader)
 
         assert refreshed(lead).status == Status.WON
-        assert history(lead)[-1][:3] == (Status.NEW, Status.WON, "li")
+        assert history(lead)[-2:] == [
+            (Status.NEW, Status.FOLLOWING, "li", ""),
+            (Status.FOLLOWING, Status.WON, "li", ""),
+        ]
 
 
 class TestHistory:
@@ -436,6 +470,7 @@ class TestHistory:
         update_lead(
             lead=lead,
             status=Status.FOLLOWING,
+            stage="solution",
             note="已约见王主任",
             user=org.manager,
             at=created + timedelta(days=2),

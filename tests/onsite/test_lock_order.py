@@ -18,16 +18,18 @@ from django.utils import timezone
 
 from onsite.exceptions import OnsiteError
 from onsite.models import (
+    CustomerChange,
     Enrolment,
     IncentiveRecord,
     IncentiveRule,
     Lead,
     LeadActivity,
+    LeadStageMove,
     ProductHolding,
     SupportRequest,
     Visit,
 )
-from onsite.services.leads import create_lead, update_lead
+from onsite.services.leads import create_lead, move_lead_stage, record_after_sale, update_lead
 from onsite.services.programmes import end_enrolment_early
 from onsite.services.support import request_support
 from onsite.services.winback import start_win_back_targets
@@ -48,7 +50,7 @@ from tests.onsite.flow import (
     summary,
 )
 from workflows import runtime
-from workflows.models import ProcessInstance
+from workflows.models import HumanTask, ProcessInstance
 from workflows.refusals import Refusal
 from workflows.services import complete_task
 
@@ -105,9 +107,29 @@ def assert_done_or_refused(outcomes: list) -> None:
 
 
 def high_lead(org, customer) -> Lead:
-    return create_lead(
-        customer=customer, description="视频会议替换", product="云视讯", urgency="high", user=org.manager
+    """At the solution stage: the only one a lead is won from."""
+    return at_solution(
+        org,
+        create_lead(
+            customer=customer, description="视频会议替换", product="云视讯", urgency="high", user=org.manager
+        ),
     )
+
+
+def at_solution(org, lead: Lead) -> Lead:
+    return move_lead_stage(lead=lead, stage="solution", user=org.manager)
+
+
+def assert_followed_up_to_the_end(lead: Lead) -> None:
+    """The follow-up never outlives its lead: a lost lead's has ended, a won one's waits for the
+    after-sale follow-up, once."""
+    instance = refreshed(lead.follow_up)
+    if lead.status == "lost":
+        assert instance.status == ProcessInstance.Status.COMPLETED
+    else:
+        assert instance.status == ProcessInstance.Status.RUNNING
+        assert HumanTask.objects.filter(instance=instance, status="open").count() == 1
+        open_task(instance, "Task_after_sale")
 
 
 def follow_up(outcome: str, **values) -> dict:
@@ -139,8 +161,7 @@ def test_closing_a_lead_while_its_follow_up_task_is_completed_never_deadlocks(or
         if follow_up_done:
             assert LeadActivity.objects.filter(lead=lead, note=data["follow_up_note"]).exists()
         assert closed_by_manager or follow_up_done
-        # The follow-up never outlives its lead.
-        assert refreshed(lead.follow_up).status == ProcessInstance.Status.COMPLETED
+        assert_followed_up_to_the_end(lead)
 
 
 def test_two_managers_closing_one_lead_at_once_close_it_once(org, slow_engine):
@@ -157,6 +178,31 @@ def test_two_managers_closing_one_lead_at_once_close_it_once(org, slow_engine):
         assert outcomes.count("done") == 1
         lead = refreshed(lead)
         assert lead.status == ("won" if outcomes[0] == "done" else "lost")
+        assert_followed_up_to_the_end(lead)
+
+
+def test_recording_the_after_sale_while_its_task_is_completed_records_it_once(org, slow_engine):
+    customer = customer_of(org)
+    for round_ in range(ROUNDS):
+        lead = high_lead(org, customer)
+        update_lead(lead=lead, status="won", user=org.manager, won_value=150000)
+        task = open_task(lead.follow_up, "Task_after_sale")
+        product = f"云视讯{round_}"
+        Lead.objects.filter(pk=lead.pk).update(product=product)
+        data = {"after_sale_note": "回访客户", "contract_expiry_date": "2030-01-31"}
+
+        outcomes = race(
+            partial(complete_task, task_id=task.pk, data=data, user=org.manager),
+            partial(record_after_sale, lead=lead, user=org.leader, expiry_date="2030-01-31"),
+        )
+
+        assert_done_or_refused(outcomes)
+        assert outcomes.count("done") == 1
+        assert refreshed(lead).stage == "after_sale"
+        assert LeadStageMove.objects.filter(lead=lead, to_stage="after_sale").count() == 1
+        holding = ProductHolding.objects.get(customer=customer, product=product)
+        changes = CustomerChange.objects.filter(entity="product", entity_id=holding.pk, source="after_sale")
+        assert changes.count() == 1
         assert refreshed(lead.follow_up).status == ProcessInstance.Status.COMPLETED
 
 
@@ -254,6 +300,7 @@ def test_approving_a_summary_while_its_products_win_back_is_won_loses_neither(or
         lead = create_lead(
             customer=customer, description="策反视频会议", urgency="high", displaces=product, user=org.manager
         )
+        at_solution(org, lead)
         _, visit, review = visit_waiting_for_review(org, programme, customer, summary_data)
 
         outcomes = race(
@@ -274,7 +321,9 @@ def test_approving_a_summary_while_its_products_win_back_is_won_loses_neither(or
 def test_confirming_a_support_request_while_its_lead_is_won_never_deadlocks(org, slow_engine):
     customer = customer_of(org)
     for _ in range(ROUNDS):
-        lead = create_lead(customer=customer, description="专线扩容", urgency="high", user=org.manager)
+        lead = at_solution(
+            org, create_lead(customer=customer, description="专线扩容", urgency="high", user=org.manager)
+        )
         request = request_support(
             customer=customer,
             kind=SupportRequest.Kind.SURVEY,

@@ -21,7 +21,7 @@ from onsite.models import (
     Visit,
 )
 from onsite.selectors.project_teams import describe, project_team_roster
-from onsite.services.leads import create_lead, update_lead
+from onsite.services.leads import create_lead, move_lead_stage, win_lead
 from onsite.services.project_teams import (
     NewMember,
     add_team_member,
@@ -498,7 +498,8 @@ class TestSharesOfAWonLead:
                 at=at(2026, 11, 10 + n),
                 user=org.manager,
             )
-        update_lead(lead=lead, status="won", won_value=100000, user=org.manager, at=at(2026, 11, 20, 16))
+        lead = move_lead_stage(lead=lead, stage="solution", user=org.manager, at=at(2026, 11, 20, 15))
+        win_lead(lead=lead, won_value=100000, user=org.manager, at=at(2026, 11, 20, 16))
         return lead
 
     def records(self, lead):
@@ -567,7 +568,8 @@ class TestSharesOfAWonLead:
         lonely = customer_of(org, name="没有项目小组的客户")
         lead = create_lead(customer=lonely, description="专线", urgency="medium", user=org.manager)
 
-        update_lead(lead=lead, status="won", won_value=100000, user=org.manager)
+        lead = move_lead_stage(lead=lead, stage="solution", user=org.manager)
+        win_lead(lead=lead, won_value=100000, user=org.manager)
 
         assert self.records(lead) == {"qian": (Decimal("44.00"), Decimal("740.00"), None)}
         assert IncentiveRecord.objects.get(event="lead_won", lead=lead).description.startswith("Lead won")

@@ -310,8 +310,8 @@ def test_extend_without_a_later_deadline_is_refused(visit, org, new_due_at):
 
 def rows_of_each_kind(n: int, *, existing: bool = False) -> dict:
     """A summary with `n` key persons, decision-chain entries, products, leads and resource needs.
-    The leads are of medium urgency (no follow-up process) and the products ours or far from
-    expiry (no win-back); each resource need starts its support process."""
+    The products are ours or far from expiry (no win-back); each lead starts its follow-up process
+    and each resource need its support process."""
     data = summary(
         products=[
             product(product=f"专线{i}", provider="我方", ownership="ours", expiry_date="2029-06-30")
@@ -363,7 +363,7 @@ def approval_statements(visit: ProcessInstance, org, data: dict, monkeypatch) ->
         summaries.review_summary(
             visit=row.get(instance=visit), decision="approve", comment="", actor=org.leader, at=timezone.now()
         )
-    assert len(started) == len(data["resource_needs"])
+    assert len(started) == len(data["resource_needs"]) + len(data["leads"])
     return len(captured.captured_queries) - sum(started)
 
 

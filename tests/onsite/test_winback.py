@@ -14,7 +14,7 @@ from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import Lead, Ownership, ProductHolding, Visit, WinBackTarget
 from onsite.selectors.warnings import early_warnings
 from onsite.services.customers import save_product, update_customer
-from onsite.services.leads import create_lead, update_lead
+from onsite.services.leads import create_lead, move_lead_stage, update_lead
 from onsite.services.winback import record_win_back_plan, start_win_back_targets
 from tests.onsite.factories import ProductHoldingFactory
 from tests.onsite.flow import (
@@ -343,12 +343,15 @@ class TestPlan:
         assert refreshed(target.instance).status == "completed"
         assert instance_variables(target.instance)["win_back_status"] == "pursued"
 
-    def test_a_plan_without_an_urgency_makes_a_medium_lead_with_no_follow_up_task(self, org, target):
+    def test_a_plan_without_an_urgency_makes_a_medium_lead_followed_up_within_a_week(self, org, target):
         plan = {k: v for k, v in PURSUE.items() if k not in ("urgency", "estimated_value")}
-        complete(target.instance, PLAN_TASK, org.manager, plan)
+        with frozen(at(2026, 12, 4, 16)):
+            complete(target.instance, PLAN_TASK, org.manager, plan)
 
         lead = refreshed(target).lead
-        assert (lead.urgency, lead.estimated_value, lead.follow_up) == ("medium", None, None)
+        assert (lead.urgency, lead.estimated_value) == ("medium", None)
+        task = open_task(lead.follow_up, "Task_follow_up_lead")
+        assert (task.assignee, task.due_at) == (org.manager, at(2026, 12, 11, 16))
         assert refreshed(target).status == "pursued"
 
     def test_declining_records_why_and_makes_no_lead(self, org, target):
@@ -500,6 +503,7 @@ class TestOneLeadPerProduct:
         self.renew(product, in_days(200))
         with frozen(at(2026, 12, 2, 10)):
             (second,) = start_win_back_targets(today=TODAY, window_days=400)
+        at_solution(org, first.lead)
         update_lead(lead=first.lead, status="won", user=org.manager, won_value=100000)
 
         with frozen(at(2026, 12, 3, 9)):
@@ -545,6 +549,7 @@ class TestOneLeadPerProduct:
         self, org, product, path
     ):
         lead = self.pursue(org, product, in_days(45), at(2026, 12, 2, 9)).lead
+        at_solution(org, lead)
         with frozen(at(2026, 12, 20, 15)):
             if path == "manager":
                 update_lead(
@@ -583,6 +588,7 @@ class TestOneLeadPerProduct:
 
     def test_a_won_win_back_without_the_new_expiry_is_ours_with_no_expiry(self, org, product):
         lead = self.pursue(org, product, in_days(45), at(2026, 12, 2, 9)).lead
+        at_solution(org, lead)
 
         update_lead(lead=lead, status="won", user=org.manager, won_value=100000, at=at(2026, 12, 20, 15))
 
@@ -596,6 +602,7 @@ class TestOneLeadPerProduct:
     @pytest.mark.parametrize("expiry", ["2026-12-20", "2026-12-01", "31/12/2029"])
     def test_a_new_expiry_not_after_the_win_is_refused_and_nothing_changes(self, org, product, expiry):
         lead = self.pursue(org, product, in_days(45), at(2026, 12, 2, 9)).lead
+        at_solution(org, lead)
 
         with pytest.raises(InvalidInput) as refused:
             update_lead(
@@ -608,5 +615,10 @@ class TestOneLeadPerProduct:
             )
 
         assert list(refused.value.errors) == ["expiry_date"]
-        assert refreshed(lead).status == "new"
+        assert refreshed(lead).status == "following"
         assert refreshed(product).ownership == Ownership.COMPETITOR
+
+
+def at_solution(org, lead):
+    """A lead is won only from the solution stage (给客户他想要的解决方案)."""
+    return move_lead_stage(lead=lead, stage="solution", user=org.manager, at=at(2026, 12, 10, 9))
