@@ -15,7 +15,16 @@ from onsite.models.incentives import IncentiveEvent, IncentiveRecord, IncentiveR
 from onsite.models.leads import Lead, LeadActivity
 from onsite.models.organisation import Region, Speciality, StaffProfile, Team
 from onsite.models.playbook import PlaybookEntry
-from onsite.models.programmes import Cadence, Enrolment, Programme, Stage, StageAssessment, StageChange
+from onsite.models.programmes import (
+    VISIT_CADENCES,
+    Cadence,
+    Enrolment,
+    Programme,
+    Stage,
+    StageAssessment,
+    StageChange,
+)
+from onsite.models.standards import ServiceStandard
 from onsite.models.support import SupportOutcome, SupportRequest
 from onsite.models.visits import (
     SummaryDecisionRole,
@@ -31,6 +40,7 @@ from onsite.models.visits import (
 from onsite.models.winback import WinBackTarget
 
 __all__ = [
+    "VISIT_CADENCES",
     "Cadence",
     "Customer",
     "CustomerChange",
@@ -50,6 +60,7 @@ __all__ = [
     "Programme",
     "Region",
     "Relationship",
+    "ServiceStandard",
     "Speciality",
     "StaffProfile",
     "Stage",

@@ -365,10 +365,12 @@ def record_change(
     source: str,
     actor: Any,
     visit: Any = None,
+    reason: str = "",
 ) -> CustomerChange:
     row = change_row(
         customer, obj, action, changes, source=source, actor=actor, visit=visit, at=timezone.now()
     )
+    row.reason = reason
     row.save()
     return row
 
