@@ -2,8 +2,10 @@
 keep here; every business record is read-only, because it changes only through `onsite.services`
 (and so through the BPMN tasks that call them)."""
 
+from django import forms
 from django.contrib import admin
 
+from onsite.access import has_role
 from onsite.models import (
     Customer,
     CustomerChange,
@@ -18,16 +20,23 @@ from onsite.models import (
     ProductHolding,
     Programme,
     Region,
+    ServiceStandard,
     StaffProfile,
     StageAssessment,
     StageChange,
     SupportRequest,
     Team,
+    Tier,
     Visit,
     VisitSummary,
     WinBackTarget,
 )
+from onsite.roles import COORDINATOR
+from onsite.selectors.standards import standard_in_effect
+from onsite.services.standards import change_service_standard
+from workflows import clock
 from workflows.admin import ReadOnlyAdmin
+from workflows.refusals import Refusal
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -215,3 +224,73 @@ class IncentiveReviewAdmin(ReadOnlyAdmin):
     list_select_related = ("team", "requested_by")
     list_display = ("team", "period", "status", "requested_by", "created_at", "decided_at")
     list_filter = ("status", "team")
+
+
+# --- the A/B/C service standards -----------------------------------------------------------------
+
+
+class ServiceStandardForm(forms.ModelForm):
+    """A new version of a tier's standard, made by `change_service_standard` (coordinators only, a
+    reason required); its refusals are shown on the fields they concern."""
+
+    user = None  # set per request by ServiceStandardAdmin.get_form
+
+    class Meta:
+        model = ServiceStandard
+        fields = ("tier", *ServiceStandard.TERMS, "effective_from", "reason")
+
+    def _post_clean(self) -> None:
+        # The service validates and stores; the model's own full_clean would want the audit fields.
+        if self.errors:
+            return
+        data = self.cleaned_data
+        try:
+            self.instance = change_service_standard(
+                tier=data["tier"],
+                values={name: data[name] for name in ServiceStandard.TERMS},
+                reason=data.get("reason", ""),
+                effective_from=data.get("effective_from"),
+                user=self.user,
+            )
+        except Refusal as exc:
+            for field, messages in (exc.field_errors or {}).items():
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, message)
+            if not exc.field_errors:
+                self.add_error(None, str(exc))
+
+
+@admin.register(ServiceStandard)
+class ServiceStandardAdmin(ReadOnlyAdmin):
+    """Every version of every tier's standard; a change is a new version from its effective time."""
+
+    list_select_related = ("changed_by",)
+    list_display = (
+        "tier",
+        "effective_from",
+        "visit_cadence",
+        "summary_deadline_hours",
+        "support_response_hours",
+        "support_completion_hours",
+        "support_join_percent",
+        "dispatch_priority",
+        "changed_by",
+        "reason",
+    )
+    list_filter = ("tier",)
+    form = ServiceStandardForm
+
+    def has_add_permission(self, request):
+        return has_role(request.user, COORDINATOR)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
+    def get_changeform_initial_data(self, request):
+        tier = request.GET.get("tier", Tier.A)
+        current = standard_in_effect(tier if tier in Tier.values else Tier.A)
+        return {"tier": current.tier, **current.terms(), "effective_from": clock.now()}
+
+    def save_model(self, request, obj, form, change):
+        pass  # stored by the service when the form was validated

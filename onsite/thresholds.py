@@ -19,6 +19,9 @@ DEFAULTS = {
     "ESCALATION_FOLLOW_UP_HOURS": 24,
     # Short-board comparison: an indicator this much worse than the team median is flagged.
     "SHORT_BOARD_MARGIN_PERCENT": 20,
+    # The tier a customer's screening score (0-100) suggests: A from this score, B from the next.
+    "TIER_A_MIN_SCORE": 70,
+    "TIER_B_MIN_SCORE": 40,
     # Customer imports: the largest file and the most rows read.
     "IMPORT_MAX_ROWS": 5000,
     "IMPORT_MAX_BYTES": 5 * 1024 * 1024,
