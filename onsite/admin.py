@@ -4,6 +4,7 @@ keep here; every business record is read-only, because it changes only through `
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from onsite.access import has_role
 from onsite.models import (
@@ -238,6 +239,13 @@ class ServiceStandardForm(forms.ModelForm):
     class Meta:
         model = ServiceStandard
         fields = ("tier", *ServiceStandard.TERMS, "effective_from", "reason")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("effective_from")  # absent where the admin shows a version read-only
+        if field is not None:
+            field.required = False  # empty: from now
+            field.help_text = _("Empty: from now on. Never in the past.")
 
     def _post_clean(self) -> None:
         # The service validates and stores; the model's own full_clean would want the audit fields.

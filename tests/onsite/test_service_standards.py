@@ -3,6 +3,7 @@ driving the visit cadence, the summary deadline, the support request's response 
 times and the dispatch queue. A change of tier or standard changes what comes next only."""
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from onsite.selectors.support import support_queue
 from onsite.services.programmes import create_programme
 from onsite.services.standards import change_service_standard, change_tier
 from onsite.services.support import request_support
+from tests.conftest import BPMN_DIR, source
 from tests.factories import UserFactory
 from tests.onsite.factories import manager_in
 from tests.onsite.flow import (
@@ -21,17 +23,21 @@ from tests.onsite.flow import (
     PLAIN_SUMMARY,
     RESOURCES,
     at,
+    build_org,
     complete,
     current_visit,
     customer_of,
+    deploy_processes,
     enrol,
     open_task,
     plan,
     record,
     refreshed,
 )
+from workflows.actors import SYSTEM
 from workflows.clock import frozen
 from workflows.models import HumanTask, Timer
+from workflows.services.deployment import deploy_files
 from workflows.services.timers import fire_due_timers
 
 pytestmark = pytest.mark.django_db
@@ -485,3 +491,72 @@ class TestSuggestion:
         assert list(refused.value.errors) == ["tiers"]
         with pytest.raises(NotPermitted):
             suggest_tier(customers["shop"], user=org.manager)
+
+
+# --- instances of the diagrams from before the standards keep running ---------------------------
+
+BEFORE = Path(__file__).resolve().parent / "bpmn"
+
+
+def test_instances_started_on_the_diagrams_before_the_standards_keep_their_terms_and_finish():
+    """Running instances of the earlier versions (a hard-coded 48-hour summary deadline, no response
+    timer) keep working under the new domain; what starts after the new versions are deployed
+    follows the standard."""
+    earlier = {"visit_cycle.bpmn", "support_request.bpmn"}
+    deploy_files(
+        user=SYSTEM,
+        files=[source(p) for p in sorted(BPMN_DIR.glob("*.bpmn")) if p.name not in earlier]
+        + [source(BEFORE / f"{name[:-5]}_before_standards.bpmn", name=name) for name in sorted(earlier)],
+    )
+    org = build_org()
+    customer = customer_of(org, tier=Tier.A)
+    with frozen(at(2026, 11, 2, 9)):
+        change_service_standard(
+            tier=Tier.A, values={"summary_deadline_hours": 24}, reason="A类客户当天总结", user=org.coordinator
+        )
+        enrolment = enrol(org, tier_programme(org), customer)
+        request = request_support(
+            customer=customer,
+            kind=SupportRequest.Kind.FAULT,
+            speciality="network",
+            description="专线中断",
+            due_date=date(2026, 11, 20),
+            user=org.manager,
+        )
+    old_visit = current_visit(enrolment)
+    with frozen(at(2026, 11, 3, 10)):
+        complete(old_visit, "Task_plan_visit", org.manager, plan(date="2026-11-03"))
+        complete(old_visit, "Task_prepare_resources", org.manager, RESOURCES)
+        complete(old_visit, "Task_record_visit", org.manager, record(at(2026, 11, 3, 10)))
+
+    deploy_processes()  # the versions with the standards' data
+
+    # The earlier visit cycle keeps its 48 hours; the earlier support request has no response timer
+    # and is chased at the completion time its dispatch gave (A: 24 hours).
+    assert Timer.objects.get(instance=old_visit, bpmn_id="Event_summary_overdue").due_at == at(
+        2026, 11, 5, 10
+    )
+    assert list(Timer.objects.filter(instance=request.instance).values_list("bpmn_id", "due_at")) == [
+        ("Event_support_overdue", at(2026, 11, 3, 9))
+    ]
+    fired = fire_due_timers(now=at(2026, 11, 3, 9, 1))
+    assert [t.bpmn_id for t in fired] == ["Event_support_overdue"]
+    assert open_task(request.instance, "Task_escalate_support").assignee == org.leader
+    complete(request.instance, "Task_escalate_support", org.leader, {"escalation_action": "reminded"})
+    complete(request.instance, "Task_handle_support", org.support["network"], {"support_result": "已修复"})
+    complete(request.instance, "Task_confirm_support", org.manager, {"manager_feedback": "已恢复"})
+    assert refreshed(request).status == SupportRequest.Status.CONFIRMED
+
+    with frozen(at(2026, 11, 3, 15)):
+        complete(old_visit, "Task_write_summary", org.manager, PLAIN_SUMMARY)
+        complete(old_visit, "Task_review_summary", org.leader, APPROVE)
+    # The next visit runs the new version, with tier A's 24 hours.
+    new_visit = current_visit(enrolment)
+    assert new_visit.version.number == 2
+    with frozen(at(2026, 11, 10, 10)):
+        complete(new_visit, "Task_plan_visit", org.manager, plan(date="2026-11-10"))
+        complete(new_visit, "Task_prepare_resources", org.manager, RESOURCES)
+        complete(new_visit, "Task_record_visit", org.manager, record(at(2026, 11, 10, 10)))
+    assert Timer.objects.get(instance=new_visit, bpmn_id="Event_summary_overdue").due_at == at(
+        2026, 11, 11, 10
+    )
