@@ -120,7 +120,7 @@ class CustomerAdmin(ReadOnlyAdmin):
 @admin.register(CustomerChange)
 class CustomerChangeAdmin(ReadOnlyAdmin):
     list_select_related = ("customer", "actor")
-    list_display = ("at", "customer", "entity", "label", "action", "source", "actor")
+    list_display = ("at", "customer", "entity", "label", "action", "source", "actor", "reason")
     list_filter = ("entity", "action", "source")
     search_fields = ("customer__code", "customer__name")
     date_hierarchy = "at"
@@ -161,8 +161,18 @@ class StageAssessmentAdmin(ReadOnlyAdmin):
 @admin.register(Visit)
 class VisitAdmin(ReadOnlyAdmin):
     list_select_related = ("customer", "account_manager")
-    list_display = ("customer", "number", "stage", "status", "planned_date", "account_manager", "visited_at")
-    list_filter = ("status", "stage")
+    list_display = (
+        "customer",
+        "number",
+        "stage",
+        "status",
+        "planned_date",
+        "cadence",
+        "support_expected",
+        "account_manager",
+        "visited_at",
+    )
+    list_filter = ("status", "stage", "cadence")
     search_fields = ("customer__code", "customer__name")
     date_hierarchy = "planned_date"
 
@@ -192,8 +202,18 @@ class LeadAdmin(ReadOnlyAdmin):
 @admin.register(SupportRequest)
 class SupportRequestAdmin(ReadOnlyAdmin):
     list_select_related = ("customer", "assignee")
-    list_display = ("customer", "kind", "speciality", "status", "due_date", "assignee", "completed_at")
-    list_filter = ("status", "kind", "speciality")
+    list_display = (
+        "customer",
+        "kind",
+        "speciality",
+        "status",
+        "dispatch_priority",
+        "respond_by",
+        "complete_by",
+        "assignee",
+        "completed_at",
+    )
+    list_filter = ("status", "kind", "speciality", "dispatch_priority")
     search_fields = ("customer__code", "customer__name", "description")
 
 
