@@ -2,8 +2,11 @@
 are reference data that administrators keep here; every business record is read-only, because it
 changes only through `onsite.services` (and so through the BPMN tasks that call them)."""
 
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from onsite.access import has_role
 from onsite.models import (
     Appraisal,
     AppraisalBand,
@@ -28,17 +31,24 @@ from onsite.models import (
     Programme,
     ProjectTeam,
     Region,
+    ServiceStandard,
     StaffProfile,
     StageAssessment,
     StageChange,
     SupportRequest,
     Team,
     TeamShareRule,
+    Tier,
     Visit,
     VisitSummary,
     WinBackTarget,
 )
+from onsite.roles import COORDINATOR
+from onsite.selectors.standards import standard_in_effect
+from onsite.services.standards import change_service_standard
+from workflows import clock
 from workflows.admin import ReadOnlyAdmin
+from workflows.refusals import Refusal
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -137,7 +147,7 @@ class CustomerAdmin(ReadOnlyAdmin):
 @admin.register(CustomerChange)
 class CustomerChangeAdmin(ReadOnlyAdmin):
     list_select_related = ("customer", "actor")
-    list_display = ("at", "customer", "entity", "label", "action", "source", "actor")
+    list_display = ("at", "customer", "entity", "label", "action", "source", "actor", "reason")
     list_filter = ("entity", "action", "source")
     search_fields = ("customer__code", "customer__name")
     date_hierarchy = "at"
@@ -178,8 +188,18 @@ class StageAssessmentAdmin(ReadOnlyAdmin):
 @admin.register(Visit)
 class VisitAdmin(ReadOnlyAdmin):
     list_select_related = ("customer", "account_manager")
-    list_display = ("customer", "number", "stage", "status", "planned_date", "account_manager", "visited_at")
-    list_filter = ("status", "stage")
+    list_display = (
+        "customer",
+        "number",
+        "stage",
+        "status",
+        "planned_date",
+        "cadence",
+        "support_expected",
+        "account_manager",
+        "visited_at",
+    )
+    list_filter = ("status", "stage", "cadence")
     search_fields = ("customer__code", "customer__name")
     date_hierarchy = "planned_date"
 
@@ -225,8 +245,18 @@ class LeadAdmin(ReadOnlyAdmin):
 @admin.register(SupportRequest)
 class SupportRequestAdmin(ReadOnlyAdmin):
     list_select_related = ("customer", "assignee")
-    list_display = ("customer", "kind", "speciality", "status", "due_date", "assignee", "completed_at")
-    list_filter = ("status", "kind", "speciality")
+    list_display = (
+        "customer",
+        "kind",
+        "speciality",
+        "status",
+        "dispatch_priority",
+        "respond_by",
+        "complete_by",
+        "assignee",
+        "completed_at",
+    )
+    list_filter = ("status", "kind", "speciality", "dispatch_priority")
     search_fields = ("customer__code", "customer__name", "description")
 
 
@@ -328,3 +358,80 @@ class AppraisalAdmin(ReadOnlyAdmin):
     list_filter = ("status", "role", "period", "team")
     search_fields = ("person__username", "person__last_name")
     inlines = [AppraisalLineInline, AppraisalScoreChangeInline]
+
+
+# --- the A/B/C service standards -----------------------------------------------------------------
+
+
+class ServiceStandardForm(forms.ModelForm):
+    """A new version of a tier's standard, made by `change_service_standard` (coordinators only, a
+    reason required); its refusals are shown on the fields they concern."""
+
+    user = None  # set per request by ServiceStandardAdmin.get_form
+
+    class Meta:
+        model = ServiceStandard
+        fields = ("tier", *ServiceStandard.TERMS, "effective_from", "reason")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("effective_from")  # absent where the admin shows a version read-only
+        if field is not None:
+            field.required = False  # empty: from now
+            field.help_text = _("Empty: from now on. Never in the past.")
+
+    def _post_clean(self) -> None:
+        # The service validates and stores; the model's own full_clean would want the audit fields.
+        if self.errors:
+            return
+        data = self.cleaned_data
+        try:
+            self.instance = change_service_standard(
+                tier=data["tier"],
+                values={name: data[name] for name in ServiceStandard.TERMS},
+                reason=data.get("reason", ""),
+                effective_from=data.get("effective_from"),
+                user=self.user,
+            )
+        except Refusal as exc:
+            for field, messages in (exc.field_errors or {}).items():
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, message)
+            if not exc.field_errors:
+                self.add_error(None, str(exc))
+
+
+@admin.register(ServiceStandard)
+class ServiceStandardAdmin(ReadOnlyAdmin):
+    """Every version of every tier's standard; a change is a new version from its effective time."""
+
+    list_select_related = ("changed_by",)
+    list_display = (
+        "tier",
+        "effective_from",
+        "visit_cadence",
+        "summary_deadline_hours",
+        "support_response_hours",
+        "support_completion_hours",
+        "support_join_percent",
+        "dispatch_priority",
+        "changed_by",
+        "reason",
+    )
+    list_filter = ("tier",)
+    form = ServiceStandardForm
+
+    def has_add_permission(self, request):
+        return has_role(request.user, COORDINATOR)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
+    def get_changeform_initial_data(self, request):
+        tier = request.GET.get("tier", Tier.A)
+        current = standard_in_effect(tier if tier in Tier.values else Tier.A)
+        return {"tier": current.tier, **current.terms(), "effective_from": clock.now()}
+
+    def save_model(self, request, obj, form, change):
+        pass  # stored by the service when the form was validated

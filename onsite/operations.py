@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from onsite.exceptions import InvalidInput, NotPermitted, OnsiteError
 from onsite.models import Appraisal, Enrolment, IncentiveReview, Lead, SupportRequest, Visit, WinBackTarget
+from onsite.selectors.standards import standard_in_effect
 from onsite.services import (
     appraisals,
     incentives,
@@ -65,11 +66,16 @@ def locked(model: type[models.Model], pk: Any, *related: str) -> Any:
 
 
 def visit_summary(visit: Visit) -> dict:
+    """What the diagrams know of a visit, with the terms of the standard it was scheduled under
+    (the summary deadline as an ISO 8601 duration the visit cycle's timers add to the visit)."""
+    standard = visit.service_standard or standard_in_effect(visit.customer.tier)
     return {
         "visit_id": visit.pk,
         "number": visit.number,
         "planned_date": visit.planned_date.isoformat(),
         "stage": visit.stage,
+        "summary_deadline": f"PT{standard.summary_deadline_hours}H",
+        "support_expected": visit.support_expected,
     }
 
 
@@ -133,7 +139,7 @@ def close_enrolment(context: OperationContext, enrolment_id: int, outcome: str) 
 @operation("open_visit")
 def open_visit(context: OperationContext, visit_id: int) -> dict:
     """Link the scheduled visit to this visit-cycle instance."""
-    visit = locked(Visit, visit_id)
+    visit = locked(Visit, visit_id, "service_standard")
     visits.open_visit(visit=visit, instance=context.instance)
     return visit_summary(visit)
 
@@ -300,11 +306,13 @@ def confirm_support_request(context: OperationContext, support_request_id: int) 
 
 
 @operation("support_escalation_options")
-def support_escalation_options(context: OperationContext, support_request_id: int) -> dict:
-    """Whether the request still waits for its engineer past its due date, and whom it can be
-    handed to."""
+def support_escalation_options(
+    context: OperationContext, support_request_id: int, late: str = support.LATE_COMPLETION
+) -> dict:
+    """Whether the request is still late in the way its timer says (`late`: its completion, the
+    default of diagrams before the response timer; or its response), and whom it can be handed to."""
     request = locked(SupportRequest, support_request_id, "assignee")
-    return support.escalation_options(request=request, at=context.at)
+    return support.escalation_options(request=request, at=context.at, instance=context.instance, late=late)
 
 
 @operation("act_on_support_escalation")

@@ -34,6 +34,9 @@ DEFAULTS = {
     # Appraisal: an indicator's attainment counts up to this share of its target, so that one
     # indicator far over target cannot make up for all the others.
     "APPRAISAL_ATTAINMENT_CAP_PERCENT": 120,
+    # The tier a customer's screening score (0-100) suggests: A from this score, B from the next.
+    "TIER_A_MIN_SCORE": 70,
+    "TIER_B_MIN_SCORE": 40,
     # Customer imports: the largest file and the most rows read.
     "IMPORT_MAX_ROWS": 5000,
     "IMPORT_MAX_BYTES": 5 * 1024 * 1024,

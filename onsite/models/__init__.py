@@ -24,7 +24,15 @@ from onsite.models.incentives import IncentiveEvent, IncentiveRecord, IncentiveR
 from onsite.models.leads import Lead, LeadActivity
 from onsite.models.organisation import Region, Speciality, StaffProfile, Team
 from onsite.models.playbook import PlaybookEntry
-from onsite.models.programmes import Cadence, Enrolment, Programme, Stage, StageAssessment, StageChange
+from onsite.models.programmes import (
+    VISIT_CADENCES,
+    Cadence,
+    Enrolment,
+    Programme,
+    Stage,
+    StageAssessment,
+    StageChange,
+)
 from onsite.models.project_teams import (
     Contribution,
     ContributionKind,
@@ -33,6 +41,7 @@ from onsite.models.project_teams import (
     TeamRole,
     TeamShareRule,
 )
+from onsite.models.standards import ServiceStandard
 from onsite.models.support import SupportOutcome, SupportRequest
 from onsite.models.visits import (
     SummaryDecisionRole,
@@ -48,6 +57,7 @@ from onsite.models.visits import (
 from onsite.models.winback import WinBackTarget
 
 __all__ = [
+    "VISIT_CADENCES",
     "Appraisal",
     "AppraisalBand",
     "AppraisalLine",
@@ -80,6 +90,7 @@ __all__ = [
     "ProjectTeam",
     "Region",
     "Relationship",
+    "ServiceStandard",
     "Speciality",
     "StaffProfile",
     "Stage",

@@ -233,6 +233,7 @@ class CustomerChange(models.Model):
     label = models.CharField(_("label"), max_length=200)
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
     changes = models.JSONField(_("changes"), default=dict, help_text=_("field: [before, after]"))
+    reason = models.TextField(_("why"), blank=True)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     visit = models.ForeignKey(
         "onsite.Visit",

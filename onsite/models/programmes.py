@@ -18,7 +18,14 @@ class Stage(models.TextChoices):
 
 class Cadence(models.TextChoices):
     WEEKLY = "weekly", _("weekly")
+    BIWEEKLY = "biweekly", _("every two weeks")
     MONTHLY = "monthly", _("monthly")
+    # A programme's visits follow each customer's service standard (onsite.models.standards).
+    BY_TIER = "by_tier", _("as the customer's service tier sets")
+
+
+# The cadences a service standard can set (a standard cannot defer to itself).
+VISIT_CADENCES = [(value, label) for value, label in Cadence.choices if value != Cadence.BY_TIER]
 
 
 class Programme(models.Model):
@@ -33,12 +40,14 @@ class Programme(models.Model):
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"), null=True, blank=True)
     cadence = models.CharField(
-        _("visit cadence"), max_length=16, choices=Cadence.choices, default=Cadence.WEEKLY
+        _("visit cadence"), max_length=16, choices=Cadence.choices, default=Cadence.BY_TIER
     )
-    # The team leader reviews the stage after every this many visits (about monthly by default).
+    # The team leader reviews the stage after every this many visits; empty: about once a month at
+    # the cadence each visit was scheduled with (4 weekly, 2 fortnightly, 1 monthly visit).
     visits_per_review = models.PositiveSmallIntegerField(
         _("visits between stage reviews"),
-        default=4,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(52)],
     )
     # Enrolments start this version, even after a newer one is deployed.

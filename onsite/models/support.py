@@ -88,6 +88,23 @@ class SupportRequest(models.Model):
         related_name="support_requests",
         verbose_name=_("lead"),
     )
+    # The service level promised when the request was made (the customer's tier's standard then),
+    # kept with the request so a later change of tier or standard leaves it as it was.
+    service_standard = models.ForeignKey(
+        "onsite.ServiceStandard",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="support_requests",
+        verbose_name=_("service standard"),
+    )
+    # Lower is served first; requests made before standards come after every tier's.
+    dispatch_priority = models.PositiveSmallIntegerField(_("dispatch priority"), default=9)
+    respond_by = models.DateTimeField(_("to be taken up by"), null=True, blank=True)
+    # The end of the day asked or the standard's completion time after the request, whichever comes
+    # first; then a date agreed later (a reopening, the team leader's new date). Empty before
+    # standards: the end of the due date.
+    complete_by = models.DateTimeField(_("to be completed by"), null=True, blank=True)
     instance = models.OneToOneField(
         "workflows.ProcessInstance",
         null=True,
@@ -101,7 +118,10 @@ class SupportRequest(models.Model):
         verbose_name = _("support request")
         verbose_name_plural = _("support requests")
         ordering = ["-requested_at"]
-        indexes = [models.Index(fields=["assignee", "status"], name="support_assignee_status")]
+        indexes = [
+            models.Index(fields=["assignee", "status"], name="support_assignee_status"),
+            models.Index(fields=["status", "dispatch_priority", "due_date"], name="support_dispatch_queue"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.customer}"

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from onsite.models.customers import Customer, DecisionRole, Ownership, Relationship
 from onsite.models.organisation import Speciality
-from onsite.models.programmes import Enrolment, Stage
+from onsite.models.programmes import VISIT_CADENCES, Enrolment, Stage
 
 
 class Urgency(models.TextChoices):
@@ -76,6 +76,19 @@ class Visit(models.Model):
     information_collected = models.TextField(_("information collected"), blank=True)
     needs_found = models.JSONField(_("needs found"), default=list, blank=True)
     summary_due_at = models.DateTimeField(_("summary due"), null=True, blank=True)
+    # The terms the visit was scheduled under (the customer's tier's standard then): a later change
+    # of tier or standard leaves them as they were. Empty on visits scheduled before standards.
+    service_standard = models.ForeignKey(
+        "onsite.ServiceStandard",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="visits",
+        verbose_name=_("service standard"),
+    )
+    cadence = models.CharField(_("visit cadence"), max_length=16, choices=VISIT_CADENCES, blank=True)
+    # The standard's share of visits a support engineer joins falls on this one.
+    support_expected = models.BooleanField(_("a support engineer is expected to join"), default=False)
     instance = models.OneToOneField(
         "workflows.ProcessInstance",
         null=True,

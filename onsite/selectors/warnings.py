@@ -19,7 +19,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Case, Exists, F, Max, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,6 +33,7 @@ from onsite.models import (
     Lead,
     Ownership,
     ProductHolding,
+    ServiceStandard,
     StaffProfile,
     SupportRequest,
     Urgency,
@@ -43,8 +44,8 @@ from onsite.roles import ACCOUNT_MANAGER, COORDINATOR, LEADERSHIP, SUPPORT_STAFF
 from onsite.services.winback import expiring_competitor_products
 from onsite.thresholds import threshold
 
-# The longest a programme's cadence lets a customer go between visits, before the grace days.
-CADENCE_DAYS = {Cadence.WEEKLY: 7, Cadence.MONTHLY: 31}
+# The longest a cadence lets a customer go between visits, before the grace days.
+CADENCE_DAYS = {Cadence.WEEKLY: 7, Cadence.BIWEEKLY: 14, Cadence.MONTHLY: 31}
 
 
 class WarningKind(models.TextChoices):
@@ -112,16 +113,26 @@ def _no_recent_visit(scope: Q | None, now: datetime, *, leaders_share: bool = Tr
     grace = threshold("VISIT_GRACE_DAYS")
     # Counted from the last visit made to the customer, or from enrolment when there is none since:
     # a customer re-enrolled after an old programme is not overdue on its first day.
+    # A programme that follows the tiers visits at the cadence the customer's tier's standard sets now.
+    tier_cadence = (
+        ServiceStandard.objects.filter(tier=OuterRef("customer__tier"), effective_from__lte=now)
+        .order_by("-effective_from", "-id")
+        .values("visit_cadence")[:1]
+    )
     enrolments = (
         _scoped(Enrolment.objects.filter(status=Enrolment.Status.ACTIVE), scope)
         .annotate(
-            last_seen=Greatest(Coalesce(Max("customer__visits__visited_at"), "enrolled_at"), "enrolled_at")
+            last_seen=Greatest(Coalesce(Max("customer__visits__visited_at"), "enrolled_at"), "enrolled_at"),
+            cadence=Case(
+                When(programme__cadence=Cadence.BY_TIER, then=Subquery(tier_cadence)),
+                default=F("programme__cadence"),
+            ),
         )
         .filter(
             _any(
                 # Nor before the programme itself has run that long.
                 Q(
-                    programme__cadence=cadence,
+                    cadence=cadence,
                     last_seen__lt=now - timedelta(days=days + grace),
                     programme__start_date__lt=timezone.localtime(now).date() - timedelta(days=days + grace),
                 )
@@ -145,8 +156,8 @@ def _no_recent_visit(scope: Q | None, now: datetime, *, leaders_share: bool = Tr
             EarlyWarning(
                 kind=WarningKind.NO_RECENT_VISIT,
                 customer=enrolment.customer,
-                params={"days": days, "cadence": enrolment.programme.cadence},
-                due=enrolment.last_seen + timedelta(days=CADENCE_DAYS[enrolment.programme.cadence] + grace),
+                params={"days": days, "cadence": enrolment.cadence},
+                due=enrolment.last_seen + timedelta(days=CADENCE_DAYS[enrolment.cadence] + grace),
                 related=enrolment,
                 responsible=TEAM_LEADER if enrolment.awaits_leader else ACCOUNT_MANAGER,
             )

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from onsite.access import check_customer_access, check_role, has_role
 from onsite.amounts import format_amount
 from onsite.exceptions import ConcurrentChange, InvalidInput, NotPermitted
-from onsite.models import Customer, CustomerChange, KeyPerson, ProductHolding
+from onsite.models import Customer, CustomerChange, KeyPerson, ProductHolding, Tier
 from onsite.roles import ACCOUNT_MANAGER, COORDINATOR
 from workflows.actors import person, person_id
 
@@ -65,6 +65,11 @@ def update_customer(
     _check_values(values)
     if "account_manager" in values and not has_role(user, COORDINATOR):
         raise NotPermitted(_("Only a coordinator can hand a customer to another account manager."))
+    # A tier sets the customer's service standard: changed by hand only with its reason, by those
+    # `change_tier` allows (an import carries the operator's own records and is kept as such).
+    tier = values.get("tier") if isinstance(values, dict) else None
+    if source == Source.MANUAL and tier in Tier.values and tier != customer.tier:
+        raise InvalidInput({"tier": [_("Change the service tier on its own, with the reason for it.")]})
     return change_customer(customer, values, actor=user, source=source, visit=visit)
 
 
@@ -365,10 +370,12 @@ def record_change(
     source: str,
     actor: Any,
     visit: Any = None,
+    reason: str = "",
 ) -> CustomerChange:
     row = change_row(
         customer, obj, action, changes, source=source, actor=actor, visit=visit, at=timezone.now()
     )
+    row.reason = reason
     row.save()
     return row
 

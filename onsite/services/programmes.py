@@ -36,7 +36,7 @@ from workflows.services import deliver_message, latest_version
 
 PROGRAMME_PROCESS = "onsite_programme"
 # About one stage review a month, whatever the cadence.
-DEFAULT_VISITS_PER_REVIEW = {Cadence.WEEKLY: 4, Cadence.MONTHLY: 1}
+DEFAULT_VISITS_PER_REVIEW = {Cadence.WEEKLY: 4, Cadence.BIWEEKLY: 2, Cadence.MONTHLY: 1}
 
 
 def create_programme(
@@ -44,15 +44,17 @@ def create_programme(
     name: str,
     region: Region,
     start_date: date,
-    cadence: str,
     user: Any,
+    cadence: str = Cadence.BY_TIER,
     end_date: date | None = None,
     process_version: Any = None,
     visits_per_review: int | None = None,
 ) -> Programme:
-    """A programme runs the given version of the programme process (by default the latest). The
-    team leader reviews each customer's stage after every `visits_per_review` visits (by default
-    about once a month: every 4th weekly visit, every monthly one)."""
+    """A programme runs the given version of the programme process (by default the latest). Its
+    visits follow each customer's service tier (`Cadence.BY_TIER`, the default) or one cadence for
+    all. The team leader reviews each customer's stage after every `visits_per_review` visits (by
+    default about once a month: every 4th weekly visit, every 2nd fortnightly one, every monthly one;
+    at the cadence each visit was scheduled with when the programme follows the tiers)."""
     check_role(user, COORDINATOR)
     if process_version is None:
         try:
@@ -65,7 +67,7 @@ def create_programme(
         start_date=start_date,
         end_date=end_date,
         cadence=cadence,
-        visits_per_review=DEFAULT_VISITS_PER_REVIEW.get(cadence, 1)
+        visits_per_review=DEFAULT_VISITS_PER_REVIEW.get(cadence)
         if visits_per_review is None
         else visits_per_review,
         process_version=process_version,
@@ -211,8 +213,10 @@ def end_enrolment_early(*, enrolment: Enrolment, reason: str, user: Any) -> Enro
 
 
 def stage_review_due(programme: Programme, visit: Visit) -> bool:
-    """The team leader reviews the stage after every `visits_per_review`-th visit of an enrolment."""
-    return visit.number % max(programme.visits_per_review, 1) == 0
+    """The team leader reviews the stage after every `visits_per_review`-th visit of an enrolment
+    (unset: about monthly at the cadence the visit was scheduled with)."""
+    every = programme.visits_per_review or DEFAULT_VISITS_PER_REVIEW.get(visit.cadence, 1)
+    return visit.number % max(every, 1) == 0
 
 
 def record_stage_review(

@@ -36,6 +36,7 @@ from onsite.models import (
     VisitSummary,
 )
 from onsite.roles import ACCOUNT_MANAGER
+from onsite.selectors.standards import standard_in_effect
 from onsite.services.customers import change_customer, record_changes, upsert_key_persons, upsert_products
 from onsite.services.incentives import Award, award_all
 from onsite.services.leads import create_leads, new_lead
@@ -407,9 +408,13 @@ def apply_summary(record: VisitSummary, *, at: datetime) -> None:
         ],
         user=SYSTEM,
     )
+    needs = list(record.resource_needs.filter(support_request__isnull=True))
+    # One read of the customer's standard for all the requests (a constant number of statements).
+    standard = standard_in_effect(customer.tier) if needs else None
     request_support_for_needs(
         [
             new_support_request(
+                standard=standard,
                 customer=customer,
                 kind=SupportRequest.Kind.SOLUTION
                 if item.speciality == "solution"
@@ -421,7 +426,7 @@ def apply_summary(record: VisitSummary, *, at: datetime) -> None:
                 source_visit=visit,
                 source_need=item,
             )
-            for item in record.resource_needs.filter(support_request__isnull=True)
+            for item in needs
         ],
         user=SYSTEM,
     )

@@ -19,6 +19,7 @@ from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import Customer, IncentiveEvent, Region, SupportOutcome, SupportRequest, Visit
 from onsite.roles import SUPPORT_STAFF
 from onsite.selectors.project_teams import team_member_for
+from onsite.selectors.standards import standard_in_effect
 from onsite.services.customers import validate, validate_fields
 from onsite.services.incentives import award
 from onsite.services.processes import start_domain_process
@@ -37,6 +38,9 @@ DUE_TIME = time(18, 0)
 HANDLING_TASK = "Task_handle_support"
 # The team leader's choices for an overdue request that change something (also "reminded").
 ESCALATION_REASSIGN, ESCALATION_EXTEND = "reassigned", "rescheduled"
+# What a timer found late: nobody took the request up within the response time, or the work is
+# not done by its due time.
+LATE_RESPONSE, LATE_COMPLETION = "response", "completion"
 # Engineers offered to the team leader: enough for any branch, bounded for the task's data.
 MAX_CANDIDATES = 200
 
@@ -97,18 +101,32 @@ def request_support_for_needs(requests: list[SupportRequest], *, user: Any) -> N
 
 
 def new_support_request(
-    *, customer: Customer, requested_by: Any, description: str, **values: Any
+    *, customer: Customer, requested_by: Any, description: str, standard: Any = None, **values: Any
 ) -> SupportRequest:
-    """The request, not yet stored (`request_support`, `request_support_for_needs` store it)."""
+    """The request, not yet stored (`request_support`, `request_support_for_needs` store it), with
+    the service level of the customer's tier as it stands now: its dispatch priority and the time by
+    which an engineer must take it up (`standard`: that standard, when the caller has read it already).
+    A later change of tier or standard leaves these as they are."""
     if requested_by is None:
         raise OnsiteError(_("A support request needs the person who asks for it."))
-    return SupportRequest(
+    now = clock.now()
+    standard = standard or standard_in_effect(customer.tier, at=now)
+    request = SupportRequest(
         customer=customer,
         description=(description or "").strip(),
         requested_by=requested_by,
-        requested_at=timezone.now(),
+        requested_at=now,
+        service_standard=standard,
+        dispatch_priority=standard.dispatch_priority,
+        respond_by=now + timedelta(hours=standard.support_response_hours),
         **values,
     )
+    if isinstance(request.due_date, date):
+        # Done by the day asked, or within the standard's completion time if that comes first.
+        request.complete_by = min(
+            due_moment(request.due_date), now + timedelta(hours=standard.support_completion_hours)
+        )
+    return request
 
 
 def _start_process(request: SupportRequest) -> Any:
@@ -130,6 +148,8 @@ def support_request_data(request: SupportRequest) -> dict:
         "speciality": request.speciality,
         "description": request.description,
         "due_date": request.due_date.isoformat(),
+        # The response timer's moment (the standard's response time after the request was made).
+        "respond_by": (request.respond_by or request.requested_at).isoformat(),
     }
 
 
@@ -179,7 +199,9 @@ def choose_support_staff(*, speciality: str, customer: Customer, lead: Any = Non
 
 
 def dispatch_support_request(*, request: SupportRequest, at: datetime) -> dict:
-    """调度单: send the request to a support engineer (the team leader can reassign the task)."""
+    """调度单: send the request to a support engineer (the team leader can reassign the task). The
+    work is due (`due_at`, the completion timer's moment) by the date asked, or sooner when the
+    request's service standard promised completion within fewer hours of the request."""
     if request.status == SupportRequest.Status.REQUESTED:
         request.assignee = choose_support_staff(
             speciality=request.speciality, customer=request.customer, lead=request.lead
@@ -187,11 +209,16 @@ def dispatch_support_request(*, request: SupportRequest, at: datetime) -> dict:
         request.status = SupportRequest.Status.DISPATCHED
         request.dispatched_at = at
         request.save(update_fields=["assignee", "status", "dispatched_at"])
-    due_at = due_moment(request.due_date)
     return {
         "assignee": request.assignee.get_username() if request.assignee else "",
-        "due_at": max(due_at, at).isoformat(),
+        "due_at": timezone.localtime(max(completion_due(request), at)).isoformat(),
     }
+
+
+def completion_due(request: SupportRequest) -> datetime:
+    """When the work is due: the moment kept with the request (the standard's completion time or
+    the day asked, whichever came first, then any date agreed later), else the end of the due date."""
+    return request.complete_by or due_moment(request.due_date)
 
 
 def complete_support_request(
@@ -259,17 +286,22 @@ def confirm_support_request(
         request.status = SupportRequest.Status.CONFIRMED
         request.save(update_fields=["manager_feedback", "confirmed_at", "status"])
     else:
-        # Reopened: the dispatch chooses an engineer again; the result stays with its outcome.
+        # Reopened: the dispatch chooses an engineer again; the result stays with its outcome. The
+        # date agreed now replaces the standard's completion time, counted from the first request.
         request.status, request.due_date = SupportRequest.Status.REQUESTED, due_date
-        request.save(update_fields=["manager_feedback", "status", "due_date"])
+        request.complete_by = due_moment(due_date)
+        request.save(update_fields=["manager_feedback", "status", "due_date", "complete_by"])
     return request
 
 
-def escalation_options(*, request: SupportRequest, at: datetime) -> dict:
-    """What the team leader chooses from when the request is overdue: whether it still waits for
-    its engineer past its due date, and the support engineers it can be handed to (active, the
-    speciality first). A request reopened with a later date since the escalation began is not
-    overdue: its new dispatch has its own deadline and escalation."""
+def escalation_options(
+    *, request: SupportRequest, at: datetime, instance: Any = None, late: str = LATE_COMPLETION
+) -> dict:
+    """What the team leader chooses from when the request is late: whether it is still late in the
+    way its timer checks - waiting for its engineer past its due date (`late`: LATE_COMPLETION) or,
+    past its response time, for anyone to take it up (LATE_RESPONSE) - and the support engineers it
+    can be handed to (active, the speciality first). A request reopened with a later date since the
+    escalation began is not overdue: its new dispatch has its own deadline and escalation."""
     User = get_user_model()
     staff = (
         User.objects.filter(is_active=True, groups__name=SUPPORT_STAFF)
@@ -279,8 +311,21 @@ def escalation_options(*, request: SupportRequest, at: datetime) -> dict:
         .order_by("other", "username")
         .values_list("username", flat=True)[:MAX_CANDIDATES]
     )
+    if late not in (LATE_COMPLETION, LATE_RESPONSE):
+        raise OnsiteError(_("Unknown kind of lateness '%(late)s'.") % {"late": late})
+    dispatched = request.status == SupportRequest.Status.DISPATCHED
+    if late == LATE_RESPONSE:
+        still_late = (
+            dispatched
+            and request.respond_by is not None
+            and request.respond_by <= at
+            and not _taken_up(request, instance)
+        )
+    else:
+        still_late = dispatched and completion_due(request) <= at
     return {
-        "open": request.status == SupportRequest.Status.DISPATCHED and due_moment(request.due_date) <= at,
+        "open": still_late,
+        "late": late,
         "engineers": list(staff),
         "assignee": request.assignee.get_username() if request.assignee else "",
     }
@@ -328,10 +373,19 @@ def act_on_escalation(
                 reschedule_task(task_id=task.pk, due_at=due_at, user=actor)
         except WorkflowError as exc:
             raise OnsiteError(str(exc)) from None
-        request.due_date = new_due_date
-        request.save(update_fields=["due_date"])
+        request.due_date, request.complete_by = new_due_date, due_at
+        request.save(update_fields=["due_date", "complete_by"])
         return {"action": action, "due_at": due_at.isoformat()}
     return {"action": action, "due_at": follow_up.isoformat()}
+
+
+def _taken_up(request: SupportRequest, instance: Any) -> bool:
+    """Someone has the work: the dispatch named an engineer, or one took it from the pool."""
+    if request.assignee_id is not None:
+        return True
+    if instance is None:
+        return False
+    return any(t.assignee_id or t.claimed_by_id for t in open_tasks(instance, HANDLING_TASK))
 
 
 def due_moment(due_date: date) -> datetime:

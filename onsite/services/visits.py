@@ -1,9 +1,11 @@
-"""Visits: scheduled at the programme's cadence, then planned, made and recorded through the visit
-cycle's tasks (the service tasks after each one call these)."""
+"""Visits: scheduled at the programme's cadence (or the one the customer's tier sets), then
+planned, made and recorded through the visit cycle's tasks (the service tasks after each one call
+these)."""
 
 from __future__ import annotations
 
 import calendar
+import math
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,34 +16,58 @@ from django.utils.translation import gettext as _
 
 from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import Cadence, Enrolment, Programme, Visit, VisitActivity
+from onsite.selectors.standards import standard_in_effect
 from onsite.services.support import choose_support_staff
+from workflows import clock
 
 
 def schedule_next_visit(*, enrolment: Enrolment, today: date | None = None) -> Visit:
-    """Create the enrolment's next visit, planned one cadence after the last one was made."""
+    """Create the enrolment's next visit, planned one cadence after the last one was made. The
+    cadence is the programme's, or, in a programme that follows the tiers, the one the customer's
+    tier's standard sets today; the visit keeps that standard (its summary deadline, whether a
+    support engineer joins it), whatever changes later."""
     if enrolment.status != Enrolment.Status.ACTIVE:
         raise OnsiteError(_("The programme for %(customer)s has ended.") % {"customer": enrolment.customer})
     today = today or timezone.localdate()
     last = enrolment.visits.order_by("-number").first()
     customer = enrolment.customer
-    due = next_visit_date(enrolment.programme, last, today)
+    programme = enrolment.programme
+    standard = standard_in_effect(customer.tier, at=clock.now())
+    cadence = standard.visit_cadence if programme.cadence == Cadence.BY_TIER else programme.cadence
+    due = next_visit_date(programme, last, today, cadence=cadence)
+    number = (last.number + 1) if last else 1
     return Visit.objects.create(
         enrolment=enrolment,
         customer=customer,
-        number=(last.number + 1) if last else 1,
+        number=number,
         stage=enrolment.stage,
         scheduled_date=due,
         planned_date=due,
         account_manager_id=customer.account_manager_id,
+        service_standard=standard,
+        cadence=cadence,
+        support_expected=support_joins(number, standard.support_join_percent),
     )
 
 
-def next_visit_date(programme: Programme, last: Visit | None, today: date) -> date:
+def support_joins(number: int, percent: int) -> bool:
+    """Whether the `number`-th visit is one of the share a support engineer joins: spread evenly,
+    the first visit included (50%: visits 1, 3, 5…; 25%: 1, 5, 9…)."""
+    return math.ceil(number * percent / 100) > math.ceil((number - 1) * percent / 100)
+
+
+def next_visit_date(programme: Programme, last: Visit | None, today: date, *, cadence: str) -> date:
     if last is None:
         return max(programme.start_date, today)
     base = timezone.localtime(last.visited_at).date() if last.visited_at else last.planned_date
-    following = base + timedelta(days=7) if programme.cadence == Cadence.WEEKLY else add_month(base)
+    following = (
+        add_month(base) if cadence == Cadence.MONTHLY else base + timedelta(days=CADENCE_DAYS[cadence])
+    )
     return max(following, today)
+
+
+# The days between visits at each cadence counted in days (monthly is a calendar month).
+CADENCE_DAYS = {Cadence.WEEKLY: 7, Cadence.BIWEEKLY: 14}
 
 
 def add_month(day: date) -> date:

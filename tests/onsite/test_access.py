@@ -83,7 +83,9 @@ def world():
 def attempts(world):
     org, customer, lead = world["org"], world["customer"], world["lead"]
     return {
-        "update the customer": lambda u: update_customer(customer=customer, values={"tier": "A"}, user=u),
+        "update the customer": lambda u: update_customer(
+            customer=customer, values={"monthly_value": "20000"}, user=u
+        ),
         "add a key person": lambda u: save_key_person(customer=customer, name="新关键人", values={}, user=u),
         "change a product": lambda u: save_product(
             customer=customer,
@@ -162,7 +164,7 @@ def test_no_outsider_can_change_a_customers_records_through_any_service(world):
 
 def test_the_customers_own_manager_team_leader_and_coordinator_may(world):
     org, customer = world["org"], world["customer"]
-    update_customer(customer=customer, values={"tier": "A"}, user=org.manager)
+    update_customer(customer=customer, values={"monthly_value": "20000"}, user=org.manager)
     save_key_person(customer=customer, name="新关键人", values={"title": "科长"}, user=org.leader)
     update_customer(customer=customer, values={"potential": 5}, user=org.coordinator)
     assert list(customer.changes.values_list("actor__username", flat=True).order_by("id"))[-3:] == [

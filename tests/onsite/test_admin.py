@@ -19,6 +19,8 @@ from tests.onsite.flow import (
 pytestmark = pytest.mark.django_db
 
 REFERENCE_DATA = {"region", "team", "staffprofile", "playbookentry", "appraisalband", "funnelstagesetting"}
+# Added in the admin only through their own service (a new version; never changed or deleted).
+VERSIONED = {"servicestandard"}
 
 
 def onsite_models():
@@ -61,7 +63,12 @@ def test_business_records_cannot_be_added_changed_or_deleted_in_the_admin(staff_
         name = model._meta.model_name
         if name in REFERENCE_DATA:
             continue
-        assert staff_client.get(reverse(f"admin:onsite_{name}_add")).status_code == 403, name
+        if name not in VERSIONED:
+            assert staff_client.get(reverse(f"admin:onsite_{name}_add")).status_code == 403, name
+        obj = model.objects.first()
+        if obj is not None and name in VERSIONED:
+            change = staff_client.post(reverse(f"admin:onsite_{name}_change", args=[obj.pk]), {})
+            assert change.status_code == 403, name
     response = staff_client.post(
         reverse("admin:onsite_supportrequest_delete", args=[request.pk]), {"post": "yes"}
     )
@@ -91,3 +98,50 @@ def test_administrators_tune_a_funnel_stages_win_probability_but_add_or_remove_n
     delete = reverse("admin:onsite_funnelstagesetting_delete", args=[setting.pk])
     assert staff_client.post(delete, {"post": "yes"}).status_code == 403
     assert FunnelStageSetting.objects.count() == 8
+
+
+def standard_form(**values):
+    form = {
+        "tier": "B",
+        "visit_cadence": "weekly",
+        "summary_deadline_hours": "48",
+        "support_response_hours": "4",
+        "support_completion_hours": "72",
+        "support_join_percent": "25",
+        "dispatch_priority": "2",
+        "effective_from_0": "",
+        "effective_from_1": "",
+        "reason": "B类客户改为每周走访",
+    }
+    return form | values
+
+
+def test_a_coordinator_changes_a_service_standard_in_the_admin_as_a_new_version(client):
+    from onsite.models import ServiceStandard
+    from onsite.selectors.standards import standard_in_effect
+
+    coordinator = UserFactory(username="zhao", roles=["coordinator"], is_staff=True)
+    client.force_login(coordinator)
+    assert client.get(reverse("admin:onsite_servicestandard_add") + "?tier=B").status_code == 200
+
+    response = client.post(reverse("admin:onsite_servicestandard_add"), standard_form())
+
+    assert response.status_code == 302
+    new = standard_in_effect("B")
+    assert (new.visit_cadence, new.changed_by, new.reason, new.changes) == (
+        "weekly",
+        coordinator,
+        "B类客户改为每周走访",
+        {"visit_cadence": ["biweekly", "weekly"]},
+    )
+    assert ServiceStandard.objects.count() == 4
+
+
+def test_a_standard_change_without_a_reason_is_refused_in_the_admin_and_nothing_is_stored(staff_client):
+    from onsite.models import ServiceStandard
+
+    response = staff_client.post(reverse("admin:onsite_servicestandard_add"), standard_form(reason=""))
+
+    assert response.status_code == 200
+    assert "reason" in response.context["adminform"].form.errors
+    assert ServiceStandard.objects.count() == 3

@@ -119,7 +119,7 @@ class TestHistory:
             customer=customer,
             values={
                 "name": " 江淮城市商业银行 ",  # the same, once trimmed
-                "tier": "A",
+                "tier": "B",  # the same (a new tier is change_tier's, with its reason)
                 "monthly_value": "20000",
                 "potential": 3,  # the same
                 "informatization_status": "办公网、视频会议均由我方提供",
@@ -128,7 +128,6 @@ class TestHistory:
         )
 
         assert changes == {
-            "tier": ["B", "A"],
             "monthly_value": ["10000.00", "20000.00"],
             "informatization_status": ["办公网由我方提供", "办公网、视频会议均由我方提供"],
         }
@@ -140,7 +139,7 @@ class TestHistory:
             org.manager,
         )
         assert change.changes == changes
-        assert (stored(customer).tier, stored(customer).monthly_value) == ("A", Decimal("20000"))
+        assert (stored(customer).tier, stored(customer).monthly_value) == ("B", Decimal("20000"))
 
     def test_saving_the_same_values_again_records_no_history(self, org, customer):
         person = save_key_person(
@@ -291,10 +290,23 @@ class TestHistory:
             ("product", holding_id, "视频会议 (竞争对手A)", "removed", {}, "manual", org.coordinator),
         ]
 
+    def test_a_new_tier_is_not_set_by_a_plain_update_and_nothing_is_stored(self, org, customer):
+        with pytest.raises(InvalidInput) as refused:
+            update_customer(
+                customer=customer, values={"tier": "A", "monthly_value": "20000"}, user=org.coordinator
+            )
+        assert refused.value.errors == {
+            "tier": ["Change the service tier on its own, with the reason for it."]
+        }
+        assert (stored(customer).tier, stored(customer).monthly_value) == ("B", Decimal("10000"))
+        assert history(customer) == []
+
     def test_fields_the_services_do_not_set_are_refused_and_nothing_is_stored(self, org, customer):
         with pytest.raises(InvalidInput) as refused:
             update_customer(
-                customer=customer, values={"tier": "A", "created_at": "2020-01-01"}, user=org.coordinator
+                customer=customer,
+                values={"monthly_value": "20000", "created_at": "2020-01-01"},
+                user=org.coordinator,
             )
         assert refused.value.errors == {"created_at": ["This field cannot be set here."]}
         with pytest.raises(InvalidInput) as refused:
@@ -333,7 +345,9 @@ class TestInvalidInput:
         before = stored(customer)
         with pytest.raises(InvalidInput) as refused:
             # Valid changes alongside the invalid one are not kept either.
-            update_customer(customer=customer, values={"tier": "A", **values}, user=org.coordinator)
+            update_customer(
+                customer=customer, values={"monthly_value": "20000", **values}, user=org.coordinator
+            )
 
         assert set(refused.value.errors) == {field}
         assert message in refused.value.errors[field]
@@ -396,7 +410,7 @@ class TestWhoMayChange:
         self, org, customer
     ):
         with pytest.raises(NotPermitted):
-            update_customer(customer=customer, values={"tier": "A"}, user=org.other_manager)
+            update_customer(customer=customer, values={"monthly_value": "20000"}, user=org.other_manager)
         with pytest.raises(NotPermitted):
             save_product(
                 customer=customer,
@@ -408,12 +422,12 @@ class TestWhoMayChange:
         assert stored(customer).tier == "B" and not ProductHolding.objects.exists()
         assert history(customer) == []
 
-        update_customer(customer=customer, values={"tier": "A"}, user=org.leader)
+        update_customer(customer=customer, values={"monthly_value": "20000"}, user=org.leader)
         update_customer(customer=customer, values={"potential": 5}, user=org.coordinator)
 
-        assert (stored(customer).tier, stored(customer).potential) == ("A", 5)
+        assert (stored(customer).monthly_value, stored(customer).potential) == (Decimal("20000"), 5)
         assert [(c.actor, c.changes) for c in history(customer)] == [
-            (org.leader, {"tier": ["B", "A"]}),
+            (org.leader, {"monthly_value": ["10000.00", "20000.00"]}),
             (org.coordinator, {"potential": [3, 5]}),
         ]
 
@@ -425,7 +439,7 @@ class TestWhoMayChange:
 
         for outsider in (other_leader, org.director, org.support["solution"]):
             with pytest.raises(NotPermitted):
-                update_customer(customer=customer, values={"tier": "A"}, user=outsider)
+                update_customer(customer=customer, values={"monthly_value": "20000"}, user=outsider)
             with pytest.raises(NotPermitted):
                 save_key_person(customer=customer, name="王主任", values={}, user=outsider)
 
@@ -447,9 +461,9 @@ class TestWhoMayChange:
         assert (change.actor, change.changes) == (org.coordinator, {"account_manager": ["qian", "wu"]})
         customer = stored(customer)
         with pytest.raises(NotPermitted):
-            update_customer(customer=customer, values={"tier": "A"}, user=org.manager)
-        update_customer(customer=customer, values={"tier": "A"}, user=org.other_manager)
-        assert stored(customer).tier == "A"
+            update_customer(customer=customer, values={"monthly_value": "20000"}, user=org.manager)
+        update_customer(customer=customer, values={"monthly_value": "20000"}, user=org.other_manager)
+        assert stored(customer).monthly_value == Decimal("20000")
 
     def test_a_manager_may_add_a_customer_they_look_after_but_not_one_for_another_manager(self, org):
         with pytest.raises(NotPermitted):
@@ -468,7 +482,7 @@ class TestWhoMayChange:
         org.coordinator.save()
 
         with pytest.raises(NotPermitted):
-            update_customer(customer=customer, values={"tier": "A"}, user=org.coordinator)
+            update_customer(customer=customer, values={"monthly_value": "20000"}, user=org.coordinator)
         with pytest.raises(NotPermitted):
             create_customer(values=new_customer_values(org), user=org.coordinator)
         assert stored(customer).tier == "B" and Customer.objects.count() == 1

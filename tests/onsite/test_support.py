@@ -153,7 +153,8 @@ class TestTheProcess:
         self, org, customer
     ):
         with frozen(at(2026, 12, 1, 9)):
-            request = ask(org, customer, due=date(2026, 12, 15))
+            # Within the completion time of the customer's tier (B: 72 hours), the day asked binds.
+            request = ask(org, customer, due=date(2026, 12, 3))
 
         request = refreshed(request)
         assert (request.status, request.assignee, request.requested_by, request.dispatched_at) == (
@@ -170,17 +171,20 @@ class TestTheProcess:
         )
         assert instance_variables(instance)["dispatch"] == {
             "assignee": "zheng",
-            "due_at": "2026-12-15T18:00:00+08:00",
+            "due_at": "2026-12-03T18:00:00+08:00",
         }
         task = open_task(instance, HANDLE)
         assert (task.assignee, task.role.name, task.form_file, task.due_at) == (
             org.support["network"],
             "support_staff",
             "support_handling.schema.json",
-            at(2026, 12, 15, 18),
+            at(2026, 12, 1, 13),  # its first deadline: to be taken up within the response time
         )
-        timer = Timer.objects.get(instance=instance)
-        assert (timer.bpmn_id, timer.due_at) == ("Event_support_overdue", at(2026, 12, 15, 18))
+        timers = Timer.objects.filter(instance=instance).order_by("due_at")
+        assert [(t.bpmn_id, t.due_at) for t in timers] == [
+            ("Event_support_response", at(2026, 12, 1, 13)),  # B: taken up within 4 hours
+            ("Event_support_overdue", at(2026, 12, 3, 18)),
+        ]
 
     def test_the_request_goes_from_demand_to_dispatch_to_completion_to_the_managers_confirmation(
         self, org, customer
@@ -315,7 +319,10 @@ class TestOverdue:
             request = ask(org, customer, due=date(2026, 12, 2))
         handling = open_task(request.instance, HANDLE)
 
-        assert fire_due_timers(now=at(2026, 12, 2, 17, 59)) == []
+        # The response time passes with the engineer already named: nothing to chase.
+        response = fire_due_timers(now=at(2026, 12, 2, 17, 59))
+        assert [t.bpmn_id for t in response] == ["Event_support_response"]
+        assert not HumanTask.objects.filter(instance=request.instance, bpmn_id=ESCALATE).exists()
         fired = fire_due_timers(now=at(2026, 12, 2, 18, 1))
 
         assert [(t.instance_id, t.bpmn_id, t.due_at) for t in fired] == [
@@ -328,7 +335,7 @@ class TestOverdue:
         assert refreshed(request).status == Status.DISPATCHED
         assert (
             AuditEvent.objects.filter(instance=request.instance, kind=AuditEvent.Kind.TIMER_FIRED).count()
-            == 1
+            == 2  # the response timer's and the overdue one's
         )
         assert fire_due_timers(now=at(2026, 12, 9, 9)) == []  # escalated once, not every run
 

@@ -1,0 +1,105 @@
+"""The customer list, filtered by service tier, with the tier each customer's figures suggest
+beside the one it has (seed 001: A/B/C by industry, consumption, importance and potential).
+
+The suggestion reads the same inputs as screening (`onsite.selectors.screening`): the industry,
+the value contribution (its place among all customers, so it does not depend on who reads) and the
+development potential, combined with the screening's default weights. Party, government and
+military customers are suggested tier A whatever their score. The result is a code with its
+reasons as data; `describe` words a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from onsite.access import check_customer_read, customers_visible_to
+from onsite.exceptions import InvalidInput
+from onsite.models import Customer, Tier
+from onsite.selectors import screening
+from onsite.selectors.screening import ALWAYS_IN, Reason, ScreeningCriteria, screen_customers
+from onsite.thresholds import threshold
+from workflows.actors import SYSTEM
+
+# The reason a suggestion gives for its tier: the score and the band it falls in.
+SCORE_BAND = "score_band"
+
+
+@dataclass(frozen=True)
+class TierSuggestion:
+    tier: str  # A, B or C
+    score: Decimal  # the screening score, 0-100
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    customer: Customer
+    tier: str  # the tier it has
+    suggestion: TierSuggestion  # the tier its figures suggest
+
+    @property
+    def differs(self) -> bool:
+        return self.tier != self.suggestion.tier
+
+
+def customer_list(*, user: Any, tiers: tuple[str, ...] = ()) -> list[CustomerRow]:
+    """The customers `user` may read (`onsite.access`), by code, narrowed to `tiers` when given,
+    each with the tier suggested beside its own. A fixed number of queries, however many."""
+    if isinstance(tiers, str) or not all(isinstance(t, str) for t in tiers):
+        raise InvalidInput({"tiers": [_("Give a list of codes.")]})
+    unknown = sorted(set(tiers) - set(Tier.values))
+    if unknown:
+        raise InvalidInput({"tiers": [_("Unknown service tier: %(tiers)s.") % {"tiers": ", ".join(unknown)}]})
+    customers = customers_visible_to(user).select_related("region", "account_manager").order_by("code")
+    if tiers:
+        customers = customers.filter(tier__in=tiers)
+    rows = list(customers)
+    suggestions = suggest_tiers()
+    return [CustomerRow(customer=c, tier=c.tier, suggestion=suggestions[c.pk]) for c in rows]
+
+
+def suggest_tier(customer: Customer, *, user: Any) -> TierSuggestion:
+    """The tier `customer`'s figures suggest, for a reader who may read it."""
+    check_customer_read(user, customer)
+    return suggest_tiers()[customer.pk]
+
+
+def suggest_tiers() -> dict[int, TierSuggestion]:
+    """Every customer's suggested tier by id: scored as screening scores them, among all customers."""
+    criteria = ScreeningCriteria(exclude_enrolled=False)
+    suggestions = {}
+    for screened in screen_customers(criteria, user=SYSTEM):
+        if screened.always_in or screened.score >= threshold("TIER_A_MIN_SCORE"):
+            tier = Tier.A
+        elif screened.score >= threshold("TIER_B_MIN_SCORE"):
+            tier = Tier.B
+        else:
+            tier = Tier.C
+        band = Reason(
+            SCORE_BAND,
+            {
+                "score": screened.score,
+                "tier": tier,
+                "a_from": threshold("TIER_A_MIN_SCORE"),
+                "b_from": threshold("TIER_B_MIN_SCORE"),
+            },
+        )
+        reasons = screened.reasons if screened.always_in else (*screened.reasons, band)
+        suggestions[screened.customer.pk] = TierSuggestion(tier=tier, score=screened.score, reasons=reasons)
+    return suggestions
+
+
+def describe(reason: Reason) -> str:
+    """A suggestion's reason as a sentence in the active language."""
+    if reason.kind == SCORE_BAND:
+        return (
+            _("Combined score %(score)s of 100: tier %(tier)s (A from %(a_from)s, B from %(b_from)s).")
+            % reason.params
+        )
+    if reason.kind == ALWAYS_IN:
+        return _("Party, government or military customer: tier A whatever the score.")
+    return screening.describe(reason)
