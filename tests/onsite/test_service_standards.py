@@ -17,7 +17,7 @@ from onsite.services.standards import change_service_standard, change_tier
 from onsite.services.support import request_support
 from tests.conftest import BPMN_DIR, source
 from tests.factories import UserFactory
-from tests.onsite.factories import manager_in
+from tests.onsite.factories import manager_in, support_engineer
 from tests.onsite.flow import (
     APPROVE,
     PLAIN_SUMMARY,
@@ -271,6 +271,37 @@ class TestSupportTimes:
         escalation = open_task(request.instance, "Task_escalate_support")
         assert escalation.assignee == org.leader
         assert open_task(request.instance, "Task_handle_support").assignee is None
+
+    def test_a_reminder_for_a_request_nobody_took_up_asks_the_team_leader_again_while_it_stays_untaken(
+        self, org
+    ):
+        customer = customer_of(org, tier=Tier.C)
+        with frozen(at(2026, 12, 1, 9)):
+            request = self.ask(org, customer, speciality="it")  # nobody in IT: left in the pool
+        fire_due_timers(now=at(2026, 12, 1, 17, 1))  # C: 8 hours to take it up
+        with frozen(at(2026, 12, 1, 17, 30)):
+            complete(request.instance, "Task_escalate_support", org.leader, {"escalation_action": "reminded"})
+
+        support_engineer("it", org.branch, org.team, "feng")  # joins the next morning
+        # A day after the reminder nobody has taken it up still, although its work is not late yet
+        # (120 hours): the follow-up checks what the escalation was about, and asks again.
+        fired = fire_due_timers(now=at(2026, 12, 2, 17, 31))
+        assert [t.bpmn_id for t in fired] == ["Event_new_due_date"]
+        assert open_task(request.instance, "Task_escalate_support").assignee == org.leader
+
+        # Once an engineer has it, the next follow-up finds nothing to chase.
+        with frozen(at(2026, 12, 2, 18)):
+            complete(
+                request.instance,
+                "Task_escalate_support",
+                org.leader,
+                {"escalation_action": "reassigned", "reassign_to": "feng"},
+            )
+        assert [t.bpmn_id for t in fire_due_timers(now=at(2026, 12, 3, 18, 1))] == ["Event_new_due_date"]
+        assert not HumanTask.objects.filter(
+            instance=request.instance, bpmn_id="Task_escalate_support", status="open"
+        ).exists()
+        assert open_task(request.instance, "Task_handle_support").assignee.username == "feng"
 
     def test_the_day_asked_binds_when_it_comes_before_the_completion_time(self, org):
         customer = customer_of(org, tier=Tier.C)
