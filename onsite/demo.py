@@ -152,9 +152,9 @@ def seed_demo(*, log: Callable[[str], None], warn: Callable[[str], None]) -> Non
         log(_("customer %(code)s %(name)s") % {"code": customer.code, "name": customer.name})
     programme = Programme.objects.filter(name=DEMO_PROGRAMME).order_by("pk").first()
     if programme is None:
-        programme = create_programme(
-            name=DEMO_PROGRAMME, region=branch, start_date=today, cadence="weekly", user=coordinator
-        )
+        # Visits at each customer's tier's cadence (the A/B/C service standards); a programme made
+        # by an earlier demo keeps the cadence it was given.
+        programme = create_programme(name=DEMO_PROGRAMME, region=branch, start_date=today, user=coordinator)
     _enrol_first_customer(programme, coordinator, log=log, warn=warn)
 
 
