@@ -31,6 +31,9 @@ DEFAULTS = {
     "REVIEW_DUE_DAYS": 2,
     # Short-board comparison: an indicator this much worse than the team median is flagged.
     "SHORT_BOARD_MARGIN_PERCENT": 20,
+    # A manager or team further than this below the month's target pro rata to the days elapsed
+    # (leads created, value won, visits made as planned) is an early warning.
+    "TARGET_BEHIND_PERCENT": 20,
     # Appraisal: an indicator's attainment counts up to this share of its target, so that one
     # indicator far over target cannot make up for all the others.
     "APPRAISAL_ATTAINMENT_CAP_PERCENT": 120,

@@ -28,7 +28,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from onsite.amounts import to_cents
-from onsite.models import Customer, Lead, SupportRequest, Visit
+from onsite.models import Customer, Lead, LeadStageMove, SupportRequest, Visit
+from onsite.selectors.funnel import win_probabilities
 from onsite.selectors.short_board import indicator_counts
 from onsite.services.summaries import visited_as_planned
 from onsite.services.support import due_moment
@@ -88,6 +89,24 @@ class Records:
         )
         # SQLite sums decimals as floats: back to cents.
         return {row["owner_id"]: to_cents(row["value"] or 0) for row in rows}
+
+    @cached_property
+    def stage_moves(self) -> list[dict[str, Any]]:
+        """The forward moves made in the period on each person's leads, summed per (owner, from
+        stage, to stage): at most a few dozen rows a person however many leads moved."""
+        return list(
+            LeadStageMove.objects.filter(
+                lead__owner_id__in=self.person_ids, at__gte=self.since, at__lt=self.until
+            )
+            .exclude(from_stage="")
+            .values("lead__owner_id", "from_stage", "to_stage")
+            .annotate(value=Sum("expected_value"))
+            .order_by()
+        )
+
+    @cached_property
+    def win_probabilities(self) -> dict[str, int]:
+        return win_probabilities()
 
     @cached_property
     def customers_owned(self) -> dict[int, int]:
@@ -199,10 +218,17 @@ def leads_created(records: Records) -> dict[int, Tally | None]:
 
 @indicator("pipeline_value_moved", _("pipeline value moved"), AMOUNT)
 def pipeline_value_moved(records: Records) -> dict[int, Tally | None]:
-    """The expected value of the person's leads moved forward through the sales funnel's stages in
-    the period. It is measured from the leads' stage moves once those are recorded; until then the
-    records hold no stage moves, so it measures nobody and weighs nothing."""
-    return dict.fromkeys(records.person_ids)
+    """The weighted pipeline the person added by moving their leads forward in the period: over the
+    stage moves made in the period on the leads they own, the sum of (the to-stage's win probability
+    − the from-stage's) × the value the lead was expected to bring at that move. A lead entering the
+    funnel is not a move forward (that is `leads_created`), nor is a lead lost (it keeps its stage);
+    winning (from the solution stage, 70% by default, to 100%) adds the rest of the value won."""
+    probabilities = records.win_probabilities
+    moved = dict.fromkeys(records.person_ids, Decimal(0))
+    for row in records.stage_moves:
+        gained = probabilities[row["to_stage"]] - probabilities[row["from_stage"]]
+        moved[row["lead__owner_id"]] += to_cents(row["value"] or 0) * gained / 100
+    return {pk: Tally(value) for pk, value in moved.items()}
 
 
 @indicator("won_value", _("value won (CNY)"), AMOUNT)

@@ -108,8 +108,7 @@ def sales_funnel(
     stalled_before = now - timedelta(days=stalled_days)
     leads = _leads(user, manager=manager, team=team, region=region, start=start, end=end)
 
-    probabilities = dict(DEFAULT_PROBABILITIES)
-    probabilities.update(FunnelStageSetting.objects.values_list("stage", "win_probability"))
+    probabilities = win_probabilities()
     totals = leads.aggregate(**_aggregates(stalled_before))
     medians = _median_days(leads)
 
@@ -194,6 +193,19 @@ def _day_start(day: date) -> datetime:
 
 def _stalled(before: datetime) -> Q:
     return Q(status__in=Lead.OPEN_STATUSES, stage_entered_at__lt=before)
+
+
+def stalled_leads(now: datetime) -> Q:
+    """The filter on leads of those stalled as of `now`: open and in their stage since before
+    `now` − `FUNNEL_STALLED_DAYS` (the early warnings read the funnel's rule from here)."""
+    return _stalled(now - timedelta(days=threshold("FUNNEL_STALLED_DAYS")))
+
+
+def win_probabilities() -> dict[str, int]:
+    """Each stage's win probability (percent): the coordinator's setting, else the default. One query."""
+    probabilities = dict(DEFAULT_PROBABILITIES)
+    probabilities.update(FunnelStageSetting.objects.values_list("stage", "win_probability"))
+    return probabilities
 
 
 def _aggregates(stalled_before: datetime) -> dict:

@@ -1,10 +1,13 @@
 """Real-time early warnings (实时预警, seed 004): what has slipped, or is about to, across the
 customers a person looks after - a customer left unvisited, a visit plan or visit not made on its
 date, a summary not written or not reviewed, an urgent lead left alone, a support request past its
-date, a competitor's contract about to expire, one of our own contracts up for renewal.
+date, a competitor's contract about to expire, one of our own contracts up for renewal - and, on
+results rather than process, a manager or a team behind the month's target pro rata to the days
+elapsed, and a lead stalled in a funnel stage.
 
 Read by the team leader's and manager's pages and, as `SYSTEM`, by the background job that sends
-the notifications; each reads the customers `onsite.access` lets them read. A warning is data (its
+the notifications; each reads the customers `onsite.access` lets them read (and, for the targets,
+the people and teams: see `_behind_target`). A warning is data (its
 kind, the values its sentence needs, the record it is about and the person who must act);
 `describe` words it in the reader's language. A fixed number of queries, whatever the number of
 warnings.
@@ -15,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -25,22 +29,28 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from onsite.access import NOTHING, READ, customer_scope, has_role
+from onsite.access import EVERYTHING, NOTHING, READ, customer_scope, has_role, people_scope, scoped
 from onsite.models import (
+    AppraisedRole,
     Cadence,
     Customer,
     Enrolment,
+    FunnelStage,
     Lead,
     Ownership,
     ProductHolding,
     ServiceStandard,
     StaffProfile,
     SupportRequest,
+    Team,
     Urgency,
     Visit,
     VisitSummary,
 )
 from onsite.roles import ACCOUNT_MANAGER, COORDINATOR, LEADERSHIP, SUPPORT_STAFF, TEAM_LEADER
+from onsite.selectors.appraisal_indicators import AMOUNT, INDICATORS, combine, measure, value_of
+from onsite.selectors.appraisals import month_bounds, targets_for
+from onsite.selectors.funnel import stalled_leads
 from onsite.services.winback import expiring_competitor_products
 from onsite.thresholds import threshold
 
@@ -57,6 +67,12 @@ class WarningKind(models.TextChoices):
     REVIEW_OVERDUE = "review_overdue", gettext_lazy("summary review overdue")
     SUPPORT_OVERDUE = "support_overdue", gettext_lazy("support request overdue")
     RENEWAL_DUE = "renewal_due", gettext_lazy("our contract up for renewal")
+    TARGET_BEHIND = "target_behind", gettext_lazy("behind the month's target")
+    LEAD_STALLED = "lead_stalled", gettext_lazy("lead stalled in a funnel stage")
+
+
+# The appraisal indicators whose month's target a manager or a team is warned to be behind.
+TARGET_INDICATORS = ("leads_created", "won_value", "visits_as_planned")
 
 
 @dataclass(frozen=True)
@@ -64,11 +80,14 @@ class EarlyWarning:
     """What slipped, as data: `kind` and the `params` its sentence needs (see `describe`)."""
 
     kind: str
-    customer: Customer
+    # None for a warning on a person or a team (behind the month's target).
+    customer: Customer | None
     params: dict[str, Any]
-    # When it fell due (the overdue kinds, a datetime) or falls due (a contract's expiry date).
+    # When it fell due (the overdue kinds, a datetime), falls due (a contract's expiry date) or was
+    # found (the day a target is found behind).
     due: datetime | date
-    related: Enrolment | Visit | Lead | ProductHolding | SupportRequest
+    # The record to open: for a target, the team or the account manager (a user).
+    related: Enrolment | Visit | Lead | ProductHolding | SupportRequest | Team | Any
     # Whose move it is (a role): a customer whose visit waits for the team leader's review of its
     # summary is the leader's to unblock, not the account manager's.
     responsible: str = ACCOUNT_MANAGER
@@ -84,6 +103,8 @@ def early_warnings(*, user: Any, now: datetime | None = None) -> list[EarlyWarni
     scope = customer_scope(user, to=READ, through="customer")
     if scope is NOTHING:
         return []
+    # Support staff read some customers, but no one's targets.
+    on_results = has_role(user, ACCOUNT_MANAGER, TEAM_LEADER, COORDINATOR, LEADERSHIP)
     warnings = [
         *_no_recent_visit(
             # What waits for the team leader is not the account manager's to act on.
@@ -98,10 +119,19 @@ def early_warnings(*, user: Any, now: datetime | None = None) -> list[EarlyWarni
         *_support_overdue(scope, now),
         *_contract_expiring(scope, now),
         *_renewal_due(scope, now),
+        *_lead_stalled(scope, now),
+        *(_behind_target(user, now) if on_results else []),
     ]
     warnings = _name_who_acts(warnings)
     order = list(WarningKind.values)
-    warnings.sort(key=lambda w: (_moment(w.due), order.index(w.kind), w.customer.name, w.related.pk))
+    warnings.sort(
+        key=lambda w: (
+            _moment(w.due),
+            order.index(w.kind),
+            w.customer.name if w.customer else "",
+            w.related.pk,
+        )
+    )
     return warnings
 
 
@@ -334,16 +364,136 @@ def _renewal_due(scope: Q | None, now: datetime) -> list[EarlyWarning]:
     ]
 
 
+def _lead_stalled(scope: Q | None, now: datetime) -> list[EarlyWarning]:
+    """One warning per open lead stalled in its funnel stage, by the funnel's rule
+    (`selectors.funnel.stalled_leads`): the lead's owner must move it on or close it."""
+    stalled_days = timedelta(days=threshold("FUNNEL_STALLED_DAYS"))
+    leads = Lead.objects.filter(stalled_leads(now)).select_related("customer", "owner")
+    return [
+        EarlyWarning(
+            kind=WarningKind.LEAD_STALLED,
+            customer=lead.customer,
+            params={
+                "lead": lead.description,
+                "stage": lead.stage,
+                "days": (now - lead.stage_entered_at).days,
+            },
+            due=lead.stage_entered_at + stalled_days,
+            related=lead,
+            person=lead.owner,
+        )
+        for lead in _scoped(leads, scope)
+    ]
+
+
+def _behind_target(user: Any, now: datetime) -> list[EarlyWarning]:
+    """Account managers and teams behind the month's target (`TARGET_INDICATORS`) by more than
+    `TARGET_BEHIND_PERCENT`, pro rata to the days elapsed.
+
+    Days elapsed are the whole days of the month before today, and the figures are measured over
+    those same days (today's work counts from tomorrow, the day a day's pro rata share is asked):
+    expected = target × days elapsed / days in the month; behind when actual < expected × (1 −
+    threshold). Nothing is expected on the first of the month. Targets are the appraisal's
+    (`targets_for`: the team's own for the month, else the defaults; a team's are the team leader's,
+    measured on its account managers' pooled figures) and the actuals the appraisal indicators',
+    so a warning never disagrees with the month's appraisal. Someone outside any team has no
+    targets and is not warned.
+
+    Whose: a manager their own (`people_scope`), a team leader their team's managers and the team
+    they lead, coordinators, leadership and the system every one. A constant number of queries: the
+    managers with their teams and leaders, the targets, and the indicators' sources."""
+    today = timezone.localdate(now)
+    start, end = month_bounds(today)
+    elapsed, days_in_month = (today - start).days, (end - start).days
+    if not elapsed:
+        return []
+    behind = Decimal(100 - threshold("TARGET_BEHIND_PERCENT"))
+    people = people_scope(user)
+    managers = list(
+        scoped(get_user_model().objects.all(), people)
+        .filter(is_active=True, groups__name=ACCOUNT_MANAGER, staff_profile__team__isnull=False)
+        .exclude(staff_profile__team__leader=F("pk"))
+        .select_related("staff_profile__team__leader")
+    )
+    if not managers:
+        return []
+    teams = {m.staff_profile.team_id: m.staff_profile.team for m in managers}
+    # A team's own figure is for whoever answers for the whole team: its leader, or everyone's reader.
+    led = [t for t in teams.values() if people is EVERYTHING or t.leader_id == getattr(user, "pk", None)]
+    targets = targets_for(teams=list(teams.values()), period=start)
+    tallies = measure(person_ids=[m.pk for m in managers], start=start, end=today, codes=TARGET_INDICATORS)
+
+    def shortfall(code: str, target: Decimal, actual: Decimal | None) -> dict[str, Any] | None:
+        # actual < target × elapsed / days × (100 − threshold) / 100, in exact arithmetic.
+        if actual is None or target <= 0 or actual * days_in_month * 100 >= target * elapsed * behind:
+            return None
+        places = Decimal("0.01") if INDICATORS[code].kind == AMOUNT else Decimal("0.1")
+        return {
+            "indicator": code,
+            "target": target,
+            "expected": (target * elapsed / days_in_month).quantize(places, ROUND_HALF_UP),
+            "actual": actual,
+            "elapsed": elapsed,
+            "days_in_month": days_in_month,
+        }
+
+    warnings = []
+    for manager in managers:
+        for t in targets[(manager.staff_profile.team_id, AppraisedRole.ACCOUNT_MANAGER)]:
+            if t.indicator in TARGET_INDICATORS:
+                params = shortfall(
+                    t.indicator, t.target, value_of(t.indicator, tallies[manager.pk][t.indicator])
+                )
+                if params:
+                    warnings.append(
+                        EarlyWarning(
+                            kind=WarningKind.TARGET_BEHIND,
+                            customer=None,
+                            params={**params, "name": _person_name(manager)},
+                            due=today,
+                            related=manager,
+                            person=manager,
+                        )
+                    )
+    for team in led:
+        members = [m.pk for m in managers if m.staff_profile.team_id == team.pk]
+        for t in targets[(team.pk, AppraisedRole.TEAM_LEADER)]:
+            if t.indicator in TARGET_INDICATORS:
+                pooled = combine(tallies[pk][t.indicator] for pk in members)
+                params = shortfall(t.indicator, t.target, value_of(t.indicator, pooled))
+                if params:
+                    warnings.append(
+                        EarlyWarning(
+                            kind=WarningKind.TARGET_BEHIND,
+                            customer=None,
+                            params={**params, "name": team.name, "team": True},
+                            due=today,
+                            related=team,
+                            responsible=TEAM_LEADER,
+                            person=team.leader,
+                        )
+                    )
+    return warnings
+
+
+def _person_name(user: Any) -> str:
+    return user.get_full_name() or user.get_username()
+
+
 def _name_who_acts(warnings: list[EarlyWarning]) -> list[EarlyWarning]:
     """Each warning with the person who must act: the visit's account manager (the customer's for
     the other kinds), the support engineer a request was dispatched to, or the team leader of the
-    account manager. Two queries whatever the number of warnings."""
+    account manager. Two queries whatever the number of warnings; none for the warnings that came
+    with their person."""
 
     def managing(warning: EarlyWarning) -> int | None:
         if isinstance(warning.related, Visit) and warning.related.account_manager_id:
             return warning.related.account_manager_id
         return warning.customer.account_manager_id
 
+    # The warnings on results name theirs already (the manager, the team's leader, the lead's owner).
+    named = [w for w in warnings if w.person is not None or w.customer is None]
+    warnings = [w for w in warnings if w.person is None and w.customer is not None]
     leaders: dict[int, int | None] = {}
     led = {managing(w) for w in warnings if w.responsible == TEAM_LEADER} - {None}
     if led:
@@ -358,12 +508,24 @@ def _name_who_acts(warnings: list[EarlyWarning]) -> list[EarlyWarning]:
 
     ids = [acting(w) for w in warnings]
     people = get_user_model().objects.in_bulk({i for i in ids if i is not None}) if any(ids) else {}
-    return [replace(w, person=people.get(i)) for w, i in zip(warnings, ids, strict=True)]
+    return named + [replace(w, person=people.get(i)) for w, i in zip(warnings, ids, strict=True)]
 
 
 def describe(warning: EarlyWarning) -> str:
     """The warning as a sentence in the active language: for whoever shows it, at the time."""
-    values = {**warning.params, "customer": warning.customer.name}
+    values = {**warning.params, "customer": warning.customer.name if warning.customer else ""}
+    if warning.kind == WarningKind.TARGET_BEHIND:
+        return _describe_target(values)
+    if warning.kind == WarningKind.LEAD_STALLED:
+        values["stage"] = FunnelStage(values["stage"]).label
+        return (
+            ngettext(
+                "The lead “%(lead)s” at %(customer)s has stalled at “%(stage)s” for %(days)d day.",
+                "The lead “%(lead)s” at %(customer)s has stalled at “%(stage)s” for %(days)d days.",
+                values["days"],
+            )
+            % values
+        )
     if "date" in values:
         values["date"] = values["date"].isoformat()
     days = values.get("days", 0)
@@ -435,6 +597,31 @@ def describe(warning: EarlyWarning) -> str:
     else:
         text = _("The %(provider)s contract for %(product)s at %(customer)s ends today.")
     return text % values
+
+
+def _describe_target(values: dict[str, Any]) -> str:
+    code = values["indicator"]
+    values["indicator"] = INDICATORS[code].label
+    for figure in ("target", "expected", "actual"):
+        values[figure] = _figure(values[figure])
+    if values.get("team"):
+        text = _(
+            "Team %(name)s is behind its target for %(indicator)s this month: %(actual)s after "
+            "%(elapsed)d of %(days_in_month)d days, against %(expected)s expected by now (target "
+            "%(target)s)."
+        )
+    else:
+        text = _(
+            "%(name)s is behind the target for %(indicator)s this month: %(actual)s after "
+            "%(elapsed)d of %(days_in_month)d days, against %(expected)s expected by now (target "
+            "%(target)s)."
+        )
+    return text % values
+
+
+def _figure(number: Decimal) -> str:
+    # 4, 4.5, 50000.50: no exponent, no needless decimals on a whole number.
+    return f"{number:f}" if number != number.to_integral_value() else f"{number.to_integral_value():f}"
 
 
 def _any(conditions) -> Q:

@@ -18,9 +18,12 @@ from onsite.models import (
     AppraisalTarget,
     AppraisedRole,
     Enrolment,
+    FunnelStage,
+    FunnelStageSetting,
     IncentiveRecord,
     IncentiveRule,
     Lead,
+    LeadStageMove,
     Programme,
     Stage,
     SupportRequest,
@@ -218,7 +221,7 @@ def test_each_account_manager_indicator_is_measured_from_the_months_records(mont
         "summary_on_time_rate": Decimal("0.7500"),  # 3 of 4
         "rework_rate": Decimal("0.2500"),  # 1 of 4
         "leads_created": Decimal(2),
-        "pipeline_value_moved": None,
+        "pipeline_value_moved": Decimal("0.00"),  # no lead moved a stage
         "won_value": Decimal("50000.50"),
         "win_backs": Decimal(1),
         "customer_coverage": Decimal("0.5000"),  # owned[0] and owned[1] of 4
@@ -238,15 +241,60 @@ def test_each_support_engineer_indicator_is_measured_from_the_months_records(mon
     }
 
 
-def test_pipeline_value_moved_is_in_the_catalogue_but_measures_nobody_yet(month_of_work):
-    manager, engineer = month_of_work
-    assert "pipeline_value_moved" in INDICATORS
-    tallies = measure(
-        person_ids=[manager.pk, engineer.pk], start=START, end=END, codes=["pipeline_value_moved"]
+def move(lead, from_stage, to_stage, at, value) -> LeadStageMove:
+    return LeadStageMove.objects.create(
+        lead=lead,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        at=at,
+        expected_value=None if value is None else Decimal(value),
     )
-    assert tallies == {
-        manager.pk: {"pipeline_value_moved": None},
-        engineer.pk: {"pipeline_value_moved": None},
+
+
+def test_pipeline_value_moved_is_the_weighted_pipeline_each_owner_added_by_moving_leads_forward(team):
+    manager, other = manager_in(team), manager_in(team)
+    customer, theirs = CustomerFactory(account_manager=manager), CustomerFactory(account_manager=other)
+    # The coordinator rates the solution stage 80% (default 70%); the others keep their defaults:
+    # preparation 5, customer profile 10, sales visit 30, pain points 50, entry point 20, won 100.
+    FunnelStageSetting.objects.update_or_create(stage=FunnelStage.SOLUTION, defaults={"win_probability": 80})
+    big, small, won, unvalued = (LeadFactory(customer=customer) for _ in range(4))
+    # 100,000: preparation → profile (+5 points) on 2 March, profile → solution (+70) on 10 March.
+    move(big, "", FunnelStage.PREPARATION, local(date(2024, 3, 1), 9), "100000")  # entering: not a move
+    move(big, FunnelStage.PREPARATION, FunnelStage.CUSTOMER_PROFILE, local(date(2024, 3, 2), 9), "100000")
+    move(big, FunnelStage.CUSTOMER_PROFILE, FunnelStage.SOLUTION, local(date(2024, 3, 10), 9), "100000")
+    # 20,000: sales visit → pain points in February (outside), pain points → solution (+30) at the
+    # last minute of March.
+    move(small, FunnelStage.SALES_VISIT, FunnelStage.PAIN_POINTS, local(date(2024, 2, 28), 9), "20000")
+    move(small, FunnelStage.PAIN_POINTS, FunnelStage.SOLUTION, local(date(2024, 3, 31), 23, 59), "20000")
+    # Won for 30,000.50 from the solution stage (+20), and a move in April (outside).
+    move(won, FunnelStage.SOLUTION, FunnelStage.WON, local(date(2024, 3, 20), 15), "30000.50")
+    move(won, FunnelStage.WON, FunnelStage.AFTER_SALE, local(date(2024, 4, 1), 0), "30000.50")
+    # A move with no expected value adds nothing.
+    move(unvalued, FunnelStage.PREPARATION, FunnelStage.ENTRY_POINT, local(date(2024, 3, 5)), None)
+    # The other manager's lead: entry point → sales visit (+10) on 10,000.
+    move(
+        LeadFactory(customer=theirs),
+        FunnelStage.ENTRY_POINT,
+        FunnelStage.SALES_VISIT,
+        local(date(2024, 3, 7)),
+        "10000",
+    )
+    engineer = support_engineer("solution", team.region, team)
+
+    with CaptureQueriesContext(connection) as queries:
+        tallies = measure(
+            person_ids=[manager.pk, other.pk, engineer.pk],
+            start=START,
+            end=END,
+            codes=["pipeline_value_moved"],
+        )
+    assert len(queries) == 2  # the moves, summed per owner and stage pair, and the stage settings
+    values = {pk: value_of("pipeline_value_moved", t["pipeline_value_moved"]) for pk, t in tallies.items()}
+    # 5% × 100,000 + 70% × 100,000 + 30% × 20,000 + 20% × 30,000.50 = 5,000 + 70,000 + 6,000 + 6,000.10
+    assert values == {
+        manager.pk: Decimal("87000.10"),
+        other.pk: Decimal("1000.00"),  # 10% × 10,000
+        engineer.pk: Decimal("0.00"),
     }
 
 
@@ -264,6 +312,8 @@ MANAGER_TARGETS = [
 
 def test_targets_and_weights_make_the_score_with_its_breakdown(team, month_of_work):
     manager, _engineer = month_of_work
+    lead = LeadFactory(customer=CustomerFactory(account_manager=manager), created_at=local(START))
+    move(lead, FunnelStage.PREPARATION, FunnelStage.SOLUTION, local(date(2024, 3, 9), 9), "80000")
     set_appraisal_targets(
         team=team, role="account_manager", period=START, targets=MANAGER_TARGETS, user=team.leader
     )
@@ -272,18 +322,19 @@ def test_targets_and_weights_make_the_score_with_its_breakdown(team, month_of_wo
     )
     assert figures.role == AppraisedRole.ACCOUNT_MANAGER
     lines = {line.indicator: line for line in figures.breakdown.lines}
-    # Pipeline value is not measured: the other weights (30 + 20 + 10 + 20 = 80) make the 100.
+    # Every indicator is measured: the weights make 100. Pipeline moved: preparation (5%) →
+    # solution (70%) on 80,000 = 52,000.
     assert [(code, lines[code].attainment, lines[code].points) for code in lines] == [
-        ("visits_as_planned", Decimal("0.5000"), Decimal("18.75")),  # 2 / 4 × 30 / 80 × 100
-        ("summary_on_time_rate", Decimal("1.2000"), Decimal("30.00")),  # 0.75 / 0.6 = 1.25, capped
-        ("rework_rate", Decimal("0.4000"), Decimal("5.00")),  # 0.1 / 0.25
-        ("pipeline_value_moved", None, Decimal("0.00")),
-        ("won_value", Decimal("0.5000"), Decimal("12.50")),  # 50,000.50 / 100,000
+        ("visits_as_planned", Decimal("0.5000"), Decimal("15.00")),  # 2 / 4 × 30
+        ("summary_on_time_rate", Decimal("1.2000"), Decimal("24.00")),  # 0.75 / 0.6 = 1.25, capped
+        ("rework_rate", Decimal("0.4000"), Decimal("4.00")),  # 0.1 / 0.25
+        ("pipeline_value_moved", Decimal("0.5200"), Decimal("10.40")),  # 52,000 / 100,000
+        ("won_value", Decimal("0.5000"), Decimal("10.00")),  # 50,000.50 / 100,000
     ]
-    assert lines["pipeline_value_moved"].value is None
+    assert lines["pipeline_value_moved"].value == Decimal("52000.00")
     assert lines["won_value"].value == Decimal("50000.50")
     assert (lines["won_value"].target, lines["won_value"].weight) == (Decimal(100000), Decimal(20))
-    assert figures.breakdown.score == Decimal("66.25")
+    assert figures.breakdown.score == Decimal("63.40")
 
 
 def test_a_team_without_its_own_targets_for_the_month_is_measured_against_the_defaults(team, month_of_work):

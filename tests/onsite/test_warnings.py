@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from onsite.models import (
     Cadence,
     Enrolment,
+    FunnelStage,
     Lead,
     Ownership,
     Programme,
@@ -21,6 +22,7 @@ from onsite.models import (
     VisitSummary,
 )
 from onsite.selectors.warnings import EarlyWarning, WarningKind, describe, early_warnings
+from onsite.services.appraisals import set_appraisal_targets
 from tests.factories import UserFactory
 from tests.onsite.factories import (
     CustomerFactory,
@@ -38,6 +40,13 @@ from workflows.models import ProcessModel, ProcessVersion
 pytestmark = pytest.mark.django_db
 
 visit_numbers = count(1)
+
+
+@pytest.fixture(autouse=True)
+def targets_out_of_the_way(settings):
+    """The process warnings' tests make managers with no leads and no visits this month: keep them
+    from also being behind the month's targets (tested on their own, at a fixed date, below)."""
+    settings.ONSITE = {**settings.ONSITE, "TARGET_BEHIND_PERCENT": 100}
 
 
 @pytest.fixture
@@ -482,8 +491,12 @@ def test_the_longest_overdue_comes_first_and_expiring_contracts_after_every_over
 
 
 def test_the_number_of_queries_does_not_grow_with_the_warnings(
-    enrol, team, region, now, django_assert_max_num_queries
+    enrol, team, region, django_assert_max_num_queries, settings
 ):
+    settings.ONSITE = {**settings.ONSITE, "TARGET_BEHIND_PERCENT": 20}
+    # Day 16 of November: every new manager, with nothing done, is behind each default target.
+    now = timezone.make_aware(datetime(2026, 11, 16, 10))
+
     def customer_with_every_warning():
         customer = CustomerFactory(account_manager=manager_in(team), region=region)
         enrolment = enrol(customer, enrolled_days_ago=60)
@@ -494,6 +507,7 @@ def test_the_number_of_queries_does_not_grow_with_the_warnings(
             summary_due_at=now - timedelta(days=39),
         )
         untouched_lead(customer, since=now - timedelta(days=30))
+        LeadFactory(customer=customer, created_at=now - timedelta(days=45))  # stalled at preparation
         ProductHoldingFactory(customer=customer, expiry_date=timezone.localdate(now) + timedelta(days=10))
         ProductHoldingFactory(
             customer=customer,
@@ -510,20 +524,25 @@ def test_the_number_of_queries_does_not_grow_with_the_warnings(
 
     engineer = support_engineer("network", region, team)
     customer_with_every_warning()
-    every_kind = len(WarningKind.values) + 1  # two support requests: one dispatched, one not
-    # One query per kind, two to name who acts, and the reader's roles.
-    with django_assert_max_num_queries(len(WarningKind.values) + 3):
+    # Per customer one of each kind but two support requests (one dispatched, one not) and, for
+    # the targets, one per indicator for its manager; the team's three besides.
+    per_customer = len(WarningKind.values) + 1 + 2
+    # One query per process kind and for the stalled leads, two to name who acts, the reader's
+    # roles; for the targets: the managers, the targets, and five for the indicators' sources
+    # (the short board's three, the visits made, the values won).
+    queries = (len(WarningKind.values) - 1) + 2 + 1 + 7
+    with django_assert_max_num_queries(queries):
         warnings = early_warnings(user=team.leader, now=now)
         assert sorted(set(kinds(warnings))) == sorted(WarningKind.values)
-        assert len(warnings) == every_kind
+        assert len(warnings) == per_customer + 3
 
     for _ in range(5):
         customer_with_every_warning()
     leader = type(team.leader).objects.get(pk=team.leader.pk)  # a fresh request: roles not cached
-    with django_assert_max_num_queries(len(WarningKind.values) + 3):
+    with django_assert_max_num_queries(queries):
         warnings = early_warnings(user=leader, now=now)
-        assert len(warnings) == 6 * every_kind
-        assert all(describe(w) and w.customer.name and w.person for w in warnings)
+        assert len(warnings) == 6 * per_customer + 3
+        assert all(describe(w) and (w.customer is None or w.customer.name) and w.person for w in warnings)
 
 
 def test_a_customer_waiting_for_the_leaders_review_of_a_summary_is_not_blamed_on_the_manager(
@@ -709,3 +728,187 @@ def test_our_contract_ending_today_says_so(customer, now):
     ProductHoldingFactory(customer=customer, ownership=Ownership.OURS, expiry_date=timezone.localdate(now))
     [warning] = of_kind(WarningKind.RENEWAL_DUE, now=now)
     assert describe(warning).endswith("ends today: renew it.")
+
+
+# Behind the month's target, pro rata to the days elapsed
+
+# 16 November 2026: 15 whole days of a 30-day month have passed.
+NOVEMBER_16 = datetime(2026, 11, 16, 10)
+
+
+@pytest.fixture
+def behind_by_20_percent(settings):
+    settings.ONSITE = {**settings.ONSITE, "TARGET_BEHIND_PERCENT": 20}
+    return timezone.make_aware(NOVEMBER_16)
+
+
+def leads_created(manager, *days: int) -> None:
+    customer = CustomerFactory(account_manager=manager)
+    for day in days:
+        LeadFactory(customer=customer, created_at=timezone.make_aware(datetime(2026, 11, day, 9)))
+
+
+def lead_won(manager, value: str, day: int) -> None:
+    LeadFactory(
+        customer=CustomerFactory(account_manager=manager),
+        created_at=timezone.make_aware(datetime(2026, 10, 1, 9)),
+        status=Lead.Status.WON,
+        won_value=Decimal(value),
+        closed_at=timezone.make_aware(datetime(2026, 11, day, 15)),
+    )
+
+
+def behind(now, user=SYSTEM) -> dict:
+    return {
+        (w.related, w.params["indicator"]): (
+            w.params["expected"],
+            w.params["actual"],
+            w.person,
+            w.responsible,
+        )
+        for w in of_kind(WarningKind.TARGET_BEHIND, now=now, user=user)
+    }
+
+
+@pytest.fixture
+def november_targets(team):
+    """The team's own November targets: 10 leads and 100,000 CNY won a manager; 20 leads and
+    100,000 CNY for the team (its leader's)."""
+    november = date(2026, 11, 1)
+    set_appraisal_targets(
+        team=team,
+        role="account_manager",
+        period=november,
+        targets=[
+            {"indicator": "leads_created", "target": 10, "weight": 50},
+            {"indicator": "won_value", "target": 100000, "weight": 50},
+        ],
+        user=team.leader,
+    )
+    set_appraisal_targets(
+        team=team,
+        role="team_leader",
+        period=november,
+        targets=[
+            {"indicator": "leads_created", "target": 20, "weight": 50},
+            {"indicator": "won_value", "target": 100000, "weight": 50},
+        ],
+        user=team.leader,
+    )
+
+
+def test_a_manager_and_a_team_behind_the_target_pro_rata_to_the_days_elapsed_are_warned(
+    behind_by_20_percent, team, november_targets
+):
+    now = behind_by_20_percent
+    slow, steady = manager_in(team, first_name="李慢", last_name=""), manager_in(team)
+    # Leads, target 10: expected by now 10 × 15 / 30 = 5, warned under 5 × 0.8 = 4.
+    leads_created(slow, 1, 8, 15, 16)  # three in the 15 days; today's counts from tomorrow
+    leads_created(steady, 2, 3, 4, 5)  # four: not under 4
+    LeadFactory(
+        customer=CustomerFactory(account_manager=slow), created_at=now - timedelta(days=20)
+    )  # October
+    # Value won, target 100,000: expected 50,000, warned under 40,000.
+    lead_won(slow, "30000", 3)
+    lead_won(steady, "40000", 10)
+
+    assert behind(now) == {
+        (slow, "leads_created"): (Decimal("5.0"), Decimal(3), slow, "account_manager"),
+        (slow, "won_value"): (Decimal("50000.00"), Decimal("30000.00"), slow, "account_manager"),
+        # The team (its leader's targets), pooled: 7 leads against 20 × 15 / 30 = 10, under 8.
+        (team, "leads_created"): (Decimal("10.0"), Decimal(7), team.leader, "team_leader"),
+        # 70,000 won against 50,000 expected: on track.
+    }
+    with translation.override("zh-hans"):
+        sentences = sorted(describe(w) for w in of_kind(WarningKind.TARGET_BEHIND, now=now))
+    assert sentences == sorted(
+        [
+            "李慢本月“新增营销线索数”进度落后：30 天已过 15 天，完成 3，按进度应达 5（目标 10）。",
+            "李慢本月“成交金额（元）”进度落后：30 天已过 15 天，完成 30000，按进度应达 50000（目标 100000）。",
+            f"班组“{team.name}”本月“新增营销线索数”进度落后：30 天已过 15 天，完成 7，按进度应达 10（目标 20）。",
+        ]
+    )
+
+
+def test_without_its_own_targets_a_team_is_held_to_the_default_targets(behind_by_20_percent, team):
+    now = behind_by_20_percent
+    manager = manager_in(team)
+    leads_created(manager, 2, 3)  # default 4 leads: 4 × 15 / 30 = 2 expected, warned under 1.6
+    lead_won(manager, "20000", 3)  # default 50,000: 25,000 expected, warned under 20,000: not under
+
+    warned = behind(now, user=manager)
+    # Visits as planned (default 8): none made, 4 expected.
+    assert warned == {
+        (manager, "visits_as_planned"): (Decimal("4.0"), Decimal(0), manager, "account_manager")
+    }
+
+
+def test_nothing_is_expected_on_the_first_of_the_month(settings, team, november_targets):
+    settings.ONSITE = {**settings.ONSITE, "TARGET_BEHIND_PERCENT": 20}
+    manager_in(team)
+
+    assert behind(timezone.make_aware(datetime(2026, 11, 1, 18))) == {}
+
+
+def test_targets_are_seen_by_the_manager_their_team_leader_and_everyones_readers(
+    behind_by_20_percent, team, region, november_targets
+):
+    now = behind_by_20_percent
+    manager, teammate = manager_in(team), manager_in(team)
+    other_team = TeamFactory(region=region)
+    outsider = manager_in(other_team)
+    everyone = {
+        (manager, "leads_created"),
+        (manager, "won_value"),
+        (teammate, "leads_created"),
+        (teammate, "won_value"),
+        (team, "leads_created"),
+        (team, "won_value"),
+    }
+
+    assert set(behind(now, user=manager)) == {(manager, "leads_created"), (manager, "won_value")}
+    assert set(behind(now, user=team.leader)) == everyone
+    # The other team on the defaults: leads, value won and visits, for its manager and the team.
+    theirs = {(who, code) for who in (outsider, other_team) for code in ("leads_created", "won_value")}
+    theirs |= {(outsider, "visits_as_planned"), (other_team, "visits_as_planned")}
+    assert set(behind(now, user=other_team.leader)) == theirs
+    for reader in (UserFactory(roles=["coordinator"]), UserFactory(roles=["leadership"]), SYSTEM):
+        assert set(behind(now, user=reader)) == everyone | theirs
+    assert behind(now, user=support_engineer("network", region, team)) == {}
+
+
+# A lead stalled in a funnel stage
+
+
+def test_each_lead_stalled_in_its_stage_is_a_warning_for_its_owner(customer, manager, team, now, settings):
+    settings.ONSITE = {**settings.ONSITE, "FUNNEL_STALLED_DAYS": 30}
+    colleague = manager_in(team)
+    stalled = LeadFactory(
+        customer=customer,
+        owner=colleague,  # the owner acts, not the customer's account manager
+        description="专线扩容",
+        stage=FunnelStage.PAIN_POINTS,
+        stage_entered_at=now - timedelta(days=31, hours=1),
+    )
+    LeadFactory(customer=customer, stage_entered_at=now - timedelta(days=30))  # not longer than 30 days
+    LeadFactory(
+        customer=customer, status=Lead.Status.LOST, stage_entered_at=now - timedelta(days=90)
+    )  # closed: not stalled
+
+    [warning] = of_kind(WarningKind.LEAD_STALLED, now=now)
+    assert (warning.related, warning.customer, warning.person, warning.responsible) == (
+        stalled,
+        customer,
+        colleague,
+        "account_manager",
+    )
+    assert warning.params == {"lead": "专线扩容", "stage": "pain_points", "days": 31}
+    assert warning.due == stalled.stage_entered_at + timedelta(days=30)
+    with translation.override("zh-hans"):
+        assert describe(warning) == "合肥银行的线索“专线扩容”已在“发展痛点”阶段停滞 31 天。"
+    # Only the readers of the customer see it.
+    assert of_kind(WarningKind.LEAD_STALLED, now=now, user=manager) == [warning]
+    assert of_kind(WarningKind.LEAD_STALLED, now=now, user=UserFactory(roles=["support_staff"])) == []
+
+    settings.ONSITE = {**settings.ONSITE, "FUNNEL_STALLED_DAYS": 40}
+    assert of_kind(WarningKind.LEAD_STALLED, now=now) == []
