@@ -126,7 +126,7 @@ def measure(*, quick: bool) -> dict:
         "organisation": (
             f"{len(org.branches)} branches with {len(org.regions) - len(org.branches)} counties, "
             f"{len(org.teams)} teams of {shape['managers']} account managers and {shape['engineers']} "
-            f"support engineers, {len(org.customers):,} customers"
+            f"support engineers, {sum(map(len, org.customers.values())):,} customers"
         ),
         "sizes": {},
     }
