@@ -31,6 +31,7 @@ format: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks.engine
 	$(BIN)/python -m benchmarks.domain
+	$(BIN)/python -m benchmarks.funnel
 
 # Debian/Ubuntu packages the Python stack needs (venv support; later: fonts, Pango, Chromium).
 system-packages:

@@ -32,3 +32,17 @@ def test_the_domain_benchmark_runs_and_reports_its_ratios():
     assert result.returncode == 0, result.stderr[-2000:]
     assert "| ratio domain/engine |" in result.stdout
     assert "onsite.review_summary" in result.stdout
+
+
+def test_the_funnel_benchmark_runs_and_reports_query_counts_and_percentiles():
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.funnel", "--quick", "--backend", "sqlite"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "| team appraisal figures for a month (read by its leader) |" in result.stdout
+    assert "query count constant across sizes: yes" in result.stdout

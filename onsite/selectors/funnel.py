@@ -21,7 +21,7 @@ when a period is given, narrowed to a manager (the owner), a team (its members' 
 
 Amounts are Decimals; rates Decimal shares from 0 to 1. Stages are codes (`FunnelStage`); the labels
 word them when shown. A constant number of queries whatever the number of leads: the access checks,
-the stage settings, one aggregate, one for the medians and one for the stalled leads.
+the stage settings, one grouped count, one for the medians and one for the stalled leads.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum, Window
+from django.db.models import Count, F, FloatField, Func, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -109,7 +109,7 @@ def sales_funnel(
     leads = _leads(user, manager=manager, team=team, region=region, start=start, end=end)
 
     probabilities = win_probabilities()
-    totals = leads.aggregate(**_aggregates(stalled_before))
+    totals = _totals(leads, stalled_before)
     medians = _median_days(leads)
 
     figures = []
@@ -208,19 +208,38 @@ def win_probabilities() -> dict[str, int]:
     return probabilities
 
 
-def _aggregates(stalled_before: datetime) -> dict:
-    """Five figures per stage, all in one query."""
-    aggregates = {}
-    lost = Q(status=Status.LOST)
-    for rank, stage in enumerate(STAGES):
-        here = Q(stage=stage)
-        value = "won_value" if stage in CLOSED_STAGES else "estimated_value"
-        aggregates[f"{stage}__count"] = Count("pk", filter=here & ~lost)
-        aggregates[f"{stage}__value"] = Sum(value, filter=here & ~lost)
-        aggregates[f"{stage}__lost"] = Count("pk", filter=here & lost)
-        aggregates[f"{stage}__reached"] = Count("pk", filter=Q(stage__in=STAGES[rank:]))
-        aggregates[f"{stage}__stalled"] = Count("pk", filter=here & _stalled(stalled_before))
-    return aggregates
+def _totals(leads: QuerySet, stalled_before: datetime) -> dict:
+    """Five figures per stage from one grouped query: the leads counted, summed and the stalled
+    ones counted per stage and status (at most 8 × 4 rows), added up here. Cheaper to build and to
+    run than forty filtered aggregates over every lead."""
+    rows = (
+        leads.values("stage", "status")
+        .annotate(
+            n=Count("pk"),
+            expected=Sum("estimated_value"),
+            won=Sum("won_value"),
+            stalled=Count("pk", filter=_stalled(stalled_before)),
+        )
+        .order_by()
+    )
+    totals: dict[str, Any] = {}
+    for stage in STAGES:
+        for figure in ("count", "lost", "reached", "stalled"):
+            totals[f"{stage}__{figure}"] = 0
+        totals[f"{stage}__value"] = None
+    for row in rows:
+        stage, n = row["stage"], row["n"]
+        if row["status"] == Status.LOST:
+            totals[f"{stage}__lost"] += n
+        else:
+            totals[f"{stage}__count"] += n
+            value = row["won"] if stage in CLOSED_STAGES else row["expected"]
+            if value is not None:
+                totals[f"{stage}__value"] = (totals[f"{stage}__value"] or Decimal(0)) + value
+        totals[f"{stage}__stalled"] += row["stalled"]
+        for earlier in STAGES[: STAGES.index(stage) + 1]:
+            totals[f"{earlier}__reached"] += n
+    return totals
 
 
 def _median_days(leads: QuerySet) -> dict[str, Decimal]:
@@ -229,9 +248,11 @@ def _median_days(leads: QuerySet) -> dict[str, Decimal]:
     Computed in the database the same way on SQLite and PostgreSQL (neither `percentile_cont`, which
     SQLite lacks, nor every stay loaded into Python): the stays of each stage are numbered in order
     of length, and only the one or two in the middle are read — at most two rows per stage."""
-    length = ExpressionWrapper(F("left_at") - F("at"), output_field=DurationField())
+    length = StaySeconds("left_at", "at")
     stays = (
+        # No ordering: the model's (by lead) would join the leads and sort every stay once more.
         LeadStageMove.objects.filter(lead__in=leads.values("pk"), left_at__isnull=False)
+        .order_by()
         .annotate(
             length=length,
             position=Window(RowNumber(), partition_by=F("to_stage"), order_by=[length.asc(), F("pk").asc()]),
@@ -241,14 +262,33 @@ def _median_days(leads: QuerySet) -> dict[str, Decimal]:
         .filter(position__gte=F("low"), position__lte=F("high"))
         .values_list("to_stage", "length")
     )
-    middle: dict[str, list[timedelta]] = {}
+    middle: dict[str, list[Decimal]] = {}
     for stage, stay in stays:
-        middle.setdefault(stage, []).append(stay)
+        middle.setdefault(stage, []).append(Decimal(stay))
     medians = {}
     for stage, lengths in middle.items():
-        mean = sum(lengths, timedelta()) / len(lengths)
-        medians[stage] = (Decimal(mean.total_seconds()) / SECONDS_A_DAY).quantize(Decimal("0.01"))
+        mean = sum(lengths) / len(lengths)
+        medians[stage] = (mean / SECONDS_A_DAY).quantize(Decimal("0.01"))
     return medians
+
+
+class StaySeconds(Func):
+    """`left_at` − `at` in seconds, computed by the database itself: Django's own datetime
+    subtraction on SQLite calls back into Python for every row (two calls a stay here)."""
+
+    arg_joiner = " - "
+    template = "EXTRACT(EPOCH FROM (%(expressions)s))::double precision"
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # julianday() is exact to about 0.05 ms here; rounded to the millisecond.
+        return super().as_sql(
+            compiler,
+            connection,
+            template="ROUND((julianday(%(expressions)s)) * 86400.0, 3)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
 
 
 def stage_label(stage: str) -> str:
