@@ -22,6 +22,7 @@ from onsite.models import (
     Team,
     Tier,
     Urgency,
+    VisitSummary,
 )
 from tests.factories import UserFactory
 
@@ -134,3 +135,16 @@ class SupportRequestFactory(factory.django.DjangoModelFactory):
     due_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=7))
     requested_by = factory.LazyAttribute(lambda o: o.customer.account_manager)
     requested_at = factory.LazyFunction(timezone.now)
+
+
+class VisitSummaryFactory(factory.django.DjangoModelFactory):
+    """A summary row for a visit the test made, without its process: for selectors' tests only."""
+
+    class Meta:
+        model = VisitSummary
+
+    informatization_status = "-"
+    next_goals = "-"
+    submitted_at = factory.LazyFunction(timezone.now)
+    first_submitted_at = factory.LazyAttribute(lambda o: o.submitted_at)
+    on_time = True

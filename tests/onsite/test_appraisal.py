@@ -41,6 +41,7 @@ from tests.onsite.factories import (
     LeadFactory,
     StaffProfileFactory,
     TeamFactory,
+    VisitSummaryFactory,
     manager_in,
     support_engineer,
 )
@@ -114,14 +115,8 @@ def make_summary(make_visit):
     def make(manager, *, submitted: datetime, on_time=True, rework_count=0) -> VisitSummary:
         # Planned and made before the period: it counts for nothing but its summary.
         visit = make_visit(manager, scheduled=START - timedelta(days=30))
-        return VisitSummary.objects.create(
-            visit=visit,
-            informatization_status="-",
-            next_goals="-",
-            first_submitted_at=submitted,
-            submitted_at=submitted,
-            on_time=on_time,
-            rework_count=rework_count,
+        return VisitSummaryFactory(
+            visit=visit, submitted_at=submitted, on_time=on_time, rework_count=rework_count
         )
 
     return make

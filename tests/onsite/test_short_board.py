@@ -11,7 +11,14 @@ from onsite.exceptions import InvalidInput, NotPermitted
 from onsite.models import Enrolment, Lead, Programme, Stage, Urgency, Visit, VisitSummary
 from onsite.selectors.short_board import INDICATOR_LABELS, INDICATORS, LOWER_IS_BETTER, short_board
 from tests.factories import UserFactory
-from tests.onsite.factories import CustomerFactory, LeadFactory, StaffProfileFactory, TeamFactory, manager_in
+from tests.onsite.factories import (
+    CustomerFactory,
+    LeadFactory,
+    StaffProfileFactory,
+    TeamFactory,
+    VisitSummaryFactory,
+    manager_in,
+)
 from workflows.actors import SYSTEM
 from workflows.models import ProcessModel, ProcessVersion
 
@@ -80,14 +87,8 @@ def make_summary(make_visit):
         # The visit was planned before the period, so it counts for nothing but its summary.
         visit = make_visit(manager, planned=START - timedelta(days=30), status=Visit.Status.SUMMARISED)
         submitted = submitted or local(START, 10)
-        return VisitSummary.objects.create(
-            visit=visit,
-            informatization_status="-",
-            next_goals="-",
-            first_submitted_at=submitted,
-            submitted_at=submitted,
-            on_time=on_time,
-            rework_count=rework_count,
+        return VisitSummaryFactory(
+            visit=visit, submitted_at=submitted, on_time=on_time, rework_count=rework_count
         )
 
     return make

@@ -31,6 +31,7 @@ from tests.onsite.factories import (
     RegionFactory,
     SupportRequestFactory,
     TeamFactory,
+    VisitSummaryFactory,
     manager_in,
     support_engineer,
 )
@@ -131,16 +132,7 @@ def untouched_lead(customer, *, since: datetime, **fields) -> Lead:
 
 def submitted(visit: Visit, *, at: datetime, status=VisitSummary.Status.SUBMITTED) -> Visit:
     """`visit` with a summary last submitted at `at`."""
-    VisitSummary.objects.create(
-        visit=visit,
-        status=status,
-        informatization_status="已有专线",
-        next_goals="推进云专线",
-        submissions=1,
-        first_submitted_at=at,
-        submitted_at=at,
-        on_time=True,
-    )
+    VisitSummaryFactory(visit=visit, status=status, submissions=1, submitted_at=at)
     return visit
 
 
