@@ -16,12 +16,15 @@ when a period is given, narrowed to a manager (the owner), a team (its members' 
   included); a lead moves forward only, so this is how many passed through (or skipped) the stage.
   `conversion` is reached(next) / reached(this): None for the last stage or when none reached it.
 - `median_days`: over the stays that ended with a move on (`LeadStageMove.left_at`), the median
-  of their lengths in days; None when no lead has left the stage yet.
-- `stalled`: open leads in the stage since before `now` − `FUNNEL_STALLED_DAYS`.
+  of their lengths in days (each to the hundredth); None when no lead has left the stage yet.
+- `stalled`: open leads in the stage since before `now` − `FUNNEL_STALLED_DAYS`; the funnel also
+  lists the longest stalled of them (`Funnel.stalled`, at most `stalled_listed`) and counts them
+  all (`Funnel.stalled_total`).
 
 Amounts are Decimals; rates Decimal shares from 0 to 1. Stages are codes (`FunnelStage`); the labels
 word them when shown. A constant number of queries whatever the number of leads: the access checks,
-the stage settings, one grouped count, one for the medians and one for the stalled leads.
+the stage settings, one grouped count, one histogram of stay lengths for the medians and one for the
+stalled leads listed.
 """
 
 from __future__ import annotations
@@ -31,21 +34,21 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, FloatField, Func, Q, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from onsite.access import READ, check_person_read, check_team_read, customer_scope, scoped
 from onsite.exceptions import InvalidInput
-from onsite.models import FunnelStage, FunnelStageSetting, Lead, LeadStageMove, Region
+from onsite.models import Customer, FunnelStage, FunnelStageSetting, Lead, LeadStageMove, Region
 from onsite.models.funnel import CLOSED_STAGES, DEFAULT_PROBABILITIES, OPEN_STAGES
 from onsite.thresholds import threshold
 
 STAGES = tuple(FunnelStage.values)
 Status = Lead.Status
 HUNDRED = Decimal(100)
-SECONDS_A_DAY = Decimal(24 * 60 * 60)
+# The stalled leads listed with the figures, the longest stalled first; the counts are exact.
+STALLED_LISTED = 20
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class Funnel:
     stalled_after_days: int
     stages: list[StageFigures]
     weighted_pipeline: Decimal
+    stalled_total: int
     stalled: list[StalledLead]
 
     def stage(self, code: str) -> StageFigures:
@@ -95,9 +99,11 @@ def sales_funnel(
     start: date | None = None,
     end: date | None = None,
     now: datetime | None = None,
+    stalled_listed: int = STALLED_LISTED,
 ) -> Funnel:
-    """The funnel of the leads `user` may read, narrowed as asked. Asking for a manager or a team
-    the reader may not read is refused (`NotPermitted`); a period that is not one `InvalidInput`."""
+    """The funnel of the leads `user` may read, narrowed as asked, listing the `stalled_listed`
+    longest stalled leads. Asking for a manager or a team the reader may not read is refused
+    (`NotPermitted`); a period that is not one `InvalidInput`."""
     _check_period(start, end)
     if manager is not None:
         check_person_read(user, manager)
@@ -106,11 +112,12 @@ def sales_funnel(
     now = now or timezone.now()
     stalled_days = threshold("FUNNEL_STALLED_DAYS")
     stalled_before = now - timedelta(days=stalled_days)
-    leads = _leads(user, manager=manager, team=team, region=region, start=start, end=end)
+    narrowed = dict(manager=manager, team=team, region=region, start=start, end=end)
+    leads = _leads(user, **narrowed)
 
     probabilities = win_probabilities()
     totals = _totals(leads, stalled_before)
-    medians = _median_days(leads)
+    medians = _median_days(_stays(user, **narrowed))
 
     figures = []
     for rank, stage in enumerate(STAGES):
@@ -142,7 +149,7 @@ def sales_funnel(
         )
         for row in leads.filter(_stalled(stalled_before))
         .order_by("stage_entered_at", "pk")
-        .values("pk", "customer_id", "owner_id", "stage", "stage_entered_at")
+        .values("pk", "customer_id", "owner_id", "stage", "stage_entered_at")[:stalled_listed]
     ]
     return Funnel(
         start=start,
@@ -151,6 +158,7 @@ def sales_funnel(
         stalled_after_days=stalled_days,
         stages=figures,
         weighted_pipeline=sum((f.weighted for f in figures if f.stage in OPEN_STAGES), Decimal(0)),
+        stalled_total=sum(f.stalled for f in figures),
         stalled=stalled,
     )
 
@@ -170,21 +178,43 @@ def _check_period(start: Any, end: Any) -> None:
         raise InvalidInput(errors)
 
 
-def _leads(
-    user: Any, *, manager: Any, team: Any, region: Any, start: date | None, end: date | None
-) -> QuerySet:
-    leads = scoped(Lead.objects.all(), customer_scope(user, to=READ, through="customer"))
+def _leads(user: Any, *, manager: Any, team: Any, region: Any, **period: Any) -> QuerySet:
+    leads = _owned_by(Lead.objects.all(), manager=manager, team=team)
+    if region is not None:
+        leads = leads.filter(customer__region__in=Region.objects.within(region).values("pk"))
+    return _in_scope(leads, user, created="created_at", **period)
+
+
+def _stays(user: Any, *, manager: Any, team: Any, region: Any, **period: Any) -> QuerySet:
+    """The finished stays of the same leads, filtered on the stage moves' own copies of the lead's
+    customer and creation time. A manager's or a team's are found from their leads, a region's
+    from its customers (subqueries the databases answer through the stays' indexes), not by
+    scanning every stay and joining it."""
+    stays = LeadStageMove.objects.filter(stay_days__isnull=False)
+    if manager is not None or team is not None:
+        stays = stays.filter(lead__in=_owned_by(Lead.objects.all(), manager=manager, team=team).values("pk"))
+    if region is not None:
+        customers = Customer.objects.filter(region__in=Region.objects.within(region).values("pk"))
+        stays = stays.filter(customer__in=customers.values("pk"))
+    return _in_scope(stays, user, created="lead_created_at", **period)
+
+
+def _owned_by(leads: QuerySet, *, manager: Any, team: Any) -> QuerySet:
     if manager is not None:
         leads = leads.filter(owner=manager)
     if team is not None:
         leads = leads.filter(owner__staff_profile__team=team)
-    if region is not None:
-        leads = leads.filter(customer__region__in=Region.objects.within(region).values("pk"))
+    return leads
+
+
+def _in_scope(rows: QuerySet, user: Any, *, created: str, start: date | None, end: date | None) -> QuerySet:
+    """`rows` (leads or stays) of the customers `user` may read, of leads created in [start, end)."""
+    rows = scoped(rows, customer_scope(user, to=READ, through="customer"))
     if start is not None:
-        leads = leads.filter(created_at__gte=_day_start(start))
+        rows = rows.filter(**{f"{created}__gte": _day_start(start)})
     if end is not None:
-        leads = leads.filter(created_at__lt=_day_start(end))
-    return leads.order_by()
+        rows = rows.filter(**{f"{created}__lt": _day_start(end)})
+    return rows.order_by()
 
 
 def _day_start(day: date) -> datetime:
@@ -242,53 +272,32 @@ def _totals(leads: QuerySet, stalled_before: datetime) -> dict:
     return totals
 
 
-def _median_days(leads: QuerySet) -> dict[str, Decimal]:
-    """Per stage, the median length of the stays that ended with a move on, in days.
+def _median_days(stays: QuerySet) -> dict[str, Decimal]:
+    """Per stage, the median length in days of the stays that ended with a move on.
 
-    Computed in the database the same way on SQLite and PostgreSQL (neither `percentile_cont`, which
-    SQLite lacks, nor every stay loaded into Python): the stays of each stage are numbered in order
-    of length, and only the one or two in the middle are read — at most two rows per stage."""
-    length = StaySeconds("left_at", "at")
-    stays = (
-        # No ordering: the model's (by lead) would join the leads and sort every stay once more.
-        LeadStageMove.objects.filter(lead__in=leads.values("pk"), left_at__isnull=False)
-        .order_by()
-        .annotate(
-            length=length,
-            position=Window(RowNumber(), partition_by=F("to_stage"), order_by=[length.asc(), F("pk").asc()]),
-            stays=Window(Count("pk"), partition_by=F("to_stage")),
-        )
-        .annotate(low=(F("stays") + 1) / 2, high=(F("stays") + 2) / 2)
-        .filter(position__gte=F("low"), position__lte=F("high"))
-        .values_list("to_stage", "length")
+    Read as a histogram — how many stays of each length, to the hundredth of a day — in order of
+    length from the stays' covering index, so neither database sorts or ranks the stays themselves
+    (SQLite has no `percentile_cont`) and the rows read grow with the distinct lengths, not with the
+    leads. The median is then the middle length, or the mean of the middle two."""
+    histogram: dict[str, list[tuple[Decimal, int]]] = {}
+    rows = (
+        stays.values_list("to_stage", "stay_days").annotate(n=Count("pk")).order_by("to_stage", "stay_days")
     )
-    middle: dict[str, list[Decimal]] = {}
-    for stage, stay in stays:
-        middle.setdefault(stage, []).append(Decimal(stay))
-    medians = {}
-    for stage, lengths in middle.items():
-        mean = sum(lengths) / len(lengths)
-        medians[stage] = (mean / SECONDS_A_DAY).quantize(Decimal("0.01"))
-    return medians
+    for stage, days, n in rows:
+        histogram.setdefault(stage, []).append((days, n))
+    return {stage: _median(lengths) for stage, lengths in histogram.items()}
 
 
-class StaySeconds(Func):
-    """`left_at` − `at` in seconds, computed by the database itself: Django's own datetime
-    subtraction on SQLite calls back into Python for every row (two calls a stay here)."""
-
-    arg_joiner = " - "
-    template = "EXTRACT(EPOCH FROM (%(expressions)s))::double precision"
-    output_field = FloatField()
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        # julianday() is exact to about 0.05 ms here; rounded to the millisecond.
-        return super().as_sql(
-            compiler,
-            connection,
-            template="ROUND((julianday(%(expressions)s)) * 86400.0, 3)",
-            arg_joiner=") - julianday(",
-            **extra_context,
-        )
+def _median(lengths: list[tuple[Decimal, int]]) -> Decimal:
+    """The median of a histogram, (length, how many) in ascending order of length."""
+    total = sum(n for _, n in lengths)
+    middle = {(total - 1) // 2, total // 2}  # the positions of the middle one or two, from 0
+    picked: list[Decimal] = []
+    seen = 0
+    for days, n in lengths:
+        picked += [days for position in middle if seen <= position < seen + n]
+        seen += n
+    return (sum(picked) / len(picked)).quantize(Decimal("0.01"))
 
 
 def stage_label(stage: str) -> str:

@@ -37,7 +37,7 @@ from onsite.models import (
     SupportRequest,
     Urgency,
 )
-from onsite.models.funnel import OPEN_STAGES, STAGE_ORDER
+from onsite.models.funnel import OPEN_STAGES, STAGE_ORDER, stay_days
 from onsite.services.customers import upsert_product, validate, validate_fields
 from onsite.services.incentives import Award, award, award_all
 from onsite.services.processes import start_domain_process
@@ -195,13 +195,18 @@ def new_lead(
 def _first_move(lead: Lead, user: Any) -> dict:
     """A lead enters the funnel at sales preparation (销售准备) when it is created."""
     return {
-        "lead": lead,
+        **_of_lead(lead),
         "from_stage": "",
         "to_stage": lead.stage,
         "at": lead.created_at,
         "actor": person(user) or lead.owner,
         "expected_value": lead.estimated_value,
     }
+
+
+def _of_lead(lead: Lead) -> dict:
+    """What a stage move copies from its lead (see `LeadStageMove`)."""
+    return {"lead": lead, "customer_id": lead.customer_id, "lead_created_at": lead.created_at}
 
 
 def _creation_award(lead: Lead) -> Award:
@@ -435,9 +440,11 @@ def _enter_stage(
     lead: Lead, stage: str, *, actor: Any, at: datetime, note: str = "", task_id: Any = None
 ) -> None:
     """Record the move (the caller saves the lead): the stay in the stage it leaves ends now."""
-    LeadStageMove.objects.filter(lead=lead, left_at__isnull=True).update(left_at=at)
+    LeadStageMove.objects.filter(lead=lead, left_at__isnull=True).update(
+        left_at=at, stay_days=stay_days(lead.stage_entered_at, at)
+    )
     LeadStageMove.objects.create(
-        lead=lead,
+        **_of_lead(lead),
         from_stage=lead.stage,
         to_stage=stage,
         at=at,

@@ -14,6 +14,7 @@ from onsite.models import (
     Industry,
     KeyPerson,
     Lead,
+    LeadStageMove,
     Ownership,
     ProductHolding,
     Region,
@@ -24,6 +25,7 @@ from onsite.models import (
     Urgency,
     VisitSummary,
 )
+from onsite.models.funnel import stay_days
 from tests.factories import UserFactory
 
 
@@ -120,6 +122,22 @@ class LeadFactory(factory.django.DjangoModelFactory):
         lambda o: FunnelStage.WON if o.status == Lead.Status.WON else FunnelStage.PREPARATION
     )
     stage_entered_at = factory.LazyAttribute(lambda o: o.created_at)
+
+
+class LeadStageMoveFactory(factory.django.DjangoModelFactory):
+    """A stage move row as the services write it, with the lead's customer and creation time."""
+
+    class Meta:
+        model = LeadStageMove
+
+    lead = factory.SubFactory(LeadFactory)
+    customer = factory.LazyAttribute(lambda o: o.lead.customer)
+    lead_created_at = factory.LazyAttribute(lambda o: o.lead.created_at)
+    from_stage = ""
+    to_stage = FunnelStage.PREPARATION
+    at = factory.LazyAttribute(lambda o: o.lead.created_at)
+    left_at = None
+    stay_days = factory.LazyAttribute(lambda o: o.left_at and stay_days(o.at, o.left_at))
 
 
 class SupportRequestFactory(factory.django.DjangoModelFactory):

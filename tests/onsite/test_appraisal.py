@@ -39,6 +39,7 @@ from tests.factories import UserFactory
 from tests.onsite.factories import (
     CustomerFactory,
     LeadFactory,
+    LeadStageMoveFactory,
     StaffProfileFactory,
     TeamFactory,
     VisitSummaryFactory,
@@ -237,7 +238,7 @@ def test_each_support_engineer_indicator_is_measured_from_the_months_records(mon
 
 
 def move(lead, from_stage, to_stage, at, value) -> LeadStageMove:
-    return LeadStageMove.objects.create(
+    return LeadStageMoveFactory(
         lead=lead,
         from_stage=from_stage,
         to_stage=to_stage,

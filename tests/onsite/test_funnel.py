@@ -98,6 +98,15 @@ class TestStageMoves:
             ("preparation", "customer_profile", first, second, "qian", "整理客户管理表", Decimal("120000")),
             ("customer_profile", "sales_visit", second, None, "li", "约见王主任", Decimal("180000")),
         ]
+        # Each stay that ended has its length, with the lead's customer and creation time beside it.
+        stays = LeadStageMove.objects.filter(lead=lead).values_list(
+            "stay_days", "customer_id", "lead_created_at"
+        )
+        assert list(stays) == [
+            (Decimal("2.04"), customer.pk, CREATED),  # 12-01 09:00 → 12-03 10:00
+            (Decimal("5.21"), customer.pk, CREATED),  # 12-03 10:00 → 12-08 15:00
+            (None, customer.pk, CREATED),
+        ]
         lead = refreshed(lead)
         assert (lead.stage, lead.stage_entered_at, lead.status, lead.last_activity_at) == (
             "sales_visit",

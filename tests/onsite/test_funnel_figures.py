@@ -9,9 +9,9 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from onsite.exceptions import InvalidInput, NotPermitted
-from onsite.models import FunnelStageSetting, LeadStageMove
+from onsite.models import FunnelStageSetting
 from onsite.selectors.funnel import sales_funnel
-from tests.onsite.factories import CustomerFactory, LeadFactory
+from tests.onsite.factories import CustomerFactory, LeadFactory, LeadStageMoveFactory
 from tests.onsite.flow import at, customer_of
 
 pytestmark = pytest.mark.django_db
@@ -31,11 +31,14 @@ def funnel_lead(customer, steps: list[tuple[str, datetime]], *, status: str = "f
     )
     previous = ""
     for (stage, moved), following in zip(steps, [*steps[1:], (None, None)], strict=True):
-        LeadStageMove.objects.create(
+        LeadStageMoveFactory(
             lead=lead, from_stage=previous, to_stage=stage, at=moved, left_at=following[1], actor=lead.owner
         )
         previous = stage
     return lead
+
+
+WON = {"status": "won", "won_value": D(1000)}
 
 
 @pytest.fixture
@@ -219,6 +222,29 @@ class TestFigures:
             "preparation"
         ).median_days == D("4.00")
 
+    def test_stays_of_equal_length_each_count_towards_the_median(self, org, leads):
+        ours = leads["L1"].customer
+        for _ in range(3):
+            funnel_lead(ours, [("solution", at(2026, 12, 1, 9)), ("won", at(2026, 12, 2, 9))], **WON)
+
+        funnel = sales_funnel(user=org.coordinator, now=NOW)
+
+        # Solution stays: 10, 3 and three of 1 day → 1 1 1 3 10 → 1.
+        assert funnel.stage("solution").median_days == D("1.00")
+        funnel_lead(ours, [("solution", at(2026, 12, 1, 9)), ("won", at(2026, 12, 4, 9))], **WON)
+        # 1 1 1 | 3 3 10 → 2.
+        assert sales_funnel(user=org.coordinator, now=NOW).stage("solution").median_days == D("2.00")
+
+    def test_a_stay_is_measured_to_the_hundredth_of_a_day(self, org, leads):
+        lead = funnel_lead(
+            leads["L1"].customer,
+            [("preparation", at(2026, 12, 1, 9)), ("entry_point", at(2026, 12, 2, 11, 0, 36))],
+        )
+
+        # 1 day 2 h 0 min 36 s = 1.08375 days, to the hundredth half up.
+        assert lead.stage_moves.get(to_stage="preparation").stay_days == D("1.08")
+        assert sales_funnel(user=org.coordinator, now=NOW).stage("entry_point").median_days is None
+
     def test_open_leads_in_a_stage_longer_than_the_threshold_are_stalled(self, org, leads, settings):
         funnel = sales_funnel(user=org.coordinator, now=NOW)
 
@@ -236,6 +262,14 @@ class TestFigures:
         funnel = sales_funnel(user=org.coordinator, now=NOW)
         # Also L7 (pain points since 12-15 09:00, 16 days); L2 (entry point since 12-20) is not.
         assert {s.lead_id for s in funnel.stalled} == {leads[k].pk for k in ("L1", "L3", "L7")}
+        assert funnel.stalled_total == 3
+
+    def test_the_longest_stalled_are_listed_and_all_of_them_counted(self, org, leads):
+        funnel = sales_funnel(user=org.coordinator, now=NOW, stalled_listed=1)
+
+        assert [s.lead_id for s in funnel.stalled] == [leads["L3"].pk]
+        assert funnel.stalled_total == 2
+        assert sum(figures(funnel, "stalled").values()) == 2
 
 
 class TestScope:
@@ -253,6 +287,8 @@ class TestScope:
         assert team.stage("preparation").reached == branch.stage("preparation").reached == 7
         assert county.stage("preparation").reached == 1  # a branch covers its counties, not back
         assert county.stage("pain_points").count == 1
+        assert county.stage("preparation").median_days == D("8.00")  # L7's stay alone
+        assert team.stage("preparation").median_days == D("5.00")
 
     def test_per_period_counts_the_leads_created_in_it(self, org, leads):
         funnel = sales_funnel(user=org.coordinator, start=date(2026, 11, 1), end=date(2027, 1, 1), now=NOW)
@@ -271,6 +307,8 @@ class TestScope:
 
         assert funnel.stage("preparation").reached == 1
         assert [s.lead_id for s in funnel.stalled] == []
+        # The medians too are of wu's own leads: L7's eight days in preparation, nothing else.
+        assert {f.stage: f.median_days for f in funnel.stages if f.median_days} == {"preparation": D("8.00")}
 
     def test_a_manager_may_not_ask_for_another_managers_funnel(self, org, leads):
         with pytest.raises(NotPermitted):

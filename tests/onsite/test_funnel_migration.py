@@ -2,11 +2,14 @@
 a stage, worked out from the lead's history, with nothing lost (statuses, values and reasons stay)."""
 
 import importlib
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
 
 from onsite.models import FunnelStageSetting, Lead, LeadActivity, LeadStageMove
 from onsite.models.funnel import DEFAULT_PROBABILITIES
@@ -17,6 +20,7 @@ pytestmark = pytest.mark.django_db
 migration = importlib.import_module("onsite.migrations.0015_funnel_stages_from_statuses")
 # What the function uses of its schema editor: the connection, and `execute` on PostgreSQL.
 EDITOR = SimpleNamespace(connection=connection, execute=lambda sql: connection.cursor().execute(sql))
+LATEST = max(name for app, name in MigrationLoader(None).graph.leaf_nodes() if app == "onsite")
 CREATED, FOLLOWED, CLOSED = at(2026, 10, 1, 9), at(2026, 10, 8, 9), at(2026, 10, 20, 9)
 
 
@@ -100,7 +104,12 @@ class TestMapping:
         assert moves[0]["at"] == CREATED
 
 
-def test_the_migration_places_every_lead_and_keeps_what_it_had(org):
+def migrate(target: str) -> None:
+    MigrationExecutor(connection).migrate([("onsite", target)])
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_migrations_place_every_lead_and_keep_what_it_had(org):
     customer = customer_of(org)
     rows = {}
     for status in ("new", "following", "won", "lost"):
@@ -124,13 +133,13 @@ def test_the_migration_places_every_lead_and_keeps_what_it_had(org):
                 lead=lead, actor=org.leader, at=CLOSED, status_from="following", status_to=status
             )
         rows[status] = lead
-    FunnelStageSetting.objects.all().delete()
     before = list(
         Lead.objects.order_by("pk").values_list("pk", "status", "estimated_value", "won_value", "lost_reason")
     )
 
-    # The migration's own function, on the current models (the schema is the migrated one).
-    migration.place_leads_in_the_funnel(apps, EDITOR)
+    # Back to before the funnel existed, and forward again through every migration since.
+    migrate("0014_funnel")
+    migrate(LATEST)
 
     placed = {status: Lead.objects.get(pk=lead.pk) for status, lead in rows.items()}
     assert {s: (lead.stage, lead.stage_entered_at) for s, lead in placed.items()} == {
@@ -156,6 +165,9 @@ def test_the_migration_places_every_lead_and_keeps_what_it_had(org):
         ("entry_point", "won", "li"),
     ]
     assert dict(FunnelStageSetting.objects.values_list("stage", "win_probability")) == DEFAULT_PROBABILITIES
+    # Each move carries its lead's customer and creation time, each finished stay its length.
+    assert set(LeadStageMove.objects.values_list("customer", "lead_created_at")) == {(customer.pk, CREATED)}
+    assert list(won_moves.values_list("stay_days", flat=True)) == [Decimal("7.00"), Decimal("12.00"), None]
 
     # Run again (a retried deployment): nothing is placed twice.
     migration.place_leads_in_the_funnel(apps, EDITOR)
