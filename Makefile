@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint format bench system-packages clean
+.PHONY: run test lint format bench assets system-packages clean
 
 # A laptop runs in DEBUG unless told otherwise: without it the development SECRET_KEY is refused.
 run: export DEBUG ?= true
@@ -33,7 +33,13 @@ bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks.domain
 	$(BIN)/python -m benchmarks.funnel
 
-# Debian/Ubuntu packages the Python stack needs (venv support; later: fonts, Pango, Chromium).
+# The front-end files under static/vendor/, rebuilt from package-lock.json (needs Node.js and npm;
+# `make run` does not: the built files are committed).
+assets:
+	npm ci --no-audit --no-fund
+	scripts/vendor-assets
+
+# Debian/Ubuntu packages the project needs (venv support, CJK fonts, Chromium for browser tests).
 system-packages:
 	@scripts/install-system-packages
 

@@ -3,9 +3,9 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-def test_the_home_page_leads_to_the_admin_until_the_work_pages_exist(client):
+def test_the_home_page_asks_a_visitor_to_sign_in(client):
     response = client.get("/")
-    assert (response.status_code, response["Location"]) == (302, "/admin/")
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/?next=/")
 
 
 def test_the_admin_login_answers_in_chinese_by_default(client):

@@ -1,0 +1,70 @@
+"""The one place the engine's and the domain's refusals become responses.
+
+A view calls one service; if the service refuses (`workflows.refusals.Refusal`), nothing was
+changed, and:
+- refused for want of access (`NotPermitted`, the engine's `NotAllowed`) or naming a record that
+  does not exist (`NotFound`, `ObjectDoesNotExist`): 404 when the person was reading — a page of
+  someone else's is indistinguishable from one that does not exist — and 403 when they were trying
+  to change something they may read (leadership sees but changes nothing);
+- refused with field errors: the view that shows the form catches it (`form_errors`) and renders the
+  form again with each message at its field, everything typed kept;
+- any other refusal: its message, and back to the page the request came from (the same URL for a
+  form's POST), so a reload does not resubmit.
+Anything else is a crash, and the 500 page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.handlers.exception import response_for_exception
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from onsite.exceptions import NotPermitted
+from workflows.exceptions import NotAllowed, NotFound
+from workflows.refusals import Refusal
+
+READING = frozenset({"GET", "HEAD", "OPTIONS"})
+ACCESS = (NotPermitted, NotAllowed)
+MISSING = (NotFound, ObjectDoesNotExist)
+
+
+class RefusalMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, MISSING) or (isinstance(exception, ACCESS) and request.method in READING):
+            return response_for_exception(request, Http404(str(exception)))
+        if isinstance(exception, ACCESS):
+            return response_for_exception(request, PermissionDenied(str(exception)))
+        if isinstance(exception, Refusal):
+            messages.error(request, str(exception.message))
+            return HttpResponseRedirect(back_to(request))
+        return None
+
+
+def form_errors(refusal: Refusal) -> dict[str, list[str]]:
+    """A refusal's messages by field for a form, the general message under "" when no field names
+    it (the form shows those at the top)."""
+    errors = {field: list(texts) for field, texts in refusal.field_errors.items()}
+    if not errors:
+        errors[""] = [str(refusal.message)]
+    return errors
+
+
+def back_to(request: HttpRequest) -> str:
+    """Where a refused request goes back to: the page it was posted from, if it is this site's."""
+    if request.method not in READING:
+        return request.get_full_path()
+    referer = request.headers.get("referer", "")
+    if referer == request.build_absolute_uri():
+        return "/"  # the page refused its own reload: going back there would loop
+    if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
+        return referer
+    return "/"
