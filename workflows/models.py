@@ -250,6 +250,29 @@ class HumanTask(models.Model):
         return self.name or self.bpmn_id
 
 
+class TaskDraft(models.Model):
+    """A person's unfinished form for an open task, kept as typed (it need not be valid yet): a
+    manager at a customer's site never loses a half-written summary. One per task and person;
+    completing the task removes its drafts."""
+
+    task = models.ForeignKey(
+        HumanTask, on_delete=models.CASCADE, related_name="drafts", verbose_name=_("task")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("person")
+    )
+    data = models.JSONField(_("form data"))
+    saved_at = models.DateTimeField(_("saved at"))
+
+    class Meta:
+        verbose_name = _("task draft")
+        verbose_name_plural = _("task drafts")
+        constraints = [models.UniqueConstraint(fields=["task", "user"], name="one_draft_per_task_and_person")]
+
+    def __str__(self) -> str:
+        return f"{self.task} ({self.user})"
+
+
 class Timer(models.Model):
     """A BPMN timer event that is waiting, with the moment it is due."""
 

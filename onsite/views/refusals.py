@@ -2,7 +2,8 @@
 
 A view calls one service; if the service refuses (`workflows.refusals.Refusal`), nothing was
 changed, and:
-- refused for want of access (`NotPermitted`, the engine's `NotAllowed`) or naming a record that
+- refused for want of access (`NotPermitted`, the engine's `NotAllowed` — but a task someone else
+  took meanwhile is a message, below) or naming a record that
   does not exist (`NotFound`, `ObjectDoesNotExist`): 404 when the person was reading — a page of
   someone else's is indistinguishable from one that does not exist — and 403 when they were trying
   to change something they may read (leadership sees but changes nothing);
@@ -23,7 +24,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from onsite.exceptions import NotPermitted
-from workflows.exceptions import NotAllowed, NotFound
+from workflows.exceptions import NotAllowed, NotFound, TaskNotYours
 from workflows.refusals import Refusal
 
 READING = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -39,14 +40,21 @@ class RefusalMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, TaskNotYours):
+            # Someone took the task meanwhile, from a page the person could see: say so.
+            return self._message(request, exception)
         if isinstance(exception, MISSING) or (isinstance(exception, ACCESS) and request.method in READING):
             return response_for_exception(request, Http404(str(exception)))
         if isinstance(exception, ACCESS):
             return response_for_exception(request, PermissionDenied(str(exception)))
         if isinstance(exception, Refusal):
-            messages.error(request, str(exception.message))
-            return HttpResponseRedirect(back_to(request))
+            return self._message(request, exception)
         return None
+
+    @staticmethod
+    def _message(request: HttpRequest, refusal: Refusal) -> HttpResponse:
+        messages.error(request, str(refusal.message))
+        return HttpResponseRedirect(back_to(request))
 
 
 def form_errors(refusal: Refusal) -> dict[str, list[str]]:

@@ -2,6 +2,7 @@
 state only through these functions."""
 
 from workflows.services.deployment import Deployment, deploy, read_files
+from workflows.services.drafts import discard_draft, save_draft
 from workflows.services.instances import (
     latest_version,
     resume_instance,
@@ -29,6 +30,7 @@ __all__ = [
     "complete_task",
     "deliver_message",
     "deploy",
+    "discard_draft",
     "fire_due_timers",
     "form_schema",
     "latest_version",
@@ -39,6 +41,7 @@ __all__ = [
     "reschedule_task",
     "resume_instance",
     "retry_instance",
+    "save_draft",
     "start_instance",
     "suspend_instance",
     "terminate_instance",

@@ -27,7 +27,7 @@ from workflows.exceptions import (
     TaskNotYours,
     TaskRejected,
 )
-from workflows.models import AuditEvent, DeployedFile, HumanTask, ProcessInstance
+from workflows.models import AuditEvent, DeployedFile, HumanTask, ProcessInstance, TaskDraft
 from workflows.sandbox import SubmissionRefused
 
 REASSIGN_PERMISSION = "workflows.reassign_humantask"
@@ -233,6 +233,7 @@ def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
                 # A service task after this one refused what the person submitted: undo it all.
                 raise TaskRejected(session.refusal.message, field_errors=session.refusal.field_errors)
             runtime.save(session)
+            TaskDraft.objects.filter(task_id=task.pk).delete()  # the form is in; its drafts are done
     except TaskRejected as exc:
         AuditEvent.objects.create(
             instance_id=task.instance_id,
