@@ -329,7 +329,6 @@ def test_validation_errors_land_at_their_field_row_and_the_summary_in_english():
     ]
 
 
-@pytest.mark.django_db
 def test_the_error_summary_reads_in_chinese():
     schema = load("visit_summary")
     data = {**TWO_LEADS, "leads": [TWO_LEADS["leads"][0], {"description": "视频监控"}]}
