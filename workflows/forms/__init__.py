@@ -1,4 +1,5 @@
-"""Task forms are JSON Schemas: checked at deploy, used to validate every submission.
+"""Task forms are JSON Schemas: checked at deploy, rendered as HTML fields (`render_form`), read back
+from a POST (`submission_from_post`) and used to validate every submission.
 
 Conventions: `title`/`description` are Simplified Chinese, `title_en`/`description_en` English;
 labelled choices are `oneOf: [{"const": ..., "title": ..., "title_en": ...}]`. A form is closed
@@ -21,6 +22,8 @@ proportion to their size:
 from workflows.forms.examples import example_submission
 from workflows.forms.keywords import MAX_UNIQUE_ITEMS
 from workflows.forms.patterns import MAX_PATTERN_SIZE, MAX_PATTERN_WORK, PatternError
+from workflows.forms.posted import apply_row_action, row_action, submission_from_post
+from workflows.forms.rendering import FormView, render_form
 from workflows.forms.schemas import MAX_SCHEMA_DEPTH, MAX_SCHEMA_SIZE, schema_problems, schema_warnings
 from workflows.forms.submissions import (
     DEFAULT_FORM,
@@ -38,9 +41,14 @@ __all__ = [
     "MAX_SUBMISSION_DEPTH",
     "MAX_UNIQUE_ITEMS",
     "FormValidationError",
+    "FormView",
     "PatternError",
+    "apply_row_action",
     "example_submission",
+    "render_form",
+    "row_action",
     "schema_problems",
     "schema_warnings",
+    "submission_from_post",
     "validate_submission",
 ]
