@@ -244,3 +244,27 @@ def _selects(model: Any, scope: Q | None, row: Any) -> bool:
     if scope is EVERYTHING:
         return True
     return model.objects.filter(scope, pk=row.pk).exists()
+
+
+# --- tasks ---------------------------------------------------------------------------------------
+
+WORK = "work"
+
+
+def task_access(user: Any, task: Any, customer: Any = None) -> str | None:
+    """What `user` may do with a human task: `WORK` it (the engine's rule, `workflows.access`),
+    `READ` it, or nothing (None). Read: the person who completed it, coordinators, and whoever
+    reads the records of the customer it is about (`customer`, the one its process's business key
+    names; None for processes about a person or a team). A manager opening another manager's task
+    gets nothing, like their customer."""
+    from workflows.access import can_work_on
+
+    if task.status == task.Status.OPEN and can_work_on(user, task):
+        return WORK
+    if user is None or not user.is_active:
+        return None
+    if task.completed_by_id == user.pk or user.is_superuser or COORDINATOR in role_names(user):
+        return READ
+    if customer is not None and sees_customer(user, customer):
+        return READ
+    return None

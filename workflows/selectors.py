@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from workflows.access import admitted, task_pools
-from workflows.models import HumanTask, ProcessInstance
+from workflows.models import HumanTask, ProcessInstance, TaskDraft
 from workflows.serialization import restore_workflow
 
 _INSTANCE_LIST_FIELDS = (
@@ -103,3 +104,23 @@ def instance_variables(instance: ProcessInstance) -> dict:
     if not finished:
         return dict(workflow.task_tree.data)
     return dict(max(finished, key=lambda task: task.last_state_change).data)
+
+
+def task_with_process(task_id: Any) -> HumanTask | None:
+    """The task with its instance, process model, role and people, in one query; None if no such
+    task (or `task_id` is not a task id)."""
+    try:
+        return (
+            HumanTask.objects.select_related(
+                "instance__version__model", "role", "assignee", "claimed_by", "completed_by"
+            )
+            .filter(pk=task_id)
+            .first()
+        )
+    except (ValueError, ValidationError):
+        return None
+
+
+def draft_of(task: HumanTask, user: Any) -> TaskDraft | None:
+    """`user`'s draft of the task's form (`services.save_draft`), or None."""
+    return TaskDraft.objects.filter(task=task, user_id=getattr(user, "pk", None)).first()

@@ -10,7 +10,7 @@ changed, and:
 - refused with field errors: the view that shows the form catches it (`form_errors`) and renders the
   form again with each message at its field, everything typed kept;
 - any other refusal: its message, and back to the page the request came from (the same URL for a
-  form's POST), so a reload does not resubmit.
+  form's POST), so a reload does not resubmit; to an htmx request, the message itself as its answer.
 Anything else is a crash, and the 500 page."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.handlers.exception import response_for_exception
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from onsite.exceptions import NotPermitted
@@ -53,6 +54,9 @@ class RefusalMiddleware:
 
     @staticmethod
     def _message(request: HttpRequest, refusal: Refusal) -> HttpResponse:
+        if getattr(request, "htmx", False):
+            # A part of a page asked: the message goes where its answer would have gone.
+            return render(request, "includes/refusal.html", {"message": refusal.message})
         messages.error(request, str(refusal.message))
         return HttpResponseRedirect(back_to(request))
 

@@ -45,7 +45,8 @@ def browser() -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM)
+        # Chinese as the browser's own language too (date inputs show 年/月/日, as for our users).
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--lang=zh-CN"])
         yield launched
         launched.close()
 
@@ -80,7 +81,8 @@ class Watched:
         self.goto("/accounts/login/")
         self.page.fill("input[name=username]", username)
         self.page.fill("input[name=password]", password)
-        self.page.click("button[type=submit]")
+        self.page.click("main form button[type=submit]")
+        self.page.wait_for_load_state()
 
     def screenshot(self, name: str) -> None:
         SCREENSHOTS.mkdir(exist_ok=True)

@@ -6,26 +6,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workflows', '0004_task_rescheduled_event'),
+        ("workflows", "0004_task_rescheduled_event"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TaskDraft',
+            name="TaskDraft",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('data', models.JSONField(verbose_name='form data')),
-                ('saved_at', models.DateTimeField(verbose_name='saved at')),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drafts', to='workflows.humantask', verbose_name='task')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("data", models.JSONField(verbose_name="form data")),
+                ("saved_at", models.DateTimeField(verbose_name="saved at")),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="drafts",
+                        to="workflows.humantask",
+                        verbose_name="task",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'task draft',
-                'verbose_name_plural': 'task drafts',
-                'constraints': [models.UniqueConstraint(fields=('task', 'user'), name='one_draft_per_task_and_person')],
+                "verbose_name": "task draft",
+                "verbose_name_plural": "task drafts",
+                "constraints": [
+                    models.UniqueConstraint(fields=("task", "user"), name="one_draft_per_task_and_person")
+                ],
             },
         ),
     ]
