@@ -2,10 +2,14 @@
 
 from django.urls import path
 
-from onsite.views import accounts, tasks
+from onsite.views import accounts, my_work, tasks
 
 urlpatterns = [
     path("", accounts.home, name="home"),
     path("tasks/<uuid:task_id>/", tasks.task, name="task"),
     path("tasks/<uuid:task_id>/draft/", tasks.autosave, name="task_draft"),
+    path("support/", my_work.support_requests, name="support_requests"),
+    path("teams/", my_work.project_teams, name="project_teams"),
+    path("appraisal/", my_work.my_appraisals, name="my_appraisal"),
+    path("incentives/", my_work.my_incentives, name="my_incentives"),
 ]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import F, Q
 
-from workflows.access import admitted, task_pools
+from workflows.access import admitted, can_work_on, task_pools
 from workflows.models import HumanTask, ProcessInstance, TaskDraft
 from workflows.serialization import restore_workflow
 
@@ -124,3 +124,16 @@ def task_with_process(task_id: Any) -> HumanTask | None:
 def draft_of(task: HumanTask, user: Any) -> TaskDraft | None:
     """`user`'s draft of the task's form (`services.save_draft`), or None."""
     return TaskDraft.objects.filter(task=task, user_id=getattr(user, "pk", None)).first()
+
+
+def open_task_per_instance(instance_ids: list[int], user: Any) -> dict[int, HumanTask]:
+    """For each instance, its open task `user` may work (the soonest due), if any: one query for
+    the whole list."""
+    found: dict[int, HumanTask] = {}
+    tasks = HumanTask.objects.filter(instance_id__in=instance_ids, status=HumanTask.Status.OPEN).order_by(
+        F("due_at").asc(nulls_last=True), "created_at"
+    )
+    for task in tasks.select_related("role"):
+        if task.instance_id not in found and can_work_on(user, task):
+            found[task.instance_id] = task
+    return found

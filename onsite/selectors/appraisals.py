@@ -15,10 +15,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
 from onsite.access import check_person_read, check_team_read
-from onsite.models import Appraisal, AppraisalTarget, AppraisedRole, Team
+from onsite.models import Appraisal, AppraisalLine, AppraisalScoreChange, AppraisalTarget, AppraisedRole, Team
 from onsite.roles import ACCOUNT_MANAGER, SUPPORT_STAFF
 from onsite.selectors.appraisal_indicators import Breakdown, combine, measure, score, value_of
 
@@ -160,3 +160,54 @@ def incentive_multiplier(score: Decimal | None, bands: list[tuple[Decimal, Decim
         return None
     reached = [(minimum, multiplier) for minimum, multiplier in bands if score >= minimum]
     return max(reached)[1] if reached else None
+
+
+def appraisals_of(*, person: Any, user: Any, limit: int = 12) -> list[dict[str, Any]]:
+    """`person`'s latest appraisals (`limit` months), each as `appraisal_record` gives it plus its
+    id, process instance and status, for someone who may read the person's records. Three queries
+    whatever the number of months: the appraisals, their lines, their score changes."""
+    check_person_read(user, person)
+    appraisals = list(
+        Appraisal.objects.filter(person=person)
+        .prefetch_related(
+            Prefetch("lines", queryset=AppraisalLine.objects.order_by("pk")),
+            Prefetch("changes", queryset=AppraisalScoreChange.objects.order_by("at", "pk")),
+        )
+        .order_by("-period")[:limit]
+    )
+    return [
+        {
+            "id": appraisal.pk,
+            "instance_id": appraisal.instance_id,
+            "period": appraisal.period,
+            "status": appraisal.status,
+            "computed_score": appraisal.computed_score,
+            "score": appraisal.score,
+            "final_score": appraisal.final_score,
+            "leader_comment": appraisal.leader_comment,
+            "dispute_reason": appraisal.dispute_reason,
+            "decision_note": appraisal.decision_note,
+            "lines": [
+                {
+                    "indicator": line.indicator,
+                    "value": line.value,
+                    "target": line.target,
+                    "weight": line.weight,
+                    "attainment": line.attainment,
+                    "points": line.points,
+                }
+                for line in appraisal.lines.all()
+            ],
+            "history": [
+                {
+                    "kind": change.kind,
+                    "score_from": change.score_from,
+                    "score_to": change.score_to,
+                    "reason": change.reason,
+                    "at": change.at,
+                }
+                for change in appraisal.changes.all()
+            ],
+        }
+        for appraisal in appraisals
+    ]

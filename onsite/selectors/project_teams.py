@@ -154,3 +154,29 @@ def describe(code: str) -> str:
         if code in choices.values:
             return str(choices(code).label)
     return code
+
+
+def teams_of(person: Any, *, on: date | None = None) -> list[dict]:
+    """The project teams `person` leads or is an active member of on `on` (today by default), each
+    with its customer or lead, the person's role in it and its active members. Two queries."""
+    on = on or today()
+    joined = Membership.objects.filter(active_on(on), person=person).values("team_id")
+    teams = list(
+        ProjectTeam.objects.filter(Q(leader=person) | Q(pk__in=joined))
+        .select_related("customer", "lead__customer", "leader")
+        .order_by("pk")
+    )
+    members: dict[int, list[Membership]] = {}
+    active = Membership.objects.filter(active_on(on), team__in=teams).select_related("person")
+    for membership in active.order_by("joined_on", "pk"):
+        members.setdefault(membership.team_id, []).append(membership)
+    return [
+        {
+            "team": team,
+            "customer": team.customer_served,
+            "lead": team.lead,
+            "role": next((m.role for m in members.get(team.pk, []) if m.person_id == person.pk), None),
+            "members": members.get(team.pk, []),
+        }
+        for team in teams
+    ]

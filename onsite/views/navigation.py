@@ -26,6 +26,10 @@ class Page:
 PAGES = (
     Page("review_queue", _("Review queue"), frozenset({TEAM_LEADER})),
     Page("inbox", _("Tasks"), EVERYONE),
+    Page("support_requests", _("Support requests"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER})),
+    Page("project_teams", _("Project teams"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF})),
+    Page("my_appraisal", _("My appraisal"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER})),
+    Page("my_incentives", _("My incentives"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER})),
 )
 
 
