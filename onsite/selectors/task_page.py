@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from onsite.access import WORK, sees_customer, task_access
 from onsite.exceptions import NotPermitted
-from onsite.models import Customer
+from onsite.models import Customer, Lead, SupportRequest
 from onsite.selectors.briefing import customer_briefing, describe
 from workflows.models import HumanTask, TaskDraft
 from workflows.selectors import draft_of, task_with_process
@@ -27,6 +27,8 @@ class TaskPage:
     schema: dict
     draft: TaskDraft | None
     briefing: dict | None  # `onsite.selectors.briefing.describe`d; None without a customer
+    support_request: SupportRequest | None  # the request a support task works on
+    lead: Lead | None  # the lead a follow-up task works on
 
 
 def task_page(task_id: Any, *, user: Any) -> TaskPage:
@@ -52,4 +54,10 @@ def task_page(task_id: Any, *, user: Any) -> TaskPage:
             if customer is not None and sees_customer(user, customer)
             else None
         ),
+        support_request=(
+            SupportRequest.objects.select_related("requested_by", "assignee", "lead")
+            .filter(instance_id=task.instance_id)
+            .first()
+        ),
+        lead=Lead.objects.filter(follow_up_id=task.instance_id).first(),
     )

@@ -175,3 +175,26 @@ def plan_post() -> dict:
         "objectives": data["objectives"],
         "contacts_to_meet.0": data["contacts_to_meet"][0],
     }
+
+
+def test_a_support_task_shows_the_request_and_what_the_manager_needs(org, customer):
+    from datetime import date
+
+    from onsite.models import SupportRequest
+    from onsite.services.support import request_support
+
+    requested = request_support(
+        customer=customer,
+        kind=SupportRequest.Kind.SURVEY,
+        speciality="network",
+        description="机房勘察，评估专线扩容",
+        due_date=date(2026, 12, 15),
+        user=org.manager,
+    )
+    task = requested.instance.human_tasks.get(status="open")
+    engineer = requested.assignee or org.support["network"]
+
+    page = signed_in(engineer).get(url(task)).content.decode()
+
+    assert "支撑需求" in page
+    assert "机房勘察，评估专线扩容" in page
