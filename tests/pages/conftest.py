@@ -21,7 +21,7 @@ CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.whic
 SCREENSHOTS = ROOT / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+LOCAL_HOSTS = {"127.0.0.1"}
 PASSWORD = "secret"  # tests.factories.UserFactory's
 
 

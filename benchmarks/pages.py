@@ -1,0 +1,280 @@
+"""Pages benchmark: `python -m benchmarks.pages` (not a test; prints figures).
+
+The server time of the work pages with 100,000 open tasks and 10,000 customers stored, against the
+time of Django's own admin change list of the same table (`HumanTask`) in the same run: the inbox
+(its default tab, a manager's), a task page (a visit plan, with its form and the customer's
+briefing) and a customer page, each through Django's test client — the whole request, every
+middleware, template rendering — in a fresh database per backend and a separate process (the
+machinery of `benchmarks.engine`).
+
+The data, written with `bulk_create` as the services leave it: the organisation of
+`benchmarks.funnel` (4 branches, 20 teams, 160 account managers) with 63 customers per manager
+(10,080), then 100,000 visit cycles each waiting at its planning task for the customer's manager
+(about 620 a manager, a fifth of them overdue), copies of one started through the engine.
+Statistics refreshed (`ANALYZE`; `VACUUM ANALYZE` on PostgreSQL, as autovacuum would).
+
+For each page: the SQL statements of one request and p50 / p95 of `CALLS` requests rotating over
+the managers, and the p95 as a multiple of the admin change list's p95 (the target: p95 ≤ 50 ms and
+no page slower than the admin list). Exits non-zero only if it cannot run. `--quick` shrinks every
+size for a smoke run.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import time
+import uuid
+from datetime import timedelta
+
+from benchmarks.engine import database_label, machine, run_benchmark
+
+CALLS = 30
+TARGET_P95_MS = 50.0
+VARIANTS = {
+    "admin": "Django admin: the human tasks' change list (baseline)",
+    "inbox": "task inbox, a manager's tasks",
+    "task": "task page: a visit plan with the customer's briefing",
+    "customer": "customer page",
+}
+
+
+def main() -> int:
+    return run_benchmark("benchmarks.pages", __doc__, measure=measure, report=report)
+
+
+def report(results: dict, *, quick: bool) -> str:
+    lines = [f"# Pages benchmark{' (quick)' if quick else ''}", "", machine(), ""]
+    for backend, r in results.items():
+        admin = r["variants"]["admin"]["p95"]
+        lines += [
+            f"## {backend} ({r['database']})",
+            "",
+            f"{r['records']}. {r['calls']} requests per page.",
+            "",
+            "| page | statements | p50 ms | p95 ms | p95 / admin list |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for name, title in VARIANTS.items():
+            v = r["variants"][name]
+            lines.append(
+                f"| {title} | {v['queries']} | {v['p50']:.1f} | {v['p95']:.1f} | {v['p95'] / admin:.2f}× |"
+            )
+        pages = [v for name, v in r["variants"].items() if name != "admin"]
+        worst = max(v["p95"] for v in pages)
+        slower = [name for name, v in r["variants"].items() if name != "admin" and v["p95"] > admin]
+        lines += [
+            "",
+            f"worst page p95 = {worst:.1f} ms (target <= {TARGET_P95_MS:.0f}); "
+            f"slower than the admin list: {', '.join(slower) or 'none'}",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+# --- child: one database --------------------------------------------------------------------------
+
+
+def measure(*, quick: bool) -> dict:
+    from django.core.management import call_command
+
+    from benchmarks.funnel import analyze, build_organisation
+
+    call_command("migrate", verbosity=0)
+    shape = (
+        dict(branches=1, teams_per_branch=1, managers=2, engineers=1, customers_per_manager=5)
+        if quick
+        else dict(branches=4, teams_per_branch=5, managers=8, engineers=2, customers_per_manager=63)
+    )
+    tasks = 1_000 if quick else 100_000
+    org = build_organisation(**shape)
+    deploy_diagrams()
+    fill_tasks(org, tasks, random.Random(20261130))
+    analyze()
+    return {
+        "database": database_label(),
+        "calls": 5 if quick else CALLS,
+        "records": census(),
+        "variants": measure_pages(org, calls=5 if quick else CALLS),
+    }
+
+
+def deploy_diagrams() -> None:
+    from pathlib import Path
+
+    from workflows.actors import SYSTEM
+    from workflows.documents import SourceFile
+    from workflows.services.deployment import deploy_files
+
+    root = Path(__file__).resolve().parent.parent / "bpmn"
+    deploy_files(user=SYSTEM, files=[SourceFile(p.name, p.read_bytes()) for p in sorted(root.glob("*.bpmn"))])
+
+
+def fill_tasks(org, target: int, rng: random.Random) -> None:
+    """`target` visit cycles waiting at their planning task, each for a customer's manager."""
+    from django.contrib.auth.models import Group
+    from django.utils import timezone
+
+    from onsite.models import Customer
+    from workflows.models import HumanTask, ProcessInstance
+
+    customers = list(Customer.objects.values_list("code", "account_manager_id"))
+    template = started_visit(org)
+    role = Group.objects.get(name="account_manager")
+    now = timezone.now()
+    made = 0
+    while made < target:
+        batch = [customers[(made + n) % len(customers)] for n in range(min(5_000, target - made))]
+        rows = ProcessInstance.objects.bulk_create(
+            [
+                ProcessInstance(
+                    version_id=template.version_id,
+                    process_id=template.process_id,
+                    business_key=code,
+                    status=template.status,
+                    state=template.state,
+                    serializer_version=template.serializer_version,
+                    revision=2,
+                )
+                for code, _ in batch
+            ],
+            batch_size=1_000,
+        )
+        HumanTask.objects.bulk_create(
+            [
+                HumanTask(
+                    id=uuid.uuid4(),
+                    instance=row,
+                    bpmn_id="Task_plan_visit",
+                    name="制定走访计划",
+                    lane="客户经理",
+                    role=role,
+                    assignee_id=manager,
+                    form_file="visit_plan.schema.json",
+                    # A fifth overdue, the rest due within the next weeks.
+                    due_at=now
+                    + timedelta(hours=rng.randint(-240, 60) if rng.random() < 0.2 else rng.randint(1, 720)),
+                )
+                for row, (_, manager) in zip(rows, batch, strict=True)
+            ],
+            batch_size=1_000,
+        )
+        made += len(batch)
+
+
+def started_visit(org):
+    """A visit cycle started as the services start one: a customer created and enrolled in a new
+    programme, whose first visit waits at its planning task. Its rows are the copies' template."""
+    from django.utils import timezone
+
+    from benchmarks.fixtures import PUBLICITY_FACTORS
+    from onsite.services.customers import create_customer
+    from onsite.services.programmes import create_programme, enrol_customer
+    from workflows.models import ProcessInstance
+
+    manager, _team = org.managers[0]
+    customer = create_customer(
+        values={
+            "code": "BENCH-TEMPLATE",
+            "name": "基准测试模板客户",
+            "industry": "finance",
+            "tier": "B",
+            "monthly_value": "10000",
+            "potential": 3,
+            "region": org.branches[0],
+            "account_manager": manager,
+        },
+        user=org.coordinator,
+    )
+    programme = create_programme(
+        name="页面基准",
+        region=org.branches[0],
+        start_date=timezone.localdate(),
+        cadence="weekly",
+        user=org.coordinator,
+    )
+    enrolment = enrol_customer(
+        programme=programme, customer=customer, factors=PUBLICITY_FACTORS, user=org.coordinator
+    )
+    return ProcessInstance.objects.get(
+        parent_id=enrolment.instance_id, status__in=ProcessInstance.ACTIVE_STATUSES
+    )
+
+
+def census() -> str:
+    from onsite.models import Customer
+    from workflows.models import HumanTask
+
+    return (
+        f"{Customer.objects.count():,} customers, "
+        f"{HumanTask.objects.filter(status=HumanTask.Status.OPEN).count():,} open tasks"
+    )
+
+
+def measure_pages(org, *, calls: int) -> dict:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from onsite.models import Customer
+    from workflows.models import HumanTask
+
+    managers = [m for m, _ in org.managers]
+    admin = get_user_model().objects.create_superuser("bench-admin", "", "bench-admin-password")
+    clients = {}
+
+    def client_for(user) -> Client:
+        if user.pk not in clients:
+            clients[user.pk] = Client()
+            clients[user.pk].force_login(user)
+        return clients[user.pk]
+
+    task_ids = {
+        m.pk: HumanTask.objects.filter(assignee=m, status=HumanTask.Status.OPEN)
+        .values_list("pk", flat=True)
+        .first()
+        for m in managers
+    }
+    customer_ids = {
+        m.pk: Customer.objects.filter(account_manager=m).values_list("pk", flat=True).first()
+        for m in managers
+    }
+    requests = {
+        "admin": lambda i: (client_for(admin), reverse("admin:workflows_humantask_changelist")),
+        "inbox": lambda i: (client_for(managers[i % len(managers)]), reverse("inbox")),
+        "task": lambda i: (
+            client_for(managers[i % len(managers)]),
+            reverse("task", args=[task_ids[managers[i % len(managers)].pk]]),
+        ),
+        "customer": lambda i: (
+            client_for(managers[i % len(managers)]),
+            reverse("customer", args=[customer_ids[managers[i % len(managers)].pk]]),
+        ),
+    }
+    results = {}
+    for name, request in requests.items():
+        client, url = request(0)
+        assert client.get(url).status_code == 200, (name, url)  # warm, and a page that answers
+        with CaptureQueriesContext(connection) as captured:
+            client.get(url)
+        samples = []
+        for i in range(calls):
+            client, url = request(i)
+            started = time.perf_counter()
+            response = client.get(url)
+            samples.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (name, url, response.status_code)
+        samples.sort()
+        results[name] = {
+            "queries": len(captured.captured_queries),
+            "p50": statistics.median(samples),
+            "p95": samples[max(0, -(-len(samples) * 95 // 100) - 1)],
+        }
+    return results
+
+
+if __name__ == "__main__":
+    sys.exit(main())
