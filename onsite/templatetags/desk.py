@@ -23,8 +23,8 @@ DASH = "—"
 @register.simple_tag
 def optional_url(name: str, *args: Any) -> str:
     """The URL of the page `name` with `args`, or "" while that page does not exist (the row then
-    shows no link), and "" for a record that is not there (an argument None): the desk links to task
-and customer pages built separately."""
+        shows no link), and "" for a record that is not there (an argument None): the desk links to task
+    and customer pages built separately."""
     if any(arg is None for arg in args):
         return ""
     try:
@@ -67,7 +67,8 @@ def percent(share: Any) -> str:
 def amount(value: Any) -> str:
     if value is None:
         return DASH
-    return f"¥{number_format(Decimal(value), 0, force_grouping=True)}"
+    # Grouped by thousands in either language (Chinese and English both write 120,000).
+    return f"¥{Decimal(value):,.0f}"
 
 
 @register.filter

@@ -1,6 +1,6 @@
 """The team leader's desk: the review queue, the team page and the early warnings of one team.
 
-Read-only pages: the work they lead to is done on the task pages. The team is the one the reader
+Read-only pages (GET only): the work they lead to is done on the task pages. The team is the one the reader
 leads, or, for coordinators and leadership, the one chosen (`?team=`); a team the reader may not
 open answers 404 (`onsite.selectors.desk` refuses, `refusals` answers)."""
 
@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
 
 from onsite.selectors import desk
 from onsite.selectors.funnel import OPEN_STAGES
@@ -34,6 +35,7 @@ def _desk_context(request: HttpRequest) -> dict:
     return {"team": team, "team_choices": choices}
 
 
+@require_safe
 @login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
     context = _desk_context(request)
@@ -46,6 +48,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_safe
 @login_required
 def team_page(request: HttpRequest) -> HttpResponse:
     context = _desk_context(request)
@@ -64,6 +67,7 @@ def team_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_safe
 @login_required
 def warnings(request: HttpRequest) -> HttpResponse:
     context = _desk_context(request)
