@@ -4,6 +4,9 @@ targets of at least 44 px)."""
 
 import pytest
 
+from onsite.models import Team
+from tests.onsite.factories import RegionFactory
+from tests.pages.conftest import PASSWORD
 from tests.pages.test_desk import summaries_awaiting_review, summary_overdue
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -49,3 +52,20 @@ def test_the_desk_fits_a_phone_with_tap_targets_of_44_px(phone, desk_data):
         phone.screenshot(f"desk-{name}")
         assert phone.no_horizontal_scroll(), path
         assert too_small_tap_targets(phone) == [], path
+
+
+def test_leadership_switches_the_team_on_a_phone(phone, desk_data):
+    region = RegionFactory(code="WH", name="芜湖分公司")
+    other = Team.objects.create(name="政企客户二组", region=region, leader=None)
+    # Straight to the team page: leadership's home is the task inbox, another page.
+    phone.goto(f"/accounts/login/?next=/desk/team/%3Fteam%3D{desk_data.team.pk}%26month%3D2026-10")
+    phone.page.fill("input[name=username]", "zhou")
+    phone.page.fill("input[name=password]", PASSWORD)
+    phone.page.click("main button[type=submit]")
+    phone.page.wait_for_url("**/desk/team/**")
+    phone.page.select_option("#desk-team", str(other.pk))
+    phone.page.wait_for_url(f"**/desk/team/?team={other.pk}&month=2026-10")
+
+    assert "政企客户二组" in phone.page.locator("h1").inner_text()
+    assert phone.no_horizontal_scroll()
+    phone.screenshot("desk-team-leadership")
