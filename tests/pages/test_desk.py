@@ -197,6 +197,28 @@ def test_the_month_is_chosen_with_a_month_picker_and_a_month_past_shows_nothing_
     assert 'type="month"' in main_of(response) and 'value="2025-01"' in main_of(response)
 
 
+@pytest.mark.parametrize("more_managers", [0, 4])
+def test_the_team_page_answers_in_the_same_number_of_queries_whatever_the_teams_size(
+    client, org, more_managers
+):
+    for _ in range(more_managers):
+        manager_in(org.team)
+    summaries_awaiting_review(org, 1)
+    client.force_login(org.leader)
+    client.get("/desk/team/")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/desk/team/")
+
+    assert len(response.context["overview"].board.rows) == 2 + more_managers
+    assert len(queries) == TEAM_PAGE_QUERIES, [q["sql"] for q in queries.captured_queries]
+
+
+# The session, the user and their roles, the team choices and the access checks, then the short
+# board's, the funnel's and the appraisal figures' own.
+TEAM_PAGE_QUERIES = 32
+
+
 def test_a_month_that_is_not_one_shows_this_month(client, org):
     client.force_login(org.leader)
 
@@ -231,6 +253,28 @@ def test_a_warning_names_who_must_act_and_the_task_it_waits_on(client, org):
     assert "责任人" in page
     assert f"{customer.code} {customer.name}" in page
     assert "总结" in page and "逾期" in page
+
+
+@pytest.mark.parametrize("count", [1, 4])
+def test_the_warnings_page_answers_in_the_same_number_of_queries_whatever_the_number_of_warnings(
+    client, org, count
+):
+    for _ in range(count):
+        summary_overdue(org)
+    client.force_login(org.leader)
+    client.get("/desk/warnings/")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/desk/warnings/")
+
+    overdue = [w for w in response.context["warnings"] if w.warning.kind == WarningKind.SUMMARY_OVERDUE]
+    assert len(overdue) == count and all(w.task_id for w in overdue)
+    assert len(queries) == WARNINGS_QUERIES, [q["sql"] for q in queries.captured_queries]
+
+
+# The session, the user and their roles, the team choices and the access check, the early warnings'
+# own (one or two per kind), the team's members and the open tasks of the warned records.
+WARNINGS_QUERIES = 24
 
 
 def test_the_warnings_are_the_teams_only(org, other_team):
