@@ -14,6 +14,8 @@ Project teams:
   team, coordinators.
 People (their statements, their row on a short board): themselves, the leader of their team,
 coordinators and leadership.
+A team's desk (its review queue, comparison, funnel and warnings): its leader, coordinators and
+leadership (read only: what the desk changes goes through the task pages' own checks).
 
 Superusers and the system itself (a BPMN service task run by a timer, a background job:
 `workflows.actors.SYSTEM`) read and change everything. `None` is nobody, and an inactive user no
@@ -28,7 +30,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from onsite.exceptions import NotPermitted
-from onsite.roles import COORDINATOR, LEADERSHIP
+from onsite.roles import COORDINATOR, LEADERSHIP, TEAM_LEADER
 from workflows.actors import is_system
 
 # What a scope is when it selects every row: no filter at all.
@@ -234,6 +236,37 @@ def check_team_read(user: Any, team: Any) -> None:
     if not sees_team(user, team):
         raise NotPermitted(
             _("%(user)s may not read the records of team %(team)s.") % {"user": user, "team": team}
+        )
+
+
+def desk_team_scope(user: Any) -> Q | None:
+    """The teams whose desk (review queue, team page, warnings) `user` may open: the team they lead;
+    every team for coordinators, leadership, superusers and the system. Not a team's members: a
+    manager reads their own row of the team's comparison, never the leader's desk."""
+    if is_system(user):
+        return EVERYTHING
+    if user is None or not user.is_active:
+        return NOTHING
+    roles = role_names(user)
+    if user.is_superuser or roles & {COORDINATOR, LEADERSHIP}:
+        return EVERYTHING
+    if TEAM_LEADER in roles:
+        return Q(leader=user)
+    return NOTHING
+
+
+def desk_teams(user: Any) -> QuerySet:
+    from onsite.models import Team
+
+    return scoped(Team.objects.all(), desk_team_scope(user))
+
+
+def check_desk_read(user: Any, team: Any) -> None:
+    from onsite.models import Team
+
+    if not _selects(Team, desk_team_scope(user), team):
+        raise NotPermitted(
+            _("%(user)s may not open the desk of team %(team)s.") % {"user": user, "team": team}
         )
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from onsite.views import accounts, my_work, tasks
+from onsite.views import accounts, desk, my_work, tasks
 
 urlpatterns = [
     path("", accounts.home, name="home"),
@@ -12,4 +12,7 @@ urlpatterns = [
     path("teams/", my_work.project_teams, name="project_teams"),
     path("appraisal/", my_work.my_appraisals, name="my_appraisal"),
     path("incentives/", my_work.my_incentives, name="my_incentives"),
+    path("desk/", desk.review_queue, name="review_queue"),
+    path("desk/team/", desk.team_page, name="team_page"),
+    path("desk/warnings/", desk.warnings, name="warnings"),
 ]

@@ -24,7 +24,9 @@ class Page:
 
 # In the order they are shown. A page is listed once its view exists (its URL name resolves).
 PAGES = (
-    Page("review_queue", _("Review queue"), frozenset({TEAM_LEADER})),
+    Page("review_queue", _("Review queue"), frozenset({TEAM_LEADER, COORDINATOR, LEADERSHIP})),
+    Page("team_page", _("Team"), frozenset({TEAM_LEADER, COORDINATOR, LEADERSHIP})),
+    Page("warnings", _("Warnings"), frozenset({TEAM_LEADER, COORDINATOR, LEADERSHIP})),
     Page("inbox", _("Tasks"), EVERYONE),
     Page("support_requests", _("Support requests"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER})),
     Page("project_teams", _("Project teams"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF})),
@@ -47,16 +49,17 @@ def navigation_for(user: Any, current_path: str = "") -> list[NavItem]:
     roles = set(role_names(user))
     if user.is_superuser:
         roles |= EVERYONE
-    items = []
+    found = []
     for page in PAGES:
         if not roles & page.roles:
             continue
         try:
-            url = reverse(page.url_name)
+            found.append((reverse(page.url_name), page.label))
         except NoReverseMatch:
             continue
-        items.append(NavItem(url, page.label, current_path.startswith(url)))
-    return items
+    # The longest URL the path starts with is the page shown: /desk/team/ is the team page, not /desk/.
+    current = max((url for url, _label in found if current_path.startswith(url)), key=len, default=None)
+    return [NavItem(url, label, url == current) for url, label in found]
 
 
 def navigation(request: HttpRequest) -> dict:

@@ -33,7 +33,7 @@ def org():
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator:
+def browser(django_db_setup) -> Iterator:
     if not CHROMIUM:
         pytest.skip(
             "Chromium is not installed, so the browser tests are skipped: "
@@ -42,9 +42,17 @@ def browser() -> Iterator:
     # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls are not
     # async code, so Django's guard against that is lifted for the browser tests' process.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # With that loop running, Django's connections in this thread are new objects, which lack the
+    # copy of the migrations' data (roles, lanes, defaults) a serialized rollback restores before
+    # each test: carry it over, or a browser test after any transactional test finds them empty.
+    serialized = {c.alias: getattr(c, "_test_serialized_contents", None) for c in connections.all()}
     with sync_playwright() as playwright:
+        for alias, contents in serialized.items():
+            if contents is not None:
+                connections[alias]._test_serialized_contents = contents
         # Chinese as the browser's own language too (date inputs show 年/月/日, as for our users).
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--lang=zh-CN"])
         yield launched
@@ -81,6 +89,7 @@ class Watched:
         self.goto("/accounts/login/")
         self.page.fill("input[name=username]", username)
         self.page.fill("input[name=password]", password)
+        # The sign-in form's button: the page header's language switch is a submit button too.
         self.page.click("main form button[type=submit]")
         self.page.wait_for_load_state()
 

@@ -1,0 +1,114 @@
+"""Words and figures for the team leader's desk: the selectors give codes and numbers, these show
+them in the reader's language; and links to pages that may not exist yet."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+from django.utils.formats import number_format
+
+from onsite.models import FunnelStage
+from onsite.selectors.appraisal_indicators import AMOUNT, INDICATORS, RATE
+from onsite.selectors.short_board import INDICATOR_LABELS
+from onsite.selectors.warnings import WarningKind, describe
+
+register = template.Library()
+
+DASH = "—"
+
+
+@register.simple_tag
+def optional_url(name: str, *args: Any) -> str:
+    """The URL of the page `name` with `args`, or "" while that page does not exist (the row then
+        shows no link), and "" for a record that is not there (an argument None): the desk links to task
+    and customer pages built separately."""
+    if any(arg is None for arg in args):
+        return ""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+@register.filter
+def lookup(mapping: dict, key: Any) -> Any:
+    return mapping.get(key)
+
+
+@register.filter
+def board_indicator(code: str) -> Any:
+    return INDICATOR_LABELS.get(code, code)
+
+
+@register.filter
+def board_value(value: Any, code: str) -> str:
+    """A short-board figure: a rate as a percentage, a count (or a median of counts) as a number."""
+    if value is None:
+        return DASH
+    if code.endswith("_rate"):
+        return percent(value)
+    if isinstance(value, Decimal) and value != value.to_integral_value():
+        return number_format(value, 1)
+    return number_format(int(value))
+
+
+@register.filter
+def percent(share: Any) -> str:
+    """A share from 0 to 1 as a whole percentage; a dash when there is none."""
+    if share is None:
+        return DASH
+    return f"{number_format(Decimal(share) * 100, 0)}%"
+
+
+@register.filter
+def amount(value: Any) -> str:
+    if value is None:
+        return DASH
+    # Grouped by thousands in either language (Chinese and English both write 120,000).
+    return f"¥{Decimal(value):,.0f}"
+
+
+@register.filter
+def stage_label(code: str) -> Any:
+    return FunnelStage(code).label
+
+
+@register.filter
+def appraisal_indicator(code: str) -> Any:
+    found = INDICATORS.get(code)
+    return found.label if found else code
+
+
+@register.filter
+def appraisal_value(value: Any, code: str) -> str:
+    """An appraisal figure (a target or an actual) as its indicator counts it."""
+    if value is None:
+        return DASH
+    kind = INDICATORS[code].kind if code in INDICATORS else None
+    if kind == RATE:
+        return percent(value)
+    if kind == AMOUNT:
+        return amount(value)
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return number_format(int(value))
+    return number_format(value)
+
+
+@register.filter
+def warning_text(warning: Any) -> str:
+    return describe(warning)
+
+
+@register.filter
+def warning_kind(code: str) -> Any:
+    return WarningKind(code).label
+
+
+@register.filter
+def person_name(user: Any) -> str:
+    if user is None:
+        return DASH
+    return user.get_full_name() or user.get_username()
