@@ -27,6 +27,7 @@ from tests.onsite.flow import (
     record,
     visit_made,
 )
+from workflows.models import HumanTask
 
 pytestmark = pytest.mark.django_db
 
@@ -121,13 +122,14 @@ def test_an_overdue_review_is_shown_overdue(client, org):
     assert "queue-item-overdue" in page and "已逾期" in page
 
 
-def test_the_queue_links_no_task_while_the_task_page_does_not_exist(client, org):
+def test_each_queue_item_links_to_its_task_page(client, org):
     summaries_awaiting_review(org, 1)
     client.force_login(org.leader)
+    review = HumanTask.objects.get(bpmn_id="Task_review_summary", status=HumanTask.Status.OPEN)
 
     page = main_of(client.get("/desk/"))
 
-    assert "queue-task-link" not in page
+    assert f'href="/tasks/{review.pk}/"' in page
 
 
 def test_another_teams_tasks_are_not_in_the_queue(client, org, other_team):
