@@ -80,7 +80,8 @@ class Watched:
         self.goto("/accounts/login/")
         self.page.fill("input[name=username]", username)
         self.page.fill("input[name=password]", password)
-        self.page.click("button[type=submit]")
+        # The sign-in form's own button: the header's language switch is a submit button too.
+        self.page.click("main form button[type=submit]")
 
     def screenshot(self, name: str) -> None:
         SCREENSHOTS.mkdir(exist_ok=True)
