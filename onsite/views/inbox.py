@@ -182,11 +182,15 @@ def _row(task: HumanTask, user: Any, customers: dict, members: list, now: Any) -
 def _due_words(task: HumanTask, now: Any) -> str:
     """When the task is (or was) due, or was completed, relative to now: 「2 天后到期」."""
     if task.status == HumanTask.Status.COMPLETED and task.completed_at is not None:
-        return _("Completed %(time)s ago") % {"time": timesince(task.completed_at, now, time_strings=TIME_STRINGS, depth=1)}
+        return _("Completed %(time)s ago") % {
+            "time": timesince(task.completed_at, now, time_strings=TIME_STRINGS, depth=1)
+        }
     if task.due_at is None:
         return ""
     if task.due_at < now:
-        return _("Overdue by %(time)s") % {"time": timesince(task.due_at, now, time_strings=TIME_STRINGS, depth=1)}
+        return _("Overdue by %(time)s") % {
+            "time": timesince(task.due_at, now, time_strings=TIME_STRINGS, depth=1)
+        }
     return _("Due in %(time)s") % {"time": timeuntil(task.due_at, now, time_strings=TIME_STRINGS, depth=1)}
 
 
