@@ -99,7 +99,8 @@ def tab_counts(*, user: Any, filters: InboxFilters | None = None) -> dict[str, i
 def customers_for(tasks: Iterable[HumanTask]) -> dict[str, Customer]:
     """The customers the tasks' processes concern (an instance's business key is its customer's
     code), each with `stage`: the programme stage of its latest enrolment (None if never enrolled).
-    One query for all of them."""
+    One query for all of them. Given only tasks an inbox listed: a task's customer is part of the
+    task, so a support engineer sees whom pool work is for before taking it."""
     codes = {task.instance.business_key for task in tasks if task.instance.business_key}
     if not codes:
         return {}

@@ -42,9 +42,17 @@ def browser() -> Iterator:
     # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls are not
     # async code, so Django's guard against that is lifted for the browser tests' process.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # The database contents a transactional test restores (`serialized_rollback`) hang on the
+    # connection object, and inside Playwright's event loop this thread sees new connection objects:
+    # hand the contents on, or a browser test run after a flushing test finds no roles.
+    saved = {alias: getattr(connections[alias], "_test_serialized_contents", None) for alias in connections}
     with sync_playwright() as playwright:
+        for alias, contents in saved.items():
+            if contents is not None:
+                connections[alias]._test_serialized_contents = contents
         launched = playwright.chromium.launch(executable_path=CHROMIUM)
         yield launched
         launched.close()
