@@ -116,8 +116,11 @@ def speciality_admits(user: Any) -> Q:
     """`speciality_refusal` as a filter on `HumanTask`: the pool tasks it lets `user` take, so a
     list (the inbox's pool, its counts) selects them in one query whatever the number of tasks. The
     two must agree (tests/onsite/test_assignment_filter.py)."""
-    own = StaffProfile.objects.filter(user=user).values_list("speciality", flat=True).first() or ""
-    fits = ["", own]
+    if not hasattr(user, "_onsite_speciality"):  # asked once per user object (one request)
+        user._onsite_speciality = (
+            StaffProfile.objects.filter(user=user).values_list("speciality", flat=True).first() or ""
+        )
+    fits = ["", user._onsite_speciality]
     requests = SupportRequest.objects.filter(instance_id=OuterRef("instance_id"))
     visits = Visit.objects.filter(instance_id=OuterRef("instance_id"))
     needs_none_or_own = Exists(requests.filter(speciality__in=fits)) | (

@@ -131,9 +131,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     form = InboxFilterForm(request.GET, processes=processes)
     filters = form.filters()
     counts = tab_counts(user=user, filters=filters)
-    page = Paginator(inbox_tasks(user=user, tab=tab, filters=filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    paginator = Paginator(inbox_tasks(user=user, tab=tab, filters=filters), PAGE_SIZE)
+    paginator.count = counts[tab]  # counted already, with the same filter: not a second time
+    page = paginator.get_page(request.GET.get("page"))
     customers = customers_for(page.object_list)
     members = team_members(user=user) if TEAM in tabs and may_reassign(user) else []
     now = timezone.now()
