@@ -29,6 +29,8 @@ from workflows.models import HumanTask, ProcessModel
 MINE, POOL, OVERDUE, COMPLETED, TEAM = "mine", "pool", "overdue", "completed", "team"
 TABS = (MINE, POOL, OVERDUE, COMPLETED, TEAM)
 COMPLETED_DAYS = 30
+# Counted no further: nobody reads a thousand tasks one by one, they filter.
+COUNT_LIMIT = 999
 
 # What a row shows; never the instance's state nor the version's specs (large texts).
 _ROW_FIELDS = (
@@ -88,10 +90,15 @@ def inbox_tasks(*, user: Any, tab: str, filters: InboxFilters | None = None) -> 
 
 
 def tab_counts(*, user: Any, filters: InboxFilters | None = None) -> dict[str, int]:
-    """How many tasks each of `user`'s tabs holds, narrowed by `filters`: one query per tab."""
+    """How many tasks each of `user`'s tabs holds, narrowed by `filters`, counted up to
+    `COUNT_LIMIT` + 1 (more than the limit reads "999+"): one query per tab, which stops at the
+    limit, so a pool of a hundred thousand open tasks is counted as fast as one of a thousand."""
     narrowed = _narrowed(filters or InboxFilters())
     return {
-        tab: HumanTask.objects.filter(_tab_filter(user, tab)).filter(narrowed).count()
+        tab: HumanTask.objects.filter(_tab_filter(user, tab))
+        .filter(narrowed)
+        .values("pk")[: COUNT_LIMIT + 1]
+        .count()
         for tab in inbox_tabs(user=user)
     }
 

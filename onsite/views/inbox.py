@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from onsite.models import Stage
 from onsite.selectors.inbox import (
     COMPLETED,
+    COUNT_LIMIT,
     MINE,
     OVERDUE,
     POOL,
@@ -132,7 +133,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     counts = tab_counts(user=user, filters=filters)
     paginator = Paginator(inbox_tasks(user=user, tab=tab, filters=filters), PAGE_SIZE)
-    paginator.count = counts[tab]  # counted already, with the same filter: not a second time
+    # Counted already, with the same filter (up to the limit: the pages go no further).
+    paginator.count = min(counts[tab], COUNT_LIMIT)
     page = paginator.get_page(request.GET.get("page"))
     customers = customers_for(page.object_list)
     members = team_members(user=user) if TEAM in tabs and may_reassign(user) else []
@@ -143,7 +145,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "onsite/inbox.html",
         {
             "tab": tab,
-            "tabs": [(name, TAB_LABELS[name], counts[name]) for name in tabs],
+            "tabs": [(name, TAB_LABELS[name], counts[name], _count_words(counts[name])) for name in tabs],
             "form": form,
             "filtered": any(form.data.get(name) for name in form.fields),
             "page": page,
@@ -153,6 +155,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "completed_tab": tab == COMPLETED,
         },
     )
+
+
+def _count_words(count: int) -> str:
+    return f"{COUNT_LIMIT}+" if count > COUNT_LIMIT else str(count)
 
 
 def _row(task: HumanTask, user: Any, customers: dict, members: list, now: Any) -> Row:

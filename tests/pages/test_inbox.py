@@ -218,6 +218,15 @@ def test_the_list_is_paginated_25_a_page_keeping_tab_and_filters(org, planning):
     assert not task_ids(first) & task_ids(second)
 
 
+def test_counts_stop_at_999_and_the_pages_with_them(org, planning):
+    many_tasks(1000, like=planning, assignee=org.manager)
+
+    html = page(signed_in(org.manager))
+
+    assert '<span class="badge rounded-pill text-bg-secondary">999+</span>' in html
+    assert "page=40" in html and "page=41" not in html
+
+
 # --- claim, release, reassign -------------------------------------------------------------------
 
 
