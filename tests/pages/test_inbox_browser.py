@@ -54,3 +54,18 @@ def test_a_support_engineer_claims_pool_work_on_a_phone(org, visit, phone):
     phone.goto("/tasks/")
     assert "支撑人员准备" in phone.page.locator("tr.inbox-row").inner_text()
     assert phone.no_horizontal_scroll()
+
+
+def test_a_team_leader_gives_a_managers_task_to_another_member_of_the_team(org, visit, desktop):
+    desktop.sign_in("li")
+    desktop.page.wait_for_url("**/tasks/")
+    desktop.goto("/tasks/?tab=team")
+    desktop.screenshot("inbox-team")
+
+    desktop.page.select_option("select[name=to]", str(org.other_manager.pk))
+    desktop.page.get_by_role("button", name="改派").click()
+
+    desktop.page.wait_for_load_state()
+    assert "现在交给" in desktop.page.locator(".messages").inner_text()
+    assert desktop.page.url.endswith("/tasks/?tab=team")
+    assert open_task(visit, "Task_plan_visit").assignee_id == org.other_manager.pk
