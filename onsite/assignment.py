@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from onsite.models import (
@@ -109,6 +110,23 @@ def speciality_refusal(user: Any, task: Any) -> Any:
     return _(
         "This work needs the speciality %(speciality)s; only the team leader can give it to someone else."
     ) % {"speciality": Speciality(needed).label}
+
+
+def speciality_admits(user: Any) -> Q:
+    """`speciality_refusal` as a filter on `HumanTask`: the pool tasks it lets `user` take, so a
+    list (the inbox's pool, its counts) selects them in one query whatever the number of tasks. The
+    two must agree (tests/onsite/test_assignment_filter.py)."""
+    if not hasattr(user, "_onsite_speciality"):  # asked once per user object (one request)
+        user._onsite_speciality = (
+            StaffProfile.objects.filter(user=user).values_list("speciality", flat=True).first() or ""
+        )
+    fits = ["", user._onsite_speciality]
+    requests = SupportRequest.objects.filter(instance_id=OuterRef("instance_id"))
+    visits = Visit.objects.filter(instance_id=OuterRef("instance_id"))
+    needs_none_or_own = Exists(requests.filter(speciality__in=fits)) | (
+        ~Exists(requests) & ~Exists(visits.exclude(support_speciality__in=fits))
+    )
+    return ~Q(role__name=SUPPORT_STAFF) | Q(role__isnull=True) | needs_none_or_own
 
 
 def speciality_needed(instance_id: int) -> str:

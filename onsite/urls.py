@@ -2,12 +2,16 @@
 
 from django.urls import path
 
-from onsite.views import accounts, desk, my_work, tasks
+from onsite.views import accounts, desk, inbox, my_work, tasks
 
 urlpatterns = [
     path("", accounts.home, name="home"),
+    path("tasks/", inbox.inbox, name="inbox"),
     path("tasks/<uuid:task_id>/", tasks.task, name="task"),
     path("tasks/<uuid:task_id>/draft/", tasks.autosave, name="task_draft"),
+    path("tasks/<uuid:task_id>/claim/", inbox.claim, name="task_claim"),
+    path("tasks/<uuid:task_id>/release/", inbox.release, name="task_release"),
+    path("tasks/<uuid:task_id>/reassign/", inbox.reassign, name="task_reassign"),
     path("support/", my_work.support_requests, name="support_requests"),
     path("teams/", my_work.project_teams, name="project_teams"),
     path("appraisal/", my_work.my_appraisals, name="my_appraisal"),
