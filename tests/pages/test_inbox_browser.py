@@ -58,7 +58,7 @@ def test_a_support_engineer_claims_pool_work_on_a_phone(org, visit, phone):
 
 def test_a_team_leader_gives_a_managers_task_to_another_member_of_the_team(org, visit, desktop):
     desktop.sign_in("li")
-    desktop.page.wait_for_url("**/tasks/")
+    desktop.page.wait_for_url("**/desk/")  # a team leader lands in the review queue
     desktop.goto("/tasks/?tab=team")
     desktop.screenshot("inbox-team")
 

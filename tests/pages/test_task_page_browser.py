@@ -35,7 +35,7 @@ def test_a_manager_fixes_an_error_leaves_finds_the_draft_and_completes_the_task(
 
     page.fill("input[name=planned_date]", "2026-12-01")
     page.click("button[name=_complete]")
-    page.wait_for_url(lambda url: "/tasks/" not in url)
+    page.wait_for_url("**/tasks/")  # done: back in the inbox
     planning.refresh_from_db()
     assert planning.status == HumanTask.Status.COMPLETED
     assert planning.data["planned_date"] == "2026-12-01"
