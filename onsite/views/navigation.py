@@ -26,6 +26,8 @@ class Page:
 PAGES = (
     Page("review_queue", _("Review queue"), frozenset({TEAM_LEADER})),
     Page("inbox", _("Tasks"), EVERYONE),
+    Page("customers", _("My customers"), frozenset({ACCOUNT_MANAGER, TEAM_LEADER, COORDINATOR, LEADERSHIP})),
+    Page("leads", _("My leads"), frozenset({ACCOUNT_MANAGER, TEAM_LEADER, LEADERSHIP})),
 )
 
 
