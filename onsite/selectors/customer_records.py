@@ -67,7 +67,9 @@ def customer_records(*, customer_id: int, user: Any, today: date | None = None) 
     customer = customers_visible_to(user).select_related("region", "account_manager").get(pk=customer_id)
     suggestion: TierSuggestion = suggest_tiers()[customer.pk]
     key_persons = list(
-        KeyPerson.objects.filter(customer=customer).order_by(_rank("decision_role", DecisionRole.values), "name")
+        KeyPerson.objects.filter(customer=customer).order_by(
+            _rank("decision_role", DecisionRole.values), "name"
+        )
     )
     changes = list(
         CustomerChange.objects.filter(customer=customer)
@@ -88,7 +90,9 @@ def customer_records(*, customer_id: int, user: Any, today: date | None = None) 
             .select_related("summary", "support_staff")
             .order_by("-planned_date", "-pk")
         ),
-        "leads": list(Lead.objects.filter(customer=customer).select_related("owner").order_by("-created_at", "-pk")),
+        "leads": list(
+            Lead.objects.filter(customer=customer).select_related("owner").order_by("-created_at", "-pk")
+        ),
         "support_requests": list(
             SupportRequest.objects.filter(customer=customer)
             .select_related("assignee")
@@ -147,15 +151,32 @@ def field_changes(change: CustomerChange) -> list[FieldChange]:
     model = TRACKED_MODELS.get(change.entity)
     rows = []
     for name, values in sorted((change.changes or {}).items()):
-        before, after = (list(values) + [None, None])[:2] if isinstance(values, list | tuple) else (None, values)
-        rows.append(FieldChange(field=name, label=_field_label(model, name), before=before, after=after))
+        before, after = [*values, None, None][:2] if isinstance(values, list | tuple) else (None, values)
+        model_field = _field(model, name)
+        rows.append(
+            FieldChange(
+                field=name,
+                label=model_field.verbose_name if model_field else name,
+                before=_shown(model_field, before),
+                after=_shown(model_field, after),
+            )
+        )
     return rows
 
 
-def _field_label(model: Any, name: str) -> Any:
+def _field(model: Any, name: str) -> Any:
     if model is None:
-        return name
+        return None
     try:
-        return model._meta.get_field(name).verbose_name
+        return model._meta.get_field(name)
     except FieldDoesNotExist:
-        return name
+        return None
+
+
+def _shown(model_field: Any, value: Any) -> Any:
+    """A stored code as its label (lazy, in the reader's language); anything else as it was."""
+    if value in (None, ""):
+        return None
+    if model_field is not None and model_field.choices:
+        return dict(model_field.flatchoices).get(value, value)
+    return value

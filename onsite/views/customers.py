@@ -14,7 +14,14 @@ from onsite.exceptions import InvalidInput
 from onsite.models import Customer, Region, Stage, Tier
 from onsite.selectors.briefing import customer_briefing, describe
 from onsite.selectors.customer_records import customer_records
-from onsite.selectors.customers import customer_overview, describe as describe_reason, sees_every_customer, suggest_tiers
+from onsite.selectors.customers import (
+    customer_overview,
+    sees_every_customer,
+    suggest_tiers,
+)
+from onsite.selectors.customers import (
+    describe as describe_reason,
+)
 from onsite.views.refusals import form_errors
 
 PAGE_SIZE = 25
@@ -31,7 +38,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     region = _chosen(regions, request.GET.get("region", ""))
     errors: dict[str, list[str]] = {}
     try:
-        customers = customer_overview(user=request.user, tiers=tiers, stages=stages, search=search, region=region)
+        customers = customer_overview(
+            user=request.user, tiers=tiers, stages=stages, search=search, region=region
+        )
     except InvalidInput as refusal:
         errors = form_errors(refusal)
         customers = Customer.objects.none()

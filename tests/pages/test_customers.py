@@ -33,7 +33,9 @@ def signed_in(user) -> Client:
 def power(org):
     """Qian's power company: enrolled, two key persons, a competitor's contract ending soon, an
     open lead, an open support request and a tier changed by the team leader."""
-    customer = customer_of(org, code="HF-001", name="合肥供电公司", industry=Industry.POWER_ENERGY, tier=Tier.B)
+    customer = customer_of(
+        org, code="HF-001", name="合肥供电公司", industry=Industry.POWER_ENERGY, tier=Tier.B
+    )
     enrol(org, new_programme(org), customer)
     save_key_person(
         customer=customer,
@@ -42,7 +44,10 @@ def power(org):
         user=org.manager,
     )
     save_key_person(
-        customer=customer, name="李工", values={"title": "信息中心主任", "decision_role": DecisionRole.INFLUENCER}, user=org.manager
+        customer=customer,
+        name="李工",
+        values={"title": "信息中心主任", "decision_role": DecisionRole.INFLUENCER},
+        user=org.manager,
     )
     today = timezone.localdate()
     save_product(
@@ -59,8 +64,16 @@ def power(org):
         values={"ownership": Ownership.OURS, "expiry_date": today + timedelta(days=400)},
         user=org.manager,
     )
-    create_lead(customer=customer, description="机房监控改造", urgency=Urgency.HIGH, estimated_value="50000", user=org.manager)
-    SupportRequestFactory(customer=customer, description="勘察变电站机房", status=SupportRequest.Status.REQUESTED)
+    create_lead(
+        customer=customer,
+        description="机房监控改造",
+        urgency=Urgency.HIGH,
+        estimated_value="50000",
+        user=org.manager,
+    )
+    SupportRequestFactory(
+        customer=customer, description="勘察变电站机房", status=SupportRequest.Status.REQUESTED
+    )
     change_tier(customer=customer, tier=Tier.A, reason="年度收入大幅增长", user=org.leader)
     update_customer(customer=customer, values={"informatization_status": "已建成调度系统"}, user=org.manager)
     return customer
@@ -106,7 +119,7 @@ def test_an_unknown_tier_in_the_filter_is_shown_at_the_field_not_a_crash(org, po
     response = signed_in(org.manager).get("/customers/", {"tier": "Z"})
 
     assert response.status_code == 200
-    assert "未知的服务等级" in response.content.decode() or "is-invalid" in response.content.decode()
+    assert "未知的服务等级：Z。" in response.content.decode()
 
 
 def test_the_team_leader_lists_the_teams_customers_and_leadership_all_with_a_region_filter(org, power):
@@ -176,13 +189,16 @@ def test_the_customer_page_shows_every_record_and_the_change_history(org, power)
     ]:
         assert text in page, text
     assert "competitor-expiring" in page  # the competitor's contract ending soon is highlighted
+    history = page[page.index('class="table table-sm stack-table change-history"') :]
+    assert "决策链角色: — → 决策者" in history  # codes in the reader's words, not "decision_maker"
+    assert "decision_maker" not in page and "competitor<" not in page
 
 
 def test_the_customer_page_carries_the_briefing(org, power):
     page = signed_in(org.manager).get(f"/customers/{power.pk}/").content.decode()
 
     briefing = page[page.index('class="briefing') :]
-    assert "即将到期" in briefing or "到期" in briefing
+    assert "即将到期的产品" in briefing and "专线100M" in briefing
     assert "竞争对手" in briefing
     assert "机房监控改造" in briefing
     assert "勘察变电站机房" in briefing
