@@ -27,6 +27,7 @@ PAGES = (
     Page("review_queue", _("Review queue"), frozenset({TEAM_LEADER})),
     Page("inbox", _("Tasks"), EVERYONE),
     Page("customers", _("My customers"), frozenset({ACCOUNT_MANAGER, TEAM_LEADER, COORDINATOR, LEADERSHIP})),
+    Page("visits", _("My visits"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER})),
     Page("leads", _("My leads"), frozenset({ACCOUNT_MANAGER, TEAM_LEADER, LEADERSHIP})),
 )
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from onsite.models import DecisionRole, FunnelStage, Industry, Lead, Ownership, Tier, Urgency
+from onsite.models import DecisionRole, FunnelStage, Industry, Lead, Ownership, Tier, Urgency, Visit
 from onsite.services.customers import save_key_person, save_product
 from onsite.services.leads import create_lead
 from tests.onsite.flow import customer_of, enrol, new_programme
@@ -113,3 +113,29 @@ def test_on_a_phone_the_pages_fit_the_screen_and_losing_needs_a_reason(phone, or
             assert button.bounding_box()["height"] >= 44
     assert phone.no_horizontal_scroll()
     phone.screenshot("leads")
+
+
+def test_a_manager_opens_my_visits_and_the_week_calendar(desktop, org, customer):
+    opens_my_visits_and_the_week(desktop, customer)
+
+
+def test_on_a_phone_my_visits_and_the_week_fit_the_screen(phone, org, customer):
+    opens_my_visits_and_the_week(phone, customer)
+
+
+def opens_my_visits_and_the_week(watched, customer) -> None:
+    page = watched.page
+    visit = Visit.objects.get(customer=customer)
+    sign_in(watched, "qian", "/visits/")
+    assert "合肥供电公司" in page.locator("table.visit-list").inner_text()
+    assert watched.no_horizontal_scroll()
+    watched.screenshot("visits")
+
+    page.get_by_role("link", name="周历").click()
+    page.wait_for_url("**/visits/week/")
+    if visit.planned_date != timezone.localdate():
+        watched.goto(f"/visits/week/?week={visit.planned_date:%Y-%m-%d}")
+    day = page.locator(f"#day-{visit.planned_date:%Y-%m-%d}").locator("..")
+    assert "合肥供电公司" in day.inner_text()
+    assert watched.no_horizontal_scroll()
+    watched.screenshot("visit-week")
