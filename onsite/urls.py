@@ -12,5 +12,6 @@ urlpatterns = [
     path("visits/week/", visits.week, name="visit_week"),
     path("leads/", leads.board, name="leads"),
     path("leads/<int:pk>/move/", leads.move, name="lead_move"),
+    path("leads/<int:pk>/win/", leads.win, name="lead_win"),
     path("leads/<int:pk>/lose/", leads.lose, name="lead_lose"),
 ]

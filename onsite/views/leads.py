@@ -1,5 +1,5 @@
-"""My leads as a funnel board: move a lead forward (`move_lead_stage`) or record it lost with a
-reason (`lose_lead`). A lead the reader may not read does not exist for them (404, on any action);
+"""My leads as a funnel board: move a lead forward (`move_lead_stage`), record it won from the
+solution stage (`win_lead`) or lost with a reason (`lose_lead`). A lead the reader may not read does not exist for them (404, on any action);
 one they may read but not change (leadership) is refused by the service (403, `refusals`). Any
 other refusal shows at the card's fields, everything typed kept."""
 
@@ -13,11 +13,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from onsite.selectors.lead_board import LeadBoard, lead_board, visible_lead
-from onsite.services.leads import lose_lead, move_lead_stage
+from onsite.services.leads import lose_lead, move_lead_stage, win_lead
 from onsite.views.refusals import ACCESS, form_errors
 from workflows.refusals import Refusal
 
-MOVE, LOSE = "move", "lose"
+MOVE, WIN, LOSE = "move", "win", "lose"
+# The fields each action's form shows; a refusal naming any other shows above the card's forms.
+FIELDS = {
+    MOVE: {"stage", "note"},
+    WIN: {"won_value", "expiry_date", "note"},
+    LOSE: {"lost_reason", "note"},
+}
 
 
 @login_required
@@ -43,6 +49,31 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def win(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = visible_lead(lead_id=pk, user=request.user)
+    typed = {
+        "won_value": request.POST.get("won_value", ""),
+        "expiry_date": request.POST.get("expiry_date", ""),
+        "note": request.POST.get("note", ""),
+    }
+    try:
+        win_lead(
+            lead=lead,
+            won_value=typed["won_value"],
+            expiry_date=typed["expiry_date"] or None,
+            note=typed["note"],
+            user=request.user,
+        )
+    except ACCESS:
+        raise
+    except Refusal as refusal:
+        return _refused(request, pk, WIN, refusal, typed)
+    messages.success(request, _("Lead recorded as won."))
+    return redirect("leads")
+
+
+@login_required
+@require_POST
 def lose(request: HttpRequest, pk: int) -> HttpResponse:
     lead = visible_lead(lead_id=pk, user=request.user)
     typed = {"lost_reason": request.POST.get("lost_reason", ""), "note": request.POST.get("note", "")}
@@ -63,7 +94,11 @@ def _refused(request: HttpRequest, pk: int, action: str, refusal: Refusal, typed
     if card is None:  # closed or scrolled off its column since: say it at the top
         messages.error(request, str(refusal.message))
         return redirect("leads")
-    card.action, card.errors, card.typed = action, form_errors(refusal), typed
+    errors = form_errors(refusal)
+    shown_at_fields = {field: texts for field, texts in errors.items() if field in FIELDS[action]}
+    elsewhere = [text for field, texts in errors.items() if field not in FIELDS[action] for text in texts]
+    card.action, card.typed = action, typed
+    card.errors = {**shown_at_fields, **({"": elsewhere} if elsewhere else {})}
     return _render(request, shown)
 
 

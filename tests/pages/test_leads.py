@@ -212,3 +212,29 @@ def test_leadership_reads_the_leads_without_action_buttons_and_a_post_is_403(org
 
 def test_the_navigation_offers_my_leads_to_managers(org, lead):
     assert 'href="/leads/"' in signed_in(org.manager).get("/customers/").content.decode()
+
+
+def test_a_lead_at_the_solution_stage_is_recorded_won_with_its_value(org, lead):
+    client = signed_in(org.manager)
+    client.post(f"/leads/{lead.pk}/move/", {"stage": FunnelStage.SOLUTION})
+    page = client.get("/leads/").content.decode()
+    assert f"/leads/{lead.pk}/win/" in page and f'id="move-{lead.pk}-stage"' not in page
+
+    refused = client.post(f"/leads/{lead.pk}/win/", {"won_value": "", "note": "签约"})
+    assert refused.status_code == 200
+    assert "请填写成交金额。" in refused.content.decode()
+    assert refreshed(lead).status == Lead.Status.FOLLOWING
+
+    assert client.post(f"/leads/{lead.pk}/win/", {"won_value": "48000"}).status_code == 302
+    won = refreshed(lead)
+    assert (won.status, won.stage, str(won.won_value)) == (Lead.Status.WON, FunnelStage.WON, "48000.00")
+
+
+def test_winning_before_the_solution_stage_is_refused_with_the_reason_on_the_card(org, lead):
+    response = signed_in(org.manager).post(f"/leads/{lead.pk}/win/", {"won_value": "48000"})
+
+    assert response.status_code == 200
+    card = response.content.decode()
+    card = card[card.index(f'id="lead-{lead.pk}"') :]
+    assert 'role="alert"' in card[: card.index("</article>")]
+    assert refreshed(lead).status == Lead.Status.NEW
