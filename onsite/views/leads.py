@@ -1,7 +1,8 @@
 """My leads as a funnel board: move a lead forward (`move_lead_stage`), record it won from the
-solution stage (`win_lead`) or lost with a reason (`lose_lead`). A lead the reader may not read does not exist for them (404, on any action);
-one they may read but not change (leadership) is refused by the service (403, `refusals`). Any
-other refusal shows at the card's fields, everything typed kept."""
+solution stage (`win_lead`) or lost with a reason (`lose_lead`). A lead the reader may not read does
+not exist for them (404, on any action); one they may read but not change (leadership) is refused
+by the service (403, `refusals`). Any other refusal shows at the card's fields, everything typed
+kept."""
 
 from __future__ import annotations
 
