@@ -167,7 +167,7 @@ def _current_stage(customer: Customer) -> dict[str, Any] | None:
     }
 
 
-def _rank(field: str, values: list[str]) -> Case:
+def rank_by(field: str, values: list[str]) -> Case:
     """Order by position in `values`; anything else (blank included) after them."""
     return Case(
         *(When(**{field: value}, then=Value(position)) for position, value in enumerate(values)),
@@ -179,7 +179,7 @@ def _rank(field: str, values: list[str]) -> Case:
 def _key_persons(customer: Customer) -> list[dict[str, Any]]:
     # The decision chain's own order: whoever signs first, then whoever sways them.
     persons = KeyPerson.objects.filter(customer=customer).order_by(
-        _rank("decision_role", DecisionRole.values), "name"
+        rank_by("decision_role", DecisionRole.values), "name"
     )
     return [
         {
@@ -218,7 +218,7 @@ def _open_leads(customer: Customer) -> list[dict[str, Any]]:
     leads = (
         Lead.objects.filter(customer=customer, status__in=Lead.OPEN_STATUSES)
         .select_related("owner")
-        .order_by(_rank("urgency", Urgency.values), "-last_activity_at", "-pk")
+        .order_by(rank_by("urgency", Urgency.values), "-last_activity_at", "-pk")
     )
     return [
         {

@@ -29,7 +29,7 @@ from onsite.models import (
     SupportRequest,
     Visit,
 )
-from onsite.selectors.briefing import EXPIRY_WINDOW_DAYS, _rank
+from onsite.selectors.briefing import EXPIRY_WINDOW_DAYS, rank_by
 from onsite.selectors.customers import TierSuggestion, suggest_tiers
 from onsite.selectors.project_teams import active_members, teams_serving
 
@@ -68,7 +68,7 @@ def customer_records(*, customer_id: int, user: Any, today: date | None = None) 
     suggestion: TierSuggestion = suggest_tiers()[customer.pk]
     key_persons = list(
         KeyPerson.objects.filter(customer=customer).order_by(
-            _rank("decision_role", DecisionRole.values), "name"
+            rank_by("decision_role", DecisionRole.values), "name"
         )
     )
     changes = list(
