@@ -33,7 +33,7 @@ def org():
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator:
+def browser(django_db_setup) -> Iterator:
     if not CHROMIUM:
         pytest.skip(
             "Chromium is not installed, so the browser tests are skipped: "
@@ -44,8 +44,21 @@ def browser() -> Iterator:
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
+    from django.db import connections
+
+    serialized = {
+        alias: connections[alias]._test_serialized_contents
+        for alias in connections
+        if hasattr(connections[alias], "_test_serialized_contents")
+    }
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM)
+        # Playwright's sync API leaves an event loop running in this thread, and from then on Django
+        # (asgiref's Local) hands out new connection objects: without the database's serialized
+        # contents on them, serialized_rollback restores nothing after the first flush and every
+        # later transactional test finds the roles (groups) gone.
+        for alias, contents in serialized.items():
+            connections[alias]._test_serialized_contents = contents
         yield launched
         launched.close()
 
@@ -80,7 +93,8 @@ class Watched:
         self.goto("/accounts/login/")
         self.page.fill("input[name=username]", username)
         self.page.fill("input[name=password]", password)
-        self.page.click("button[type=submit]")
+        # The form's own button: the header's language switch is a submit button too.
+        self.page.click("main button[type=submit]")
 
     def screenshot(self, name: str) -> None:
         SCREENSHOTS.mkdir(exist_ok=True)
