@@ -42,9 +42,8 @@ def browser(django_db_setup) -> Iterator:
     # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls are not
     # async code, so Django's guard against that is lifted for the browser tests' process.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
     from django.db import connections
+    from playwright.sync_api import sync_playwright
 
     serialized = {
         alias: connections[alias]._test_serialized_contents
