@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from onsite.views import accounts, desk, inbox, my_work, tasks
+from onsite.views import accounts, customers, desk, inbox, leads, my_work, tasks, visits
 
 urlpatterns = [
     path("", accounts.home, name="home"),
@@ -12,6 +12,14 @@ urlpatterns = [
     path("tasks/<uuid:task_id>/claim/", inbox.claim, name="task_claim"),
     path("tasks/<uuid:task_id>/release/", inbox.release, name="task_release"),
     path("tasks/<uuid:task_id>/reassign/", inbox.reassign, name="task_reassign"),
+    path("customers/", customers.customer_list, name="customers"),
+    path("customers/<int:pk>/", customers.customer_page, name="customer"),
+    path("visits/", visits.visits, name="visits"),
+    path("visits/week/", visits.week, name="visit_week"),
+    path("leads/", leads.board, name="leads"),
+    path("leads/<int:pk>/move/", leads.move, name="lead_move"),
+    path("leads/<int:pk>/win/", leads.win, name="lead_win"),
+    path("leads/<int:pk>/lose/", leads.lose, name="lead_lose"),
     path("support/", my_work.support_requests, name="support_requests"),
     path("teams/", my_work.project_teams, name="project_teams"),
     path("appraisal/", my_work.my_appraisals, name="my_appraisal"),

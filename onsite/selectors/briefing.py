@@ -30,12 +30,17 @@ from onsite.models import (
     ProductHolding,
     Relationship,
     Stage,
+    SupportRequest,
     Urgency,
+    Visit,
     VisitSummary,
 )
 
 # Contracts ending within this window are worth preparing for: renewals of ours, win-backs of theirs.
 EXPIRY_WINDOW_DAYS = 180
+# The visits the briefing recalls, latest first: enough to see the rhythm, short enough to read.
+VISIT_HISTORY_LENGTH = 10
+OPEN_SUPPORT_STATUSES = (SupportRequest.Status.REQUESTED, SupportRequest.Status.DISPATCHED)
 
 
 def customer_briefing(customer: Customer, *, user: Any, today: date | None = None) -> dict[str, Any]:
@@ -51,6 +56,8 @@ def customer_briefing(customer: Customer, *, user: Any, today: date | None = Non
         "open_leads": _open_leads(customer),
         "last_summary": _last_approved_summary(customer),
         "playbook": playbook_for(customer.industry),
+        "open_support_requests": _open_support_requests(customer),
+        "visits": _visit_history(customer),
     }
 
 
@@ -76,7 +83,8 @@ def playbook_for(industry: str) -> dict[str, list[dict[str, Any]]]:
 def describe(briefing: dict[str, Any]) -> dict[str, Any]:
     """The briefing with the words for its codes, in the active language: `industry_label`,
     the stage's `label`, each key person's `decision_role_label` and `relationship_label`, each
-    lead's `urgency_label` and `status_label`, and each playbook entry's `label`."""
+    lead's `urgency_label` and `status_label`, each playbook entry's `label`, each support
+    request's `kind_label` and `status_label`, and each visit's `stage_label` and `status_label`."""
     english = (get_language() or "").startswith("en")
     customer = briefing["customer"]
     stage = briefing["stage"]
@@ -104,6 +112,24 @@ def describe(briefing: dict[str, Any]) -> dict[str, Any]:
             kind: [{**entry, "label": entry["text_en"] if english else entry["text"]} for entry in entries]
             for kind, entries in briefing["playbook"].items()
         },
+        "open_support_requests": [
+            {
+                **request,
+                "kind_label": _label(SupportRequest.Kind, request["kind"]),
+                "status_label": _label(SupportRequest.Status, request["status"]),
+            }
+            for request in briefing.get("open_support_requests", [])
+        ],
+        "visits": [
+            {
+                **visit,
+                "stage_label": _label(Stage, visit["stage"]),
+                "status_label": _label(Visit.Status, visit["status"]),
+                "summary_status_label": visit["summary_status"]
+                and _label(VisitSummary.Status, visit["summary_status"]),
+            }
+            for visit in briefing.get("visits", [])
+        ],
     }
 
 
@@ -141,7 +167,7 @@ def _current_stage(customer: Customer) -> dict[str, Any] | None:
     }
 
 
-def _rank(field: str, values: list[str]) -> Case:
+def rank_by(field: str, values: list[str]) -> Case:
     """Order by position in `values`; anything else (blank included) after them."""
     return Case(
         *(When(**{field: value}, then=Value(position)) for position, value in enumerate(values)),
@@ -153,7 +179,7 @@ def _rank(field: str, values: list[str]) -> Case:
 def _key_persons(customer: Customer) -> list[dict[str, Any]]:
     # The decision chain's own order: whoever signs first, then whoever sways them.
     persons = KeyPerson.objects.filter(customer=customer).order_by(
-        _rank("decision_role", DecisionRole.values), "name"
+        rank_by("decision_role", DecisionRole.values), "name"
     )
     return [
         {
@@ -192,7 +218,7 @@ def _open_leads(customer: Customer) -> list[dict[str, Any]]:
     leads = (
         Lead.objects.filter(customer=customer, status__in=Lead.OPEN_STATUSES)
         .select_related("owner")
-        .order_by(_rank("urgency", Urgency.values), "-last_activity_at", "-pk")
+        .order_by(rank_by("urgency", Urgency.values), "-last_activity_at", "-pk")
     )
     return [
         {
@@ -226,3 +252,55 @@ def _last_approved_summary(customer: Customer) -> dict[str, Any] | None:
         "informatization_status": summary.informatization_status,
         "next_goals": summary.next_goals,
     }
+
+
+def _open_support_requests(customer: Customer) -> list[dict[str, Any]]:
+    requests = (
+        SupportRequest.objects.filter(customer=customer, status__in=OPEN_SUPPORT_STATUSES)
+        .select_related("assignee")
+        .order_by("due_date", "pk")
+    )
+    return [
+        {
+            "id": request.pk,
+            "kind": request.kind,
+            "status": request.status,
+            "speciality": request.speciality,
+            "description": request.description,
+            "due_date": request.due_date,
+            "assignee": request.assignee,
+        }
+        for request in requests
+    ]
+
+
+def _visit_history(customer: Customer) -> list[dict[str, Any]]:
+    visits = (
+        Visit.objects.filter(customer=customer)
+        .exclude(status=Visit.Status.CANCELLED)
+        .select_related("summary")
+        .order_by("-planned_date", "-pk")[:VISIT_HISTORY_LENGTH]
+    )
+    history = []
+    for visit in visits:
+        summary = _summary_of(visit)
+        history.append(
+            {
+                "id": visit.pk,
+                "number": visit.number,
+                "stage": visit.stage,
+                "status": visit.status,
+                "planned_date": visit.planned_date,
+                "visited_at": visit.visited_at,
+                "summary_status": summary.status if summary else "",
+                "next_goals": summary.next_goals if summary else "",
+            }
+        )
+    return history
+
+
+def _summary_of(visit: Visit) -> VisitSummary | None:
+    try:
+        return visit.summary
+    except VisitSummary.DoesNotExist:
+        return None

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from onsite.access import check_customer_read, customers_visible_to
+from onsite.access import EVERYTHING, READ, check_customer_read, customer_scope, customers_visible_to
 from onsite.exceptions import InvalidInput
-from onsite.models import Customer, Tier
+from onsite.models import Customer, Enrolment, Lead, Region, Stage, Tier, Visit
 from onsite.selectors import screening
 from onsite.selectors.screening import ALWAYS_IN, Reason, ScreeningCriteria, screen_customers
 from onsite.thresholds import threshold
@@ -60,6 +62,66 @@ def customer_list(*, user: Any, tiers: tuple[str, ...] = ()) -> list[CustomerRow
     rows = list(customers)
     suggestions = suggest_tiers()
     return [CustomerRow(customer=c, tier=c.tier, suggestion=suggestions[c.pk]) for c in rows]
+
+
+def customer_overview(
+    *,
+    user: Any,
+    tiers: tuple[str, ...] = (),
+    stages: tuple[str, ...] = (),
+    search: str = "",
+    region: Region | None = None,
+) -> QuerySet:
+    """The customers `user` may read, by code, each annotated with its programme stage
+    (`programme_stage`, blank when not enrolled), the date of its next visit still to be made
+    (`next_visit`) and its open leads (`open_leads`); narrowed to `tiers`, `stages`, a code or name
+    containing `search`, and a region (with its counties). One query, however many rows are read."""
+    _check_codes("tiers", tiers, Tier.values, _("Unknown service tier: %(codes)s."))
+    _check_codes("stages", stages, Stage.values, _("Unknown stage: %(codes)s."))
+    stage = Enrolment.objects.filter(customer=OuterRef("pk"), status=Enrolment.Status.ACTIVE).order_by("-pk")
+    next_visit = Visit.objects.filter(
+        customer=OuterRef("pk"), status__in=(Visit.Status.SCHEDULED, Visit.Status.PLANNED)
+    ).order_by("planned_date", "pk")
+    open_leads = (
+        Lead.objects.filter(customer=OuterRef("pk"), status__in=Lead.OPEN_STATUSES)
+        .order_by()
+        .values("customer")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    customers = (
+        customers_visible_to(user)
+        .select_related("region", "account_manager")
+        .annotate(
+            programme_stage=Coalesce(Subquery(stage.values("stage")[:1]), Value("")),
+            next_visit=Subquery(next_visit.values("planned_date")[:1]),
+            open_leads=Coalesce(Subquery(open_leads, output_field=IntegerField()), Value(0)),
+        )
+        .order_by("code")
+    )
+    if tiers:
+        customers = customers.filter(tier__in=tiers)
+    if stages:
+        customers = customers.filter(programme_stage__in=stages)
+    search = (search or "").strip()
+    if search:
+        customers = customers.filter(Q(code__icontains=search) | Q(name__icontains=search))
+    if region is not None:
+        customers = customers.filter(region__in=Region.objects.within(region))
+    return customers
+
+
+def sees_every_customer(user: Any) -> bool:
+    """Whether `user` reads every customer (leadership, coordinators): their list filters by region."""
+    return customer_scope(user, to=READ) is EVERYTHING
+
+
+def _check_codes(field: str, codes: Any, known: list[str], message: str) -> None:
+    if isinstance(codes, str) or not all(isinstance(code, str) for code in codes):
+        raise InvalidInput({field: [_("Give a list of codes.")]})
+    unknown = sorted(set(codes) - set(known))
+    if unknown:
+        raise InvalidInput({field: [message % {"codes": ", ".join(unknown)}]})
 
 
 def suggest_tier(customer: Customer, *, user: Any) -> TierSuggestion:

@@ -336,8 +336,8 @@ def test_briefing_reads_a_fully_populated_customer_in_a_bounded_number_of_querie
     manager = type(manager).objects.get(pk=manager.pk)  # a fresh request: roles not cached
 
     # the reader's roles and access, account manager, stage, key persons, products, leads, last
-    # summary, playbook
-    with django_assert_max_num_queries(9):
+    # summary, playbook, open support requests, visits
+    with django_assert_max_num_queries(11):
         briefing = customer_briefing(customer, user=manager, today=TODAY)
         [lead["owner"].username for lead in briefing["open_leads"]]
 
