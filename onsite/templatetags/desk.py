@@ -1,5 +1,5 @@
 """Words and figures for the team leader's desk: the selectors give codes and numbers, these show
-them in the reader's language; and links to pages that may not exist yet."""
+them in the reader's language."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.urls import NoReverseMatch, reverse
 from django.utils.formats import number_format
 
 from onsite.models import FunnelStage
@@ -18,19 +17,6 @@ from onsite.selectors.warnings import WarningKind, describe
 register = template.Library()
 
 DASH = "—"
-
-
-@register.simple_tag
-def optional_url(name: str, *args: Any) -> str:
-    """The URL of the page `name` with `args`, or "" while that page does not exist (the row then
-        shows no link), and "" for a record that is not there (an argument None): the desk links to task
-    and customer pages built separately."""
-    if any(arg is None for arg in args):
-        return ""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
 
 
 @register.filter
