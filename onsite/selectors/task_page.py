@@ -14,8 +14,13 @@ from onsite.exceptions import NotPermitted
 from onsite.models import Customer, Lead, SupportRequest
 from onsite.selectors.briefing import customer_briefing, describe
 from workflows.models import HumanTask, TaskDraft
-from workflows.selectors import draft_of, task_with_process
+from workflows.selectors import draft_of, last_completed_task, task_with_process
 from workflows.services import form_schema
+
+
+def _previous_submission(task: HumanTask) -> dict | None:
+    done = last_completed_task(task.instance, task.bpmn_id)
+    return done.data if done is not None and done.pk != task.pk else None
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,9 @@ class TaskPage:
     may_work: bool
     schema: dict
     draft: TaskDraft | None
+    # What was submitted the last time this step of the process was done (a summary sent back for
+    # rework): the form starts from it rather than empty.
+    previous: dict | None
     briefing: dict | None  # `onsite.selectors.briefing.describe`d; None without a customer
     support_request: SupportRequest | None  # the request a support task works on
     lead: Lead | None  # the lead a follow-up task works on
@@ -49,6 +57,7 @@ def task_page(task_id: Any, *, user: Any) -> TaskPage:
         may_work=may_work,
         schema=form_schema(task),
         draft=draft_of(task, user) if may_work else None,
+        previous=_previous_submission(task) if may_work else None,
         briefing=(
             describe(customer_briefing(customer, user=user))
             if customer is not None and sees_customer(user, customer)

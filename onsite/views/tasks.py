@@ -30,7 +30,7 @@ SUBMISSION_REFUSALS = (FormValidationError, TaskRejected)
 def task(request: HttpRequest, task_id: Any) -> HttpResponse:
     page = task_page(task_id, user=request.user)
     if request.method != "POST":
-        data = page.draft.data if page.draft else (page.task.data or {})
+        data = page.draft.data if page.draft else (page.task.data or page.previous or {})
         return _render(request, page, data, {})
     if not page.may_work:
         if page.task.status == HumanTask.Status.OPEN:

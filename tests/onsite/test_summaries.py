@@ -12,6 +12,7 @@ from onsite.models import KeyPerson, ProductHolding, Visit, VisitSummary
 from onsite.services.summaries import LIST_PARTS
 from tests.onsite.flow import (
     APPROVE,
+    REWORK,
     complete,
     customer_of,
     enrol,
@@ -93,6 +94,20 @@ def test_an_empty_part_that_says_why_is_accepted_and_its_note_kept(visit, org):
         "leads": "无：客户本季度无新需求",
         "resource_needs": "无：暂不需要支撑",
     }
+
+
+def test_a_summary_reworked_is_taken_as_submitted_again_not_merged_with_the_first(visit, org):
+    first = summary(leads=[])  # "nothing to report" for the leads the first time
+    complete(visit, "Task_write_summary", org.manager, first)
+    complete(visit, "Task_review_summary", org.leader, REWORK)
+
+    # The rework fills the leads and drops the note; the first pass's note must not come back.
+    complete(visit, "Task_write_summary", org.manager, summary())
+    complete(visit, "Task_review_summary", org.leader, APPROVE)
+
+    approved = VisitSummary.objects.get()
+    assert approved.none_reasons == {}
+    assert approved.leads.count() == 2
 
 
 def test_a_note_saying_nothing_to_report_for_a_part_with_entries_is_refused(visit, org):

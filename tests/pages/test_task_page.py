@@ -198,3 +198,26 @@ def test_a_support_task_shows_the_request_and_what_the_manager_needs(org, custom
 
     assert "支撑需求" in page
     assert "机房勘察，评估专线扩容" in page
+
+
+def test_a_step_done_again_starts_from_what_was_submitted_last_time(org, customer):
+    from tests.onsite.flow import REWORK, SUMMARY, complete, visit_made
+
+    visit = visit_made(enrol(org, new_programme(org), customer))
+    complete(visit, "Task_write_summary", org.manager, SUMMARY)
+    complete(visit, "Task_review_summary", org.leader, REWORK)
+    rework = open_task(visit, "Task_write_summary")
+
+    page = signed_in(org.manager).get(url(rework)).content.decode()
+
+    assert "视频会议替换" in page  # the first submission's lead, ready to be corrected
+
+
+def test_the_fields_come_in_the_order_the_forms_author_wrote_them(org, planning):
+    page = signed_in(org.manager).get(url(planning)).content.decode()
+
+    positions = [
+        page.index(f'name="{name}')
+        for name in ("planned_date", "objectives", "needs_support", "support_request")
+    ]
+    assert positions == sorted(positions)

@@ -59,7 +59,8 @@ def deploy(*, files: list[SourceFile], user: Any) -> Deployment:
     parsed = checked.parsed
     stored = [(s.kind, s.name, s.text) for s in checked.sources if not s.is_form]
     stored += [
-        ("form", name, json.dumps(schema, ensure_ascii=False, sort_keys=True, indent=2))
+        # In the author's order: the order of a form's fields is the order the page shows them in.
+        ("form", name, json.dumps(schema, ensure_ascii=False, indent=2))
         for name, schema in sorted(checked.forms.items())
     ]
     checksum = hashlib.sha256(

@@ -218,10 +218,12 @@ def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
             # An open form's undeclared fields may add variables, never replace one the process
             # holds or its diagram reads (an `approved` the next gateway tests, say).
             protected = spiff_task.data.keys() | runtime.names_read_by(instance.version)
-            submission = forms.validate_submission(form_schema(task), _bounded(data), protected=protected)
-            if isinstance(spiff_task.task_spec, UserTask):
+            schema = form_schema(task)
+            submission = forms.validate_submission(schema, _bounded(data), protected=protected)
+            if isinstance(spiff_task.task_spec, UserTask) and spiff_task.task_spec.variable is not None:
                 spiff_task.task_spec.add_data_from_form(spiff_task, submission)
             else:
+                _take_declared_fields(spiff_task.data, schema, submission)
                 DeepMerge.merge(spiff_task.data, submission)
             try:
                 spiff_task.run()
@@ -247,6 +249,15 @@ def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
     task.status, task.completed_at = HumanTask.Status.COMPLETED, done.at
     task.completed_by, task.data = person(user), submission
     return task
+
+
+def _take_declared_fields(variables: dict, schema: dict, submission: dict) -> None:
+    """The fields the form declares hold what was submitted this time, whole: one left empty is
+    unset and a nested part replaced, not merged with what an earlier pass of a loop left (a
+    summary sent back for rework must not keep the "nothing to report" note of a part it now
+    fills). Fields the form does not declare merge as before."""
+    for name in schema.get("properties", {}):
+        variables.pop(name, None)
 
 
 def _bounded(data: Any) -> Any:
