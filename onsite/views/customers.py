@@ -54,8 +54,6 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         }
         for customer in page
     ]
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "onsite/customers/list.html",
@@ -70,7 +68,6 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "regions": regions,
             "region": region,
             "errors": errors,
-            "query": query.urlencode(),
         },
     )
 

@@ -29,8 +29,6 @@ def visits(request: HttpRequest) -> HttpResponse:
         errors = form_errors(refusal)
         found = Visit.objects.none()
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "onsite/visits/list.html",
@@ -39,7 +37,6 @@ def visits(request: HttpRequest) -> HttpResponse:
             "statuses": Visit.Status.choices,
             "chosen_statuses": statuses,
             "errors": errors,
-            "query": query.urlencode(),
         },
     )
 
