@@ -1,6 +1,8 @@
 """Signing in and out, the lockout, the password, the language, the error pages and the headers
 every page carries."""
 
+import io
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -130,3 +132,22 @@ def test_static_files_are_served_without_debug(client):
 
     assert response.status_code == 200
     assert b"Noto Sans CJK SC" in b"".join(response.streaming_content)
+
+
+def test_signing_in_as_the_demos_manager_shows_the_demos_tasks(client):
+    from django.core.management import call_command
+
+    from tests.onsite.flow import deploy_processes
+
+    deploy_processes()
+    call_command("seed_demo", "--language", "en", stdout=io.StringIO())
+    call_command("start_win_back_targets", "--language", "en", stdout=io.StringIO())
+
+    response = client.post(
+        "/accounts/login/", {"username": "manager", "password": "onsite-demo"}, follow=True
+    )
+
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == "/tasks/"
+    assert "制定走访计划" in page  # the demo programme's first visit, waiting for its plan
+    assert "GC-0001" in page
