@@ -65,7 +65,7 @@ def customer_records(*, customer_id: int, user: Any, today: date | None = None) 
     does not exist (`Customer.DoesNotExist`)."""
     today = today or timezone.localdate()
     customer = customers_visible_to(user).select_related("region", "account_manager").get(pk=customer_id)
-    suggestion: TierSuggestion = suggest_tiers()[customer.pk]
+    suggestion: TierSuggestion = suggest_tiers([customer])[customer.pk]
     key_persons = list(
         KeyPerson.objects.filter(customer=customer).order_by(
             rank_by("decision_role", DecisionRole.values), "name"

@@ -10,6 +10,7 @@ reasons as data; `describe` words a reason.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -22,9 +23,8 @@ from onsite.access import EVERYTHING, READ, check_customer_read, customer_scope,
 from onsite.exceptions import InvalidInput
 from onsite.models import Customer, Enrolment, Lead, Region, Stage, Tier, Visit
 from onsite.selectors import screening
-from onsite.selectors.screening import ALWAYS_IN, Reason, ScreeningCriteria, screen_customers
+from onsite.selectors.screening import ALWAYS_IN, Reason, ScreeningCriteria, checked_weights, score_customer
 from onsite.thresholds import threshold
-from workflows.actors import SYSTEM
 
 # The reason a suggestion gives for its tier: the score and the band it falls in.
 SCORE_BAND = "score_band"
@@ -60,7 +60,7 @@ def customer_list(*, user: Any, tiers: tuple[str, ...] = ()) -> list[CustomerRow
     if tiers:
         customers = customers.filter(tier__in=tiers)
     rows = list(customers)
-    suggestions = suggest_tiers()
+    suggestions = suggest_tiers(rows)
     return [CustomerRow(customer=c, tier=c.tier, suggestion=suggestions[c.pk]) for c in rows]
 
 
@@ -127,14 +127,20 @@ def _check_codes(field: str, codes: Any, known: list[str], message: str) -> None
 def suggest_tier(customer: Customer, *, user: Any) -> TierSuggestion:
     """The tier `customer`'s figures suggest, for a reader who may read it."""
     check_customer_read(user, customer)
-    return suggest_tiers()[customer.pk]
+    return suggest_tiers([customer])[customer.pk]
 
 
-def suggest_tiers() -> dict[int, TierSuggestion]:
-    """Every customer's suggested tier by id: scored as screening scores them, among all customers."""
+def suggest_tiers(customers: Iterable[Customer] | None = None) -> dict[int, TierSuggestion]:
+    """The suggested tier of each of `customers` (every customer when None) by id: scored as
+    screening scores them, ranked among all customers. Two queries for a page of customers: the
+    customers, and every customer's monthly value to rank against (not every customer screened)."""
     criteria = ScreeningCriteria(exclude_enrolled=False)
+    weights = checked_weights(criteria)
+    values = sorted(Customer.objects.values_list("monthly_value", flat=True))
+    chosen = Customer.objects.all() if customers is None else customers
     suggestions = {}
-    for screened in screen_customers(criteria, user=SYSTEM):
+    for customer in chosen:
+        screened = score_customer(customer, criteria, weights, values)
         if screened.always_in or screened.score >= threshold("TIER_A_MIN_SCORE"):
             tier = Tier.A
         elif screened.score >= threshold("TIER_B_MIN_SCORE"):
@@ -151,7 +157,7 @@ def suggest_tiers() -> dict[int, TierSuggestion]:
             },
         )
         reasons = screened.reasons if screened.always_in else (*screened.reasons, band)
-        suggestions[screened.customer.pk] = TierSuggestion(tier=tier, score=screened.score, reasons=reasons)
+        suggestions[customer.pk] = TierSuggestion(tier=tier, score=screened.score, reasons=reasons)
     return suggestions
 
 

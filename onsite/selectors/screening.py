@@ -9,6 +9,7 @@ language when it is shown.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -81,7 +82,7 @@ def screen_customers(criteria: ScreeningCriteria | None = None, *, user: Any) ->
     """Rank the customers `user` may read by the criteria; refused (`InvalidInput`, a message per
     field) when the criteria are not ones."""
     criteria = criteria or ScreeningCriteria()
-    weights = _check(criteria)
+    weights = checked_weights(criteria)
     candidates = customers_visible_to(user).select_related("region", "account_manager").order_by("code")
     if criteria.region is not None:
         candidates = candidates.filter(region__in=Region.objects.within(criteria.region).values("pk"))
@@ -93,37 +94,7 @@ def screen_customers(criteria: ScreeningCriteria | None = None, *, user: Any) ->
         candidates = candidates.exclude(enrolments__status=Enrolment.Status.ACTIVE)
     customers = list(candidates)
     values = sorted(c.monthly_value for c in customers)
-    screened = []
-    for customer in customers:
-        scores, reasons = {}, []
-        always_in = (
-            criteria.always_include_party_government_military
-            and customer.industry == Industry.PARTY_GOVERNMENT_MILITARY
-        )
-        if always_in:
-            reasons.append(Reason(ALWAYS_IN))
-        if INDUSTRY in weights:
-            scores[INDUSTRY] = Decimal(str(criteria.industry_scores.get(customer.industry, 0)))
-            if not always_in:
-                reasons.append(Reason(INDUSTRY, {"industry": customer.industry, "score": scores[INDUSTRY]}))
-        if VALUE in weights:
-            scores[VALUE] = _percentile(customer.monthly_value, values)
-            reasons.append(
-                Reason(VALUE, {"value": customer.monthly_value, "share": scores[VALUE].quantize(Decimal(1))})
-            )
-        if POTENTIAL in weights:
-            scores[POTENTIAL] = Decimal(customer.potential - 1) * HUNDRED / 4
-            reasons.append(Reason(POTENTIAL, {"potential": customer.potential}))
-        total = sum(weights[d] * scores[d] for d in weights) / sum(weights.values())
-        screened.append(
-            ScreenedCustomer(
-                customer=customer,
-                score=total.quantize(Decimal("0.01"), ROUND_HALF_UP),
-                scores={d: s.quantize(Decimal("0.01"), ROUND_HALF_UP) for d, s in scores.items()},
-                reasons=tuple(reasons),
-                always_in=always_in,
-            )
-        )
+    screened = [score_customer(customer, criteria, weights, values) for customer in customers]
     screened.sort(key=lambda s: (-s.score, s.customer.code))
     min_score = None if criteria.min_score is None else Decimal(str(criteria.min_score))
     chosen, others = 0, []
@@ -138,6 +109,40 @@ def screen_customers(criteria: ScreeningCriteria | None = None, *, user: Any) ->
         chosen += 1
         others.append(item)
     return others
+
+
+def score_customer(
+    customer: Customer, criteria: ScreeningCriteria, weights: dict, values: list[Decimal]
+) -> ScreenedCustomer:
+    """One customer screened: its score per dimension and combined, with the reasons; `values` the
+    sorted monthly values of the customers it is ranked among (itself included)."""
+    scores, reasons = {}, []
+    always_in = (
+        criteria.always_include_party_government_military
+        and customer.industry == Industry.PARTY_GOVERNMENT_MILITARY
+    )
+    if always_in:
+        reasons.append(Reason(ALWAYS_IN))
+    if INDUSTRY in weights:
+        scores[INDUSTRY] = Decimal(str(criteria.industry_scores.get(customer.industry, 0)))
+        if not always_in:
+            reasons.append(Reason(INDUSTRY, {"industry": customer.industry, "score": scores[INDUSTRY]}))
+    if VALUE in weights:
+        scores[VALUE] = _percentile(customer.monthly_value, values)
+        reasons.append(
+            Reason(VALUE, {"value": customer.monthly_value, "share": scores[VALUE].quantize(Decimal(1))})
+        )
+    if POTENTIAL in weights:
+        scores[POTENTIAL] = Decimal(customer.potential - 1) * HUNDRED / 4
+        reasons.append(Reason(POTENTIAL, {"potential": customer.potential}))
+    total = sum(weights[d] * scores[d] for d in weights) / sum(weights.values())
+    return ScreenedCustomer(
+        customer=customer,
+        score=total.quantize(Decimal("0.01"), ROUND_HALF_UP),
+        scores={d: s.quantize(Decimal("0.01"), ROUND_HALF_UP) for d, s in scores.items()},
+        reasons=tuple(reasons),
+        always_in=always_in,
+    )
 
 
 def describe(reason: Reason) -> str:
@@ -158,7 +163,8 @@ def describe(reason: Reason) -> str:
     return _("Development potential %(potential)s of 5.") % values
 
 
-def _check(criteria: ScreeningCriteria) -> dict:
+def checked_weights(criteria: ScreeningCriteria) -> dict:
+    """The criteria's weight per dimension; `InvalidInput`, a message per field, when they are not ones."""
     errors = {}
     # Each criterion of the right kind first, so that the checks below can only answer, not crash.
     shapes = _check_shapes(criteria)
@@ -236,9 +242,10 @@ def _is_score(score: object) -> bool:
 
 
 def _percentile(value: Decimal, ordered: list[Decimal]) -> Decimal:
-    """The share of candidates with a lower value (ties count half), 0-100."""
+    """The share of candidates with a lower value (ties count half), 0-100; `ordered` sorted, and
+    holding `value` itself (by bisection: screening thousands of customers stays cheap)."""
     if len(ordered) < 2:
         return HUNDRED
-    below = sum(1 for v in ordered if v < value)
-    equal = sum(1 for v in ordered if v == value) - 1
+    below = bisect_left(ordered, value)
+    equal = bisect_right(ordered, value) - below - 1
     return (Decimal(below) + Decimal(equal) / 2) * HUNDRED / (len(ordered) - 1)

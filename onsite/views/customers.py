@@ -45,7 +45,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         errors = form_errors(refusal)
         customers = Customer.objects.none()
     page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
-    suggestions = suggest_tiers() if page.object_list else {}
+    suggestions = suggest_tiers(page.object_list) if page.object_list else {}
     rows = [
         {
             "customer": customer,
