@@ -116,7 +116,13 @@ def appraisal_record(*, appraisal: Appraisal, user: Any) -> dict[str, Any]:
     """A stored appraisal as data - its lines and every change of its score - for someone who may
     read the person's records."""
     check_person_read(user, appraisal.person)
+    return _as_data(appraisal, appraisal.lines.order_by("pk"), appraisal.changes.order_by("at", "pk"))
+
+
+def _as_data(appraisal: Appraisal, lines: Any, changes: Any) -> dict[str, Any]:
     return {
+        "id": appraisal.pk,
+        "instance_id": appraisal.instance_id,
         "person_id": appraisal.person_id,
         "team_id": appraisal.team_id,
         "role": appraisal.role,
@@ -137,7 +143,7 @@ def appraisal_record(*, appraisal: Appraisal, user: Any) -> dict[str, Any]:
                 "attainment": line.attainment,
                 "points": line.points,
             }
-            for line in appraisal.lines.order_by("pk")
+            for line in lines
         ],
         "history": [
             {
@@ -148,7 +154,7 @@ def appraisal_record(*, appraisal: Appraisal, user: Any) -> dict[str, Any]:
                 "by_id": change.by_id,
                 "at": change.at,
             }
-            for change in appraisal.changes.order_by("at", "pk")
+            for change in changes
         ],
     }
 
@@ -163,9 +169,9 @@ def incentive_multiplier(score: Decimal | None, bands: list[tuple[Decimal, Decim
 
 
 def appraisals_of(*, person: Any, user: Any, limit: int = 12) -> list[dict[str, Any]]:
-    """`person`'s latest appraisals (`limit` months), each as `appraisal_record` gives it plus its
-    id, process instance and status, for someone who may read the person's records. Three queries
-    whatever the number of months: the appraisals, their lines, their score changes."""
+    """`person`'s latest appraisals (`limit` months), each as `appraisal_record` gives it, for
+    someone who may read the person's records. Three queries whatever the number of months: the
+    appraisals, their lines, their score changes."""
     check_person_read(user, person)
     appraisals = list(
         Appraisal.objects.filter(person=person)
@@ -175,39 +181,4 @@ def appraisals_of(*, person: Any, user: Any, limit: int = 12) -> list[dict[str, 
         )
         .order_by("-period")[:limit]
     )
-    return [
-        {
-            "id": appraisal.pk,
-            "instance_id": appraisal.instance_id,
-            "period": appraisal.period,
-            "status": appraisal.status,
-            "computed_score": appraisal.computed_score,
-            "score": appraisal.score,
-            "final_score": appraisal.final_score,
-            "leader_comment": appraisal.leader_comment,
-            "dispute_reason": appraisal.dispute_reason,
-            "decision_note": appraisal.decision_note,
-            "lines": [
-                {
-                    "indicator": line.indicator,
-                    "value": line.value,
-                    "target": line.target,
-                    "weight": line.weight,
-                    "attainment": line.attainment,
-                    "points": line.points,
-                }
-                for line in appraisal.lines.all()
-            ],
-            "history": [
-                {
-                    "kind": change.kind,
-                    "score_from": change.score_from,
-                    "score_to": change.score_to,
-                    "reason": change.reason,
-                    "at": change.at,
-                }
-                for change in appraisal.changes.all()
-            ],
-        }
-        for appraisal in appraisals
-    ]
+    return [_as_data(appraisal, appraisal.lines.all(), appraisal.changes.all()) for appraisal in appraisals]
