@@ -243,6 +243,12 @@ class HumanTask(models.Model):
                 name="inbox_role_undated",
                 condition=models.Q(status="open", assignee__isnull=True, due_at__isnull=True),
             ),
+            # A person's recently completed tasks, latest first (the inbox's "completed" tab).
+            models.Index(
+                fields=["completed_by", "completed_at"],
+                name="inbox_completed",
+                condition=models.Q(status="completed"),
+            ),
         ]
         permissions = [("reassign_humantask", "Can reassign any task")]
 
