@@ -9,8 +9,9 @@ machinery of `benchmarks.engine`).
 
 The data, written with `bulk_create` as the services leave it: the organisation of
 `benchmarks.funnel` (4 branches, 20 teams, 160 account managers) with 63 customers per manager
-(10,080), then 100,000 visit cycles each waiting at its planning task for the customer's manager
-(about 620 a manager, a fifth of them overdue), copies of one started through the engine.
+(10,080), then 100,000 visit cycles each waiting at its planning task: nine in ten for the
+customer's manager (about 560 a manager, a fifth of them overdue), one in ten unclaimed in the
+managers' role (10,000 to claim for every manager), copies of one started through the engine.
 Statistics refreshed (`ANALYZE`; `VACUUM ANALYZE` on PostgreSQL, as autovacuum would).
 
 For each page: the SQL statements of one request and p50 / p95 of `CALLS` requests rotating over
@@ -36,6 +37,7 @@ TARGET_P95_MS = 50.0
 VARIANTS = {
     "admin": "Django admin: the human tasks' change list (baseline)",
     "inbox": "task inbox, a manager's tasks",
+    "pool": "task inbox, the managers' tasks to claim",
     "task": "task page: a visit plan with the customer's briefing",
     "customer": "customer page",
 }
@@ -151,13 +153,14 @@ def fill_tasks(org, target: int, rng: random.Random) -> None:
                     name="制定走访计划",
                     lane="客户经理",
                     role=role,
-                    assignee_id=manager,
+                    # One in ten waits in the managers' pool (a customer between managers).
+                    assignee_id=None if (made + n) % 10 == 0 else manager,
                     form_file="visit_plan.schema.json",
                     # A fifth overdue, the rest due within the next weeks.
                     due_at=now
                     + timedelta(hours=rng.randint(-240, 60) if rng.random() < 0.2 else rng.randint(1, 720)),
                 )
-                for row, (_, manager) in zip(rows, batch, strict=True)
+                for n, (row, (_, manager)) in enumerate(zip(rows, batch, strict=True))
             ],
             batch_size=1_000,
         )
@@ -245,6 +248,7 @@ def measure_pages(org, *, calls: int) -> dict:
     requests = {
         "admin": lambda i: (client_for(admin), reverse("admin:workflows_humantask_changelist")),
         "inbox": lambda i: (client_for(managers[i % len(managers)]), reverse("inbox")),
+        "pool": lambda i: (client_for(managers[i % len(managers)]), reverse("inbox") + "?tab=pool"),
         "task": lambda i: (
             client_for(managers[i % len(managers)]),
             reverse("task", args=[task_ids[managers[i % len(managers)].pk]]),

@@ -221,27 +221,19 @@ class HumanTask(models.Model):
         verbose_name_plural = _("human tasks")
         ordering = ["created_at"]
         indexes = [
-            # One ordered index scan per pool of an inbox (selectors.inbox), whatever the table size:
-            # the pool's conditions are the index predicate, its order the index columns.
+            # One ordered index scan per pool of an inbox, whatever the table size: the pool's
+            # conditions are the index predicate, its order the index columns — soonest due first,
+            # the undated last (an ascending index keeps NULLs last on PostgreSQL; the engine's
+            # `selectors.inbox` reads dated and undated apart), then oldest first.
             models.Index(
-                fields=["assignee", "due_at", "created_at"],
-                name="inbox_assigned_due",
-                condition=models.Q(status="open", due_at__isnull=False),
+                fields=["assignee", "due_at", "created_at", "id"],
+                name="inbox_assigned",
+                condition=models.Q(status="open"),
             ),
             models.Index(
-                fields=["assignee", "created_at"],
-                name="inbox_assigned_undated",
-                condition=models.Q(status="open", due_at__isnull=True),
-            ),
-            models.Index(
-                fields=["role", "due_at", "created_at"],
-                name="inbox_role_due",
-                condition=models.Q(status="open", assignee__isnull=True, due_at__isnull=False),
-            ),
-            models.Index(
-                fields=["role", "created_at"],
-                name="inbox_role_undated",
-                condition=models.Q(status="open", assignee__isnull=True, due_at__isnull=True),
+                fields=["role", "due_at", "created_at", "id"],
+                name="inbox_pool",
+                condition=models.Q(status="open", assignee__isnull=True),
             ),
             # A person's recently completed tasks, latest first (the inbox's "completed" tab).
             models.Index(

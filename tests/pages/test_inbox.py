@@ -218,6 +218,24 @@ def test_the_list_is_paginated_25_a_page_keeping_tab_and_filters(org, planning):
     assert not task_ids(first) & task_ids(second)
 
 
+def test_pages_list_the_soonest_due_first_and_the_undated_last_oldest_first(org, planning):
+    many_tasks(30, like=planning, assignee=org.manager)
+    HumanTask.objects.filter(assignee=org.manager, name__endswith="7").update(due_at=None)
+    client = signed_in(org.manager)
+    expected = sorted(
+        HumanTask.objects.filter(assignee=org.manager, status=HumanTask.Status.OPEN),
+        key=lambda t: (t.due_at is None, t.due_at or t.created_at, t.created_at, str(t.pk)),
+    )
+
+    shown = [
+        *re.findall(r'data-task="([0-9a-f-]+)"', page(client)),
+        *re.findall(r'data-task="([0-9a-f-]+)"', page(client, "?page=2")),
+    ]
+
+    assert [task for task in dict.fromkeys(shown)] == [str(t.pk) for t in expected]
+    assert [t.due_at is None for t in expected[-4:]] == [False, True, True, True]
+
+
 def test_counts_stop_at_999_and_the_pages_with_them(org, planning):
     many_tasks(1000, like=planning, assignee=org.manager)
 
