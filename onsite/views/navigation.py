@@ -15,11 +15,17 @@ from onsite.roles import ACCOUNT_MANAGER, COORDINATOR, LEADERSHIP, SUPPORT_STAFF
 EVERYONE = frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER, COORDINATOR, LEADERSHIP})
 
 
+MAIN, PERSONAL = "main", "personal"
+
+
 @dataclass(frozen=True)
 class Page:
     url_name: str
     label: Any
     roles: frozenset[str]
+    # The day's work goes in the header; a person's own records in the menu under their name, so the
+    # header fits one line in either language.
+    menu: str = MAIN
 
 
 # In the order they are shown. A page is listed once its view exists (its URL name resolves).
@@ -32,9 +38,16 @@ PAGES = (
     Page("visits", _("My visits"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER})),
     Page("leads", _("My leads"), frozenset({ACCOUNT_MANAGER, TEAM_LEADER, LEADERSHIP})),
     Page("support_requests", _("Support requests"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER})),
-    Page("project_teams", _("Project teams"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF})),
-    Page("my_appraisal", _("My appraisal"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER})),
-    Page("my_incentives", _("My incentives"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER})),
+    Page("project_teams", _("My project teams"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF}), PERSONAL),
+    Page(
+        "my_appraisal", _("My appraisal"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER}), PERSONAL
+    ),
+    Page(
+        "my_incentives",
+        _("My incentives"),
+        frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER}),
+        PERSONAL,
+    ),
 )
 
 
@@ -43,6 +56,7 @@ class NavItem:
     url: str
     label: Any
     active: bool
+    menu: str = MAIN
 
 
 def navigation_for(user: Any, current_path: str = "") -> list[NavItem]:
@@ -57,14 +71,19 @@ def navigation_for(user: Any, current_path: str = "") -> list[NavItem]:
         if not roles & page.roles:
             continue
         try:
-            found.append((reverse(page.url_name), page.label))
+            found.append((reverse(page.url_name), page))
         except NoReverseMatch:
             continue
     # The longest URL the path starts with is the page shown: /desk/team/ is the team page, not /desk/.
-    current = max((url for url, _label in found if current_path.startswith(url)), key=len, default=None)
-    return [NavItem(url, label, url == current) for url, label in found]
+    current = max((url for url, _page in found if current_path.startswith(url)), key=len, default=None)
+    return [NavItem(url, page.label, url == current, page.menu) for url, page in found]
 
 
 def navigation(request: HttpRequest) -> dict:
-    """Context processor: `nav_items` for the page header."""
-    return {"nav_items": navigation_for(getattr(request, "user", None), request.path)}
+    """Context processor: the header's `nav_items` and the personal menu's `personal_nav_items`."""
+    items = navigation_for(getattr(request, "user", None), request.path)
+    return {
+        "nav_items": [item for item in items if item.menu == MAIN],
+        "personal_nav_items": [item for item in items if item.menu == PERSONAL],
+        "personal_nav_active": any(item.active for item in items if item.menu == PERSONAL),
+    }
