@@ -16,11 +16,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_POST
 
 from onsite.models import Stage
 from onsite.selectors.inbox import (
@@ -38,6 +37,7 @@ from onsite.selectors.inbox import (
     tab_counts,
     team_members,
 )
+from onsite.views.refusals import next_page
 from workflows.access import holds_role
 from workflows.models import HumanTask
 from workflows.services.tasks import claim_task, may_reassign, reassign_task, release_task
@@ -200,46 +200,36 @@ def _due_words(task: HumanTask, now: Any) -> str:
     return _("Due in %(time)s") % {"time": timeuntil(task.due_at, now, time_strings=TIME_STRINGS, depth=1)}
 
 
+# Each action returns to the list as it was when the button was pressed (`next`); so does a refusal
+# (onsite.views.refusals.back_to).
+
+
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_POST
 def claim(request: HttpRequest, task_id: UUID) -> HttpResponse:
-    # GET only leads back: a refused POST is redirected here by the refusal middleware.
-    if request.method == "POST":
-        task = claim_task(task_id=task_id, user=request.user)
-        messages.success(request, _("You took the task “%(task)s”.") % {"task": task.name})
-    return redirect(_back(request))
+    task = claim_task(task_id=task_id, user=request.user)
+    messages.success(request, _("You took the task “%(task)s”.") % {"task": task.name})
+    return redirect(next_page(request) or reverse("inbox"))
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_POST
 def release(request: HttpRequest, task_id: UUID) -> HttpResponse:
-    if request.method == "POST":
-        task = release_task(task_id=task_id, user=request.user)
-        messages.success(request, _("You gave the task “%(task)s” back to its role.") % {"task": task.name})
-    return redirect(_back(request))
+    task = release_task(task_id=task_id, user=request.user)
+    messages.success(request, _("You gave the task “%(task)s” back to its role.") % {"task": task.name})
+    return redirect(next_page(request) or reverse("inbox"))
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_POST
 def reassign(request: HttpRequest, task_id: UUID) -> HttpResponse:
-    if request.method == "POST":
-        chosen = request.POST.get("to", "")
-        # Only a member of the leader's own team; anyone else is nobody, which the service refuses.
-        to_user = next((m for m in team_members(user=request.user) if str(m.pk) == chosen), None)
-        task = reassign_task(task_id=task_id, to_user=to_user, user=request.user)
-        messages.success(
-            request,
-            _("The task “%(task)s” now goes to %(person)s.")
-            % {"task": task.name, "person": to_user.get_full_name() or to_user.username},
-        )
-    return redirect(_back(request))
-
-
-def _back(request: HttpRequest) -> str:
-    """The list as it was when the button was pressed (`next`), if it is this site's."""
-    back = request.GET.get("next", "")
-    if back and url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return back
-    return reverse("inbox")
+    chosen = request.POST.get("to", "")
+    # Only a member of the leader's own team; anyone else is nobody, which the service refuses.
+    to_user = next((m for m in team_members(user=request.user) if str(m.pk) == chosen), None)
+    task = reassign_task(task_id=task_id, to_user=to_user, user=request.user)
+    messages.success(
+        request,
+        _("The task “%(task)s” now goes to %(person)s.")
+        % {"task": task.name, "person": to_user.get_full_name() or to_user.username},
+    )
+    return redirect(next_page(request) or reverse("inbox"))

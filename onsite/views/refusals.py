@@ -71,12 +71,25 @@ def form_errors(refusal: Refusal) -> dict[str, list[str]]:
 
 
 def back_to(request: HttpRequest) -> str:
-    """Where a refused request goes back to: the page it was posted from, if it is this site's."""
-    if request.method not in READING:
-        return request.get_full_path()
+    """Where a refused request goes back to, if it is this site's: the page it names (`next`, as a
+    list's buttons do), else the page it came from (for a form, its own URL)."""
+    named = next_page(request)
+    if named:
+        return named
     referer = request.headers.get("referer", "")
+    ours = bool(referer) and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()})
+    if request.method not in READING:
+        return referer if ours else request.get_full_path()
     if referer == request.build_absolute_uri():
         return "/"  # the page refused its own reload: going back there would loop
-    if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
-        return referer
-    return "/"
+    return referer if ours else "/"
+
+
+def next_page(request: HttpRequest) -> str:
+    """The page an action returns to (its `next`), if it is this site's; "" otherwise."""
+    named = request.GET.get("next", "")
+    if named and url_has_allowed_host_and_scheme(
+        named, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return named
+    return ""

@@ -20,7 +20,7 @@ from onsite.views.refusals import form_errors
 from workflows.exceptions import FormValidationError, TaskRejected
 from workflows.forms import apply_row_action, render_form, row_action, submission_from_post
 from workflows.models import HumanTask
-from workflows.services import complete_task, save_draft
+from workflows.services import check_open, complete_task, save_draft
 
 # Refusals about what was submitted: shown on the form, everything typed kept.
 SUBMISSION_REFUSALS = (FormValidationError, TaskRejected)
@@ -33,10 +33,9 @@ def task(request: HttpRequest, task_id: Any) -> HttpResponse:
         data = page.draft.data if page.draft else (page.task.data or page.previous or {})
         return _render(request, page, data, {})
     if not page.may_work:
-        if page.task.status == HumanTask.Status.OPEN:
-            raise NotPermitted()
         # Done or cancelled meanwhile: the engine says by whom and when (a message, back here).
-        complete_task(task_id=page.task.pk, data={}, user=request.user)
+        check_open(page.task)
+        raise NotPermitted()
     data = submission_from_post(page.schema, request.POST)
     if "_save_draft" in request.POST:
         save_draft(task_id=page.task.pk, user=request.user, data=data)

@@ -266,10 +266,12 @@ def test_a_support_engineer_claims_a_pool_task_and_comes_back_to_the_same_list(o
 def test_a_pool_task_claimed_meanwhile_by_someone_else_is_refused_and_changes_nothing(org, support_pool):
     HumanTask.objects.filter(pk=support_pool.pk).update(assignee=org.support["network"])
 
-    response = signed_in(org.support["solution"]).post(f"/tasks/{support_pool.pk}/claim/", follow=True)
+    response = signed_in(org.support["solution"]).post(
+        f"/tasks/{support_pool.pk}/claim/?next=/tasks/%3Ftab%3Dpool", follow=True
+    )
 
     # Back to the list the person acted from, saying why (not a "not allowed" page).
-    assert response.redirect_chain[-1][0].startswith("/tasks/")
+    assert response.redirect_chain == [("/tasks/?tab=pool", 302)]
     assert response.status_code == 200
     assert "该任务已被分配给其他人" in response.content.decode()
     support_pool.refresh_from_db()
@@ -301,7 +303,7 @@ def test_a_manager_cannot_act_on_another_managers_task(org, planning):
     client = signed_in(org.other_manager)
 
     for action in ("release", "claim"):
-        refused = client.post(f"/tasks/{planning.pk}/{action}/", follow=True).content.decode()
+        refused = client.post(f"/tasks/{planning.pk}/{action}/?next=/tasks/", follow=True).content.decode()
         assert "alert-danger" in refused  # told why, on the list
         assert "合肥市数据资源局" not in refused  # nothing of the task's customer
     planning.refresh_from_db()
@@ -352,6 +354,21 @@ def test_the_actions_need_the_csrf_token(org, planning):
         assert strict.post(f"/tasks/{planning.pk}/{action}/").status_code == 403
     planning.refresh_from_db()
     assert planning.assignee_id == org.manager.pk
+
+
+def test_the_actions_answer_only_a_post(org, planning):
+    client = signed_in(org.manager)
+
+    for action in ("claim", "release", "reassign"):
+        assert client.get(f"/tasks/{planning.pk}/{action}/?next=/tasks/").status_code == 405
+
+
+def test_a_refused_action_without_next_goes_back_to_the_page_it_came_from(org, planning):
+    client = signed_in(org.other_manager)
+
+    response = client.post(f"/tasks/{planning.pk}/release/", HTTP_REFERER="http://testserver/tasks/?tab=pool")
+
+    assert response.status_code == 302 and response.url == "http://testserver/tasks/?tab=pool"
 
 
 def test_next_leads_only_back_into_this_site(org, planning):

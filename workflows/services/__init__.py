@@ -14,6 +14,7 @@ from workflows.services.instances import (
 from workflows.services.locking import lock_instance_family
 from workflows.services.messages import deliver_message
 from workflows.services.tasks import (
+    check_open,
     claim_task,
     complete_task,
     form_schema,
@@ -26,6 +27,7 @@ from workflows.services.timers import FiredTimer, fire_due_timers
 __all__ = [
     "Deployment",
     "FiredTimer",
+    "check_open",
     "claim_task",
     "complete_task",
     "deliver_message",

@@ -70,7 +70,9 @@ def _locked(task_id: UUID | str) -> HumanTask:
     return found[0]
 
 
-def _check_open(task: HumanTask) -> None:
+def check_open(task: HumanTask) -> None:
+    """Refuse, saying who completed it and when (or that the process cancelled it), a task that is
+    no longer open."""
     if task.status == HumanTask.Status.COMPLETED:
         who = (
             task.completed_by.get_full_name() or task.completed_by.username
@@ -92,7 +94,7 @@ def claim_task(*, task_id: UUID | str, user: Any) -> HumanTask:
             raise NotAllowed(_("Only a person can claim a task."))
         require_actor(user)
         task = _locked(task_id)
-        _check_open(task)
+        check_open(task)
         if task.assignee_id == user.pk:
             return task
         if task.assignee_id is not None:
@@ -108,7 +110,7 @@ def release_task(*, task_id: UUID | str, user: Any) -> HumanTask:
     require_actor(user)
     with transaction.atomic():
         task = _locked(task_id)
-        _check_open(task)
+        check_open(task)
         if task.assignee_id != person_id(user) and not may_reassign(user):
             raise TaskNotYours(_("Only the person holding a task can release it."))
         _hand_over(task, to=None, claimed=False, kind=AuditEvent.Kind.RELEASED, actor=user)
@@ -125,7 +127,7 @@ def reassign_task(*, task_id: UUID | str, to_user: Any, user: Any) -> HumanTask:
         raise NotAllowed(_("Tasks can only be given to active users."))
     with transaction.atomic():
         task = _locked(task_id)
-        _check_open(task)
+        check_open(task)
         if not access.holds_role(to_user, task):
             raise NotAllowed(
                 _("%(user)s does not hold the role %(role)s that this task is for.")
@@ -150,7 +152,7 @@ def reschedule_task(*, task_id: UUID | str, due_at: Any, user: Any) -> HumanTask
         raise NotAllowed(_("Only team leaders and coordinators can change when a task is due."))
     with transaction.atomic():
         task = _locked(task_id)
-        _check_open(task)
+        check_open(task)
         previous, task.due_at = task.due_at, due_at
         task.save(update_fields=["due_at"])
         AuditEvent.objects.create(
@@ -203,7 +205,7 @@ def complete_task(*, task_id: UUID | str, data: Any, user: Any) -> HumanTask:
             if found is None:
                 raise NotFound(_("No such task."))
             task, instance = found
-            _check_open(task)
+            check_open(task)
             if not can_work_on(user, task):
                 raise TaskNotYours()
             if instance.status not in ProcessInstance.ACTIVE_STATUSES:
