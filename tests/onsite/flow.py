@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from onsite.models import Enrolment, Programme, Region, Team
+from onsite.models import Enrolment, Programme, Region, SupportRequest, Team
 from onsite.services.programmes import create_programme, enrol_customer
 from onsite.services.summaries import LIST_PARTS
+from onsite.services.support import request_support
 from tests.conftest import BPMN_DIR, source
 from tests.factories import UserFactory
 from tests.onsite.factories import (
@@ -120,6 +121,18 @@ def new_programme(
 def enrol(org: Org, programme: Programme, customer, stage: str = "publicity", **kwargs) -> Enrolment:
     return enrol_customer(
         programme=programme, customer=customer, factors=FACTORS[stage], user=org.coordinator, **kwargs
+    )
+
+
+def survey_requested(org: Org, customer) -> SupportRequest:
+    """The manager asks a network engineer to survey the customer's machine room."""
+    return request_support(
+        customer=customer,
+        kind=SupportRequest.Kind.SURVEY,
+        speciality="network",
+        description="机房勘察，评估专线扩容",
+        due_date=date(2026, 12, 15),
+        user=org.manager,
     )
 
 

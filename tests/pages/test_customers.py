@@ -19,14 +19,9 @@ from onsite.services.standards import change_tier
 from tests.factories import UserFactory
 from tests.onsite.factories import SupportRequestFactory, TeamFactory, manager_in
 from tests.onsite.flow import customer_of, enrol, new_programme
+from tests.pages.clients import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -189,7 +184,7 @@ def test_the_customer_page_shows_every_record_and_the_change_history(org, power)
     ]:
         assert text in page, text
     assert "competitor-expiring" in page  # the competitor's contract ending soon is highlighted
-    history = page[page.index('class="table table-sm stack-table change-history"') :]
+    history = page[page.index('class="table table-sm table-cards table-cards-flat change-history"') :]
     assert "决策链角色: — → 决策者" in history  # codes in the reader's words, not "decision_maker"
     assert "decision_maker" not in page and "competitor<" not in page
 

@@ -19,18 +19,13 @@ from django.utils import timezone
 from onsite.models import Customer, Visit
 from tests.onsite.factories import CustomerFactory, TeamFactory, manager_in
 from tests.onsite.flow import complete, current_visit, customer_of, enrol, new_programme, open_task, plan
+from tests.pages.clients import signed_in
 from workflows.models import AuditEvent, HumanTask, ProcessInstance
 from workflows.services import release_task
 
 pytestmark = pytest.mark.django_db
 
 INBOX = "/tasks/"
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def page(client: Client, query: str = "") -> str:

@@ -3,12 +3,13 @@
 from datetime import date
 
 import pytest
+from django.contrib.auth import get_user_model
 
-from onsite.models import SupportRequest
+from onsite.models import Customer, Team
 from onsite.services.appraisals import generate_appraisals
-from onsite.services.support import request_support
 from onsite.views.navigation import navigation_for
-from tests.onsite.flow import customer_of, enrol, new_programme, open_task, visit_made
+from tests.onsite.flow import customer_of, enrol, new_programme, open_task, survey_requested, visit_made
+from workflows.models import HumanTask, ProcessModel
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -49,14 +50,7 @@ def work(org):
     """A customer whose visit waits for its summary, a support request, a month's appraisals."""
     customer = customer_of(org, name="滨湖新区政务服务中心")
     summary = open_task(visit_made(enrol(org, new_programme(org), customer)), "Task_write_summary")
-    request_support(
-        customer=customer,
-        kind=SupportRequest.Kind.SURVEY,
-        speciality="network",
-        description="机房勘察，评估专线扩容",
-        due_date=date(2026, 12, 15),
-        user=org.manager,
-    )
+    survey_requested(org, customer)
     generate_appraisals(period=date(2026, 10, 1), user=org.coordinator)
     return customer, summary
 
@@ -85,17 +79,12 @@ def test_every_page_of_a_role_reads_in_english_and_fits(request, org, work, user
         if viewport == "desktop":
             # The header keeps to one line: its links never wrap onto a second row.
             assert page.locator("nav.navbar").bounding_box()["height"] < 70, path
-            watched.screenshot(f"english-{username}-{name}")
+        watched.screenshot(f"english-{username}-{name}")
 
 
 def _data_names() -> set[str]:
     """The names records carry (people, teams, customers; tasks and processes as their diagrams
     name them, in the coordinator's words): data, not the page's own words."""
-    from django.contrib.auth import get_user_model
-
-    from onsite.models import Customer, Team
-    from workflows.models import HumanTask, ProcessModel
-
     people = {u.get_full_name() for u in get_user_model().objects.all()}
     return {
         name

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -16,14 +15,9 @@ from onsite.models import FunnelStage, Lead, LeadStageMove, Urgency
 from onsite.services.leads import create_lead, lose_lead
 from tests.factories import UserFactory
 from tests.onsite.flow import customer_of
+from tests.pages.clients import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user, **kwargs) -> Client:
-    client = Client(**kwargs)
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -4,22 +4,16 @@ teams, their appraisals with the breakdown and the task to answer, and their inc
 from datetime import date
 
 import pytest
-from django.test import Client
 
 from onsite.models import SupportRequest
 from onsite.services.appraisals import generate_appraisals
 from onsite.services.incentives import award, request_incentive_review
 from onsite.services.project_teams import NewMember, form_project_team
 from onsite.services.support import request_support
-from tests.onsite.flow import at, complete, customer_of
+from tests.onsite.flow import at, complete, customer_of, survey_requested
+from tests.pages.clients import signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -29,14 +23,7 @@ def customer(org):
 
 @pytest.fixture
 def requested(org, customer):
-    return request_support(
-        customer=customer,
-        kind=SupportRequest.Kind.SURVEY,
-        speciality="network",
-        description="机房勘察，评估专线扩容",
-        due_date=date(2026, 12, 15),
-        user=org.manager,
-    )
+    return survey_requested(org, customer)
 
 
 class TestSupportRequests:

@@ -5,11 +5,9 @@ from datetime import date
 
 import pytest
 
-from onsite.models import SupportRequest
 from onsite.services.appraisals import generate_appraisals
 from onsite.services.project_teams import NewMember, form_project_team
-from onsite.services.support import request_support
-from tests.onsite.flow import customer_of
+from tests.onsite.flow import customer_of, survey_requested
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -19,14 +17,7 @@ PAGES = {"support": "/support/", "teams": "/teams/", "appraisal": "/appraisal/",
 @pytest.fixture
 def work(org):
     customer = customer_of(org, name="滨湖新区政务服务中心")
-    request_support(
-        customer=customer,
-        kind=SupportRequest.Kind.SURVEY,
-        speciality="network",
-        description="机房勘察，评估专线扩容",
-        due_date=date(2026, 12, 15),
-        user=org.manager,
-    )
+    survey_requested(org, customer)
     form_project_team(
         customer=customer,
         user=org.manager,

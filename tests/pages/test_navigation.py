@@ -6,6 +6,7 @@ from django.test import Client
 
 from onsite.views.navigation import PAGES, navigation_for
 from tests.factories import UserFactory
+from tests.pages.clients import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -21,12 +22,6 @@ def people(org):
         "coordinator": org.coordinator,
         "leadership": org.director,
     }
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize(

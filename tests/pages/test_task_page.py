@@ -6,7 +6,20 @@ import pytest
 from django.test import Client
 
 from tests.factories import UserFactory
-from tests.onsite.flow import current_visit, customer_of, enrol, new_programme, open_task, plan
+from tests.onsite.flow import (
+    REWORK,
+    SUMMARY,
+    complete,
+    current_visit,
+    customer_of,
+    enrol,
+    new_programme,
+    open_task,
+    plan,
+    survey_requested,
+    visit_made,
+)
+from tests.pages.clients import signed_in
 from workflows.models import HumanTask, TaskDraft
 
 pytestmark = pytest.mark.django_db
@@ -22,12 +35,6 @@ def planning(org, customer):
     """The first visit's planning task, the manager's."""
     enrolment = enrol(org, new_programme(org), customer)
     return open_task(current_visit(enrolment), "Task_plan_visit")
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def url(task) -> str:
@@ -178,19 +185,7 @@ def plan_post() -> dict:
 
 
 def test_a_support_task_shows_the_request_and_what_the_manager_needs(org, customer):
-    from datetime import date
-
-    from onsite.models import SupportRequest
-    from onsite.services.support import request_support
-
-    requested = request_support(
-        customer=customer,
-        kind=SupportRequest.Kind.SURVEY,
-        speciality="network",
-        description="机房勘察，评估专线扩容",
-        due_date=date(2026, 12, 15),
-        user=org.manager,
-    )
+    requested = survey_requested(org, customer)
     task = requested.instance.human_tasks.get(status="open")
     engineer = requested.assignee or org.support["network"]
 
@@ -201,8 +196,6 @@ def test_a_support_task_shows_the_request_and_what_the_manager_needs(org, custom
 
 
 def test_a_step_done_again_starts_from_what_was_submitted_last_time(org, customer):
-    from tests.onsite.flow import REWORK, SUMMARY, complete, visit_made
-
     visit = visit_made(enrol(org, new_programme(org), customer))
     complete(visit, "Task_write_summary", org.manager, SUMMARY)
     complete(visit, "Task_review_summary", org.leader, REWORK)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from workflows.forms.keywords import form_validator
+from workflows.forms.references import follow_refs
 from workflows.sandbox import now, today
 
 # How far the builder follows `$ref`s and nested schemas; forms are checked to be far smaller.
@@ -29,21 +30,7 @@ class _Builder:
         self.root = root
 
     def resolve(self, schema: Any, depth: int) -> dict:
-        """The schema with its local `$ref` (if any) followed; anything unusable becomes {}."""
-        while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and depth < MAX_DEPTH:
-            target = self._pointer(schema["$ref"])
-            schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
-            depth += 1
-        return schema if isinstance(schema, dict) else {}
-
-    def _pointer(self, ref: str) -> dict:
-        if not ref.startswith("#"):
-            return {}
-        node: Any = self.root
-        for part in filter(None, ref[1:].split("/")):
-            part = part.replace("~1", "/").replace("~0", "~")
-            node = node.get(part) if isinstance(node, dict) else None
-        return node if isinstance(node, dict) else {}
+        return follow_refs(self.root, schema, hops=MAX_DEPTH - depth)
 
     def example(self, schema: Any, *, required: bool, depth: int) -> Any:
         schema = self.resolve(schema, depth)

@@ -24,6 +24,8 @@ from typing import Any
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from workflows.forms.references import follow_refs
+
 # Widget kinds. The scalar kinds are one HTML control each; `group`, `list` hold other fields.
 TEXT = "text"
 TEXTAREA = "textarea"
@@ -210,21 +212,7 @@ class SchemaReader:
 
     def resolve(self, schema: Any, depth: int) -> dict:
         """The schema with its local `$ref` (if any) followed; anything unusable becomes {}."""
-        hops = 0
-        while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and hops < MAX_DEPTH:
-            target = self._pointer(schema["$ref"])
-            schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
-            hops += 1
-        return schema if isinstance(schema, dict) else {}
-
-    def _pointer(self, ref: str) -> dict:
-        if not ref.startswith("#"):
-            return {}
-        node: Any = self.root
-        for part in filter(None, ref[1:].split("/")):
-            part = part.replace("~1", "/").replace("~0", "~")
-            node = node.get(part) if isinstance(node, dict) else None
-        return node if isinstance(node, dict) else {}
+        return follow_refs(self.root, schema, hops=MAX_DEPTH)
 
     def properties(self, schema: dict, depth: int) -> list[tuple[str, dict]]:
         """An object's declared fields in order, with those of plain `allOf` parts (no `if`)."""
