@@ -6,17 +6,15 @@ open answers 404 (`onsite.selectors.desk` refuses, `refusals` answers)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from onsite.selectors import desk
 from onsite.selectors.funnel import OPEN_STAGES
+from onsite.views.periods import month_asked
 
 GROUP_LABELS = {
     desk.SUMMARIES: _("Summaries to approve or send back"),
@@ -52,7 +50,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 @login_required
 def team_page(request: HttpRequest) -> HttpResponse:
     context = _desk_context(request)
-    month = _month(request.GET.get("month", ""))
+    month = month_asked(request.GET.get("month", ""))
     overview = desk.team_overview(team=context["team"], month=month, user=request.user)
     return render(
         request,
@@ -77,13 +75,3 @@ def warnings(request: HttpRequest) -> HttpResponse:
         "onsite/desk/warnings.html",
         {**context, "warnings": found, "desk_page": "warnings"},
     )
-
-
-def _month(text: str) -> date:
-    """The first day of the month `YYYY-MM` (what `<input type="month">` sends); this month when
-    the text is none or not a month."""
-    try:
-        year, month = (int(part) for part in text.split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        return timezone.localdate().replace(day=1)

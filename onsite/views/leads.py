@@ -6,6 +6,8 @@ kept."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -13,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from onsite.models import Lead
 from onsite.selectors.lead_board import LeadBoard, lead_board, visible_lead
 from onsite.services.leads import lose_lead, move_lead_stage, win_lead
 from onsite.views.refusals import ACCESS, form_errors
@@ -36,28 +39,21 @@ def board(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def move(request: HttpRequest, pk: int) -> HttpResponse:
-    lead = visible_lead(lead_id=pk, user=request.user)
     typed = {"stage": request.POST.get("stage", ""), "note": request.POST.get("note", "")}
-    try:
-        lead = move_lead_stage(lead=lead, stage=typed["stage"], note=typed["note"], user=request.user)
-    except ACCESS:
-        raise
-    except Refusal as refusal:
-        return _refused(request, pk, MOVE, refusal, typed)
-    messages.success(request, _("Lead moved to “%(stage)s”.") % {"stage": lead.get_stage_display()})
-    return redirect("leads")
+
+    def perform(lead: Lead) -> str:
+        moved = move_lead_stage(lead=lead, stage=typed["stage"], note=typed["note"], user=request.user)
+        return _("Lead moved to “%(stage)s”.") % {"stage": moved.get_stage_display()}
+
+    return _act(request, pk, MOVE, typed, perform)
 
 
 @login_required
 @require_POST
 def win(request: HttpRequest, pk: int) -> HttpResponse:
-    lead = visible_lead(lead_id=pk, user=request.user)
-    typed = {
-        "won_value": request.POST.get("won_value", ""),
-        "expiry_date": request.POST.get("expiry_date", ""),
-        "note": request.POST.get("note", ""),
-    }
-    try:
+    typed = {name: request.POST.get(name, "") for name in ("won_value", "expiry_date", "note")}
+
+    def perform(lead: Lead) -> str:
         win_lead(
             lead=lead,
             won_value=typed["won_value"],
@@ -65,26 +61,36 @@ def win(request: HttpRequest, pk: int) -> HttpResponse:
             note=typed["note"],
             user=request.user,
         )
-    except ACCESS:
-        raise
-    except Refusal as refusal:
-        return _refused(request, pk, WIN, refusal, typed)
-    messages.success(request, _("Lead recorded as won."))
-    return redirect("leads")
+        return _("Lead recorded as won.")
+
+    return _act(request, pk, WIN, typed, perform)
 
 
 @login_required
 @require_POST
 def lose(request: HttpRequest, pk: int) -> HttpResponse:
-    lead = visible_lead(lead_id=pk, user=request.user)
     typed = {"lost_reason": request.POST.get("lost_reason", ""), "note": request.POST.get("note", "")}
-    try:
+
+    def perform(lead: Lead) -> str:
         lose_lead(lead=lead, reason=typed["lost_reason"], note=typed["note"], user=request.user)
+        return _("Lead recorded as lost.")
+
+    return _act(request, pk, LOSE, typed, perform)
+
+
+def _act(
+    request: HttpRequest, pk: int, action: str, typed: dict, perform: Callable[[Lead], str]
+) -> HttpResponse:
+    """`perform` on the lead the reader may read: its message and back to the board, or the board
+    with the refused card's form open (an access refusal goes on to `refusals`)."""
+    lead = visible_lead(lead_id=pk, user=request.user)
+    try:
+        done = perform(lead)
     except ACCESS:
         raise
     except Refusal as refusal:
-        return _refused(request, pk, LOSE, refusal, typed)
-    messages.success(request, _("Lead recorded as lost."))
+        return _refused(request, pk, action, refusal, typed)
+    messages.success(request, done)
     return redirect("leads")
 
 

@@ -3,13 +3,11 @@ project teams, their appraisals and their incentive statements."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from onsite.models import Appraisal, AppraisalScoreChange, IncentiveEvent
 from onsite.selectors.appraisal_indicators import INDICATORS
@@ -17,12 +15,14 @@ from onsite.selectors.appraisals import appraisals_of
 from onsite.selectors.incentives import incentive_statement
 from onsite.selectors.project_teams import describe, teams_of
 from onsite.selectors.support import support_queue
+from onsite.views.periods import month_asked
 from workflows.selectors import open_task_per_instance
 
 PAGE_SIZE = 25
 
 
 @login_required
+@require_safe
 def support_requests(request: HttpRequest) -> HttpResponse:
     """The open support requests the person may see, in dispatch order, each with its task to do."""
     page = Paginator(support_queue(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -32,6 +32,7 @@ def support_requests(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def project_teams(request: HttpRequest) -> HttpResponse:
     teams = teams_of(request.user)
     for entry in teams:
@@ -49,6 +50,7 @@ def project_teams(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def my_appraisals(request: HttpRequest) -> HttpResponse:
     records = appraisals_of(person=request.user, user=request.user)
     tasks = open_task_per_instance([r["instance_id"] for r in records if r["instance_id"]], request.user)
@@ -65,8 +67,9 @@ def my_appraisals(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def my_incentives(request: HttpRequest) -> HttpResponse:
-    period = _month(request.GET.get("period"))
+    period = month_asked(request.GET.get("period"))
     statement = incentive_statement(person=request.user, period=period, user=request.user)
     events = dict(IncentiveEvent.choices)
     lines = [{"line": line, "label": events.get(line.event, line.event)} for line in statement.lines]
@@ -75,13 +78,3 @@ def my_incentives(request: HttpRequest) -> HttpResponse:
         "onsite/my_work/incentives.html",
         {"statement": statement, "lines": lines, "period": period},
     )
-
-
-def _month(text: str | None) -> date:
-    """The month `YYYY-MM` asks for; this month when absent or not a month."""
-    today = timezone.localdate()
-    try:
-        year, month = (int(part) for part in (text or "").split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        return today.replace(day=1)

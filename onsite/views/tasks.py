@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from onsite.exceptions import NotPermitted
 from onsite.selectors.task_page import TaskPage, task_page
@@ -27,6 +27,7 @@ SUBMISSION_REFUSALS = (FormValidationError, TaskRejected)
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def task(request: HttpRequest, task_id: Any) -> HttpResponse:
     page = task_page(task_id, user=request.user)
     if request.method != "POST":

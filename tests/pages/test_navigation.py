@@ -38,6 +38,14 @@ def test_every_page_a_role_is_shown_answers_it(people, role):
         assert client.get(item.url).status_code == 200, (role, item.url)
 
 
+@pytest.mark.parametrize("role", ["account_manager", "team_leader"])
+def test_the_pages_in_the_navigation_only_read_and_refuse_a_post(people, role):
+    client = signed_in(people[role])
+
+    for item in navigation_for(people[role]):
+        assert client.post(item.url).status_code == 405, item.url
+
+
 @pytest.mark.parametrize("role", ["account_manager", "support_staff"])
 def test_the_team_leaders_desk_is_not_shown_to_and_not_found_by_managers_and_support_staff(people, role):
     client = signed_in(people[role])
