@@ -1,5 +1,6 @@
 # Two commands for a fresh Debian/Ubuntu machine with Python 3.11+:
-#   make run    set up, migrate, deploy bpmn/, load demo data, serve http://127.0.0.1:8000
+#   make run    set up, migrate, deploy bpmn/, load demo data, serve http://127.0.0.1:8000 with the
+#               background worker beside it (Procfile; Ctrl-C stops both)
 #   make test   set up and run the whole test suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL)
 PYTHON ?= python3
 VENV := .venv
@@ -15,7 +16,7 @@ run: $(INSTALLED)
 	$(BIN)/python manage.py deploy_bpmn bpmn/*.bpmn
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py start_win_back_targets
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DEBUG=$${DEBUG:-true} $(BIN)/honcho start -f Procfile
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
