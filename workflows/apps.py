@@ -7,6 +7,14 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("Workflow engine")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from workflows import checks, clock  # noqa: F401 - registers the system checks
+        from workflows.schedules import MINUTES, Recurring, ensure_schedules, register
 
         clock.install()
+        register(
+            Recurring("workflows.fire_due_timers", "workflows.tasks.fire_due_timers", MINUTES, minutes=1)
+        )
+        # After the last app's migrations (django_q's tables exist by then), once per migrate.
+        post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="workflows.ensure_schedules")
