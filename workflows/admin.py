@@ -5,6 +5,7 @@ from django.contrib import admin
 from workflows.models import (
     AuditEvent,
     DeployedFile,
+    EngineEvent,
     HumanTask,
     LaneRole,
     MessageSubscription,
@@ -76,6 +77,12 @@ class MessageSubscriptionAdmin(ReadOnlyAdmin):
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "kind", "instance", "actor")
     list_filter = ("kind",)
+
+
+@admin.register(EngineEvent)
+class EngineEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "instance", "task_id", "handled_at", "attempts", "error")
+    list_filter = ("kind", ("handled_at", admin.EmptyFieldListFilter))
 
 
 @admin.register(LaneRole)

@@ -9,6 +9,7 @@ every save so that inboxes and schedulers never deserialize a workflow.
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -388,3 +389,43 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} @ {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class EngineEvent(models.Model):
+    """What a save changed that someone may react to (a task created, assigned, completed or
+    cancelled; an instance failed or finished), written in the save's transaction and handled after
+    it commits (`workflows.events`): a rolled-back change leaves no event, and a failing reaction
+    never undoes the change. Handled once each; what failed is kept with its error and retried."""
+
+    class Kind(models.TextChoices):
+        TASK_CREATED = "task_created", _("task created")
+        TASK_ASSIGNED = "task_assigned", _("task assigned")
+        TASK_COMPLETED = "task_completed", _("task completed")
+        TASK_CANCELLED = "task_cancelled", _("task cancelled")
+        INSTANCE_FAILED = "instance_failed", _("instance failed")
+        INSTANCE_FINISHED = "instance_finished", _("instance finished")
+
+    instance = models.ForeignKey(
+        ProcessInstance, on_delete=models.CASCADE, related_name="+", verbose_name=_("process instance")
+    )
+    task_id = models.UUIDField(_("task id"), null=True, blank=True)
+    kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
+    actor_id = models.IntegerField(_("caused by (user id)"), null=True, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("engine event")
+        verbose_name_plural = _("engine events")
+        ordering = ["id"]
+        indexes = [
+            # The events still to handle, oldest first (the handler's and the sweep's read).
+            models.Index(
+                fields=["instance", "id"], name="engine_event_pending", condition=models.Q(handled_at=None)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.instance_id}"

@@ -38,12 +38,13 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from workflows import clock, projections, store
+from workflows import events as engine_events
 from workflows.actors import person_id
 from workflows.bounds import DataRefused, check_data, data_limits
 from workflows.compaction import compact
 from workflows.diagram_code import names_read
 from workflows.exceptions import EngineLimitError, NotFound
-from workflows.models import AuditEvent, ProcessInstance, ProcessVersion
+from workflows.models import AuditEvent, EngineEvent, ProcessInstance, ProcessVersion
 from workflows.operations import OperationContext, OperationError, get_operation
 from workflows.projections import Completion, Snapshot, take_snapshot
 from workflows.refusals import Refusal
@@ -489,6 +490,9 @@ def record_failure(instance_id: int, exc: BaseException) -> None:
             at=timezone.now(),
             details={k: v for k, v in error.items() if k != "task_id"},
         )
+        if instance.status != ProcessInstance.Status.ERROR:
+            EngineEvent.objects.create(instance=instance, kind=EngineEvent.Kind.INSTANCE_FAILED)
+            engine_events.publish_after_commit(instance.pk)
 
 
 def _internal_failure(instance_id: int, exc: BaseException) -> str:
@@ -579,6 +583,7 @@ def save_state(session: Session, *, status: str | None = None) -> Saved:
         session.record(AuditEvent.Kind.FINISHED)
 
     before, events, completions = session.before, session.events, session.completions
+    changes = _changes(before, after, completions, finished=finished, failed=failed_now(instance, status))
 
     def writes(instance_id: Any) -> list[store.Statement]:
         result = projections.statements(
@@ -586,6 +591,9 @@ def save_state(session: Session, *, status: str | None = None) -> Saved:
         )
         if events:
             result.append(store.insert_rows(AuditEvent, [{**e, "instance": instance_id} for e in events]))
+        if changes:
+            rows = engine_events.event_rows(instance_id, changes, actor_id=person_id(session.actor))
+            result.append(store.insert_rows(EngineEvent, rows))
         return result
 
     if instance.pk is None:
@@ -610,8 +618,35 @@ def save_state(session: Session, *, status: str | None = None) -> Saved:
         instance.state, instance.status, instance.error, instance.ended_at = state, status, error, ended_at
         instance.serializer_version = SERIALIZER_VERSION
         instance.revision += 1
+    if changes:
+        engine_events.publish_after_commit(instance.pk)
     session.events, session.completions, session.before = [], [], after
     return Saved(before, after, finished)
+
+
+def failed_now(instance: ProcessInstance, status: str) -> bool:
+    return status == ProcessInstance.Status.ERROR and instance.status != ProcessInstance.Status.ERROR
+
+
+def _changes(
+    before: Snapshot, after: Snapshot, completions: list, *, finished: bool, failed: bool
+) -> list[tuple[str, Any]]:
+    """The engine events of a save: (kind, task id) pairs."""
+    Kind = EngineEvent.Kind
+    done = {completion.task_id for completion in completions}
+    # In the order they happened: what was done or withdrawn, then what the process asks for next.
+    changes = [(Kind.TASK_COMPLETED, task_id) for task_id in done]
+    changes += [
+        (Kind.TASK_CANCELLED, task_id)
+        for task_id in before.human
+        if task_id not in after.human and task_id not in done
+    ]
+    changes += [(Kind.TASK_CREATED, task_id) for task_id in after.human if task_id not in before.human]
+    if finished:
+        changes.append((Kind.INSTANCE_FINISHED, None))
+    if failed:
+        changes.append((Kind.INSTANCE_FAILED, None))
+    return changes
 
 
 def store_new_instance(instance: ProcessInstance | None) -> None:

@@ -16,6 +16,7 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from workflows import access, assignment, forms, runtime, store
+from workflows import events as engine_events
 from workflows.actors import is_system, person, person_id, require_actor
 from workflows.bounds import DataRefused, check_data, data_limits
 from workflows.exceptions import (
@@ -27,7 +28,7 @@ from workflows.exceptions import (
     TaskNotYours,
     TaskRejected,
 )
-from workflows.models import AuditEvent, DeployedFile, HumanTask, ProcessInstance, TaskDraft
+from workflows.models import AuditEvent, DeployedFile, EngineEvent, HumanTask, ProcessInstance, TaskDraft
 from workflows.sandbox import SubmissionRefused
 
 REASSIGN_PERMISSION = "workflows.reassign_humantask"
@@ -181,6 +182,8 @@ def _hand_over(
         at=timezone.now(),
         details=details or {},
     )
+    # Whether to a person or back to the role's pool: someone new may have work waiting.
+    engine_events.record_task_event(task, EngineEvent.Kind.TASK_ASSIGNED, actor_id=person_id(actor))
 
 
 def _username(user_id: int | None) -> str | None:

@@ -1,0 +1,126 @@
+"""Engine events: what a save changed that others react to, published after the save commits.
+
+A save (`sessions.save_state`, the task services) writes its events (`EngineEvent`) in its own
+transaction, and `publish_after_commit` asks the worker to handle that instance's events once the
+transaction commits: a rolled-back change leaves no event and notifies nobody; a reaction that
+fails never undoes the change. The worker's job (`workflows.tasks.handle_events`) runs every
+subscriber (`subscribe`) for each event in order, in one transaction per event, and marks it
+handled, so a retried or duplicated job handles nothing twice; subscribers act idempotently (by
+unique keys), since a job that dies mid-way is run again. What no job handled (the worker was down
+when the change committed, a job failed) the every-minute sweep (`handle_pending_events`) picks up;
+an event that keeps failing is given up after `MAX_ATTEMPTS`, its error kept.
+
+The engine knows no subscriber: the domain subscribes in its `AppConfig.ready`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from workflows.models import EngineEvent, HumanTask
+
+logger = logging.getLogger("workflows")
+
+Kind = EngineEvent.Kind
+MAX_ATTEMPTS = 5
+Subscriber = Callable[[EngineEvent], None]
+_SUBSCRIBERS: list[Subscriber] = []
+
+
+def subscribe(subscriber: Subscriber) -> None:
+    """Call `subscriber(event)` for every engine event, after the change that made it committed."""
+    if subscriber not in _SUBSCRIBERS:
+        _SUBSCRIBERS.append(subscriber)
+
+
+def event_rows(
+    instance_id: Any, kinds_and_tasks: Iterable[tuple[str, Any]], *, actor_id: int | None
+) -> list[dict]:
+    """The rows of a save's events, for `store.insert_rows` (written with the save's other rows)."""
+    now = timezone.now()
+    return [
+        {
+            "instance": instance_id,
+            "task_id": task_id,
+            "kind": kind,
+            "actor_id": actor_id,
+            "created_at": now,
+            "handled_at": None,
+            "attempts": 0,
+            "error": "",
+        }
+        for kind, task_id in kinds_and_tasks
+    ]
+
+
+def record_task_event(task: HumanTask, kind: str, *, actor_id: int | None) -> None:
+    """One task's event, written now in the current transaction (claims, releases, reassignments)."""
+    EngineEvent.objects.create(instance_id=task.instance_id, task_id=task.pk, kind=kind, actor_id=actor_id)
+    publish_after_commit(task.instance_id)
+
+
+def publish_after_commit(instance_id: int) -> None:
+    """Once the current transaction commits, ask the worker to handle the instance's events."""
+    transaction.on_commit(lambda: _enqueue(instance_id))
+
+
+def _enqueue(instance_id: int) -> None:
+    from django_q.tasks import async_task
+
+    try:
+        async_task("workflows.tasks.handle_events", instance_id)
+    except Exception:
+        # The change is committed; the sweep handles its events within the minute.
+        logger.exception("Could not queue the events of instance #%s", instance_id)
+
+
+def handle_events(*, instance_id: int) -> int:
+    """Handle the instance's pending events in order; how many were handled now."""
+    return _handle(EngineEvent.objects.filter(instance_id=instance_id))
+
+
+def handle_pending_events(*, limit: int = 1000) -> int:
+    """Handle the oldest pending events of any instance (the sweep); how many were handled now."""
+    return _handle(EngineEvent.objects.all(), limit=limit)
+
+
+def _handle(events: Any, *, limit: int = 1000) -> int:
+    pending = events.filter(handled_at=None, attempts__lt=MAX_ATTEMPTS).order_by("id")
+    handled = 0
+    for event_id in list(pending.values_list("pk", flat=True)[:limit]):
+        try:
+            handled += _handle_one(event_id)
+        except Exception as exc:
+            _record_failure(event_id, exc)
+    return handled
+
+
+def _handle_one(event_id: int) -> int:
+    with transaction.atomic():
+        # Locked, and still pending: another worker may have handled it since the read above.
+        event = (
+            EngineEvent.objects.select_for_update(skip_locked=True)
+            .filter(pk=event_id, handled_at=None)
+            .first()
+        )
+        if event is None:
+            return 0
+        for subscriber in _SUBSCRIBERS:
+            subscriber(event)
+        EngineEvent.objects.filter(pk=event.pk).update(handled_at=timezone.now(), attempts=event.attempts + 1)
+    return 1
+
+
+def _record_failure(event_id: int, exc: Exception) -> None:
+    logger.error("Handling engine event %s failed", event_id, exc_info=exc)
+    with transaction.atomic():
+        event = EngineEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is not None:
+            EngineEvent.objects.filter(pk=event_id).update(
+                attempts=event.attempts + 1, error=f"{type(exc).__name__}: {exc}"[:2000]
+            )
