@@ -317,8 +317,13 @@ class Series:
 
 def check_domain_work(series: dict, *, visits: int) -> None:
     """The domain visits did what they claim: every visit closed, the busy summaries created their
-    leads with the follow-ups, support requests with their processes and product changes."""
+    leads with the follow-ups, support requests with their processes and product changes. (The
+    follow-ups and processes start in the worker once an approval committed: run here, untimed.)"""
     from onsite.models import CustomerChange, Lead, SupportRequest, Visit
+    from workflows.events import handle_pending_events
+
+    while handle_pending_events():
+        pass
 
     for case in CASES:
         customer = series[f"domain_{case}"].customer

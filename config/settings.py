@@ -197,6 +197,8 @@ LOGGING = {
         # SpiffWorkflow logs every task state change at INFO; keep it for debugging only.
         "spiff": {"level": env_str("SPIFF_LOG_LEVEL", "WARNING")},
         "workflows": {"handlers": ["console"], "level": env_str("WORKFLOWS_LOG_LEVEL", "INFO")},
+        # django-q2 logs every job queued at INFO (its own handler); warnings and failures only.
+        "django-q": {"level": env_str("Q_LOG_LEVEL", "WARNING")},
     },
 }
 

@@ -11,6 +11,7 @@ solution stage, lost at any stage with a reason (keeping that stage), and its af
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -127,8 +128,9 @@ def create_lead(
 
 def create_leads(leads: list[Lead], *, user: Any) -> None:
     """Store leads made by `new_lead` for one customer as `create_lead` stores one, in a fixed number
-    of statements however many (besides the follow-up each starts). None of them
-    may pursue a competitor product (`displaces`): that pursuit goes through `create_lead`."""
+    of statements however many, their follow-ups not yet started (`start_follow_ups`, after the
+    storing committed). None of them may pursue a competitor product (`displaces`): that pursuit goes
+    through `create_lead`."""
     if not leads:
         return
     customers = {lead.customer_id for lead in leads}
@@ -147,9 +149,17 @@ def create_leads(leads: list[Lead], *, user: Any) -> None:
         )
         LeadStageMove.objects.bulk_create(LeadStageMove(**_first_move(lead, user)) for lead in leads)
         award_all(_creation_award(lead) for lead in leads)
-        for lead in leads:
-            lead.follow_up = _start_follow_up(lead, user)
-        Lead.objects.bulk_update(leads, ["follow_up"])
+
+
+def start_follow_ups(leads: Iterable[Lead], *, user: Any) -> int:
+    """Start the follow-up process of each lead that has none yet; how many were started. The
+    caller serializes concurrent calls (holds the lock of what the leads came from), so a lead's
+    follow-up is started once."""
+    started = [lead for lead in leads if lead.follow_up_id is None]
+    for lead in started:
+        lead.follow_up = _start_follow_up(lead, user)
+    Lead.objects.bulk_update(started, ["follow_up"])
+    return len(started)
 
 
 def new_lead(

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -25,6 +26,7 @@ from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import (
     CustomerChange,
     IncentiveEvent,
+    Lead,
     ProductHolding,
     SummaryDecisionRole,
     SummaryKeyPerson,
@@ -39,14 +41,14 @@ from onsite.roles import ACCOUNT_MANAGER
 from onsite.selectors.standards import standard_in_effect
 from onsite.services.customers import change_customer, record_changes, upsert_key_persons, upsert_products
 from onsite.services.incentives import Award, award_all
-from onsite.services.leads import create_leads, new_lead
-from onsite.services.support import new_support_request, request_support_for_needs
+from onsite.services.leads import create_leads, new_lead, start_follow_ups
+from onsite.services.support import new_support_request, request_support_for_needs, start_support_processes
 from onsite.services.winback import start_win_back_targets
 from onsite.thresholds import threshold
 from workflows.actors import SYSTEM, person
 from workflows.exceptions import WorkflowError
 from workflows.selectors import open_tasks
-from workflows.services import reassign_task, reschedule_task
+from workflows.services import lock_instance_family, reassign_task, reschedule_task
 
 SUMMARY = CustomerChange.Source.SUMMARY
 
@@ -433,7 +435,30 @@ def apply_summary(record: VisitSummary, *, at: datetime) -> None:
     visit.status, visit.closed_at = Visit.Status.CLOSED, at
     visit.save(update_fields=["status", "closed_at"])
     award_all(_visit_awards(visit, record))
-    start_win_back_targets(customer=customer, today=timezone.localdate(at))
+    # The processes the summary leads to start once all this committed (`start_summary_follow_ups`).
+
+
+def start_summary_follow_ups(*, visit_id: int) -> int:
+    """After a visit's approved summary committed: start the follow-up of each lead it made, the
+    process of each support request its needs made, and the customer's win-back targets; how many
+    processes were started. Any number of calls start each once: they queue on the visit's family
+    lock (the family first, then the rows), and only what has no process yet is started. Called by
+    the worker on the approval's engine event (`onsite.engine_events`)."""
+    with transaction.atomic():
+        visit = Visit.objects.select_related("customer").get(pk=visit_id)
+        if visit.instance_id is not None:
+            lock_instance_family(instance_id=visit.instance_id)
+        if visit.status != Visit.Status.CLOSED:
+            return 0
+        leads = Lead.objects.select_for_update().filter(source_visit=visit, follow_up__isnull=True)
+        requests = SupportRequest.objects.select_for_update().filter(
+            source_visit=visit, instance__isnull=True
+        )
+        started = start_follow_ups(leads.select_related("customer"), user=SYSTEM)
+        started += start_support_processes(requests.select_related("customer"))
+    at = visit.closed_at or timezone.now()
+    started += len(start_win_back_targets(customer=visit.customer, today=timezone.localdate(at)))
+    return started
 
 
 def _visit_awards(visit: Visit, record: VisitSummary) -> list[Award]:

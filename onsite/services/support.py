@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -84,8 +85,8 @@ def request_support(
 
 def request_support_for_needs(requests: list[SupportRequest], *, user: Any) -> None:
     """Store the requests an approved summary's resource needs make (`new_support_request`, one
-    customer's) as `request_support` stores one, in a fixed number of statements however many
-    (besides the process each starts)."""
+    customer's) as `request_support` stores one, in a fixed number of statements however many,
+    their processes not yet started (`start_support_processes`, after the storing committed)."""
     if not requests:
         return
     if len({r.customer_id for r in requests}) != 1:
@@ -93,11 +94,17 @@ def request_support_for_needs(requests: list[SupportRequest], *, user: Any) -> N
     check_customer_access(user, requests[0].customer)
     for request in requests:
         validate_fields(request)
-    with transaction.atomic():
-        SupportRequest.objects.bulk_create(requests)
-        for request in requests:
-            request.instance = _start_process(request)
-        SupportRequest.objects.bulk_update(requests, ["instance"])
+    SupportRequest.objects.bulk_create(requests)
+
+
+def start_support_processes(requests: Iterable[SupportRequest]) -> int:
+    """Start the process of each request that has none yet; how many were started. The caller
+    serializes concurrent calls (holds the lock of what the requests came from)."""
+    started = [request for request in requests if request.instance_id is None]
+    for request in started:
+        request.instance = _start_process(request)
+    SupportRequest.objects.bulk_update(started, ["instance"])
+    return len(started)
 
 
 def new_support_request(

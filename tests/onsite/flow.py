@@ -21,6 +21,7 @@ from tests.onsite.factories import (
     support_engineer,
 )
 from workflows.actors import SYSTEM
+from workflows.events import handle_pending_events
 from workflows.models import HumanTask, ProcessInstance
 from workflows.services import complete_task
 from workflows.services.deployment import deploy_files
@@ -157,8 +158,10 @@ def open_task(instance: ProcessInstance, bpmn_id: str) -> HumanTask:
 
 
 def complete(instance: ProcessInstance, bpmn_id: str, user, data: dict) -> HumanTask:
+    """Complete the task, then let the worker react as it would once the completion commits."""
     task = open_task(instance, bpmn_id)
     complete_task(task_id=task.pk, data=data, user=user)
+    handle_pending_events()
     return task
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from onsite.amounts import format_amount
 from onsite.exceptions import InvalidInput, NotPermitted, OnsiteError
-from onsite.models import IncentiveRecord, IncentiveRule, Lead, ProductHolding, Visit, WinBackTarget
+from onsite.models import IncentiveRecord, IncentiveRule, Lead, Visit, WinBackTarget
 from onsite.selectors.incentives import incentive_statement, team_statements
 from onsite.services.incentives import award, request_incentive_review, set_incentive_rule
 from tests.conftest import BPMN_DIR, source
@@ -33,10 +33,11 @@ from tests.onsite.flow import (
 )
 from workflows.actors import SYSTEM
 from workflows.clock import frozen
+from workflows.events import handle_pending_events
 from workflows.exceptions import TaskRejected
-from workflows.models import ProcessInstance
+from workflows.models import EngineEvent, ProcessInstance
 from workflows.selectors import instance_variables
-from workflows.services import reassign_task, retry_instance
+from workflows.services import reassign_task
 from workflows.services.deployment import deploy_files
 
 pytestmark = pytest.mark.django_db
@@ -85,9 +86,9 @@ class TestExactlyOnce:
         assert first.pk == again.pk
         assert IncentiveRecord.objects.count() == 1
 
-    def test_a_retried_approval_records_the_visits_incentives_once(self, org):
-        # Everything but the win-back process: approving a summary that names a competitor contract
-        # ending within 90 days cannot start its win-back task, so the approval's service task fails.
+    def test_a_win_back_that_cannot_start_yet_never_undoes_the_approval_nor_pays_twice(self, org):
+        # Everything but the win-back process: the approved summary names a competitor contract
+        # ending within 90 days, whose win-back task cannot start until the process is deployed.
         deploy_files(
             user=SYSTEM, files=[source(p) for p in sorted(BPMN_DIR.glob("*.bpmn")) if p.stem != "win_back"]
         )
@@ -109,27 +110,28 @@ class TestExactlyOnce:
         with frozen(at(2026, 12, 2, 9)):
             complete(visit, "Task_review_summary", org.leader, APPROVE)
 
+        # The approval stands; what it leads to waits, its failure kept on the engine event.
         visit.refresh_from_db()
-        assert visit.status == ProcessInstance.Status.ERROR
-        assert "win_back" in visit.error["message"]
-        # The failed attempt left nothing behind: records made before the failure went with it.
-        assert IncentiveRecord.objects.count() == 0
-        assert not Lead.objects.exists() and not ProductHolding.objects.exists()
-        assert Visit.objects.get(instance=visit).summary.status == "submitted"
+        assert visit.status == ProcessInstance.Status.COMPLETED
+        assert Visit.objects.get(instance=visit).summary.status == "approved"
+        waiting = EngineEvent.objects.get(
+            instance=visit, kind=EngineEvent.Kind.TASK_COMPLETED, handled_at=None
+        )
+        assert "win_back" in waiting.error and waiting.attempts == 1
+        assert Lead.objects.filter(follow_up__isnull=True).count() == 1  # its follow-up went with the failure
+        assert WinBackTarget.objects.count() == 0
 
         deploy_files(user=SYSTEM, files=[source(BPMN_DIR / "win_back.bpmn")])
         with frozen(at(2026, 12, 2, 10)):
-            retry_instance(instance_id=visit.pk, user=org.coordinator)
+            handle_pending_events()  # the worker's sweep
 
-        visit.refresh_from_db()
-        assert visit.status == ProcessInstance.Status.COMPLETED
         assert events_of(org.manager) == [
             "lead_created",
             "summary_first_pass",
             "summary_on_time",
             "visit_as_planned",
         ]
-        assert Lead.objects.count() == WinBackTarget.objects.count() == 1
+        assert Lead.objects.filter(follow_up__isnull=False).count() == WinBackTarget.objects.count() == 1
 
     def test_a_summary_sent_back_earns_its_visit_incentives_once_and_not_the_first_pass(self, org):
         deploy_processes()
