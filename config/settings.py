@@ -152,6 +152,8 @@ Q_CLUSTER = {
     "save_limit": env_int("Q_SAVE_LIMIT", 1000),
     "queue_limit": 50,
     "label": "Background jobs",
+    # django-q2 logs every job it queues at INFO: warnings and failures only, unless asked.
+    "log_level": env_str("Q_LOG_LEVEL", "WARNING"),
     **({"redis": Q_REDIS_URL} if Q_REDIS_URL else {"orm": "default", "poll": 0.5}),
 }
 
@@ -197,8 +199,6 @@ LOGGING = {
         # SpiffWorkflow logs every task state change at INFO; keep it for debugging only.
         "spiff": {"level": env_str("SPIFF_LOG_LEVEL", "WARNING")},
         "workflows": {"handlers": ["console"], "level": env_str("WORKFLOWS_LOG_LEVEL", "INFO")},
-        # django-q2 logs every job queued at INFO (its own handler); warnings and failures only.
-        "django-q": {"level": env_str("Q_LOG_LEVEL", "WARNING")},
     },
 }
 

@@ -73,7 +73,11 @@ def _enqueue(instance_id: int) -> None:
     from django_q.tasks import async_task
 
     try:
-        async_task("workflows.tasks.handle_events", instance_id)
+        # In a transaction of its own: outside one, django-q's database broker first closes this
+        # connection if its age is up — on SQLite (no kept connections) every time, a reconnect per
+        # queued job in the middle of a request.
+        with transaction.atomic():
+            async_task("workflows.tasks.handle_events", instance_id)
     except Exception:
         # The change is committed; the sweep handles its events within the minute.
         logger.exception("Could not queue the events of instance #%s", instance_id)
