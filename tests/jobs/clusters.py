@@ -32,7 +32,7 @@ REDIS_HOST = "127.0.0.1:6379"
 # Redis databases 10, 11, … one per xdist worker (gw0, gw1, …); the other suites on this machine
 # use the low numbers.
 REDIS_FIRST_DB = 10
-TIMEOUT, RETRY = 3, 5  # seconds: a job runs at most 3 s and is handed out again 5 s after it was taken
+TIMEOUT, RETRY = 6, 8  # seconds: a job runs at most 6 s and is handed out again 8 s after it was taken
 STARTUP_SECONDS = 30
 # django-q2 says so in English or, under our settings' Chinese, in Chinese.
 RUNNING = re.compile(r"running\.|正在运行")

@@ -15,7 +15,7 @@ from django_q.models import Schedule, Task
 from django_q.scheduler import scheduler
 
 from tests.conftest import source
-from tests.jobs.clusters import RETRY, wait_for
+from tests.jobs.clusters import RETRY, TIMEOUT, wait_for
 from workflows import clock
 from workflows.actors import SYSTEM
 from workflows.models import AuditEvent, ProcessInstance, Timer
@@ -64,7 +64,7 @@ def test_a_due_timer_fires_exactly_once_with_two_clusters_running(clusters):
 
 def kill_the_cluster_running(clusters, both, started) -> str:
     """Enqueue the two-halves job and SIGKILL the cluster running it, in its pause; the job's id."""
-    task_id = clusters.enqueue(HALVES, "halves", str(started), 1.5)
+    task_id = clusters.enqueue(HALVES, "halves", str(started), TIMEOUT - 1)
     wait_for(started.exists, clusters)
     (taking,) = [cluster for cluster in both if HALVES in cluster.output()]  # its log says so
     taking.kill()
