@@ -43,7 +43,11 @@ class TroubledJob:
 
     @property
     def error_summary(self) -> str:
-        return self.error.split(" : ", 1)[0].strip()
+        """The exception as its traceback's last line names it ("RuntimeError: …"); django-q2 keeps
+        a failure as "<message> : <traceback>"."""
+        message, _sep, traceback = self.error.partition(" : Traceback")
+        lines = [line for line in traceback.splitlines() if line.strip()]
+        return lines[-1].strip() if lines else message.strip()
 
 
 @dataclass(frozen=True)

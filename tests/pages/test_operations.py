@@ -33,7 +33,7 @@ def failed_job(func="tests.jobs.work.mark", args=("after the retry",), **values)
         "started": now - timedelta(seconds=2),
         "stopped": now - timedelta(seconds=1),
         "success": False,
-        "result": f"{ERROR} : Traceback (most recent call last):\n  File ...",
+        "result": f"the mail server refused the connection : Traceback (most recent call last):\n  File ...\n{ERROR}\n",
         "attempt_count": 1,
         **values,
     }
@@ -174,3 +174,16 @@ def test_a_retry_queues_the_same_job_again_which_then_runs_and_is_recorded(peopl
     assert (entry.user, entry.object_id) == (people["coordinator"], job.id)
     page = client.get("/operations/").content.decode()
     assert "Retried by" in page
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("clusters", ["orm"], indirect=True)
+def test_a_job_that_failed_in_a_real_cluster_is_listed_with_its_exception(people, clusters):
+    clusters.start()
+    task_id = clusters.enqueue("tests.jobs.work.fail", "the mail server is down")
+    wait_for(lambda: Task.objects.filter(id=task_id).exists(), clusters)
+
+    page = in_english(people["coordinator"]).get("/operations/").content.decode()
+
+    assert "RuntimeError: the mail server is down" in page
+    assert f'action="/operations/jobs/{task_id}/retry/"' in page

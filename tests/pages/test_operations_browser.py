@@ -14,7 +14,11 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_operations_page_fits_a_phone_with_a_long_error_and_the_stalled_banner(phone, org):
     failed_job(
         func="onsite.jobs.notifications.send_notification_email_to_the_assignee",
-        result="SMTPServerDisconnected:" + "x" * 300 + " : Traceback\n" + "  File " + "y" * 400,
+        result="x" * 300
+        + " : Traceback (most recent call last):\n  File "
+        + "y" * 400
+        + "\nSMTPServerDisconnected: "
+        + "x" * 300,
         stopped=timezone.now(),
     )
     succeeded(HEARTBEAT, 7)
