@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from onsite.views import accounts, customers, desk, inbox, leads, my_work, tasks, visits
+from onsite.views import accounts, customers, desk, inbox, leads, my_work, operations, tasks, visits
 
 urlpatterns = [
     path("", accounts.home, name="home"),
@@ -27,4 +27,6 @@ urlpatterns = [
     path("desk/", desk.review_queue, name="review_queue"),
     path("desk/team/", desk.team_page, name="team_page"),
     path("desk/warnings/", desk.warnings, name="warnings"),
+    path("operations/", operations.operations_page, name="operations"),
+    path("operations/jobs/<str:task_id>/retry/", operations.retry, name="job_retry"),
 ]

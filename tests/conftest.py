@@ -1,3 +1,4 @@
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,25 @@ def english():
     # The suite asserts the English msgids; Chinese is covered by dedicated tests (test_translations.py).
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(params=("orm", "redis"))
+def clusters(request, transactional_db, tmp_path) -> Iterator:
+    """Real `manage.py qcluster` processes (`tests.jobs.clusters.Clusters`: `start(count)`,
+    `enqueue(func, *args)`, each cluster's `kill()`), on the ORM broker (SQLite and PostgreSQL) or
+    on Redis (PostgreSQL only), stopped after the test — before the database is emptied, since
+    `transactional_db` is set up first. Tests using it are transactional: the clusters are other
+    processes and see only committed rows. One broker: `@pytest.mark.parametrize("clusters",
+    ["orm"], indirect=True)`."""
+    from django.db import connection
+
+    from tests.jobs.clusters import Clusters
+
+    if request.param == "redis" and connection.vendor == "sqlite":
+        pytest.skip(
+            "The Redis broker is for several clusters on several machines, which share a PostgreSQL "
+            "database, not a SQLite file: run with DATABASE_URL=postgres://… to test it."
+        )
+    started = Clusters(request.param, tmp_path)
+    yield started
+    started.stop_all()

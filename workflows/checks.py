@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 _REQUIRED_LIMITS = (
     "FORMS_DIR",
@@ -45,3 +45,34 @@ def check_engine_settings(app_configs, **kwargs):
             Error(f"The forms directory {config['FORMS_DIR']} does not exist.", id="workflows.E003")
         )
     return errors
+
+
+@register(Tags.database)
+def check_worker_runs(app_configs, databases=None, **kwargs):
+    """A warning when the background worker has not run the every-minute schedule for 5 minutes.
+    A database check: `manage.py check --database default` and `migrate` run it, not every
+    command (nor before the tables exist)."""
+    from django.db import DatabaseError
+    from django.utils import timezone
+
+    from workflows.worker_health import HEARTBEAT, STALLED_AFTER, stalled_since
+
+    if not databases or "default" not in databases:
+        return []
+    try:
+        since = stalled_since()
+    except DatabaseError:  # not migrated yet: nothing was owed
+        return []
+    if since is None:
+        return []
+    minutes = int((timezone.now() - since).total_seconds() // 60)
+    return [
+        Warning(
+            f"The background worker has not run the every-minute schedule {HEARTBEAT!r} for "
+            f"{minutes} minutes (more than {int(STALLED_AFTER.total_seconds() // 60)}): BPMN timers "
+            "and the other scheduled jobs are not running.",
+            hint="Start `manage.py qcluster` (`make run` starts one beside the web server) and see "
+            "the operations page for failed jobs.",
+            id="workflows.W001",
+        )
+    ]

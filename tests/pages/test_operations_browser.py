@@ -1,0 +1,34 @@
+"""The operations page in Chromium on a phone (375 px): a long error and its traceback wrap, the
+stalled banner shows, and the retry button is a 44 px tap target."""
+
+import pytest
+from django.utils import timezone
+
+from tests.pages.test_desk_browser import too_small_tap_targets
+from tests.pages.test_operations import failed_job, succeeded
+from workflows.worker_health import HEARTBEAT
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def test_the_operations_page_fits_a_phone_with_a_long_error_and_the_stalled_banner(phone, org):
+    failed_job(
+        func="onsite.jobs.notifications.send_notification_email_to_the_assignee",
+        result="x" * 300
+        + " : Traceback (most recent call last):\n  File "
+        + "y" * 400
+        + "\nSMTPServerDisconnected: "
+        + "x" * 300,
+        stopped=timezone.now(),
+    )
+    succeeded(HEARTBEAT, 7)
+    phone.sign_in("zhao")
+
+    phone.goto("/operations/")
+    phone.page.locator("details summary").first.click()
+    phone.screenshot("operations")
+
+    assert phone.page.locator(".worker-stalled").is_visible()
+    assert phone.page.locator("h1").inner_text() == "运维"
+    assert phone.no_horizontal_scroll()
+    assert too_small_tap_targets(phone) == []
