@@ -136,6 +136,7 @@ class Clusters:
             "Q_TIMEOUT": str(TIMEOUT),
             "Q_RETRY": str(RETRY),
             "Q_WORKERS": "2",
+            "Q_LOG_LEVEL": "INFO",  # its "running" line tells when it is ready
             "PYTHONUNBUFFERED": "1",
         }
         self.env.pop("Q_REDIS_URL", None)
