@@ -1,6 +1,7 @@
 # Two commands for a fresh Debian/Ubuntu machine with Python 3.11+:
 #   make run    set up, migrate, deploy bpmn/, load demo data, serve http://127.0.0.1:8000 with the
-#               background worker beside it (Procfile; Ctrl-C stops both)
+#               background worker beside it (Procfile; Ctrl-C stops both), which runs the
+#               schedules: timers every minute, win-back targets daily, reviews monthly, ...
 #   make test   set up and run the whole test suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL)
 PYTHON ?= python3
 VENV := .venv
@@ -15,7 +16,6 @@ run: $(INSTALLED)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py deploy_bpmn bpmn/*.bpmn
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py start_win_back_targets
 	DEBUG=$${DEBUG:-true} $(BIN)/honcho start -f Procfile
 
 test: $(INSTALLED)

@@ -17,3 +17,40 @@ class OnsiteConfig(AppConfig):
         register_assignee_resolver(resolve_assignee)
         register_pool_rule(speciality_refusal)
         subscribe(on_engine_event)
+        register_schedules()
+
+
+def register_schedules() -> None:
+    """The domain's recurring jobs, by dotted path: nothing is imported here (the notification
+    jobs, `notify_early_warnings` and `notify_missed_deadlines`, may not exist yet); the worker
+    imports each job when it runs. Written to django-q2 after every migrate
+    (`workflows.schedules.ensure_schedules`). Recurring visits have no schedule of their own: the
+    programme's timer opens each one and the engine's every-minute job fires it."""
+    from workflows.schedules import (
+        DAILY,
+        MINUTES,
+        MONTHLY,
+        Recurring,
+        at_local_time,
+        first_of_month_at,
+        register,
+    )
+
+    register(
+        # First straight after the first migrate (a new site's expiring contracts get their tasks
+        # at once, so `make run` needs no command for them), then daily at that time: it is light.
+        Recurring("onsite.win_back_targets", "onsite.tasks.start_win_back_targets", DAILY),
+        Recurring(
+            "onsite.early_warnings", "onsite.tasks.notify_early_warnings", DAILY, first_run=at_local_time(7)
+        ),
+        Recurring("onsite.missed_deadlines", "onsite.tasks.notify_missed_deadlines", MINUTES, minutes=5),
+        Recurring(
+            "onsite.incentive_reviews",
+            "onsite.tasks.request_incentive_reviews",
+            MONTHLY,
+            first_run=first_of_month_at(2),
+        ),
+        Recurring(
+            "onsite.appraisals", "onsite.tasks.generate_appraisals", MONTHLY, first_run=first_of_month_at(3)
+        ),
+    )

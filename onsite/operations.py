@@ -67,7 +67,8 @@ def locked(model: type[models.Model], pk: Any, *related: str) -> Any:
 
 def visit_summary(visit: Visit) -> dict:
     """What the diagrams know of a visit, with the terms of the standard it was scheduled under
-    (the summary deadline as an ISO 8601 duration the visit cycle's timers add to the visit)."""
+    (the summary deadline as an ISO 8601 duration the visit cycle's timers add to the visit), and
+    when the programme starts the visit's cycle (`opens_at`, its timer)."""
     standard = visit.service_standard or standard_in_effect(visit.customer.tier)
     return {
         "visit_id": visit.pk,
@@ -76,6 +77,7 @@ def visit_summary(visit: Visit) -> dict:
         "stage": visit.stage,
         "summary_deadline": f"PT{standard.summary_deadline_hours}H",
         "support_expected": visit.support_expected,
+        "opens_at": visits.opens_at(visit).isoformat(),
     }
 
 

@@ -18,6 +18,9 @@ DEFAULTS = {
     "LEAD_AFTER_SALE_DAYS": 30,
     # An open lead that has stayed this many days in one funnel stage is stalled.
     "FUNNEL_STALLED_DAYS": 30,
+    # A visit (and its planning task) opens this many days before its planned date, at the start of
+    # that day: time to plan and prepare, without tasks months ahead of a monthly cadence.
+    "VISIT_LEAD_DAYS": 7,
     # A customer not visited within its cadence plus this many days is an early warning.
     "VISIT_GRACE_DAYS": 3,
     # A visit made up to this many days after its planned date still counts as "as planned".

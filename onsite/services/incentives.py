@@ -31,7 +31,7 @@ from onsite.models import (
 )
 from onsite.roles import COORDINATOR
 from onsite.services.processes import start_domain_process
-from workflows.actors import person, person_id
+from workflows.actors import SYSTEM, person, person_id
 
 REVIEW_PROCESS = "incentive_review"
 RULE_FIELDS = (
@@ -219,6 +219,9 @@ def request_incentive_review(*, team: Team, period: date, user: Any) -> Incentiv
         raise InvalidInput({"team": [_("The team has no team leader to review its incentives.")]})
     period = period.replace(day=1)
     with transaction.atomic():
+        # One request per team at a time: a second one (the monthly job run by two clusters at
+        # once, a leader clicking twice) waits, then finds the records collected by the first.
+        Team.objects.select_for_update().filter(pk=team.pk).first()
         if not pending_records(team, period).exists():
             raise OnsiteError(
                 _("%(team)s has no pending incentive records for %(period)s.")
@@ -235,6 +238,27 @@ def request_incentive_review(*, team: Team, period: date, user: Any) -> Incentiv
         )
         review.save(update_fields=["instance"])
     return review
+
+
+def request_incentive_reviews(*, period: date) -> list[IncentiveReview]:
+    """The monthly review: every team with a leader and pending records for the month of `period`
+    gets its review, on the platform's behalf. Running it again starts only what is missing (the
+    records a review collected are no longer pending)."""
+    period = period.replace(day=1)
+    pending = IncentiveRecord.objects.filter(
+        period=period, status=IncentiveRecord.Status.PENDING, review__isnull=True
+    ).values("person_id")
+    with_pending = StaffProfile.objects.filter(user_id__in=pending).values("team_id")
+    teams = Team.objects.filter(leader__isnull=False, pk__in=with_pending).order_by("pk")
+    started = []
+    for team in teams:
+        try:
+            started.append(request_incentive_review(team=team, period=period, user=SYSTEM))
+        except OnsiteError:
+            if pending_records(team, period).exists():
+                raise  # not a run at the same moment: the review could not start
+            continue  # collected by a run at the same moment: nothing pending any more
+    return started
 
 
 def pending_records(team: Team, period: date):

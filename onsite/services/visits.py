@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import calendar
 import math
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import Cadence, Enrolment, Programme, Visit, VisitActivity
 from onsite.selectors.standards import standard_in_effect
 from onsite.services.support import choose_support_staff
+from onsite.thresholds import threshold
 from workflows import clock
 
 
@@ -48,6 +49,13 @@ def schedule_next_visit(*, enrolment: Enrolment, today: date | None = None) -> V
         cadence=cadence,
         support_expected=support_joins(number, standard.support_join_percent),
     )
+
+
+def opens_at(visit: Visit) -> datetime:
+    """When the visit's cycle (the manager's planning task) starts: at the start of the day
+    `VISIT_LEAD_DAYS` before the cadence's date, local time. The programme's timer waits for it."""
+    day = visit.scheduled_date - timedelta(days=threshold("VISIT_LEAD_DAYS"))
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def support_joins(number: int, percent: int) -> bool:

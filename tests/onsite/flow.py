@@ -4,7 +4,7 @@ organisation, customers, a programme, enrolments and every task of a visit."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from onsite.models import Enrolment, Programme, Region, SupportRequest, Team
@@ -22,9 +22,10 @@ from tests.onsite.factories import (
 )
 from workflows.actors import SYSTEM
 from workflows.events import handle_pending_events
-from workflows.models import HumanTask, ProcessInstance
+from workflows.models import HumanTask, ProcessInstance, Timer
 from workflows.services import complete_task
 from workflows.services.deployment import deploy_files
+from workflows.services.timers import fire_due_timers
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -141,6 +142,15 @@ def current_visit(enrolment: Enrolment) -> ProcessInstance:
     return ProcessInstance.objects.get(
         parent_id=enrolment.instance_id, status__in=ProcessInstance.ACTIVE_STATUSES
     )
+
+
+def visit_opened(enrolment: Enrolment) -> ProcessInstance:
+    """Time passes until the enrolment's next visit opens (the programme's timer, at the start of
+    the day its lead time before the visit's date, fired as the engine's every-minute job would):
+    the visit's cycle."""
+    timer = Timer.objects.get(instance_id=enrolment.instance_id, bpmn_id="Event_visit_opens")
+    fire_due_timers(now=timer.due_at + timedelta(minutes=1))  # the next minute's run
+    return current_visit(enrolment)
 
 
 def visit_made(enrolment: Enrolment) -> ProcessInstance:

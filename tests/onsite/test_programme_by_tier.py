@@ -246,6 +246,14 @@ def test_an_a_tier_customer_is_visited_weekly_and_a_c_tier_one_monthly_each_with
 
     # The A customer goes on weekly; every fourth weekly visit brings the stage review.
     visit_and_summarise(a, org, at(2026, 11, 23, 10))
+    # 26 November, a week before the C customer's next visit: the programme's timer opens it and
+    # the manager's planning task appears then, not a month ahead.
+    assert not ProcessInstance.objects.filter(
+        parent_id=c.instance_id, status__in=ProcessInstance.ACTIVE_STATUSES
+    ).exists()
+    assert (c.instance_id, "Event_visit_opens") in fired_at(at(2026, 11, 26, 0, 1))
+    assert open_task(current_visit(c), "Task_plan_visit").assignee == org.manager
+
     visit_and_summarise(a, org, at(2026, 11, 30, 10))
 
     # 1 December. The next request for the customer now in tier B gets tier B's terms: 4 hours to
@@ -265,6 +273,9 @@ def test_an_a_tier_customer_is_visited_weekly_and_a_c_tier_one_monthly_each_with
 
     visit_and_summarise(a, org, at(2026, 12, 7, 10))
     visit_and_summarise(a, org, at(2026, 12, 14, 10))
+
+    # 10 December, a week before the fortnightly visit: it opens.
+    assert (c.instance_id, "Event_visit_opens") in fired_at(at(2026, 12, 10, 0, 1))
 
     # 17 December. Under tier B the summary is due in 48 hours and the visits come fortnightly.
     third_c = make_visit(c, at(2026, 12, 17, 10))

@@ -20,19 +20,22 @@ from tests.onsite.flow import (
     open_task,
     plan,
     record,
+    visit_opened,
 )
 from workflows.clock import frozen
 from workflows.exceptions import TaskRejected
-from workflows.models import ProcessInstance
+from workflows.models import ProcessInstance, Timer
 
 pytestmark = pytest.mark.django_db
 
 
 def planned_visit(org, *, start: date, today: datetime, planned: str):
-    """A visit of a programme starting on `start`, scheduled and planned at `today`."""
+    """A visit of a programme starting on `start`, scheduled at `today` and planned once open (a
+    week before `start` when that is later)."""
     with frozen(today):
         enrolment = enrol(org, new_programme(org, start=start), customer_of(org))
-        instance = current_visit(enrolment)
+        opens = Timer.objects.filter(instance=enrolment.instance, bpmn_id="Event_visit_opens").first()
+        instance = visit_opened(enrolment) if opens else current_visit(enrolment)
         complete(instance, "Task_plan_visit", org.manager, plan(date=planned))
         complete(instance, "Task_prepare_resources", org.manager, RESOURCES)
     return instance
@@ -76,7 +79,7 @@ def test_a_visit_recorded_before_its_programme_started_is_refused(org):
 def test_a_plan_before_the_programme_starts_is_refused(org):
     with frozen(at(2026, 11, 20, 9)):
         enrolment = enrol(org, new_programme(org, start=date(2026, 12, 1)), customer_of(org))
-        instance = current_visit(enrolment)
+        instance = visit_opened(enrolment)  # on 24 November, a week before the first day
         with pytest.raises(TaskRejected) as caught:
             complete(instance, "Task_plan_visit", org.manager, plan(date="2026-11-25"))
 

@@ -1,0 +1,45 @@
+"""The domain's background jobs (django-q2): each takes ids or nothing, calls one service and is
+idempotent, so a retried job or two clusters running the same schedule create nothing twice.
+The schedules that run them are registered in `onsite.apps` by dotted path."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.utils import timezone
+
+from onsite.services import appraisals, incentives, winback
+from workflows import clock
+from workflows.actors import SYSTEM
+
+# --- schedules: the domain's recurring work ------------------------------------------------------
+# (Recurring visits need no job of their own: the programme's diagram waits on a timer until each
+# visit opens, and the engine's every-minute `workflows.tasks.fire_due_timers` starts it, once.)
+
+
+def start_win_back_targets() -> int:
+    """Daily: a win-back task for every competitor contract entering the window (once per product
+    and expiry date); how many started."""
+    return len(winback.start_win_back_targets(today=today()))
+
+
+def request_incentive_reviews() -> int:
+    """Monthly, on the first: each team leader's review of the team's pending incentive records
+    for the month just ended (approved, they make up each person's statement); how many started."""
+    return len(incentives.request_incentive_reviews(period=past_month()))
+
+
+def generate_appraisals() -> int:
+    """Monthly, on the first: the appraisals of the month just ended (once per person and month);
+    how many were made."""
+    return len(appraisals.generate_appraisals(period=past_month(), user=SYSTEM))
+
+
+def today() -> date:
+    """The local date on the engine's clock (which tests can freeze)."""
+    return timezone.localdate(clock.now())
+
+
+def past_month() -> date:
+    """The first day of the month before today's."""
+    return (today().replace(day=1) - timedelta(days=1)).replace(day=1)
