@@ -1,14 +1,15 @@
 """Engine events: what a save changed that others react to, published after the save commits.
 
 A save (`sessions.save_state`, the task services) writes its events (`EngineEvent`) in its own
-transaction, and `publish_after_commit` asks the worker to handle that instance's events once the
-transaction commits: a rolled-back change leaves no event and notifies nobody; a reaction that
-fails never undoes the change. The worker's job (`workflows.tasks.handle_events`) runs every
-subscriber (`subscribe`) for each event in order, in one transaction per event, and marks it
-handled, so a retried or duplicated job handles nothing twice; subscribers act idempotently (by
-unique keys), since a job that dies mid-way is run again. What no job handled (the worker was down
-when the change committed, a job failed) the every-minute sweep (`handle_pending_events`) picks up;
-an event that keeps failing is given up after `MAX_ATTEMPTS`, its error kept.
+transaction, and `publish_after_commit` has the worker handle that instance's events once the
+transaction commits (the job queued in that same transaction when the database is the queue): a
+rolled-back change leaves no event and notifies nobody; a reaction that fails never undoes the
+change. The worker's job (`workflows.tasks.handle_events`) runs every subscriber (`subscribe`) for
+each event in order, in one transaction per event, and marks it handled, so a retried or
+duplicated job handles nothing twice; subscribers act idempotently (by unique keys), since a job
+that dies mid-way is run again. What no job handled (the worker was down when the change
+committed, a job failed or was lost) the every-minute sweep (`handle_pending_events`) picks up; an
+event that keeps failing is given up after `MAX_ATTEMPTS`, its error kept.
 
 The engine knows no subscriber: the domain subscribes in its `AppConfig.ready`.
 """
@@ -19,7 +20,8 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 
 from workflows.models import EngineEvent, HumanTask
@@ -65,21 +67,32 @@ def record_task_event(task: HumanTask, kind: str, *, actor_id: int | None) -> No
 
 
 def publish_after_commit(instance_id: int) -> None:
-    """Once the current transaction commits, ask the worker to handle the instance's events."""
-    transaction.on_commit(lambda: _enqueue(instance_id))
+    """Have the worker handle the instance's events once the current transaction commits, and only
+    then. With the database as the queue (the default broker), the job is queued in the change's own
+    transaction: it commits, or vanishes, with the change, at the cost of one INSERT. With Redis,
+    which no transaction covers, it is queued after the commit (`transaction.on_commit`)."""
+    if _queue_in_this_database():
+        _enqueue(instance_id)
+    else:
+        transaction.on_commit(lambda: _enqueue(instance_id))
+
+
+def _queue_in_this_database() -> bool:
+    cluster = settings.Q_CLUSTER
+    return cluster.get("orm") == DEFAULT_DB_ALIAS and not cluster.get("sync")
 
 
 def _enqueue(instance_id: int) -> None:
     from django_q.tasks import async_task
 
     try:
-        # In a transaction of its own: outside one, django-q's database broker first closes this
-        # connection if its age is up — on SQLite (no kept connections) every time, a reconnect per
-        # queued job in the middle of a request.
+        # In a transaction: outside one, django-q's database broker first closes this connection if
+        # its age is up — on SQLite (no kept connections) every time, a reconnect per queued job.
         with transaction.atomic():
             async_task("workflows.tasks.handle_events", instance_id)
     except Exception:
-        # The change is committed; the sweep handles its events within the minute.
+        # Only the queueing is undone (its savepoint); the events stay, and the every-minute sweep
+        # handles them.
         logger.exception("Could not queue the events of instance #%s", instance_id)
 
 

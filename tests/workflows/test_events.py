@@ -75,7 +75,26 @@ def test_a_failing_script_makes_the_instance_failed_event():
     assert [kind for kind, _task in kinds(instance)] == [Kind.INSTANCE_FAILED]
 
 
-def test_events_are_published_only_when_the_change_commits(people, django_capture_on_commit_callbacks):
+def queued_jobs() -> list[tuple]:
+    return [(job.task["func"], job.task["args"]) for job in OrmQ.objects.all()]  # django-q2's own queue
+
+
+def test_with_the_database_as_the_queue_the_job_is_queued_with_the_change_and_gone_with_its_rollback(people):
+    deploy(user=SYSTEM, files=[source("one.bpmn", linear(user_task("do_it", name="Do it")))])
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        start_instance(user=SYSTEM, process_id="test_process")
+        raise RuntimeError("the caller's own failure")
+    instance = start_instance(user=SYSTEM, process_id="test_process")
+
+    assert EngineEvent.objects.count() == 1
+    assert queued_jobs() == [("workflows.tasks.handle_events", (instance.pk,))]
+
+
+def test_with_redis_as_the_queue_the_job_is_queued_only_after_the_change_commits(
+    people, settings, django_capture_on_commit_callbacks
+):
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "orm": None, "redis": "redis://127.0.0.1:6379/15"}
     deploy(user=SYSTEM, files=[source("one.bpmn", linear(user_task("do_it", name="Do it")))])
 
     with (
@@ -85,15 +104,11 @@ def test_events_are_published_only_when_the_change_commits(people, django_captur
     ):
         start_instance(user=SYSTEM, process_id="test_process")
         raise RuntimeError("the caller's own failure")
-    with django_capture_on_commit_callbacks(execute=True) as committed:
-        instance = start_instance(user=SYSTEM, process_id="test_process")
+    with django_capture_on_commit_callbacks() as committed:
+        start_instance(user=SYSTEM, process_id="test_process")
 
-    assert rolled_back == [] and EngineEvent.objects.count() == 1
-    assert len(committed) == 1
-    queued = [job.task for job in OrmQ.objects.all()]  # django-q2's own broker table
-    assert [(job["func"], job["args"]) for job in queued] == [
-        ("workflows.tasks.handle_events", (instance.pk,))
-    ]
+    assert (len(rolled_back), len(committed)) == (0, 1)
+    assert queued_jobs() == []
 
 
 def test_each_event_is_handled_once_in_order(approval, people, heard):
