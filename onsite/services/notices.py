@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time
-from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -44,7 +43,12 @@ HANDLING_TASK = "Task_handle_support"
 def after_commit(notice: Callable[..., Any], **ids: Any) -> None:
     """Give the notice once the caller's transaction commits (at once outside one); a failure in it
     is logged, never raised into the action that caused it."""
-    transaction.on_commit(partial(notice, **ids), robust=True)
+
+    def give() -> None:
+        notice(**ids)
+
+    give.__qualname__ = notice.__qualname__  # named in the log line Django writes when it fails
+    transaction.on_commit(give, robust=True)
 
 
 def notify_task_waiting(*, task_id: Any) -> None:

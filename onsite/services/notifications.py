@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -41,7 +40,7 @@ def notify(
     people = {user.pk: user for user in recipients if user is not None and user.is_active}
     if not people:
         return []
-    channels = {pk: channel for pk, channel in channels_of(user_ids=people, kind=kind).items()}
+    channels = channels_of(user_ids=people, kind=kind)
     wanted = {pk for pk, channel in channels.items() if channel != Channel.NONE}
     told = set(
         Notification.objects.filter(kind=kind, key=key, recipient_id__in=wanted).values_list(
@@ -64,7 +63,8 @@ def notify(
             continue  # another job told them of this event at the same moment
         created.append(notification)
         if channels[pk] in EMAILED:
-            transaction.on_commit(partial(_queue_email, notification.pk))
+            # Robust: a broker that is down loses this e-mail (logged), never the caller's action.
+            transaction.on_commit(lambda pk=notification.pk: _queue_email(pk), robust=True)
     return created
 
 

@@ -25,6 +25,7 @@ from onsite.models import (
 from onsite.selectors.notifications import describe, language_of, settings_of
 from onsite.services.leads import create_lead
 from onsite.services.notices import (
+    after_commit,
     notify_early_warnings,
     notify_missed_deadlines,
     notify_task_waiting,
@@ -234,6 +235,20 @@ def test_a_rework_rolled_back_tells_nobody(org, customer, django_capture_on_comm
         raise RuntimeError("the request failed after the review")
 
     assert not Notification.objects.exists()
+
+
+def test_a_notice_that_fails_after_commit_leaves_the_action_as_it_was(
+    org, customer, django_capture_on_commit_callbacks, caplog
+):
+    def broken(**ids):
+        raise RuntimeError("the notice failed")
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        lead = create_lead(customer=customer, description="专线扩容", urgency=Urgency.LOW, user=org.manager)
+        after_commit(broken, lead_id=lead.pk)
+
+    assert refreshed(lead).pk is not None
+    assert "the notice failed" in caplog.text
 
 
 def test_support_dispatched_tells_the_engineer(org, customer, django_capture_on_commit_callbacks):

@@ -135,13 +135,16 @@ def test_the_settings_page_shows_each_kind_and_saves_the_choice(org):
     assert (chosen[Kind.EARLY_WARNING], chosen[Kind.URGENT_LEAD]) == (Channel.EMAIL, Channel.NONE)
 
 
-def test_a_setting_that_is_no_channel_is_refused(org):
+def test_a_setting_that_is_no_channel_is_refused_back_on_the_settings_page(org):
     response = signed_in(org.manager).post(
-        "/notifications/settings/save/", {Kind.URGENT_LEAD: "pigeon"}, follow=True
+        "/notifications/settings/save/?next=/notifications/settings/",
+        {Kind.URGENT_LEAD: "pigeon"},
+        follow=True,
     )
 
     assert settings_of(org.manager)[Kind.URGENT_LEAD] == Channel.BOTH
-    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == "/notifications/settings/"
+    assert "请修正下面的错误" in response.content.decode()
 
 
 def test_the_language_switch_is_remembered_for_the_persons_emails(org):
