@@ -69,6 +69,7 @@ def notify(
 
 
 def _queue_email(notification_id: int) -> None:
+    # Imported when used: django_q reads the settings when it is imported.
     from django_q.tasks import async_task
 
     async_task(EMAIL_JOB, notification_id)

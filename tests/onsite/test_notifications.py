@@ -359,7 +359,8 @@ def test_a_person_without_an_address_is_sent_nothing(org):
     assert mail.outbox == []
 
 
-@pytest.mark.django_db(transaction=True)
+# Committed for real: the dispatch's transaction ends before the job runs, as in production.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_mail_server_down_fails_the_job_and_leaves_the_dispatch_committed(org, customer, settings):
     with_email(org.support["network"])
     settings.EMAIL_BACKEND = "tests.onsite.test_notifications.BrokenMailServer"
