@@ -157,6 +157,19 @@ Q_CLUSTER = {
     **({"redis": Q_REDIS_URL} if Q_REDIS_URL else {"orm": "default", "poll": 0.5}),
 }
 
+# E-mail (the notifications): printed to the console unless an SMTP server is configured, e.g.
+# EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST and the rest below.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # shorter than a job's timeout: a hung server fails the try
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "onsite@localhost")
+# Where the site is reached from outside, for the links in e-mails.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.i18n import set_language
 
 from onsite.views import accounts
 
@@ -14,7 +13,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(template_name="registration/password_change_done.html"),
         name="password_change_done",
     ),
-    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/setlang/", accounts.switch_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("", include("onsite.urls")),
 ]

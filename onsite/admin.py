@@ -26,6 +26,7 @@ from onsite.models import (
     LeadActivity,
     LeadStageMove,
     Membership,
+    Notification,
     PlaybookEntry,
     ProductHolding,
     Programme,
@@ -435,3 +436,15 @@ class ServiceStandardAdmin(ReadOnlyAdmin):
 
     def save_model(self, request, obj, form, change):
         pass  # stored by the service when the form was validated
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """Who was told what and when, and whether the e-mail went out (an e-mail still unsent long after
+    its notification was made points at the mail server or the worker)."""
+
+    list_select_related = ("recipient",)
+    list_display = ("created_at", "recipient", "kind", "key", "in_app", "read_at", "emailed_at")
+    list_filter = ("kind", "in_app")
+    search_fields = ("recipient__username", "key")
+    date_hierarchy = "created_at"

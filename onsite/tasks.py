@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from onsite.services import appraisals, incentives, winback
+from onsite.services import appraisals, incentives, notices, notifications, winback
 from workflows import clock
 from workflows.actors import SYSTEM
 
@@ -43,3 +43,22 @@ def today() -> date:
 def past_month() -> date:
     """The first day of the month before today's."""
     return (today().replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+# --- notifications -------------------------------------------------------------------------------
+
+
+def send_notification_email(notification_id: int) -> bool:
+    """Raises when the mail server fails, so the cluster retries it; sends once however often run."""
+    return notifications.send_notification_email(notification_id=notification_id)
+
+
+def notify_missed_deadlines() -> int:
+    """Every five minutes: the assignee and their team leader of each task gone past its due time,
+    once per task and due time; how many notices."""
+    return notices.notify_missed_deadlines(now=clock.now())
+
+
+def notify_early_warnings() -> int:
+    """Daily: each early warning to the people it concerns, once per warning and day."""
+    return notices.notify_early_warnings(day=today())

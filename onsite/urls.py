@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from onsite.views import accounts, customers, desk, inbox, leads, my_work, operations, tasks, visits
+from onsite.views import (
+    accounts,
+    customers,
+    desk,
+    inbox,
+    leads,
+    my_work,
+    notifications,
+    operations,
+    tasks,
+    visits,
+)
 
 urlpatterns = [
     path("", accounts.home, name="home"),
@@ -24,6 +35,16 @@ urlpatterns = [
     path("teams/", my_work.project_teams, name="project_teams"),
     path("appraisal/", my_work.my_appraisals, name="my_appraisal"),
     path("incentives/", my_work.my_incentives, name="my_incentives"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/bell/", notifications.bell, name="notification_bell"),
+    path("notifications/read/", notifications.notifications_read, name="notifications_read"),
+    path("notifications/settings/", notifications.notification_settings, name="notification_settings"),
+    path(
+        "notifications/settings/save/",
+        notifications.save_notification_settings,
+        name="notification_settings_save",
+    ),
+    path("notifications/<int:pk>/", notifications.notification_open, name="notification_open"),
     path("desk/", desk.review_queue, name="review_queue"),
     path("desk/team/", desk.team_page, name="team_page"),
     path("desk/warnings/", desk.warnings, name="warnings"),

@@ -22,6 +22,14 @@ from onsite.models.customers import (
 from onsite.models.funnel import FunnelStage, FunnelStageSetting, LeadStageMove
 from onsite.models.incentives import IncentiveEvent, IncentiveRecord, IncentiveReview, IncentiveRule
 from onsite.models.leads import Lead, LeadActivity
+from onsite.models.notifications import (
+    DEFAULT_CHANNELS,
+    Channel,
+    Notification,
+    NotificationKind,
+    NotificationSetting,
+    ReadingLanguage,
+)
 from onsite.models.organisation import Region, Speciality, StaffProfile, Team
 from onsite.models.playbook import PlaybookEntry
 from onsite.models.programmes import (
@@ -57,6 +65,7 @@ from onsite.models.visits import (
 from onsite.models.winback import WinBackTarget
 
 __all__ = [
+    "DEFAULT_CHANNELS",
     "VISIT_CADENCES",
     "Appraisal",
     "AppraisalBand",
@@ -65,6 +74,7 @@ __all__ = [
     "AppraisalTarget",
     "AppraisedRole",
     "Cadence",
+    "Channel",
     "Contribution",
     "ContributionKind",
     "Customer",
@@ -83,11 +93,15 @@ __all__ = [
     "LeadActivity",
     "LeadStageMove",
     "Membership",
+    "Notification",
+    "NotificationKind",
+    "NotificationSetting",
     "Ownership",
     "PlaybookEntry",
     "ProductHolding",
     "Programme",
     "ProjectTeam",
+    "ReadingLanguage",
     "Region",
     "Relationship",
     "ServiceStandard",

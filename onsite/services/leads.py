@@ -41,6 +41,7 @@ from onsite.models import (
 from onsite.models.funnel import OPEN_STAGES, STAGE_ORDER, stay_days
 from onsite.services.customers import upsert_product, validate, validate_fields
 from onsite.services.incentives import Award, award, award_all
+from onsite.services.notices import after_commit, notify_urgent_leads
 from onsite.services.processes import start_domain_process
 from onsite.services.project_teams import reward_team_win
 from onsite.thresholds import threshold
@@ -123,6 +124,8 @@ def create_lead(
         award_all([_creation_award(lead)])
         lead.follow_up = _start_follow_up(lead, user)
         lead.save(update_fields=["follow_up"])
+        if lead.urgency == Urgency.HIGH:
+            after_commit(notify_urgent_leads, lead_ids=[lead.pk])
     return lead
 
 
@@ -149,6 +152,9 @@ def create_leads(leads: list[Lead], *, user: Any) -> None:
         )
         LeadStageMove.objects.bulk_create(LeadStageMove(**_first_move(lead, user)) for lead in leads)
         award_all(_creation_award(lead) for lead in leads)
+        urgent = [lead.pk for lead in leads if lead.urgency == Urgency.HIGH]
+        if urgent:
+            after_commit(notify_urgent_leads, lead_ids=urgent)
 
 
 def start_follow_ups(leads: Iterable[Lead], *, user: Any) -> int:

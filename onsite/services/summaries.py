@@ -42,6 +42,7 @@ from onsite.selectors.standards import standard_in_effect
 from onsite.services.customers import change_customer, record_changes, upsert_key_persons, upsert_products
 from onsite.services.incentives import Award, award_all
 from onsite.services.leads import create_leads, new_lead, start_follow_ups
+from onsite.services.notices import after_commit, notify_summary_rework
 from onsite.services.support import new_support_request, request_support_for_needs, start_support_processes
 from onsite.services.winback import start_win_back_targets
 from onsite.thresholds import threshold
@@ -347,6 +348,7 @@ def review_summary(*, visit: Visit, decision: str, comment: str, actor: Any, at:
             record.rework_count += 1
         record.status = VisitSummary.Status.REWORK
         record.save()
+        after_commit(notify_summary_rework, summary_id=record.pk)
         return record
     if decision != "approve":
         raise OnsiteError(_("Unknown review decision '%(decision)s'.") % {"decision": decision})

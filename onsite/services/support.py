@@ -23,6 +23,7 @@ from onsite.selectors.project_teams import team_member_for
 from onsite.selectors.standards import standard_in_effect
 from onsite.services.customers import validate, validate_fields
 from onsite.services.incentives import award
+from onsite.services.notices import after_commit, notify_support_dispatched
 from onsite.services.processes import start_domain_process
 from onsite.services.project_teams import record_support_contribution
 from onsite.thresholds import threshold
@@ -216,6 +217,8 @@ def dispatch_support_request(*, request: SupportRequest, at: datetime) -> dict:
         request.status = SupportRequest.Status.DISPATCHED
         request.dispatched_at = at
         request.save(update_fields=["assignee", "status", "dispatched_at"])
+        if request.assignee is not None:
+            after_commit(notify_support_dispatched, request_id=request.pk)
     return {
         "assignee": request.assignee.get_username() if request.assignee else "",
         "due_at": timezone.localtime(max(completion_due(request), at)).isoformat(),

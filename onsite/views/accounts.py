@@ -6,9 +6,11 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.views.i18n import set_language
 
 from onsite.access import role_names
 from onsite.roles import TEAM_LEADER
+from onsite.services.notifications import remember_language
 
 
 class SignInView(auth_views.LoginView):
@@ -24,3 +26,12 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 def home(request: HttpRequest) -> HttpResponse:
     """A team leader lands in the review queue, everyone else in their task inbox."""
     return redirect("review_queue" if TEAM_LEADER in role_names(request.user) else "inbox")
+
+
+def switch_language(request: HttpRequest) -> HttpResponse:
+    """The header's 中文/English switch (Django's `set_language`), remembered for a signed-in
+    person so the e-mails they are sent are written in the language they chose."""
+    response = set_language(request)
+    if request.method == "POST":
+        remember_language(user=request.user, language=request.POST.get("language", ""))
+    return response

@@ -49,6 +49,8 @@ PAGES = (
         frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER}),
         PERSONAL,
     ),
+    Page("notifications", _("Notifications"), EVERYONE, PERSONAL),
+    Page("notification_settings", _("Notification settings"), EVERYONE, PERSONAL),
 )
 
 

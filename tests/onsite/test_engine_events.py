@@ -3,7 +3,7 @@ worker handles: never inside the approval, and once however often it is handled.
 
 import pytest
 
-from onsite.models import Lead, SupportRequest, Visit
+from onsite.models import Lead, Notification, NotificationKind, SupportRequest, Visit
 from onsite.services.summaries import start_summary_follow_ups
 from tests.onsite.flow import APPROVE, SUMMARY, customer_of, enrol, new_programme, open_task, visit_made
 from workflows.events import handle_pending_events
@@ -53,3 +53,16 @@ def test_a_visit_not_yet_closed_starts_nothing(org):
     visit = Visit.objects.get(instance=visit_made(enrol(org, new_programme(org), customer_of(org))))
 
     assert start_summary_follow_ups(visit_id=visit.pk) == 0
+
+
+def test_a_new_task_tells_its_assignee_once_when_the_worker_handles_its_event(org):
+    enrolment = enrol(org, new_programme(org), customer_of(org))
+    plan = open_task(ProcessInstance.objects.get(parent_id=enrolment.instance_id), "Task_plan_visit")
+    assert not Notification.objects.exists()  # nothing until the worker handles the event
+
+    handle_pending_events()
+    EngineEvent.objects.update(handled_at=None)  # as if the job ran again
+    handle_pending_events()
+
+    told = Notification.objects.filter(kind=NotificationKind.TASK_ASSIGNED)
+    assert [(n.recipient, n.link) for n in told] == [(org.manager, f"/tasks/{plan.pk}/")]

@@ -1,0 +1,141 @@
+"""Telling people: a notification per person and event, once, in the app and/or by e-mail as each
+chose; reading them; each person's choices and the language their e-mails are written in.
+
+`notify` is idempotent by the event's key (a unique constraint, not a look-up alone), so a retried
+job, or two clusters finding the same event, tell nobody twice. The e-mail is a job queued after
+commit (`onsite.tasks.send_notification_email`): a mail server that is down delays the e-mail, it
+never blocks or undoes what caused it, and the job's row lock and `emailed_at` make a retried job
+send it once. What the domain tells whom, event by event, is `onsite.services.notices`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import check_for_language
+from django.utils.translation import gettext as _
+
+from onsite.exceptions import InvalidInput
+from onsite.models import Channel, Notification, NotificationKind, NotificationSetting, ReadingLanguage
+from onsite.selectors.notifications import channels_of, describe, language_of
+
+EMAIL_JOB = "onsite.tasks.send_notification_email"
+SHOWN = (Channel.IN_APP, Channel.BOTH)
+EMAILED = (Channel.EMAIL, Channel.BOTH)
+
+
+def notify(
+    *, recipients: Iterable[Any], kind: str, key: str, params: dict, link: str = ""
+) -> list[Notification]:
+    """Tell each active recipient of the event `kind`/`key` as they chose (nobody who chose none);
+    the notifications this call created — none when every recipient was told already."""
+    people = {user.pk: user for user in recipients if user is not None and user.is_active}
+    if not people:
+        return []
+    channels = channels_of(user_ids=people, kind=kind)
+    wanted = {pk for pk, channel in channels.items() if channel != Channel.NONE}
+    told = set(
+        Notification.objects.filter(kind=kind, key=key, recipient_id__in=wanted).values_list(
+            "recipient_id", flat=True
+        )
+    )
+    created = []
+    for pk in sorted(wanted - told):
+        try:
+            with transaction.atomic():
+                notification = Notification.objects.create(
+                    recipient_id=pk,
+                    kind=kind,
+                    key=key,
+                    params=params,
+                    link=link,
+                    in_app=channels[pk] in SHOWN,
+                )
+        except IntegrityError:
+            continue  # another job told them of this event at the same moment
+        created.append(notification)
+        if channels[pk] in EMAILED:
+            # Robust: a broker that is down loses this e-mail (logged), never the caller's action.
+            transaction.on_commit(lambda pk=notification.pk: _queue_email(pk), robust=True)
+    return created
+
+
+def _queue_email(notification_id: int) -> None:
+    # Imported when used: django_q reads the settings when it is imported.
+    from django_q.tasks import async_task
+
+    async_task(EMAIL_JOB, notification_id)
+
+
+def send_notification_email(*, notification_id: int) -> bool:
+    """Send the notification's e-mail in its recipient's language, once: under the row's lock, and
+    only if not sent yet. A mail server's failure raises (the job is retried) and leaves it unsent.
+    Whether an e-mail went out."""
+    with transaction.atomic():
+        notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
+        if notification is None or notification.emailed_at is not None:
+            return False
+        recipient = get_user_model().objects.get(pk=notification.recipient_id)
+        if not recipient.email:
+            return False
+        with translation.override(language_of(recipient)):
+            context = {
+                "notification": notification,
+                "text": describe(notification),
+                "url": settings.SITE_URL.rstrip("/") + reverse("notification_open", args=[notification.pk]),
+                "settings_url": settings.SITE_URL.rstrip("/") + reverse("notification_settings"),
+                "recipient": recipient,
+            }
+            subject = _("On-site service: %(kind)s") % {"kind": notification.get_kind_display()}
+            body = render_to_string("onsite/notifications/email.txt", context)
+        EmailMessage(subject=subject, body=body, to=[recipient.email]).send(fail_silently=False)
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["emailed_at"])
+    return True
+
+
+def mark_read(*, user: Any, notification_id: int, at: datetime | None = None) -> Notification:
+    """The person's own notification, read (a notification of someone else's does not exist)."""
+    notification = Notification.objects.get(pk=notification_id, recipient_id=user.pk)
+    if notification.read_at is None:
+        notification.read_at = at or timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def mark_all_read(*, user: Any, at: datetime | None = None) -> int:
+    """Every unread notification of the person, read; how many."""
+    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).update(
+        read_at=at or timezone.now()
+    )
+
+
+def save_settings(*, user: Any, channels: dict[str, str]) -> None:
+    """How the person wants to be told of each kind given (the others keep theirs)."""
+    errors = {
+        kind: [_("Choose how to be told.")]
+        for kind, channel in channels.items()
+        if kind not in NotificationKind.values or channel not in Channel.values
+    }
+    if errors:
+        raise InvalidInput(errors)
+    with transaction.atomic():
+        for kind, channel in channels.items():
+            NotificationSetting.objects.update_or_create(user=user, kind=kind, defaults={"channel": channel})
+
+
+def remember_language(*, user: Any, language: str) -> None:
+    """The language the person chose in the header: their e-mails are written in it from now on."""
+    if not getattr(user, "is_authenticated", False) or not language:
+        return
+    if language not in dict(settings.LANGUAGES) or not check_for_language(language):
+        return
+    ReadingLanguage.objects.update_or_create(user=user, defaults={"language": language})
