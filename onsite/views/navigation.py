@@ -30,9 +30,8 @@ class Page:
 
 # In the order they are shown. A page is listed once its view exists (its URL name resolves).
 PAGES = (
-    Page("review_queue", _("Review queue"), frozenset({TEAM_LEADER, COORDINATOR, LEADERSHIP})),
-    Page("team_page", _("Team"), frozenset({TEAM_LEADER, COORDINATOR, LEADERSHIP})),
-    Page("warnings", _("Warnings"), frozenset({TEAM_LEADER, COORDINATOR, LEADERSHIP})),
+    # The desk's review queue, team page and warnings are tabs of one page family (desk/_header).
+    Page("review_queue", _("Desk"), frozenset({TEAM_LEADER, COORDINATOR, LEADERSHIP})),
     Page("inbox", _("Tasks"), EVERYONE),
     Page("customers", _("My customers"), frozenset({ACCOUNT_MANAGER, TEAM_LEADER, COORDINATOR, LEADERSHIP})),
     Page("visits", _("My visits"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER})),

@@ -361,8 +361,9 @@ def test_the_navigation_shows_the_desk_to_the_leader_and_not_to_a_manager(client
     client.force_login(org.manager)
     manager_nav = client.get("/accounts/password/").content.decode()
 
-    assert 'href="/desk/team/" aria-current="page">班组' in leader_nav
-    assert 'href="/desk/warnings/"' in leader_nav
+    # One header entry for the desk, marked current on each of its tabs' pages.
+    assert 'class="nav-link active" href="/desk/" aria-current="page">工作台' in leader_nav
+    assert 'href="/desk/warnings/?team=' in leader_nav  # (its tab)
     assert 'href="/desk/' not in manager_nav
 
 

@@ -70,6 +70,8 @@ def test_every_page_of_a_role_reads_in_english_and_fits(request, org, work, user
     pages["customer"] = f"/customers/{customer.pk}/"
     if username == "qian":
         pages["summary"] = f"/tasks/{summary.pk}/"
+    else:  # the desk's other tabs
+        pages |= {"desk-team": "/desk/team/", "desk-warnings": "/desk/warnings/"}
 
     for name, path in pages.items():
         watched.goto(path)
