@@ -67,7 +67,7 @@ class TestStarting:
         assert set(instance.human_tasks.values_list("bpmn_id", flat=True)) == {"left", "right"}
         assert AuditEvent.objects.get(instance=instance, kind="started").actor == starter
 
-    def test_a_start_stores_its_instance_once_with_its_state_first_tasks_and_audit(self):
+    def test_a_start_stores_its_instance_once_with_its_state_first_tasks_audit_and_events(self):
         deploy(user=SYSTEM, files=[source(TEST_BPMN_DIR / "parallel.bpmn")])
         with CaptureQueriesContext(connection) as captured:
             instance = start_instance(process_id="parallel", user=SYSTEM)
@@ -80,7 +80,9 @@ class TestStarting:
         # The row goes in with its state: it is never inserted empty and then updated.
         assert not [sql for sql in writes if sql.lstrip().upper().startswith("UPDATE") and table in sql]
         if connection.vendor == "postgresql":
-            assert len(writes) == 1  # instance, first tasks and audit as one statement
+            # Instance, first tasks, audit and events as one statement, then the job that handles
+            # the events queued beside it (django-q's own table, in the same transaction).
+            assert len(writes) == 2 and "django_q_ormq" in writes[1]
         stored = refreshed(instance)
         assert (stored.status, stored.revision) == (Status.RUNNING, instance.revision)
         assert json.loads(stored.state)["tasks"]
