@@ -11,10 +11,15 @@ class WorkflowsConfig(AppConfig):
 
         from workflows import checks, clock  # noqa: F401 - registers the system checks
         from workflows.schedules import MINUTES, Recurring, ensure_schedules, register
+        from workflows.worker_health import HEARTBEAT
 
         clock.install()
         register(
-            Recurring("workflows.fire_due_timers", "workflows.tasks.fire_due_timers", MINUTES, minutes=1)
+            Recurring(HEARTBEAT, "workflows.tasks.fire_due_timers", MINUTES, minutes=1),
+            # The engine events no job handled (the worker was down, a job failed or was lost).
+            Recurring(
+                "workflows.handle_pending_events", "workflows.tasks.handle_pending_events", MINUTES, minutes=1
+            ),
         )
         # After the last app's migrations (django_q's tables exist by then), once per migrate.
         post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="workflows.ensure_schedules")

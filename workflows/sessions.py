@@ -583,7 +583,7 @@ def save_state(session: Session, *, status: str | None = None) -> Saved:
         session.record(AuditEvent.Kind.FINISHED)
 
     before, events, completions = session.before, session.events, session.completions
-    changes = _changes(before, after, completions, finished=finished, failed=failed_now(instance, status))
+    changes = _changes(before, after, completions, finished=finished, failed=_failed_now(instance, status))
 
     def writes(instance_id: Any) -> list[store.Statement]:
         result = projections.statements(
@@ -624,7 +624,7 @@ def save_state(session: Session, *, status: str | None = None) -> Saved:
     return Saved(before, after, finished)
 
 
-def failed_now(instance: ProcessInstance, status: str) -> bool:
+def _failed_now(instance: ProcessInstance, status: str) -> bool:
     return status == ProcessInstance.Status.ERROR and instance.status != ProcessInstance.Status.ERROR
 
 

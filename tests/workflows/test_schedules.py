@@ -25,6 +25,16 @@ def test_the_timer_job_is_scheduled_every_minute_after_migrate():
     assert schedule.repeats == -1
 
 
+def test_the_unhandled_engine_events_are_swept_every_minute():
+    schedule = Schedule.objects.get(name="workflows.handle_pending_events")
+
+    assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
+        "workflows.tasks.handle_pending_events",
+        "I",
+        1,
+    )
+
+
 def test_ensuring_the_schedules_again_changes_nothing_but_a_changed_job_and_keeps_the_next_run():
     schedule = Schedule.objects.get(name="workflows.fire_due_timers")
     next_run = datetime(2030, 1, 1, tzinfo=SHANGHAI)
