@@ -32,6 +32,7 @@ from onsite.models import (
     Programme,
     ProjectTeam,
     Region,
+    RenewalTarget,
     ServiceStandard,
     StaffProfile,
     StageAssessment,
@@ -267,6 +268,11 @@ class WinBackTargetAdmin(ReadOnlyAdmin):
     list_display = ("customer", "product", "expiry_date", "account_manager", "status")
     list_filter = ("status",)
     search_fields = ("customer__code", "customer__name")
+
+
+@admin.register(RenewalTarget)
+class RenewalTargetAdmin(WinBackTargetAdmin):
+    pass
 
 
 @admin.register(IncentiveRule)

@@ -39,18 +39,44 @@ def register_schedules() -> None:
     register(
         # First straight after the first migrate (a new site's expiring contracts get their tasks
         # at once, so `make run` needs no command for them), then daily at that time: it is light.
-        Recurring("onsite.win_back_targets", "onsite.tasks.start_win_back_targets", DAILY),
         Recurring(
-            "onsite.early_warnings", "onsite.tasks.notify_early_warnings", DAILY, first_run=at_local_time(7)
+            "onsite.win_back_targets",
+            "onsite.tasks.start_win_back_targets",
+            DAILY,
+            label=_("Win-back tasks for competitor contracts entering the window"),
         ),
-        Recurring("onsite.missed_deadlines", "onsite.tasks.notify_missed_deadlines", MINUTES, minutes=5),
+        Recurring(
+            "onsite.renewal_targets",
+            "onsite.tasks.start_renewal_targets",
+            DAILY,
+            label=_("Renewal tasks for our contracts entering the window"),
+        ),
+        Recurring(
+            "onsite.early_warnings",
+            "onsite.tasks.notify_early_warnings",
+            DAILY,
+            first_run=at_local_time(7),
+            label=_("The day's early warnings to the people concerned"),
+        ),
+        Recurring(
+            "onsite.missed_deadlines",
+            "onsite.tasks.notify_missed_deadlines",
+            MINUTES,
+            minutes=5,
+            label=_("Notices of missed deadlines"),
+        ),
         Recurring(
             "onsite.incentive_reviews",
             "onsite.tasks.request_incentive_reviews",
             MONTHLY,
             first_run=first_of_month_at(2),
+            label=_("Team leaders' incentive reviews of the month just ended"),
         ),
         Recurring(
-            "onsite.appraisals", "onsite.tasks.generate_appraisals", MONTHLY, first_run=first_of_month_at(3)
+            "onsite.appraisals",
+            "onsite.tasks.generate_appraisals",
+            MONTHLY,
+            first_run=first_of_month_at(3),
+            label=_("Appraisals of the month just ended"),
         ),
     )

@@ -20,6 +20,7 @@ from onsite.models import (
     Enrolment,
     IncentiveReview,
     Lead,
+    RenewalTarget,
     Speciality,
     StaffProfile,
     SupportRequest,
@@ -141,17 +142,18 @@ def speciality_needed(instance_id: int) -> str:
 
 
 def account_manager(data: dict) -> Any:
-    """The lead's owner, the manager who asked for the support, the win-back target's manager, or
-    the customer's own account manager."""
+    """The lead's owner, the manager who asked for the support, the win-back or renewal target's
+    manager, or the customer's own account manager."""
     lead = _get(Lead, "owner", data.get("lead_id"))
     if lead is not None:
         return lead.owner
     request = _get(SupportRequest, "requested_by", data.get("support_request_id"))
     if request is not None:
         return request.requested_by
-    target = _get(WinBackTarget, "account_manager", data.get("target_id"))
-    if target is not None and target.account_manager is not None:
-        return target.account_manager
+    for model, key in ((WinBackTarget, "target_id"), (RenewalTarget, "renewal_id")):
+        target = _get(model, "account_manager", data.get(key))
+        if target is not None and target.account_manager is not None:
+            return target.account_manager
     customer = _get(Customer, "account_manager", data.get("customer_id"))
     return customer.account_manager if customer is not None else None
 

@@ -31,6 +31,7 @@ from onsite.models import (
     IncentiveReview,
     Ownership,
     Region,
+    RenewalTarget,
     StaffProfile,
     SupportRequest,
     Team,
@@ -43,6 +44,7 @@ from onsite.services.appraisals import appraisal_data
 from onsite.services.customers import create_customer, upsert_product
 from onsite.services.incentives import period_of
 from onsite.services.programmes import create_programme
+from onsite.services.renewals import renewal_data
 from onsite.services.support import support_request_data
 from onsite.services.winback import win_back_data
 from workflows.actors import acting_for
@@ -194,6 +196,26 @@ def _win_back(cast: Cast) -> tuple[dict, Any]:
     return win_back_data(target), None
 
 
+def _renewal(cast: Cast) -> tuple[dict, Any]:
+    expiry = timezone.localdate() + timedelta(days=60)
+    product = upsert_product(
+        cast.customer,
+        "互联网专线",
+        leads.OUR_PROVIDER,
+        {"ownership": Ownership.OURS, "expiry_date": expiry},
+        actor=cast.coordinator,
+        source="manual",
+    )
+    target = RenewalTarget.objects.create(
+        customer=cast.customer,
+        product=product,
+        expiry_date=expiry,
+        account_manager=cast.manager,
+        created_at=timezone.now(),
+    )
+    return renewal_data(target), None
+
+
 def _incentive_review(cast: Cast) -> tuple[dict, Any]:
     period = period_of(timezone.now())
     review = IncentiveReview.objects.create(
@@ -228,6 +250,7 @@ STARTERS = {
     "lead_follow_up": _lead_follow_up,
     "support_request": _support_request,
     "win_back": _win_back,
+    "renewal": _renewal,
     "incentive_review": _incentive_review,
     "appraisal": _appraisal,
 }
@@ -313,6 +336,12 @@ def answers() -> dict[str, dict]:
             "approach": "到期前提供云视讯试用",
             "our_product": "云视讯",
             "estimated_value": 50000,
+            "urgency": "medium",
+        },
+        "Task_plan_renewal": {
+            "decision": "pursue",
+            "approach": "续签三年并升级带宽",
+            "estimated_value": 80000,
             "urgency": "medium",
         },
         "Task_review_incentives": {"rejections": [], "review_note": "记录无误"},

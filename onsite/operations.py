@@ -16,7 +16,16 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from onsite.exceptions import InvalidInput, NotPermitted, OnsiteError
-from onsite.models import Appraisal, Enrolment, IncentiveReview, Lead, SupportRequest, Visit, WinBackTarget
+from onsite.models import (
+    Appraisal,
+    Enrolment,
+    IncentiveReview,
+    Lead,
+    RenewalTarget,
+    SupportRequest,
+    Visit,
+    WinBackTarget,
+)
 from onsite.selectors.standards import standard_in_effect
 from onsite.services import (
     appraisals,
@@ -24,6 +33,7 @@ from onsite.services import (
     leads,
     programmes,
     project_teams,
+    renewals,
     summaries,
     support,
     visits,
@@ -338,6 +348,15 @@ def record_win_back_plan(context: OperationContext, target_id: int) -> str:
     """Pursue the win-back (a lead) or record why not."""
     target = locked(WinBackTarget, target_id, "customer", "product", "account_manager")
     return winback.record_win_back_plan(
+        target=target, plan=context.data, actor=context.actor, at=context.at
+    ).status
+
+
+@operation("record_renewal_plan")
+def record_renewal_plan(context: OperationContext, renewal_id: int) -> str:
+    """Pursue the renewal (a lead) or record why the contract ends."""
+    target = locked(RenewalTarget, renewal_id, "customer", "product", "account_manager")
+    return renewals.record_renewal_plan(
         target=target, plan=context.data, actor=context.actor, at=context.at
     ).status
 

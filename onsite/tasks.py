@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from onsite.services import appraisals, incentives, notices, notifications, winback
+from onsite.services import appraisals, incentives, notices, notifications, renewals, winback
 from workflows import clock
 from workflows.actors import SYSTEM
 
@@ -21,6 +21,12 @@ def start_win_back_targets() -> int:
     """Daily: a win-back task for every competitor contract entering the window (once per product
     and expiry date); how many started."""
     return len(winback.start_win_back_targets(today=today()))
+
+
+def start_renewal_targets() -> int:
+    """Daily: a renewal task for every contract of ours entering the renewal window (once per
+    product and expiry date); how many started."""
+    return len(renewals.start_renewal_targets(today=today()))
 
 
 def request_incentive_reviews() -> int:

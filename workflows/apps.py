@@ -15,10 +15,20 @@ class WorkflowsConfig(AppConfig):
 
         clock.install()
         register(
-            Recurring(HEARTBEAT, "workflows.tasks.fire_due_timers", MINUTES, minutes=1),
+            Recurring(
+                HEARTBEAT,
+                "workflows.tasks.fire_due_timers",
+                MINUTES,
+                minutes=1,
+                label=_("Fire the BPMN timers that are due"),
+            ),
             # The engine events no job handled (the worker was down, a job failed or was lost).
             Recurring(
-                "workflows.handle_pending_events", "workflows.tasks.handle_pending_events", MINUTES, minutes=1
+                "workflows.handle_pending_events",
+                "workflows.tasks.handle_pending_events",
+                MINUTES,
+                minutes=1,
+                label=_("Handle the engine events no job has handled"),
             ),
         )
         # After the last app's migrations (django_q's tables exist by then), once per migrate.

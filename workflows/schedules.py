@@ -18,12 +18,14 @@ MINUTES, DAILY, MONTHLY = "I", "D", "M"  # django_q.models.Schedule's types
 @dataclass(frozen=True)
 class Recurring:
     """A job run every `minutes` minutes, every day or every month; the first run at
-    `first_run(now)` (a daily job at a quiet hour, a monthly one on the first of the month)."""
+    `first_run(now)` (a daily job at a quiet hour, a monthly one on the first of the month). `label`
+    says what it does in words, for the people who watch the worker."""
 
     name: str
     func: str
     schedule_type: str
     minutes: int | None = None
+    label: Any = ""
     first_run: Callable[[datetime], datetime] = lambda now: now
 
 
@@ -37,6 +39,12 @@ def register(*entries: Recurring) -> None:
 
 def registered() -> list[Recurring]:
     return list(_REGISTERED.values())
+
+
+def label_of(name: str) -> Any:
+    """What the schedule named `name` does, in words; its name if it was not registered."""
+    entry = _REGISTERED.get(name)
+    return entry.label if entry is not None and entry.label else name
 
 
 def at_local_time(hour: int, minute: int = 0) -> Callable[[datetime], datetime]:

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django_q.models import Schedule, Task
+
+from workflows.schedules import label_of
 
 # The engine's every-minute schedule (workflows/apps.py registers it): the worker's heartbeat.
 HEARTBEAT = "workflows.fire_due_timers"
@@ -20,6 +23,7 @@ STALLED_AFTER = timedelta(minutes=5)
 @dataclass(frozen=True)
 class ScheduleRun:
     name: str
+    label: Any
     func: str
     next_run: datetime | None
     last_success: datetime | None
@@ -34,7 +38,10 @@ def schedule_runs() -> list[ScheduleRun]:
         .annotate(last=Max("stopped"))
         .values_list("group", "last")
     )
-    return [ScheduleRun(s.name or "", s.func, s.next_run, last.get(s.name)) for s in schedules]
+    return [
+        ScheduleRun(s.name or "", label_of(s.name or s.func), s.func, s.next_run, last.get(s.name))
+        for s in schedules
+    ]
 
 
 def stalled_since(*, now: datetime | None = None) -> datetime | None:

@@ -49,6 +49,7 @@ from onsite.models.project_teams import (
     TeamRole,
     TeamShareRule,
 )
+from onsite.models.renewals import RenewalTarget
 from onsite.models.standards import ServiceStandard
 from onsite.models.support import SupportOutcome, SupportRequest
 from onsite.models.visits import (
@@ -104,6 +105,7 @@ __all__ = [
     "ReadingLanguage",
     "Region",
     "Relationship",
+    "RenewalTarget",
     "ServiceStandard",
     "Speciality",
     "StaffProfile",

@@ -3,9 +3,10 @@ through the engine, all or nothing."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from onsite.exceptions import OnsiteError
@@ -13,6 +14,9 @@ from workflows.actors import acting_for
 from workflows.exceptions import WorkflowError
 from workflows.models import ProcessInstance
 from workflows.services import start_instance
+
+Row = TypeVar("Row")
+Started = TypeVar("Started")
 
 
 def start_domain_process(
@@ -47,3 +51,17 @@ def start_domain_process(
     except WorkflowError as exc:
         raise OnsiteError(str(exc)) from None
     return instance
+
+
+def start_once_each(rows: Iterable[Row], start: Callable[[Row], Started]) -> list[Started]:
+    """`start(row)` for each row, each in its own transaction. A row whose start a concurrent run
+    committed first fails on its unique key and is skipped: a schedule run twice at the same moment
+    (two clusters, a retried job) starts each once."""
+    started = []
+    for row in rows:
+        try:
+            with transaction.atomic():
+                started.append(start(row))
+        except IntegrityError:
+            continue
+    return started

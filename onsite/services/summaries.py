@@ -43,6 +43,7 @@ from onsite.services.customers import change_customer, record_changes, upsert_ke
 from onsite.services.incentives import Award, award_all
 from onsite.services.leads import create_leads, new_lead, start_follow_ups
 from onsite.services.notices import after_commit, notify_summary_rework
+from onsite.services.renewals import start_renewal_targets
 from onsite.services.support import new_support_request, request_support_for_needs, start_support_processes
 from onsite.services.winback import start_win_back_targets
 from onsite.thresholds import threshold
@@ -442,10 +443,11 @@ def apply_summary(record: VisitSummary, *, at: datetime) -> None:
 
 def start_summary_follow_ups(*, visit_id: int) -> int:
     """After a visit's approved summary committed: start the follow-up of each lead it made, the
-    process of each support request its needs made, and the customer's win-back targets; how many
-    processes were started. Any number of calls start each once: they queue on the visit's family
-    lock (the family first, then the rows), and only what has no process yet is started. Called by
-    the worker on the approval's engine event (`onsite.engine_events`)."""
+    process of each support request its needs made, and the customer's win-back and renewal targets
+    (the summary may have recorded expiry dates); how many processes were started. Any number of
+    calls start each once: they queue on the visit's family lock (the family first, then the rows),
+    and only what has no process yet is started. Called by the worker on the approval's engine event
+    (`onsite.engine_events`)."""
     with transaction.atomic():
         visit = Visit.objects.select_related("customer").get(pk=visit_id)
         if visit.instance_id is not None:
@@ -459,7 +461,9 @@ def start_summary_follow_ups(*, visit_id: int) -> int:
         started = start_follow_ups(leads.select_related("customer"), user=SYSTEM)
         started += start_support_processes(requests.select_related("customer"))
     at = visit.closed_at or timezone.now()
-    started += len(start_win_back_targets(customer=visit.customer, today=timezone.localdate(at)))
+    today = timezone.localdate(at)
+    started += len(start_win_back_targets(customer=visit.customer, today=today))
+    started += len(start_renewal_targets(customer=visit.customer, today=today))
     return started
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import Customer, Lead, Ownership, ProductHolding, WinBackTarget
 from onsite.services.leads import create_lead, live_win_back_lead
-from onsite.services.processes import start_domain_process
+from onsite.services.processes import start_domain_process, start_once_each
 from onsite.thresholds import threshold
 from workflows.actors import SYSTEM, person
 
@@ -47,14 +47,7 @@ def start_win_back_targets(
         .select_related("customer")
         .order_by("expiry_date", "pk")
     )
-    started = []
-    for product in products:
-        try:
-            with transaction.atomic():
-                started.append(_start(product))
-        except IntegrityError:
-            continue  # started by a concurrent run
-    return started
+    return start_once_each(products, _start)
 
 
 def _start(product: ProductHolding) -> WinBackTarget:

@@ -50,6 +50,7 @@ def test_the_diagrams_deploy_without_warnings_once_lanes_map_to_roles():
         "incentive_review",
         "lead_follow_up",
         "onsite_programme",
+        "renewal",
         "support_request",
         "visit_cycle",
         "win_back",

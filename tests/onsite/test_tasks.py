@@ -14,7 +14,15 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from onsite import tasks
-from onsite.models import Appraisal, IncentiveRecord, IncentiveReview, Visit, WinBackTarget
+from onsite.models import (
+    Appraisal,
+    IncentiveRecord,
+    IncentiveReview,
+    Ownership,
+    RenewalTarget,
+    Visit,
+    WinBackTarget,
+)
 from onsite.services.incentives import award
 from onsite.services.programmes import end_enrolment_early
 from tests.onsite.factories import ProductHoldingFactory
@@ -61,6 +69,7 @@ def test_the_domains_jobs_are_scheduled_after_migrate_daily_monthly_and_every_fi
 
     assert {name: (s.func, s.schedule_type, s.minutes, s.repeats) for name, s in rows.items()} == {
         "onsite.win_back_targets": ("onsite.tasks.start_win_back_targets", "D", None, -1),
+        "onsite.renewal_targets": ("onsite.tasks.start_renewal_targets", "D", None, -1),
         "onsite.early_warnings": ("onsite.tasks.notify_early_warnings", "D", None, -1),
         "onsite.missed_deadlines": ("onsite.tasks.notify_missed_deadlines", "I", 5, -1),
         "onsite.incentive_reviews": ("onsite.tasks.request_incentive_reviews", "M", None, -1),
@@ -68,6 +77,7 @@ def test_the_domains_jobs_are_scheduled_after_migrate_daily_monthly_and_every_fi
     }
     first = {name: timezone.localtime(s.next_run) for name, s in rows.items()}
     assert first["onsite.win_back_targets"] <= timezone.now()  # at once after the first migrate
+    assert first["onsite.renewal_targets"] <= timezone.now()
     assert first["onsite.early_warnings"].time() == time(7)
     assert (first["onsite.incentive_reviews"].day, first["onsite.incentive_reviews"].time()) == (1, time(2))
     assert (first["onsite.appraisals"].day, first["onsite.appraisals"].time()) == (1, time(3))
@@ -202,6 +212,25 @@ def test_two_clusters_running_the_win_back_job_at_once_start_each_target_once(or
 
     assert sorted(at_once(run, run)) == [0, 1]
     assert WinBackTarget.objects.count() == 1
+
+
+def test_the_daily_renewal_job_starts_each_contract_of_ours_entering_the_window_once(org):
+    customer = customer_of(org)
+    ours = {"provider": "我方", "ownership": Ownership.OURS}
+    soon = ProductHoldingFactory(
+        customer=customer, product="互联网专线", expiry_date=date(2026, 12, 15), **ours
+    )
+    later = ProductHoldingFactory(customer=customer, product="政务云", expiry_date=date(2027, 2, 15), **ours)
+
+    with frozen(at(2026, 10, 1, 1)):
+        assert tasks.start_renewal_targets() == 1
+        assert tasks.start_renewal_targets() == 0
+    assert list(RenewalTarget.objects.values_list("product", flat=True)) == [soon.pk]
+    with frozen(at(2026, 11, 17, 1)):
+        assert tasks.start_renewal_targets() == 1
+        assert tasks.start_renewal_targets() == 0
+    assert RenewalTarget.objects.filter(product=later).count() == 1
+    assert not WinBackTarget.objects.exists()
 
 
 # --- incentive reviews and appraisals, monthly ---------------------------------------------------

@@ -131,6 +131,17 @@ class TestPage:
         assert f"Last successful run {local:%Y-%m-%d %H:%M}" in page
         assert "The background worker is running" in page and "worker-stalled" not in page
 
+    def test_each_schedule_says_what_it_does_in_words_and_in_chinese_by_default(self, people):
+        client = Client()
+        client.force_login(people["coordinator"])
+
+        chinese = client.get("/operations/").content.decode()
+        english = in_english(people["coordinator"]).get("/operations/").content.decode()
+
+        assert "Fire the BPMN timers that are due" in english and "Renewal tasks for our contracts" in english
+        assert "触发到期的 BPMN 定时器" in chinese and "我方合同续约任务" in chinese
+        assert "onsite.renewal_targets" in chinese  # its name beside, for the log and the admin
+
     def test_a_worker_that_has_not_run_the_minute_schedule_for_5_minutes_shows_the_stalled_banner(
         self, people
     ):
