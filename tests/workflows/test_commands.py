@@ -31,6 +31,7 @@ DEPLOY_ORDER = [
     "lead_follow_up",
     "visit_cycle",
     "onsite_programme",
+    "renewal",
     "support_request",
     "win_back",
 ]
