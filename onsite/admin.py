@@ -450,7 +450,16 @@ class NotificationAdmin(ReadOnlyAdmin):
     its notification was made points at the mail server or the worker)."""
 
     list_select_related = ("recipient",)
-    list_display = ("created_at", "recipient", "kind", "key", "in_app", "read_at", "emailed_at")
+    list_display = (
+        "created_at",
+        "recipient",
+        "kind",
+        "key",
+        "in_app",
+        "read_at",
+        "emailed_at",
+        "email_attempts",
+    )
     list_filter = ("kind", "in_app")
     search_fields = ("recipient__username", "key")
     date_hierarchy = "created_at"

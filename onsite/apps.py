@@ -66,6 +66,13 @@ def register_schedules() -> None:
             label=_("Notices of missed deadlines"),
         ),
         Recurring(
+            "onsite.owed_emails",
+            "onsite.tasks.send_owed_emails",
+            MINUTES,
+            minutes=5,
+            label=_("Notification e-mails not sent yet, tried again"),
+        ),
+        Recurring(
             "onsite.incentive_reviews",
             "onsite.tasks.request_incentive_reviews",
             MONTHLY,

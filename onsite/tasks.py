@@ -59,6 +59,11 @@ def send_notification_email(notification_id: int) -> bool:
     return notifications.send_notification_email(notification_id=notification_id)
 
 
+def send_owed_emails() -> int:
+    """Every five minutes: the notification e-mails a failed or lost job still owes; how many sent."""
+    return notifications.send_owed_emails(now=clock.now())
+
+
 def notify_missed_deadlines() -> int:
     """Every five minutes: the assignee and their team leader of each task gone past its due time,
     once per task and due time; how many notices."""

@@ -6,35 +6,100 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('onsite', '0018_notifications'),
-        ('workflows', '0008_engine_events'),
+        ("onsite", "0018_notifications"),
+        ("workflows", "0008_engine_events"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RenewalTarget',
+            name="RenewalTarget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('expiry_date', models.DateField(verbose_name='expiry date')),
-                ('status', models.CharField(choices=[('open', 'open'), ('pursued', 'renewal pursued: lead created'), ('declined', 'not renewed')], default='open', max_length=16, verbose_name='status')),
-                ('approach', models.TextField(blank=True, verbose_name='renewal approach')),
-                ('decline_reason', models.TextField(blank=True, verbose_name='why not renewed')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
-                ('account_manager', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='account manager')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='renewal_targets', to='onsite.customer', verbose_name='customer')),
-                ('instance', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='renewal_target', to='workflows.processinstance', verbose_name='process instance')),
-                ('lead', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='renewal_targets', to='onsite.lead', verbose_name='lead')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='renewal_targets', to='onsite.productholding', verbose_name='our product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("expiry_date", models.DateField(verbose_name="expiry date")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "open"),
+                            ("pursued", "renewal pursued: lead created"),
+                            ("declined", "not renewed"),
+                        ],
+                        default="open",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("approach", models.TextField(blank=True, verbose_name="renewal approach")),
+                ("decline_reason", models.TextField(blank=True, verbose_name="why not renewed")),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                ("decided_at", models.DateTimeField(blank=True, null=True, verbose_name="decided at")),
+                (
+                    "account_manager",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="account manager",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="renewal_targets",
+                        to="onsite.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "instance",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="renewal_target",
+                        to="workflows.processinstance",
+                        verbose_name="process instance",
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="renewal_targets",
+                        to="onsite.lead",
+                        verbose_name="lead",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="renewal_targets",
+                        to="onsite.productholding",
+                        verbose_name="our product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'renewal target',
-                'verbose_name_plural': 'renewal targets',
-                'ordering': ['expiry_date'],
-                'constraints': [models.UniqueConstraint(fields=('product', 'expiry_date'), name='one_renewal_per_product_expiry')],
+                "verbose_name": "renewal target",
+                "verbose_name_plural": "renewal targets",
+                "ordering": ["expiry_date"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("product", "expiry_date"), name="one_renewal_per_product_expiry"
+                    )
+                ],
             },
         ),
     ]

@@ -57,7 +57,11 @@ class Notification(models.Model):
     in_app = models.BooleanField(_("shown in the app"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # Whether the person chose e-mail for it: owed until `emailed_at`, tried again on schedule.
+    by_email = models.BooleanField(_("sent by e-mail"), default=False)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(_("e-mail attempts failed"), default=0)
+    email_error = models.TextField(_("last e-mail error"), blank=True)
 
     class Meta:
         verbose_name = _("notification")
@@ -77,6 +81,12 @@ class Notification(models.Model):
                 fields=["recipient", "-created_at"],
                 condition=models.Q(in_app=True),
                 name="notification_shown",
+            ),
+            # The e-mails still owed, for the retry schedule.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(by_email=True, emailed_at__isnull=True),
+                name="notification_email_owed",
             ),
         ]
 

@@ -4,19 +4,23 @@ chose; reading them; each person's choices and the language their e-mails are wr
 `notify` is idempotent by the event's key (a unique constraint, not a look-up alone), so a retried
 job, or two clusters finding the same event, tell nobody twice. The e-mail is a job queued after
 commit (`onsite.tasks.send_notification_email`): a mail server that is down delays the e-mail, it
-never blocks or undoes what caused it, and the job's row lock and `emailed_at` make a retried job
-send it once. What the domain tells whom, event by event, is `onsite.services.notices`."""
+never blocks or undoes what caused it; each failure is counted on the notification and
+`send_owed_emails` (every five minutes) tries again until it goes out, and the row lock and
+`emailed_at` make any number of tries send it once. What the domain tells whom, event by event,
+is `onsite.services.notices`."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -28,6 +32,9 @@ from onsite.models import Channel, Notification, NotificationKind, NotificationS
 from onsite.selectors.notifications import channels_of, describe, language_of
 
 EMAIL_JOB = "onsite.tasks.send_notification_email"
+# Failed tries before an e-mail is given up: about an hour at the five-minute retry schedule.
+EMAIL_ATTEMPTS = 12
+logger = logging.getLogger(__name__)
 SHOWN = (Channel.IN_APP, Channel.BOTH)
 EMAILED = (Channel.EMAIL, Channel.BOTH)
 
@@ -58,6 +65,7 @@ def notify(
                     params=params,
                     link=link,
                     in_app=channels[pk] in SHOWN,
+                    by_email=channels[pk] in EMAILED,
                 )
         except IntegrityError:
             continue  # another job told them of this event at the same moment
@@ -77,8 +85,46 @@ def _queue_email(notification_id: int) -> None:
 
 def send_notification_email(*, notification_id: int) -> bool:
     """Send the notification's e-mail in its recipient's language, once: under the row's lock, and
-    only if not sent yet. A mail server's failure raises (the job is retried) and leaves it unsent.
-    Whether an e-mail went out."""
+    only if not sent yet. A mail server's failure is counted on the notification and raised (the job
+    fails, `send_owed_emails` tries again later); it stays unsent. Whether an e-mail went out."""
+    try:
+        return _send_email(notification_id)
+    except Exception as exc:
+        Notification.objects.filter(pk=notification_id).update(
+            email_attempts=F("email_attempts") + 1, email_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
+
+
+def send_owed_emails(*, now: datetime, limit: int = 200) -> int:
+    """The e-mails still owed a minute after their notice (their job failed, or was lost with a
+    broker that was down), least tried first, until each is sent or has failed EMAIL_ATTEMPTS
+    times. The first failure ends the run: a mail server that is down is tried again next run, not
+    once per e-mail. How many went out."""
+    owed = (
+        Notification.objects.filter(
+            by_email=True,
+            emailed_at__isnull=True,
+            email_attempts__lt=EMAIL_ATTEMPTS,
+            created_at__lte=now - timedelta(minutes=1),
+        )
+        .exclude(recipient__email="")
+        .order_by("email_attempts", "created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = 0
+    for notification_id in list(owed):
+        try:
+            sent += send_notification_email(notification_id=notification_id)
+        except Exception:
+            logger.warning(
+                "E-mail of notification #%s failed; tried again next run", notification_id, exc_info=True
+            )
+            break
+    return sent
+
+
+def _send_email(notification_id: int) -> bool:
     with transaction.atomic():
         notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
         if notification is None or notification.emailed_at is not None:

@@ -23,6 +23,7 @@ from onsite.models import (
     Urgency,
 )
 from onsite.selectors.notifications import describe, language_of, settings_of
+from onsite.services import notifications
 from onsite.services.leads import create_lead
 from onsite.services.notices import (
     after_commit,
@@ -379,6 +380,63 @@ def test_a_mail_server_down_fails_the_job_and_leaves_the_dispatch_committed(org,
     assert tasks.send_notification_email(notification.pk) is True
     assert tasks.send_notification_email(notification.pk) is False
     assert len(mail.outbox) == 1
+
+
+class TestOwedEmails:
+    """A failed e-mail is counted on its notification and sent by the five-minute schedule later."""
+
+    def notice(self, org, key="1"):
+        [notification] = notify(recipients=[org.manager], kind=Kind.URGENT_LEAD, key=key, params={}, link="/")
+        return notification
+
+    def later(self, minutes=5):
+        return timezone.now() + timedelta(minutes=minutes)
+
+    def test_a_failed_email_is_counted_and_sent_by_the_next_run_once_the_server_is_back(self, org, settings):
+        with_email(org.manager)
+        notification = self.notice(org)
+        settings.EMAIL_BACKEND = "tests.onsite.test_notifications.BrokenMailServer"
+        with pytest.raises(smtplib.SMTPServerDisconnected):
+            tasks.send_notification_email(notification.pk)
+        assert notifications.send_owed_emails(now=self.later()) == 0  # still down: counted again
+
+        failed = refreshed(notification)
+        assert (failed.emailed_at, failed.email_attempts) == (None, 2)
+        assert failed.email_error.startswith("SMTPServerDisconnected")
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        assert notifications.send_owed_emails(now=self.later()) == 1
+        assert notifications.send_owed_emails(now=self.later(10)) == 0
+        assert len(mail.outbox) == 1 and refreshed(notification).emailed_at is not None
+
+    def test_a_server_that_is_down_is_tried_once_a_run_not_once_per_email(self, org, settings):
+        with_email(org.manager)
+        owed = [self.notice(org, key=str(i)) for i in range(3)]
+        settings.EMAIL_BACKEND = "tests.onsite.test_notifications.BrokenMailServer"
+
+        assert notifications.send_owed_emails(now=self.later()) == 0
+
+        assert sorted(refreshed(n).email_attempts for n in owed) == [0, 0, 1]
+
+    def test_an_email_is_given_up_after_its_attempts_and_in_app_only_or_addressless_ones_are_not_owed(
+        self, org, settings
+    ):
+        with_email(org.manager)
+        given_up = self.notice(org, key="given up")
+        Notification.objects.filter(pk=given_up.pk).update(email_attempts=notifications.EMAIL_ATTEMPTS)
+        save_settings(user=org.manager, channels={Kind.DEADLINE_MISSED: "in_app"})
+        [in_app] = notify(recipients=[org.manager], kind=Kind.DEADLINE_MISSED, key="d", params={}, link="/")
+        [no_address] = notify(recipients=[org.leader], kind=Kind.URGENT_LEAD, key="x", params={}, link="/")
+
+        assert notifications.send_owed_emails(now=self.later()) == 0
+        assert mail.outbox == []
+        assert (in_app.by_email, no_address.by_email, given_up.by_email) == (False, True, True)
+
+    def test_a_notice_just_made_is_left_to_its_own_job(self, org):
+        with_email(org.manager)
+        self.notice(org)
+
+        assert notifications.send_owed_emails(now=timezone.now()) == 0
+        assert notifications.send_owed_emails(now=self.later(2)) == 1
 
 
 def test_the_scheduled_jobs_return_what_they_made(org, plan_task):

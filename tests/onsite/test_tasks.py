@@ -72,6 +72,7 @@ def test_the_domains_jobs_are_scheduled_after_migrate_daily_monthly_and_every_fi
         "onsite.renewal_targets": ("onsite.tasks.start_renewal_targets", "D", None, -1),
         "onsite.early_warnings": ("onsite.tasks.notify_early_warnings", "D", None, -1),
         "onsite.missed_deadlines": ("onsite.tasks.notify_missed_deadlines", "I", 5, -1),
+        "onsite.owed_emails": ("onsite.tasks.send_owed_emails", "I", 5, -1),
         "onsite.incentive_reviews": ("onsite.tasks.request_incentive_reviews", "M", None, -1),
         "onsite.appraisals": ("onsite.tasks.generate_appraisals", "M", None, -1),
     }
