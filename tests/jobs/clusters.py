@@ -17,13 +17,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 from django_q.brokers import Broker
 from django_q.brokers.orm import ORM
 from django_q.brokers.redis_broker import Redis
+from django_q.models import Schedule
+from django_q.scheduler import scheduler
 from django_q.tasks import async_task
 
 from tests.conftest import ROOT
@@ -159,6 +163,11 @@ class Clusters:
     def enqueue(self, func: str, *args: Any, **kwargs: Any) -> str:
         """A job on this broker, as `async_task` enqueues it (the caller commits first)."""
         return async_task(func, *args, broker=self.broker, **kwargs)
+
+    def run_schedule(self, name: str) -> None:
+        """The schedule `name` comes due and becomes its job, as a cluster's scheduler does it."""
+        Schedule.objects.filter(name=name).update(next_run=timezone.now() - timedelta(seconds=1))
+        scheduler(broker=self.broker)
 
     def stop_all(self) -> None:
         for cluster in self.started:

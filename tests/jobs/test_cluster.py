@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
-from django_q.models import Schedule, Task
-from django_q.scheduler import scheduler
+from django_q.models import Task
 
 from tests.conftest import source
 from tests.jobs.clusters import RETRY, TIMEOUT, wait_for
@@ -47,8 +46,7 @@ def test_a_due_timer_fires_exactly_once_with_two_clusters_running(clusters):
 
     # The every-minute schedule comes due and becomes its job, as the clusters' scheduler does it;
     # more timer jobs beside it, so that both clusters fire timers at the same moment.
-    Schedule.objects.filter(name=TIMERS).update(next_run=timezone.now() - timedelta(seconds=1))
-    scheduler(broker=clusters.broker)
+    clusters.run_schedule(TIMERS)
     extra = [clusters.enqueue("workflows.tasks.fire_due_timers") for _ in range(5)]
 
     ran = wait_for(lambda: Task.objects.filter(func="workflows.tasks.fire_due_timers").count() == 6, clusters)
