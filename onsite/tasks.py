@@ -64,6 +64,11 @@ def send_owed_emails() -> int:
     return notifications.send_owed_emails(now=clock.now())
 
 
+def give_notice(name: str, ids: dict) -> None:
+    """A notice that failed right after its action committed, given again (once per event)."""
+    notices.give_notice(name=name, ids=ids)
+
+
 def notify_missed_deadlines() -> int:
     """Every five minutes: the assignee and their team leader of each task gone past its due time,
     once per task and due time; how many notices."""

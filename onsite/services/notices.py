@@ -4,10 +4,12 @@ deadline missed, support dispatched, a high-urgency lead, an early warning on on
 
 Each event has a key, so finding it again (a retried job, the next run of a schedule, two clusters)
 tells nobody twice. The services that cause an event call these after their transaction commits
-(`after_commit`): a rolled-back action tells nobody, and a failure here never undoes the action."""
+(`after_commit`): a rolled-back action tells nobody, a failure here never undoes the action, and a
+notice that failed is handed to the worker to give again (`onsite.tasks.give_notice`)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
@@ -38,17 +40,36 @@ Kind = NotificationKind
 # The diagrams' tasks a notice links to: the summary to rewrite, the support work to do.
 SUMMARY_TASK = "Task_write_summary"
 HANDLING_TASK = "Task_handle_support"
+NOTICE_JOB = "onsite.tasks.give_notice"
+logger = logging.getLogger(__name__)
 
 
 def after_commit(notice: Callable[..., Any], **ids: Any) -> None:
-    """Give the notice once the caller's transaction commits (at once outside one); a failure in it
-    is logged, never raised into the action that caused it."""
+    """Give the notice once the caller's transaction commits (at once outside one). If it fails, it
+    is queued as a job that gives it again (retried from the operations page should that fail too);
+    the failure is logged, never raised into the action that caused it."""
 
     def give() -> None:
-        notice(**ids)
+        try:
+            notice(**ids)
+        except Exception:
+            logger.exception("Notice %s%s failed; queued for the worker", notice.__name__, ids)
+            _queue_notice(notice.__name__, ids)
 
     give.__qualname__ = notice.__qualname__  # named in the log line Django writes when it fails
     transaction.on_commit(give, robust=True)
+
+
+def give_notice(*, name: str, ids: dict) -> None:
+    """Give the notice `name` (one of those `after_commit` gives) again, for the worker."""
+    notices = {n.__name__: n for n in (notify_summary_rework, notify_support_dispatched, notify_urgent_leads)}
+    notices[name](**ids)
+
+
+def _queue_notice(name: str, ids: dict) -> None:
+    from django_q.tasks import async_task  # reads the settings when imported
+
+    async_task(NOTICE_JOB, name, ids)
 
 
 def notify_task_waiting(*, task_id: Any) -> None:

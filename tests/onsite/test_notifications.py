@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone, translation
 from django_q.models import OrmQ
 
@@ -23,10 +23,9 @@ from onsite.models import (
     Urgency,
 )
 from onsite.selectors.notifications import describe, language_of, settings_of
-from onsite.services import notifications
+from onsite.services import notices, notifications
 from onsite.services.leads import create_lead
 from onsite.services.notices import (
-    after_commit,
     notify_early_warnings,
     notify_missed_deadlines,
     notify_task_waiting,
@@ -238,18 +237,29 @@ def test_a_rework_rolled_back_tells_nobody(org, customer, django_capture_on_comm
     assert not Notification.objects.filter(kind=NotificationKind.SUMMARY_REWORK).exists()
 
 
-def test_a_notice_that_fails_after_commit_leaves_the_action_as_it_was(
-    org, customer, django_capture_on_commit_callbacks, caplog
+def test_a_notice_that_fails_after_commit_leaves_the_action_as_it_was_and_the_worker_gives_it_again(
+    org, customer, django_capture_on_commit_callbacks, caplog, monkeypatch
 ):
-    def broken(**ids):
-        raise RuntimeError("the notice failed")
+    def database_gone(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
 
+    monkeypatch.setattr(notices, "notify", database_gone)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        lead = create_lead(customer=customer, description="专线扩容", urgency=Urgency.LOW, user=org.manager)
-        after_commit(broken, lead_id=lead.pk)
+        lead = create_lead(customer=customer, description="专线扩容", urgency=Urgency.HIGH, user=org.manager)
 
-    assert refreshed(lead).pk is not None
-    assert "the notice failed" in caplog.text
+    assert refreshed(lead).follow_up is not None  # the lead and its follow-up stand
+    assert "server closed the connection unexpectedly" in caplog.text
+    assert not Notification.objects.exists()
+    (job,) = [q.task for q in OrmQ.objects.all() if q.task["func"] == notices.NOTICE_JOB]
+    assert job["args"] == ("notify_urgent_leads", {"lead_ids": [lead.pk]})
+
+    monkeypatch.undo()
+    tasks.give_notice(*job["args"])
+    tasks.give_notice(*job["args"])  # run twice: told once
+
+    assert sorted(n.recipient.username for n in Notification.objects.filter(kind=Kind.URGENT_LEAD)) == sorted(
+        [org.manager.username, org.leader.username]
+    )
 
 
 def test_support_dispatched_tells_the_engineer(org, customer, django_capture_on_commit_callbacks):
