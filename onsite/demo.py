@@ -70,7 +70,7 @@ DEMO_CUSTOMERS = (
         "monthly_value": "85000",
         "potential": 4,
         "key_persons": [("陈行长", {"title": "副行长", "decision_role": "decision_maker"})],
-        "products": [("金融专线", "我方", {"ownership": "ours", "expiry_days": 300})],
+        "products": [("金融专线", "我方", {"ownership": "ours", "expiry_days": 60})],
     },
     {
         "code": "GC-0003",

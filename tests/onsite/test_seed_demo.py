@@ -9,8 +9,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 
+from onsite import tasks
 from onsite.demo import DEMO_CUSTOMERS, DEMO_FACTORS, DEMO_PASSWORD, DEMO_USERS
-from onsite.models import Customer, Enrolment, ProductHolding, Programme, Region, StaffProfile, Team
+from onsite.models import (
+    Customer,
+    Enrolment,
+    ProductHolding,
+    Programme,
+    Region,
+    RenewalTarget,
+    StaffProfile,
+    Team,
+)
 from onsite.services.programmes import create_programme, end_enrolment_early, enrol_customer
 from tests.conftest import BPMN_DIR, text_source
 from tests.onsite.flow import close_visit, current_visit, deploy_processes, open_task, refreshed, run_stage
@@ -278,3 +288,15 @@ def test_seed_demo_speaks_chinese_by_default():
 def test_seed_demo_speaks_english_when_asked():
     with pytest.raises(CommandError, match="No process 'onsite_programme' is deployed"):
         call_command("seed_demo", "--language", "en", stdout=io.StringIO())
+
+
+def test_the_demos_own_contract_up_for_renewal_gets_its_task_from_the_daily_job(deployed):
+    seed()
+
+    assert tasks.start_renewal_targets() == 1
+    target = RenewalTarget.objects.get()
+    assert (target.customer.code, target.product.product, target.account_manager.username) == (
+        "GC-0002",
+        "金融专线",
+        "manager",
+    )
