@@ -620,8 +620,9 @@ def _describe_target(values: dict[str, Any]) -> str:
 
 
 def _figure(number: Decimal) -> str:
-    # 4, 4.5, 50000.50: no exponent, no needless decimals on a whole number.
-    return f"{number:f}" if number != number.to_integral_value() else f"{number.to_integral_value():f}"
+    # 4, 4.5, 193,333.33: digits grouped, no exponent, no needless decimals on a whole number.
+    whole = number == number.to_integral_value()
+    return f"{number.to_integral_value() if whole else number:,f}"
 
 
 def _any(conditions) -> Q:
