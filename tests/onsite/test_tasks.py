@@ -215,13 +215,19 @@ def test_two_clusters_running_the_win_back_job_at_once_start_each_target_once(or
     assert WinBackTarget.objects.count() == 1
 
 
-def test_the_daily_renewal_job_starts_each_contract_of_ours_entering_the_window_once(org):
+def contracts_up_for_renewal(org):
+    """Two contracts of ours: inside the 90-day window from 1 October, and outside it."""
     customer = customer_of(org)
     ours = {"provider": "我方", "ownership": Ownership.OURS}
     soon = ProductHoldingFactory(
         customer=customer, product="互联网专线", expiry_date=date(2026, 12, 15), **ours
     )
     later = ProductHoldingFactory(customer=customer, product="政务云", expiry_date=date(2027, 2, 15), **ours)
+    return soon, later
+
+
+def test_the_daily_renewal_job_starts_each_contract_of_ours_entering_the_window_once(org):
+    soon, later = contracts_up_for_renewal(org)
 
     with frozen(at(2026, 10, 1, 1)):
         assert tasks.start_renewal_targets() == 1
@@ -232,6 +238,19 @@ def test_the_daily_renewal_job_starts_each_contract_of_ours_entering_the_window_
         assert tasks.start_renewal_targets() == 0
     assert RenewalTarget.objects.filter(product=later).count() == 1
     assert not WinBackTarget.objects.exists()
+
+
+@on_postgresql
+@concurrent
+def test_two_clusters_running_the_renewal_job_at_once_start_each_target_once(org):
+    contracts_up_for_renewal(org)
+
+    def run():
+        with frozen(at(2026, 10, 1, 1)):
+            return tasks.start_renewal_targets()
+
+    assert sorted(at_once(run, run)) == [0, 1]
+    assert RenewalTarget.objects.count() == 1
 
 
 # --- incentive reviews and appraisals, monthly ---------------------------------------------------
