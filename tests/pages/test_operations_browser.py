@@ -1,5 +1,6 @@
 """The operations page in Chromium on a phone (375 px): a long error and its traceback wrap, the
-stalled banner shows, and the retry button is a 44 px tap target."""
+stalled banner shows, and the retry button is a 44 px tap target; on a desktop, each schedule says
+what it does."""
 
 import pytest
 from django.utils import timezone
@@ -32,3 +33,15 @@ def test_the_operations_page_fits_a_phone_with_a_long_error_and_the_stalled_bann
     assert phone.page.locator("h1").inner_text() == "运维"
     assert phone.no_horizontal_scroll()
     assert too_small_tap_targets(phone) == []
+
+
+def test_on_a_desktop_each_schedule_says_in_chinese_what_it_does_and_when_it_last_ran(desktop, org):
+    succeeded(HEARTBEAT, 0.5)
+    desktop.sign_in("zhao")
+
+    desktop.goto("/operations/")
+    desktop.screenshot("operations")
+
+    labels = desktop.page.locator(".schedule-label").all_inner_texts()
+    assert "触发到期的 BPMN 定时器" in labels and "重发尚未发出的通知邮件" in labels
+    assert desktop.page.locator(".worker-running").is_visible()

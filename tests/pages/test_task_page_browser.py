@@ -1,8 +1,14 @@
 """The task page in Chromium: signing in in Chinese, a validation error fixed, a draft restored after
-leaving mid-way, the task completed — on a desktop and on a 375 px phone."""
+leaving mid-way, the task completed — on a desktop and on a 375 px phone; a renewal planned."""
+
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
+from onsite.models import Ownership, RenewalTarget
+from onsite.services.renewals import start_renewal_targets
+from tests.onsite.factories import ProductHoldingFactory
 from tests.onsite.flow import current_visit, customer_of, enrol, new_programme, open_task
 from workflows.models import HumanTask
 
@@ -52,3 +58,34 @@ def test_the_task_page_fits_a_phone_and_saves_typing_by_itself(phone, org, plann
     phone.screenshot("task-plan-visit")
     box = page.locator("button[name=_complete]").bounding_box()
     assert box["height"] >= 44
+
+
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+def test_a_manager_plans_the_renewal_of_a_contract_of_ours_from_its_task_page(request, org, screen):
+    browser = request.getfixturevalue(screen)
+    customer = customer_of(org, name="江淮城市商业银行")
+    ProductHoldingFactory(
+        customer=customer,
+        product="金融专线",
+        provider="我方",
+        ownership=Ownership.OURS,
+        expiry_date=timezone.localdate() + timedelta(days=60),
+    )
+    (target,) = start_renewal_targets()
+    task = open_task(target.instance, "Task_plan_renewal")
+    page = browser.page
+    browser.sign_in("qian")
+
+    browser.goto(f"/tasks/{task.pk}/")
+    assert page.get_by_text("制定续约方案").count() >= 1
+    assert page.get_by_text("江淮城市商业银行").count() >= 1
+    browser.screenshot("task-plan-renewal")
+    assert browser.no_horizontal_scroll()
+
+    page.locator("[name=decision]").select_option("pursue")
+    page.fill("[name=approach]", "续签三年并升级带宽")
+    page.click("button[name=_complete]")
+    page.wait_for_url("**/tasks/")
+
+    target = RenewalTarget.objects.get(pk=target.pk)
+    assert (target.status, target.lead.product) == ("pursued", "金融专线")
