@@ -34,6 +34,7 @@ bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks.domain
 	$(BIN)/python -m benchmarks.funnel
 	$(BIN)/python -m benchmarks.pages
+	$(BIN)/python -m benchmarks.jobs
 
 # The front-end files under static/vendor/, rebuilt from package-lock.json (needs Node.js and npm;
 # `make run` does not: the built files are committed).

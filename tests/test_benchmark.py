@@ -52,3 +52,14 @@ def test_the_pages_benchmark_runs_and_reports_each_page_against_the_admin_list()
     ):
         assert f"| {page}" in report
     assert "p95 / admin list" in report
+
+
+def test_the_jobs_benchmark_runs_and_reports_timers_fired_by_a_real_cluster_and_their_delay():
+    report = quick_run("benchmarks.jobs")
+
+    for timer in ("minimal diagram: one intermediate timer", "visit cycle: summary SLA boundary timer"):
+        assert f"| {timer}" in report
+    assert "| a: one loop in-process |" in report
+    assert "b: cluster, orm broker, from the schedule's job" in report
+    assert "wait_an_hour, orm: b " in report and "ratio b/a = " in report
+    assert "delay from due time to firing" in report

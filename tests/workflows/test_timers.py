@@ -1,14 +1,20 @@
+from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from django_q.models import OrmQ
 
 from tests.conftest import TEST_BPMN_DIR, source
+from workflows import clock, tasks
 from workflows.actors import SYSTEM
 from workflows.models import AuditEvent, HumanTask, ProcessInstance, Timer
 from workflows.services import complete_task, deploy, fire_due_timers, start_instance
 
 pytestmark = pytest.mark.django_db
+
+JOBS_BPMN_DIR = Path(__file__).resolve().parent.parent / "jobs" / "bpmn"
 
 
 @pytest.fixture
@@ -98,3 +104,61 @@ def test_a_failing_instance_does_not_stop_the_others(instance, monkeypatch):
     monkeypatch.setattr(timer_service.runtime, "open_session", broken_for_first)
     fired = fire_due_timers(now=timezone.now() + timedelta(minutes=11))
     assert [t.instance_id for t in fired] == [other.pk]
+
+
+# --- the every-minute job ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def due_instances():
+    """Five instances each waiting on a timer that has been due for an hour."""
+    deploy(user=SYSTEM, files=[source(JOBS_BPMN_DIR / "wait_an_hour.bpmn")])
+    with clock.frozen(timezone.now() - timedelta(hours=2)):
+        return [start_instance(user=SYSTEM, process_id="wait_an_hour").pk for _ in range(5)]
+
+
+def queued_timer_jobs() -> list[tuple]:
+    return [
+        job.task["args"] for job in OrmQ.objects.all() if job.task["func"] == "workflows.tasks.fire_timers_of"
+    ]
+
+
+def fired_per_instance(instance_ids) -> dict[int, int]:
+    found = AuditEvent.objects.filter(instance_id__in=instance_ids, kind=AuditEvent.Kind.TIMER_FIRED)
+    return dict(Counter(found.values_list("instance_id", flat=True)))
+
+
+def test_the_every_minute_job_fires_a_batch_and_shares_the_other_due_instances_out_as_jobs(
+    due_instances, monkeypatch
+):
+    monkeypatch.setattr(tasks, "TIMER_BATCH", 2)
+
+    assert tasks.fire_due_timers() == 2
+
+    assert fired_per_instance(due_instances) == {due_instances[0]: 1, due_instances[1]: 1}
+    queued = queued_timer_jobs()
+    assert [ids for ids, _due_at in queued] == [due_instances[2:4], due_instances[4:]]
+    assert sum(tasks.fire_timers_of(*args) for args in queued) == 3
+    assert fired_per_instance(due_instances) == dict.fromkeys(due_instances, 1)
+
+
+def test_a_batch_job_run_again_or_after_the_next_minutes_run_fires_nothing_twice(due_instances, monkeypatch):
+    monkeypatch.setattr(tasks, "TIMER_BATCH", 2)
+    tasks.fire_due_timers()
+    queued = queued_timer_jobs()
+
+    assert tasks.fire_due_timers() == 2  # the next minute: the batches' instances are still due
+    assert sum(tasks.fire_timers_of(*args) for args in queued_timer_jobs()) == 1
+    assert sum(tasks.fire_timers_of(*args) for args in queued) == 0  # the first batches, handed out late
+
+    assert fired_per_instance(due_instances) == dict.fromkeys(due_instances, 1)
+
+
+def test_a_batch_fires_only_what_was_due_when_the_job_looked(due_instances, monkeypatch):
+    monkeypatch.setattr(tasks, "TIMER_BATCH", 2)
+    with clock.frozen(timezone.now() - timedelta(minutes=30)):  # due in half an hour from now
+        later = start_instance(user=SYSTEM, process_id="wait_an_hour").pk
+
+    looked_at = timezone.now().isoformat()
+    assert tasks.fire_timers_of([due_instances[0], later], looked_at) == 1
+    assert tasks.fire_timers_of([later], (timezone.now() + timedelta(hours=1)).isoformat()) == 1

@@ -22,7 +22,7 @@ from workflows.services.tasks import (
     release_task,
     reschedule_task,
 )
-from workflows.services.timers import FiredTimer, fire_due_timers
+from workflows.services.timers import FiredTimer, due_timer_instances, fire_due_timers
 
 __all__ = [
     "Deployment",
@@ -33,6 +33,7 @@ __all__ = [
     "deliver_message",
     "deploy",
     "discard_draft",
+    "due_timer_instances",
     "fire_due_timers",
     "form_schema",
     "latest_version",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,17 +25,27 @@ class FiredTimer:
     due_at: datetime
 
 
-def fire_due_timers(*, now: datetime | None = None) -> list[FiredTimer]:
-    """Fire every timer due at `now` (default: the current time), each exactly once.
-
-    Each instance is handled in its own transaction under its lock; an instance another worker
-    holds is skipped (its timers stay due for the next run), and one that fails does not stop
-    the others.
-    """
+def due_timer_instances(*, now: datetime | None = None) -> list[int]:
+    """The ids of the instances with a timer due at `now` (default: the current time), in order."""
     now = now or timezone.now()
     # Only the due_at index: joining the instances' status made the database walk the instances.
-    # An instance that is not active is skipped under its lock below.
-    instance_ids = sorted(set(Timer.objects.filter(due_at__lte=now).values_list("instance_id", flat=True)))
+    # An instance that is not active is skipped under its lock when fired.
+    return sorted(set(Timer.objects.filter(due_at__lte=now).values_list("instance_id", flat=True)))
+
+
+def fire_due_timers(
+    *, now: datetime | None = None, instance_ids: Iterable[int] | None = None
+) -> list[FiredTimer]:
+    """Fire every timer due at `now` (default: the current time), each exactly once; only those of
+    `instance_ids` if given (a share of `due_timer_instances`, fired beside the others).
+
+    Each instance is handled in its own transaction under its lock, and what is due is judged again
+    under the lock; an instance another worker holds is skipped (its timers stay due for the next
+    run), and one that fails does not stop the others.
+    """
+    now = now or timezone.now()
+    if instance_ids is None:
+        instance_ids = due_timer_instances(now=now)
     fired: list[FiredTimer] = []
     for instance_id in instance_ids:
         try:
@@ -53,12 +64,12 @@ def _fire_instance_timers(instance_id: int, now: datetime) -> list[FiredTimer]:
         instance = runtime.lock_instance(instance_id, skip_locked=True)
         if instance is None or instance.status not in ProcessInstance.ACTIVE_STATUSES:
             return []
-        if not Timer.objects.filter(instance=instance, due_at__lte=now).exists():
-            return []  # another worker fired them while we waited
         with clock.frozen(now):
             session = runtime.open_session(instance, actor=SYSTEM)
-            # Judge by the workflow itself: the table only said where to look.
+            # Judge by the workflow itself, under the lock: the table only said where to look.
             due = {task_id: values for task_id, values in session.before.timers.items() if values[0] <= now}
+            if not due:
+                return []  # another worker fired them since the scan: nothing to do, nothing to save
             session.workflow.refresh_timers()
             runtime.advance(session)
             after = take_snapshot(session.workflow).timers
