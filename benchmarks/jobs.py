@@ -20,8 +20,9 @@ minutes it takes them.
     (`workflows.fire_due_timers`) is made due and turned into its job by django-q2's scheduler, as
     the cluster's sentinel does it. Timed from that job's enqueueing until the database holds no
     due timer of the copies. Timers per second for a and b, and `ratio b/a`. Then the events the
-    firings made, handled by the same workers in the jobs the firings queued, watched for a minute
-    (20 s with `--quick`): how many were handled by then.
+    firings made, handled by the timer jobs themselves once their firings committed
+    (`workflows.events.handled_in_this_job`), watched for up to a minute more (20 s with `--quick`):
+    when the last was handled, or how many were by then.
 (c) The delay from a timer's due time to its firing with the one-minute schedule: timers due at
     moments spread over a minute, the schedule left to the running cluster's own scheduler; each
     firing observed in the database (polled every 0.2 s). Median and maximum. The sentinel looks at
@@ -94,8 +95,8 @@ def report(results: dict, *, quick: bool) -> str:
         lines += [
             "",
             "b's clock stops when the database holds no due timer of the run. The events the firings "
-            "made (the instance's end; the escalation task) are handled by the same workers, in the "
-            "jobs the firings queued; watched for a while after:",
+            "made (the instance's end; the escalation task) are handled by the timer jobs themselves, "
+            "at the end of each batch; watched for up to a minute more:",
             "",
             "| timer | broker | all timers fired, s | events | handled by | events handled/s |",
             "|---|---|---:|---:|---:|---:|",
@@ -412,8 +413,8 @@ def cluster_seconds(template: Template, count: int, broker_kind: str, *, quick: 
                 )
             time.sleep(0.2)
         fired = time.perf_counter() - started
-        # The events of the firings (the escalation task, the instance's end), handled by the same
-        # workers in the jobs the firings queued: for a while longer, not to the end.
+        # The events of the firings (the escalation task, the instance's end), handled by the timer
+        # jobs at the end of each batch: for a while longer, not forever.
         events = ids.events()
         watch_until = time.perf_counter() + (20 if quick else 60)
         while ids.pending_events() and time.perf_counter() < watch_until:

@@ -17,7 +17,9 @@ The engine knows no subscriber: the domain subscribes in its `AppConfig.ready`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +34,7 @@ Kind = EngineEvent.Kind
 MAX_ATTEMPTS = 5
 Subscriber = Callable[[EngineEvent], None]
 _SUBSCRIBERS: list[Subscriber] = []
+_job = threading.local()  # `handled_in_this_job`'s instances, in this thread
 
 
 def subscribe(subscriber: Subscriber) -> None:
@@ -70,11 +73,34 @@ def publish_after_commit(instance_id: int) -> None:
     """Have the worker handle the instance's events once the current transaction commits, and only
     then. With the database as the queue (the default broker), the job is queued in the change's own
     transaction: it commits, or vanishes, with the change, at the cost of one INSERT. With Redis,
-    which no transaction covers, it is queued after the commit (`transaction.on_commit`)."""
-    if _queue_in_this_database():
+    which no transaction covers, it is queued after the commit (`transaction.on_commit`). Inside
+    `handled_in_this_job`, the job that made the change handles them itself, queueing nothing."""
+    collected = getattr(_job, "instance_ids", None)
+    if collected is not None:
+        collected.append(instance_id)
+    elif _queue_in_this_database():
         _enqueue(instance_id)
     else:
         transaction.on_commit(lambda: _enqueue(instance_id))
+
+
+@contextmanager
+def handled_in_this_job() -> Iterator[None]:
+    """For a background job that changes many instances, each in its own transaction (the timer
+    batches): their events are handled by this job at its end, after every change committed, not by
+    a job queued per instance (ten thousand firings would queue ten thousand jobs, which the broker
+    hands out far slower than they are fired). What fails here, or is lost with the job, the sweep
+    picks up."""
+    _job.instance_ids = collected = []
+    try:
+        yield
+    finally:
+        _job.instance_ids = None
+    for instance_id in dict.fromkeys(collected):
+        try:
+            handle_events(instance_id=instance_id)
+        except Exception:
+            logger.exception("Handling the events of instance #%s failed; left to the sweep", instance_id)
 
 
 def _queue_in_this_database() -> bool:

@@ -19,7 +19,7 @@ TIMER_BATCH = 200
 
 def fire_due_timers() -> int:
     """Every minute: fire the BPMN timers that are due (each exactly once, per instance under its
-    lock); how many this job fired.
+    lock); how many this job fired. Their events are handled by the job that fired them.
 
     Beyond one batch of due instances, the others are queued as jobs of their own (`fire_timers_of`)
     before this job fires the first, so that the cluster's workers fire them side by side. Each
@@ -38,13 +38,15 @@ def fire_due_timers() -> int:
                 async_task(
                     "workflows.tasks.fire_timers_of", rest[start : start + TIMER_BATCH], now.isoformat()
                 )
-    return len(fire_timers_now(now=now, instance_ids=first))
+    with events.handled_in_this_job():
+        return len(fire_timers_now(now=now, instance_ids=first))
 
 
 def fire_timers_of(instance_ids: list[int], due_at: str) -> int:
     """A batch of the every-minute job's due instances: fire what was due at `due_at` (ISO 8601);
-    how many fired."""
-    return len(fire_timers_now(now=datetime.fromisoformat(due_at), instance_ids=instance_ids))
+    how many fired. The firings' events are handled here, at the end (`events.handled_in_this_job`)."""
+    with events.handled_in_this_job():
+        return len(fire_timers_now(now=datetime.fromisoformat(due_at), instance_ids=instance_ids))
 
 
 def handle_events(instance_id: int) -> int:

@@ -70,7 +70,7 @@ def notify(
         except IntegrityError:
             continue  # another job told them of this event at the same moment
         created.append(notification)
-        if channels[pk] in EMAILED:
+        if channels[pk] in EMAILED and people[pk].email:
             # Robust: a broker that is down loses this e-mail (logged), never the caller's action.
             transaction.on_commit(lambda pk=notification.pk: _queue_email(pk), robust=True)
     return created

@@ -107,6 +107,7 @@ def test_a_person_who_chose_none_is_not_told(org):
 
 
 def test_email_only_is_kept_out_of_the_app_but_queued(org, django_capture_on_commit_callbacks):
+    with_email(org.manager)
     save_settings(user=org.manager, channels={Kind.URGENT_LEAD: Channel.EMAIL})
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -363,9 +364,13 @@ def test_the_email_job_run_twice_sends_once(org):
     assert refreshed(notification).emailed_at is not None
 
 
-def test_a_person_without_an_address_is_sent_nothing(org):
-    [notification] = notify(recipients=[org.manager], kind=Kind.URGENT_LEAD, key="1", params={}, link="/")
+def test_a_person_without_an_address_is_sent_nothing_and_no_job_is_queued_for_it(
+    org, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        [notification] = notify(recipients=[org.manager], kind=Kind.URGENT_LEAD, key="1", params={}, link="/")
 
+    assert queued_emails() == []
     assert tasks.send_notification_email(notification.pk) is False
     assert mail.outbox == []
 

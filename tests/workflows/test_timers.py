@@ -7,9 +7,9 @@ from django.utils import timezone
 from django_q.models import OrmQ
 
 from tests.conftest import TEST_BPMN_DIR, source
-from workflows import clock, tasks
+from workflows import clock, events, tasks
 from workflows.actors import SYSTEM
-from workflows.models import AuditEvent, HumanTask, ProcessInstance, Timer
+from workflows.models import AuditEvent, EngineEvent, HumanTask, ProcessInstance, Timer
 from workflows.services import complete_task, deploy, fire_due_timers, start_instance
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +162,31 @@ def test_a_batch_fires_only_what_was_due_when_the_job_looked(due_instances, monk
     looked_at = timezone.now().isoformat()
     assert tasks.fire_timers_of([due_instances[0], later], looked_at) == 1
     assert tasks.fire_timers_of([later], (timezone.now() + timedelta(hours=1)).isoformat()) == 1
+
+
+def test_the_timer_jobs_handle_their_firings_events_themselves_and_queue_no_job_per_instance(
+    due_instances, monkeypatch
+):
+    monkeypatch.setattr(tasks, "TIMER_BATCH", 2)
+    told: list[EngineEvent] = []
+    events.subscribe(told.append)
+    try:
+        tasks.fire_due_timers()
+        for args in queued_timer_jobs():
+            tasks.fire_timers_of(*args)
+    finally:
+        events._SUBSCRIBERS.remove(told.append)
+
+    assert not [job for job in OrmQ.objects.all() if job.task["func"] == "workflows.tasks.handle_events"]
+    finished = [e.instance_id for e in told if e.kind == EngineEvent.Kind.INSTANCE_FINISHED]
+    assert sorted(finished) == sorted(due_instances)  # each once, by the job that fired it
+    assert not EngineEvent.objects.filter(handled_at=None).exists()
+
+
+def test_an_instance_changed_outside_a_timer_job_still_has_its_events_job_queued(due_instances):
+    fire_due_timers()  # the service itself, as `manage.py fire_timers` calls it
+
+    queued = [
+        job.task["args"] for job in OrmQ.objects.all() if job.task["func"] == "workflows.tasks.handle_events"
+    ]
+    assert sorted(args[0] for args in queued) == sorted(due_instances)
