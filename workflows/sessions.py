@@ -279,7 +279,7 @@ class Session:
     def complete(self, task_id: uuid.UUID, *, bpmn_id: str, data: dict) -> Completion:
         """Record that a person completed this human task (the row is written with the save)."""
         user_id = person_id(self.actor)
-        completion = Completion(task_id, user_id, timezone.now(), data)
+        completion = Completion(task_id, user_id, clock.now(), data)
         self.completions.append(completion)
         self.record(AuditEvent.Kind.COMPLETED, task_id=task_id, data=data, bpmn_id=bpmn_id)
         return completion
