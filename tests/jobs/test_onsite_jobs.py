@@ -200,7 +200,11 @@ def test_a_mail_server_down_undoes_no_review_and_the_email_goes_out_once_it_is_b
 
     notice = Notification.objects.get(recipient=org.manager, kind=Kind.SUMMARY_REWORK)
     assert wait_for(lambda: refreshed(notice).email_attempts == 1, clusters)
-    (job,) = [job for job in Task.objects.filter(func=EMAIL_JOB) if job.args == (notice.pk,)]
+    # The failed job's result, which the cluster's monitor saves a moment after the try.
+    job = wait_for(
+        lambda: next((job for job in Task.objects.filter(func=EMAIL_JOB) if job.args == (notice.pk,)), None),
+        clusters,
+    )
     assert job.success is False and "SMTPServerDisconnected" in job.result
     assert sent_mail(mail) == []
     # The review stands: the summary is the manager's to rewrite.
