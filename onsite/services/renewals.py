@@ -12,10 +12,10 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from onsite.exceptions import OnsiteError
 from onsite.models import Customer, Lead, Ownership, ProductHolding, RenewalTarget
+from onsite.services.contract_targets import record_decision, start_target
 from onsite.services.leads import create_lead
-from onsite.services.processes import start_domain_process, start_once_each
+from onsite.services.processes import start_once_each
 from onsite.thresholds import threshold
 from workflows.actors import SYSTEM, person
 
@@ -51,37 +51,18 @@ def start_renewal_targets(
 
 
 def _start(product: ProductHolding) -> RenewalTarget:
-    customer = product.customer
-    target = RenewalTarget.objects.create(
-        customer=customer,
-        product=product,
-        expiry_date=product.expiry_date,
-        account_manager_id=customer.account_manager_id,
-        created_at=timezone.now(),
-    )
-    target.instance = start_domain_process(
-        RENEWAL_PROCESS, business_key=customer.code, user=SYSTEM, data=renewal_data(target)
-    )
-    target.save(update_fields=["instance"])
-    return target
+    return start_target(RenewalTarget, product, process_id=RENEWAL_PROCESS, data=renewal_data)
 
 
 def record_renewal_plan(*, target: RenewalTarget, plan: dict, actor: Any, at: datetime) -> RenewalTarget:
     """The manager's decision: pursue the renewal (a lead) or record why the contract ends."""
-    if target.status != RenewalTarget.Status.OPEN:
-        return target  # a retried task: decided already
-    target.approach = plan.get("approach", "")
-    target.decided_at = at
-    if plan["decision"] == "pursue":
-        target.lead = _renewal_lead(target, plan, actor=actor, at=at)
-        target.status = RenewalTarget.Status.PURSUED
-    elif plan["decision"] == "decline":
-        target.decline_reason = plan.get("decline_reason", "")
-        target.status = RenewalTarget.Status.DECLINED
-    else:
-        raise OnsiteError(_("Unknown renewal decision '%(decision)s'.") % {"decision": plan["decision"]})
-    target.save()
-    return target
+    return record_decision(
+        target,
+        plan,
+        at=at,
+        pursue=lambda: _renewal_lead(target, plan, actor=actor, at=at),
+        unknown=_("Unknown renewal decision '%(decision)s'."),
+    )
 
 
 def _renewal_lead(target: RenewalTarget, plan: dict, *, actor: Any, at: datetime) -> Lead:

@@ -11,10 +11,11 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from onsite.exceptions import InvalidInput, OnsiteError
+from onsite.exceptions import InvalidInput
 from onsite.models import Customer, Lead, Ownership, ProductHolding, WinBackTarget
+from onsite.services.contract_targets import record_decision, start_target
 from onsite.services.leads import create_lead, live_win_back_lead
-from onsite.services.processes import start_domain_process, start_once_each
+from onsite.services.processes import start_once_each
 from onsite.thresholds import threshold
 from workflows.actors import SYSTEM, person
 
@@ -51,40 +52,18 @@ def start_win_back_targets(
 
 
 def _start(product: ProductHolding) -> WinBackTarget:
-    customer = product.customer
-    target = WinBackTarget.objects.create(
-        customer=customer,
-        product=product,
-        expiry_date=product.expiry_date,
-        account_manager_id=customer.account_manager_id,
-        created_at=timezone.now(),
-    )
-    target.instance = start_domain_process(
-        WIN_BACK_PROCESS,
-        business_key=customer.code,
-        user=SYSTEM,
-        data=win_back_data(target),
-    )
-    target.save(update_fields=["instance"])
-    return target
+    return start_target(WinBackTarget, product, process_id=WIN_BACK_PROCESS, data=win_back_data)
 
 
 def record_win_back_plan(*, target: WinBackTarget, plan: dict, actor: Any, at: datetime) -> WinBackTarget:
-    """The manager's decision: pursue (a win-back lead displacing the competitor's product) or not."""
-    if target.status != WinBackTarget.Status.OPEN:
-        return target  # a retried task: decided already
-    target.approach = plan.get("approach", "")
-    target.decided_at = at
-    if plan["decision"] == "pursue":
-        target.lead = _pursuit_of(target, plan, actor=actor, at=at)
-        target.status = WinBackTarget.Status.PURSUED
-    elif plan["decision"] == "decline":
-        target.decline_reason = plan.get("decline_reason", "")
-        target.status = WinBackTarget.Status.DECLINED
-    else:
-        raise OnsiteError(_("Unknown win-back decision '%(decision)s'.") % {"decision": plan["decision"]})
-    target.save()
-    return target
+    """The manager's decision: pursue (a win-back lead) or not."""
+    return record_decision(
+        target,
+        plan,
+        at=at,
+        pursue=lambda: _pursuit_of(target, plan, actor=actor, at=at),
+        unknown=_("Unknown win-back decision '%(decision)s'."),
+    )
 
 
 def _pursuit_of(target: WinBackTarget, plan: dict, *, actor: Any, at: datetime) -> Lead:
