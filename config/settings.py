@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_q",
     "workflows",
     "onsite",
+    "console",
 ]
 
 MIDDLEWARE = [

@@ -15,5 +15,6 @@ urlpatterns = [
     ),
     path("i18n/setlang/", accounts.switch_language, name="set_language"),
     path("admin/", admin.site.urls),
+    path("console/", include("console.urls")),
     path("", include("onsite.urls")),
 ]

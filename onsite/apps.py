@@ -18,6 +18,7 @@ class OnsiteConfig(AppConfig):
         register_pool_rule(speciality_refusal)
         subscribe(on_engine_event)
         register_schedules()
+        register_console_links()
 
 
 def register_schedules() -> None:
@@ -87,3 +88,11 @@ def register_schedules() -> None:
             label=_("Appraisals of the month just ended"),
         ),
     )
+
+
+def register_console_links() -> None:
+    """What the engine console filters instances by (the customer's region and team, through the
+    business key, which is the customer's code), and the programmes pinned to a version."""
+    from onsite.console_links import register
+
+    register()

@@ -60,5 +60,12 @@ ROLES = (
             "workflows.view_processinstance",
         ),
     ),
-    Role(LEADERSHIP, "领导", "Leadership", ("领导", "Leadership"), ("workflows.view_processinstance",)),
+    Role(
+        LEADERSHIP,
+        "领导",
+        "Leadership",
+        ("领导", "Leadership"),
+        # The console read-only: versions, instances, the heat-map.
+        ("workflows.view_processinstance", "workflows.view_processversion"),
+    ),
 )

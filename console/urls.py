@@ -1,0 +1,11 @@
+"""The console's URLs, under /console/ (namespace `console`)."""
+
+from django.urls import path
+
+from console.views import process_models
+
+app_name = "console"
+
+urlpatterns = [
+    path("", process_models.model_list, name="models"),
+]
