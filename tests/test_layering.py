@@ -36,7 +36,9 @@ CONSOLE_FILES = sorted((ROOT / "console").rglob("*.py"))
 @pytest.mark.parametrize("path", CONSOLE_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_console_module_imports_the_engine_but_not_the_domain(path):
     # The console knows no telecom: what the domain adds reaches it through the engine's registries.
-    assert {name for name in imported_modules(path) if name == "onsite" or name.startswith("onsite.")} == set()
+    assert {
+        name for name in imported_modules(path) if name == "onsite" or name.startswith("onsite.")
+    } == set()
 
 
 def test_the_check_sees_the_engine():
