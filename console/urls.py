@@ -2,10 +2,18 @@
 
 from django.urls import path
 
-from console.views import process_models
+from console.views import process_models, versions
 
 app_name = "console"
 
 urlpatterns = [
     path("", process_models.model_list, name="models"),
+    path("models/<str:process_id>/", process_models.model_detail, name="model"),
+    path("models/<str:process_id>/v<int:number>/", versions.version_detail, name="version"),
+    path(
+        "models/<str:process_id>/v<int:number>/files/<int:file_id>/",
+        versions.file_download,
+        name="version_file",
+    ),
+    path("models/<str:process_id>/diff/", versions.diff, name="version_diff"),
 ]
