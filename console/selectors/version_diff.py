@@ -109,7 +109,9 @@ def version_diff(old: ProcessVersion, new: ProcessVersion) -> VersionDiff:
         old=old,
         new=new,
         processes=_process_diffs(specs[old.pk], specs[new.pk]),
-        files=_file_diffs([f for f in files if f.version_id == old.pk], [f for f in files if f.version_id == new.pk]),
+        files=_file_diffs(
+            [f for f in files if f.version_id == old.pk], [f for f in files if f.version_id == new.pk]
+        ),
     )
 
 
@@ -135,13 +137,19 @@ def _spec_diff(process_id: str, old: BpmnProcessSpec, new: BpmnProcessSpec) -> P
     registry = SERIALIZER.registry
     diff = SpecDiff(registry, old, new)
     changed = [
-        ChangedElement(_element(spec), diff.alignment[spec].bpmn_id or "", _changes(spec, diff.alignment[spec], keys))
+        ChangedElement(
+            _element(spec), diff.alignment[spec].bpmn_id or "", _changes(spec, diff.alignment[spec], keys)
+        )
         for spec, keys in diff.changed.items()
         if _is_element(spec)
     ]
     added = [_element(spec) for spec in diff.added if _is_element(spec)]
     removed = [_element(spec) for spec in diff.removed if _is_element(spec)]
-    ordered = sorted(added, key=_order), sorted(removed, key=_order), sorted(changed, key=lambda c: _order(c.element))
+    ordered = (
+        sorted(added, key=_order),
+        sorted(removed, key=_order),
+        sorted(changed, key=lambda c: _order(c.element)),
+    )
     status = "changed" if any(ordered) else "same"
     return ProcessDiff(process_id, status, *ordered)
 

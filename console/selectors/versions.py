@@ -17,7 +17,14 @@ from workflows.pins import pins
 
 Status = ProcessInstance.Status
 # The order a page lists statuses in: what needs attention first, what is over last.
-STATUS_ORDER = [Status.RUNNING, Status.WAITING, Status.ERROR, Status.SUSPENDED, Status.COMPLETED, Status.TERMINATED]
+STATUS_ORDER = [
+    Status.RUNNING,
+    Status.WAITING,
+    Status.ERROR,
+    Status.SUSPENDED,
+    Status.COMPLETED,
+    Status.TERMINATED,
+]
 
 
 @dataclass(frozen=True)

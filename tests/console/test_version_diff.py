@@ -6,6 +6,7 @@ import re
 import pytest
 
 from console.selectors.version_diff import Change, version_diff
+from tests.conftest import ROOT, text_source
 from tests.console.conftest import diagram_text, field_check_files
 from tests.pages.clients import signed_in
 from workflows.actors import SYSTEM
@@ -114,12 +115,18 @@ class TestPage:
         assert (response.context["old"].number, response.context["new"].number) == (1, 2)
         html = response.content.decode()
         changes = dict(re.findall(r'data-element="([^"]+)" data-change="([^"]+)"', html))
-        assert changes == {"review": "added", "confirm": "removed", "plan": "changed", "visit": "changed", "end": "changed"}
+        assert changes == {
+            "review": "added",
+            "confirm": "removed",
+            "plan": "changed",
+            "visit": "changed",
+            "end": "changed",
+        }
         assert "主管审核" in html and "用户任务" in html  # the added element's name and type, in words
         assert 'data-attribute="extension:dueIn"' in html and "P5D" in html and "P7D" in html
 
     def test_shows_each_files_differences_and_links_its_downloads(self, coordinator, field_check):
-        first, second = field_check
+        first, _ = field_check
 
         html = signed_in(coordinator).get(DIFF_URL).content.decode()
 
@@ -170,3 +177,32 @@ class TestPage:
 
     def test_an_unknown_model_is_not_found(self, coordinator, field_check):
         assert signed_in(coordinator).get("/console/models/no_such_process/diff/").status_code == 404
+
+
+ON_SITE_DIAGRAMS = sorted(p.name for p in (ROOT / "bpmn").glob("*.bpmn"))
+RENAMED_TASK = re.compile(r'(<bpmn:(?:userTask|serviceTask|scriptTask) id="([^"]+)" name="[^"]*)"')
+
+
+@pytest.mark.parametrize("name", ON_SITE_DIAGRAMS)
+def test_each_on_site_diagram_with_its_tasks_renamed_shows_only_those_renames(coordinator, deployed, name):
+    # The real diagrams: subprocesses, boundary timers, multi-instance tasks, collaborations, calls.
+    text = (ROOT / "bpmn" / name).read_text(encoding="utf-8")
+    renamed = {m.group(2) for m in RENAMED_TASK.finditer(text)}
+    second = deploy(user=SYSTEM, files=[text_source(name, RENAMED_TASK.sub(r"\1（改）\"", text))]).version
+    first = second.model.versions.get(number=1)
+
+    diff = version_diff(first, second)
+
+    assert [(p.added, p.removed) for p in diff.processes] == [([], [])] * len(diff.processes)
+    names_changed = {
+        c.element.id
+        for p in diff.processes
+        for c in p.changed
+        if any(change.attribute == "bpmn_name" for change in c.changes)
+    }
+    assert names_changed == renamed
+    assert [(f.name, f.status) for f in diff.files if f.status != "same"] == [(name, "changed")]
+    process_id = second.model.process_id
+    client = signed_in(coordinator)
+    assert client.get(f"/console/models/{process_id}/diff/").status_code == 200
+    assert client.get(f"/console/models/{process_id}/v2/").status_code == 200

@@ -26,7 +26,7 @@ def rows_by_number(response):
 
 class TestModelPage:
     def test_lists_the_versions_newest_first_with_their_deployer_and_time(self, coordinator, field_check):
-        first, second = field_check
+        first, _ = field_check
 
         response = signed_in(coordinator).get(MODEL_URL)
 
@@ -56,7 +56,10 @@ class TestModelPage:
         with CaptureQueriesContext(connection) as few:
             client.get(MODEL_URL)
         for days in (8, 9, 10):  # three more versions, each with its own instance
-            deploy(user=SYSTEM, files=field_check_files("v2", diagram=diagram_text("v2").replace("P7D", f"P{days}D")))
+            deploy(
+                user=SYSTEM,
+                files=field_check_files("v2", diagram=diagram_text("v2").replace("P7D", f"P{days}D")),
+            )
             start_instance(process_id="field_check", user=SYSTEM)
         with CaptureQueriesContext(connection) as many:
             client.get(MODEL_URL)
@@ -71,7 +74,7 @@ class TestModelPage:
         [group] = rows_by_number(response)[1].pinned
         assert group.records == [programme]
         html = response.content.decode()
-        assert "驻点服务方案:" in html and programme.name in html
+        assert "驻点服务方案" in html and programme.name in html
 
     def test_the_list_of_models_links_each_to_its_page(self, coordinator, field_check):
         html = signed_in(coordinator).get("/console/").content.decode()
@@ -173,7 +176,7 @@ class TestFileDownload:
         assert response.content == (FIELD_CHECK / "v1" / "field_check.bpmn").read_bytes()
 
     def test_a_file_of_another_version_is_not_found(self, coordinator, field_check):
-        first, second = field_check
+        _, second = field_check
         other = second.files.get(name="check_review.schema.json")
 
         client = signed_in(coordinator)
