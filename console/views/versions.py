@@ -41,7 +41,6 @@ def file_download(request: HttpRequest, process_id: str, number: int, file_id: i
     file = version_file(numbered_version(process_id, number), file_id)
     response = HttpResponse(file.content.encode("utf-8"), content_type=CONTENT_TYPES[file.kind])
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=file.name)
-    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

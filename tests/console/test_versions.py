@@ -242,3 +242,27 @@ class TestActionLinks:
 
         assert "/modeler/" not in html and "/migration/" not in html and "/heatmap/" not in html
         assert "/console/instances/" not in html
+
+
+def test_the_pages_speak_english_when_asked(coordinator, field_check):
+    client = signed_in(coordinator)
+    client.post("/i18n/setlang/", {"language": "en", "next": V2_URL})
+
+    version = client.get(V2_URL).content.decode()
+    diff = client.get("/console/models/field_check/diff/").content.decode()
+
+    assert "Field check" not in version  # the diagram's own name stays as its author wrote it
+    assert "现场检查, version 2" in version and "the system" in version and "running 1" in version
+    assert "user task" in diff and "due in" in diff and "What changed" in diff
+
+
+def test_a_version_page_reads_a_fixed_number_of_queries(coordinator, field_check):
+    client = signed_in(coordinator)
+    client.get(V1_URL)
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get(V1_URL)
+
+    # Five for the session, the user and the navigation; six for the page: the version, the latest
+    # number, the files, the counts, the programmes pinned, the diagram.
+    assert len(queries.captured_queries) <= 11

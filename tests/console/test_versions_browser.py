@@ -4,6 +4,8 @@ console error (the fixtures fail the test on any)."""
 
 import pytest
 
+from tests.onsite.flow import new_programme
+
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
@@ -83,3 +85,17 @@ def test_a_model_page_lists_its_versions(request, viewport, coordinator, field_c
 
     assert watched.page.locator(".model-versions tbody tr").count() == 2
     assert watched.no_horizontal_scroll()
+
+
+def test_the_programme_process_shows_its_pinned_programme_and_draws_its_diagram(desktop, org):
+    programme = new_programme(org)
+    desktop.sign_in(org.coordinator.username)
+
+    desktop.goto("/console/models/onsite_programme/")
+    desktop.screenshot("console-model-pinned")
+    assert programme.name in desktop.page.locator('tr[data-version="1"]').inner_text()
+
+    desktop.page.get_by_role("link", name="v1", exact=True).click()
+    diagram_ready(desktop)
+    desktop.screenshot("console-version-programme")
+    assert programme.name in desktop.page.locator(".pinned-group").inner_text()
