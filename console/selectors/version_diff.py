@@ -78,21 +78,25 @@ class VersionDiff:
     files: list[FileDiff]
 
     @property
+    def changed_processes(self) -> list[ProcessDiff]:
+        return [p for p in self.processes if p.status != "same"]
+
+    @property
     def same(self) -> bool:
         return all(p.status == "same" for p in self.processes) and all(f.status == "same" for f in self.files)
 
     def markers(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-        """Diagram markers of the main process: (old diagram: removed and changed elements,
-        new diagram: added and changed ones)."""
+        """Diagram markers (old diagram: removed and changed elements, new diagram: added and
+        changed ones) of every process: a collaboration's elements are in its pools' processes,
+        and ids are unique within a file."""
         old: dict[str, list[str]] = {}
         new: dict[str, list[str]] = {}
-        main = self.processes[0] if self.processes else None
-        if main is not None:
-            for element in main.removed:
+        for process in self.processes:
+            for element in process.removed:
                 old[element.id] = ["diff-removed"]
-            for element in main.added:
+            for element in process.added:
                 new[element.id] = ["diff-added"]
-            for changed in main.changed:
+            for changed in process.changed:
                 old[changed.element.id] = ["diff-changed"]
                 new[changed.new_id] = ["diff-changed"]
         return old, new

@@ -201,8 +201,36 @@ def test_each_on_site_diagram_with_its_tasks_renamed_shows_only_those_renames(co
         if any(change.attribute == "bpmn_name" for change in c.changes)
     }
     assert names_changed == renamed
+    old_markers, new_markers = diff.markers()
+    assert renamed <= set(old_markers) and renamed <= set(new_markers)
     assert [(f.name, f.status) for f in diff.files if f.status != "same"] == [(name, "changed")]
     process_id = second.model.process_id
     client = signed_in(coordinator)
     assert client.get(f"/console/models/{process_id}/diff/").status_code == 200
     assert client.get(f"/console/models/{process_id}/v2/").status_code == 200
+
+
+def test_a_collaborations_changes_are_shown_under_its_pools_process(coordinator, deployed):
+    text = (ROOT / "bpmn" / "win_back.bpmn").read_text(encoding="utf-8")
+    deploy(user=SYSTEM, files=[text_source("win_back.bpmn", RENAMED_TASK.sub(r"\1（改）\"", text))])
+
+    html = signed_in(coordinator).get("/console/models/win_back/diff/").content.decode()
+
+    assert re.findall(r'data-process="([^"]+)"', html) == ["win_back"]
+    assert 'data-element="Task_plan_win_back" data-change="changed"' in html
+
+
+def test_a_form_changed_alone_changes_no_element(coordinator, field_check):
+    files = field_check_files("v2")
+    files = [
+        text_source(f.name, f.content.decode().replace("主管审核", "主管复核"))
+        if f.name == "check_review.schema.json"
+        else f
+        for f in files
+    ]
+    deploy(user=SYSTEM, files=files)
+
+    html = signed_in(coordinator).get(DIFF_URL).content.decode()
+
+    assert "没有新增、删除或修改任何元素。" in html
+    assert 'data-file="check_review.schema.json" data-status="changed"' in html
