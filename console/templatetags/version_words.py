@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import template
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from workflows.models import DeployedFile
 
@@ -87,6 +88,20 @@ EXTENSIONS = {
     "calledElementInstance": _("called instance"),
     "messageVariable": _("message variable"),
 }
+
+# What happened to an element or a file from one version to the other.
+CHANGES = {
+    "added": pgettext_lazy("version diff", "added"),
+    "removed": pgettext_lazy("version diff", "removed"),
+    "changed": pgettext_lazy("version diff", "changed"),
+    "same": pgettext_lazy("version diff", "unchanged"),
+    "unchanged": pgettext_lazy("version diff", "unchanged"),
+}
+
+
+@register.filter
+def change_label(code: str) -> str:
+    return CHANGES.get(code, code)
 
 
 @register.filter
