@@ -24,7 +24,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def customers(org):
-    """Four customers of the branch, from most to least valuable; the bureau always in."""
+    """Four customers of the branch, from most to least valuable; the bureau, a government customer,
+    always in."""
     return {
         "bank": customer_of(
             org,
@@ -242,19 +243,20 @@ def test_screening_ranks_customers_by_the_weighted_score_and_says_why(org, custo
     page = english(org.coordinator).get("/programmes/screening/")
 
     rows = page.context["page"].object_list
-    assert [row.customer.code for row in rows] == ["HF-001", "HF-002", "HF-004", "HF-003"]
+    assert [row.customer.code for row in rows] == ["HF-001", "HF-002", "HF-003", "HF-004"]
     bank = rows[0]
-    assert bank.score == Decimal("93.00")  # 0.2 × 90 + 0.5 × 100 + 0.3 × 100
+    assert bank.score == Decimal("98.00")  # 0.2 × 90 + 0.5 × 100 + 0.3 × 100
     assert bank.reasons == [
-        "Industry Finance scores 90.",
+        "Industry finance scores 90.",
         "Value contribution 90,000.00 CNY a month, above 100% of the candidates.",
         "Development potential 5 of 5.",
     ]
-    assert rows[2].always_in and rows[2].reasons[0] == (
+    # The bureau scores least, but is in whatever its score.
+    assert rows[3].always_in and rows[3].reasons[0] == (
         "Party, government or military customer: always included."
     )
     html = page.content.decode()
-    assert "93.00" in html and "Development potential 5 of 5." in html
+    assert "98.00" in html and "Development potential 5 of 5." in html
 
 
 def test_the_criteria_are_edited_in_the_form_and_rank_again(org, customers):
@@ -344,7 +346,7 @@ def test_enrolling_the_chosen_pilot_group_stores_the_suggested_stage_factors_and
         "HF-002": "information_gathering",
     }
     assert enrolments["HF-001"].factors() == FACTORS["win_back"]
-    assert enrolments["HF-001"].screening_score == Decimal("93.00")
+    assert enrolments["HF-001"].screening_score == Decimal("98.00")
     assert "Development potential 5 of 5." in enrolments["HF-001"].screening_reason
     assert enrolments["HF-001"].instance.status == ProcessInstance.Status.WAITING
 
