@@ -53,6 +53,7 @@ urlpatterns = [
     path("programmes/new/", programmes.programme_new, name="programme_new"),
     path("programmes/screening/", programmes.screening_page, name="screening"),
     path("programmes/enrol/", programmes.enrol_page, name="programme_enrol"),
+    path("programmes/enrol/suggestion/", programmes.stage_suggestion_part, name="stage_suggestion"),
     path("programmes/<int:pk>/", programmes.programme_page, name="programme"),
     path("programmes/enrolments/<int:pk>/", programmes.enrolment_page, name="enrolment"),
     path("operations/", operations.operations_page, name="operations"),

@@ -311,6 +311,26 @@ def enrol_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_required
+@require_safe
+def stage_suggestion_part(request: HttpRequest) -> HttpResponse:
+    """The enrol page's suggestion for one customer, asked by htmx as its factors change (the
+    "Suggest stages" button does the same without JavaScript)."""
+    check_may_run_programmes(request.user)
+    prefix = request.GET.get("prefix", "")
+    factors = {name: _factor(request.GET.get(prefix + name, "")) for name in FACTOR_FIELDS}
+    suggestion, why = stage_suggestion(factors)
+    return render(
+        request,
+        "onsite/programmes/_suggestion.html",
+        {
+            "suggestion": suggestion,
+            "suggestion_label": Stage(suggestion.stage).label if suggestion else "",
+            "why": why,
+        },
+    )
+
+
 def _factor(typed: str) -> int | str | None:
     """A factor as typed: a whole number, nothing (None), or the text itself for the service to refuse."""
     typed = (typed or "").strip()

@@ -570,3 +570,15 @@ def test_the_pages_are_in_chinese_by_default(org, customers, programme):
     assert "按阶段的入选客户" in client.get(f"/programmes/{programme.pk}/").content.decode()
     assert "阶段历史" in client.get(f"/programmes/enrolments/{enrolment.pk}/").content.decode()
     assert "客户筛选" in client.get("/programmes/screening/").content.decode()
+
+
+def test_the_suggestion_follows_the_factors_as_they_are_chosen(org, customers):
+    bank = customers["bank"]
+    query = urlencode({"prefix": f"{bank.pk}-", **factor_fields(bank, "information_gathering")})
+
+    part = english(org.coordinator).get(f"/programmes/enrol/suggestion/?{query}")
+
+    assert "Suggested stage: information gathering" in part.content.decode()
+    unscored = english(org.coordinator).get(f"/programmes/enrol/suggestion/?prefix={bank.pk}-")
+    assert "Suggested stage" not in unscored.content.decode()
+    assert signed_in(org.director).get(f"/programmes/enrol/suggestion/?{query}").status_code == 404

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from onsite.models import Enrolment, Industry
 from tests.onsite.flow import FACTORS, customer_of, enrol, new_programme
@@ -106,12 +107,16 @@ def test_a_coordinator_screens_ticks_two_customers_enrols_them_and_finds_them_on
     desktop.screenshot("enrolment")
 
 
-def test_a_refused_override_shows_its_message_at_the_reason_on_a_desktop(desktop, org, pilot):
+def test_the_suggestion_follows_the_factors_and_an_override_without_reason_is_refused_at_its_field(
+    desktop, org, pilot
+):
     programme, (bank, _hospital, _shop) = pilot
     page = desktop.page
     desktop.sign_in("zhao")
     desktop.goto(f"/programmes/enrol/?programme={programme.pk}&customer={bank.pk}")
     score(page, bank, "publicity")
+    # The suggestion follows the factors as they are chosen (htmx), before any button is pressed.
+    expect(page.locator(f"#suggestion-{bank.pk}")).to_contain_text("服务宣传")
     page.select_option(f"select[name='{bank.pk}-stage']", "win_back")
 
     page.click("button[name=action][value=enrol]")
