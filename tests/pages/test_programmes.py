@@ -582,3 +582,32 @@ def test_the_suggestion_follows_the_factors_as_they_are_chosen(org, customers):
     unscored = english(org.coordinator).get(f"/programmes/enrol/suggestion/?prefix={bank.pk}-")
     assert "Suggested stage" not in unscored.content.decode()
     assert signed_in(org.director).get(f"/programmes/enrol/suggestion/?{query}").status_code == 404
+
+
+def test_the_list_and_a_programme_page_ask_as_many_queries_for_three_rows_as_for_one(
+    org, customers, programme
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = signed_in(org.coordinator)
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    enrol(org, programme, customers["bank"])
+    one = (queries("/programmes/"), queries(f"/programmes/{programme.pk}/"))
+    enrol(org, programme, customers["hospital"])
+    enrol(org, programme, customers["shop"])
+    for name in ("二期", "三期"):
+        Programme.objects.create(
+            name=name,
+            region=org.branch,
+            start_date=date(2027, 1, 4),
+            process_version=programme.process_version,
+            coordinator=org.coordinator,
+        )
+
+    assert (queries("/programmes/"), queries(f"/programmes/{programme.pk}/")) == one
