@@ -76,6 +76,11 @@ def test_a_coordinator_screens_ticks_two_customers_enrols_them_and_finds_them_on
     assert "发展潜力" in rows.first.inner_text()
     desktop.screenshot("screening")
 
+    # The header's box ticks every customer on the page, and clears them again.
+    page.check("[data-check-all]")
+    assert page.locator("input[name=customer]:checked").count() == 3
+    page.uncheck("[data-check-all]")
+    assert page.locator("input[name=customer]:checked").count() == 0
     page.check(f"#pick-{bank.pk}")
     page.check(f"#pick-{hospital.pk}")
     page.locator(".pilot-form button[type=submit]").click()
