@@ -56,6 +56,7 @@ urlpatterns = [
     path("programmes/enrol/suggestion/", programmes.stage_suggestion_part, name="stage_suggestion"),
     path("programmes/<int:pk>/", programmes.programme_page, name="programme"),
     path("programmes/enrolments/<int:pk>/", programmes.enrolment_page, name="enrolment"),
+    path("programmes/enrolments/<int:pk>/end/", programmes.enrolment_end, name="enrolment_end"),
     path("operations/", operations.operations_page, name="operations"),
     path("operations/jobs/<str:task_id>/retry/", operations.retry, name="job_retry"),
 ]

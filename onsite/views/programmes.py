@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from onsite.exceptions import InvalidInput
 from onsite.models import Cadence, Enrolment, Industry, Stage, Tier
@@ -52,7 +52,7 @@ from onsite.selectors.screening import (
     ScreeningCriteria,
     criteria_from,
 )
-from onsite.services.programmes import Candidate, create_programme, enrol_customers
+from onsite.services.programmes import Candidate, create_programme, end_enrolment_early, enrol_customers
 from onsite.views.refusals import ACCESS, form_errors
 from workflows.refusals import Refusal
 
@@ -96,9 +96,30 @@ def programme_page(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_safe
 def enrolment_page(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(
-        request, "onsite/programmes/enrolment.html", enrolment_detail(enrolment_id=pk, user=request.user)
+    return _enrolment(request, pk)
+
+
+@login_required
+@require_POST
+def enrolment_end(request: HttpRequest, pk: int) -> HttpResponse:
+    """The coordinator ends a customer's programme early, with a reason (`end_enrolment_early`)."""
+    detail = enrolment_detail(enrolment_id=pk, user=request.user)
+    reason = request.POST.get("reason", "").strip()
+    try:
+        end_enrolment_early(enrolment=detail["enrolment"], reason=reason, user=request.user)
+    except InvalidInput as refusal:  # any other refusal is a message on the page (`refusals`)
+        return _enrolment(request, pk, errors=form_errors(refusal), reason=reason)
+    messages.success(
+        request,
+        _("The programme of %(customer)s has ended.") % {"customer": detail["enrolment"].customer.name},
     )
+    return redirect("enrolment", pk=pk)
+
+
+def _enrolment(request: HttpRequest, pk: int, **form: object) -> HttpResponse:
+    detail = enrolment_detail(enrolment_id=pk, user=request.user)
+    may_end = may_run_programmes(request.user) and detail["enrolment"].status == Enrolment.Status.ACTIVE
+    return render(request, "onsite/programmes/enrolment.html", {**detail, "may_end": may_end, **form})
 
 
 PROGRAMME_FIELDS = (

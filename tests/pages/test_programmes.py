@@ -611,3 +611,39 @@ def test_the_list_and_a_programme_page_ask_as_many_queries_for_three_rows_as_for
         )
 
     assert (queries("/programmes/"), queries(f"/programmes/{programme.pk}/")) == one
+
+
+def test_a_coordinator_ends_a_customers_programme_early_with_a_reason(org, customers, programme):
+    enrolment = enrol(org, programme, customers["bank"])
+    client = english(org.coordinator)
+    assert "End early" in client.get(f"/programmes/enrolments/{enrolment.pk}/").content.decode()
+
+    refused = client.post(f"/programmes/enrolments/{enrolment.pk}/end/", {"reason": " "})
+    assert refused.status_code == 200
+    assert refused.context["errors"] == {"reason": ["Say why the programme ends early."]}
+    enrolment.refresh_from_db()
+    assert enrolment.status == Enrolment.Status.ACTIVE
+
+    done = client.post(f"/programmes/enrolments/{enrolment.pk}/end/", {"reason": "客户机构撤并"})
+    assert done.status_code == 302
+    enrolment.refresh_from_db()
+    assert (enrolment.status, enrolment.end_reason) == (Enrolment.Status.ENDED_EARLY, "客户机构撤并")
+    assert "End early" not in client.get(f"/programmes/enrolments/{enrolment.pk}/").content.decode()
+
+
+def test_leadership_and_team_leaders_cannot_end_a_programme_early(org, customers, programme):
+    enrolment = enrol(org, programme, customers["bank"])
+
+    for user in (org.director, org.leader):
+        page = english(user).get(f"/programmes/enrolments/{enrolment.pk}/")
+        assert page.status_code == 200 and "End early" not in page.content.decode()
+        ended = signed_in(user).post(f"/programmes/enrolments/{enrolment.pk}/end/", {"reason": "试试"})
+        assert ended.status_code == 403
+    assert (
+        signed_in(org.manager)
+        .post(f"/programmes/enrolments/{enrolment.pk}/end/", {"reason": "x"})
+        .status_code
+        == 404
+    )
+    enrolment.refresh_from_db()
+    assert enrolment.status == Enrolment.Status.ACTIVE
