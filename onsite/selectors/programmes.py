@@ -17,8 +17,10 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from onsite.access import (
+    EVERYTHING,
     check_role,
     customers_visible_to,
+    enrolment_scope,
     enrolments_visible_to,
     has_role,
     programmes_visible_to,
@@ -66,7 +68,11 @@ def check_may_screen(user: Any) -> None:
 def programme_list(*, user: Any) -> QuerySet:
     """The programmes `user` may read, newest first, each with its enrolments counted among those
     `user` may read: `enrolled` (all), `active`, and `in_<stage>` (active ones in each stage). One query."""
-    visible = Q(enrolments__in=enrolments_visible_to(user).values("pk"))
+    # Coordinators and leadership count every enrolment: no subquery for them.
+    if enrolment_scope(user) is EVERYTHING:
+        visible = Q(enrolments__isnull=False)
+    else:
+        visible = Q(enrolments__in=enrolments_visible_to(user).values("pk"))
     counts = {
         "enrolled": Count("enrolments", filter=visible),
         "active": Count("enrolments", filter=visible & Q(enrolments__status=ACTIVE)),
