@@ -16,6 +16,9 @@ People (their statements, their row on a short board): themselves, the leader of
 coordinators and leadership.
 A team's desk (its review queue, comparison, funnel and warnings): its leader, coordinators and
 leadership (read only: what the desk changes goes through the task pages' own checks).
+Programmes (their pages; setting them up and enrolling is the coordinators', `onsite.services.programmes`):
+coordinators and leadership read every programme and enrolment; a team leader the enrolments of the
+customers they may read, and the programmes holding one; nobody else any.
 
 Superusers and the system itself (a BPMN service task run by a timer, a background job:
 `workflows.actors.SYSTEM`) read and change everything. `None` is nobody, and an inactive user no
@@ -268,6 +271,44 @@ def check_desk_read(user: Any, team: Any) -> None:
         raise NotPermitted(
             _("%(user)s may not open the desk of team %(team)s.") % {"user": user, "team": team}
         )
+
+
+# --- programmes ----------------------------------------------------------------------------------
+
+
+def enrolment_scope(user: Any) -> Q | None:
+    """The enrolments whose pages `user` may read, as a filter on enrolments."""
+    if is_system(user):
+        return EVERYTHING
+    if user is None or not user.is_active:
+        return NOTHING
+    roles = role_names(user)
+    if user.is_superuser or roles & {COORDINATOR, LEADERSHIP}:
+        return EVERYTHING
+    if TEAM_LEADER in roles:
+        return customer_scope(user, to=READ, through="customer")
+    return NOTHING
+
+
+def enrolments_visible_to(user: Any) -> QuerySet:
+    from onsite.models import Enrolment
+
+    return scoped(Enrolment.objects.all(), enrolment_scope(user))
+
+
+def programme_scope(user: Any) -> Q | None:
+    """The programmes whose pages `user` may read: every one for coordinators and leadership, those
+    holding an enrolment they may read for a team leader."""
+    scope = enrolment_scope(user)
+    if scope is EVERYTHING or scope is NOTHING:
+        return scope
+    return Q(pk__in=enrolments_visible_to(user).values("programme_id"))
+
+
+def programmes_visible_to(user: Any) -> QuerySet:
+    from onsite.models import Programme
+
+    return scoped(Programme.objects.all(), programme_scope(user))
 
 
 def _selects(model: Any, scope: Q | None, row: Any) -> bool:

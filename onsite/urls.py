@@ -11,6 +11,7 @@ from onsite.views import (
     my_work,
     notifications,
     operations,
+    programmes,
     tasks,
     visits,
 )
@@ -48,6 +49,14 @@ urlpatterns = [
     path("desk/", desk.review_queue, name="review_queue"),
     path("desk/team/", desk.team_page, name="team_page"),
     path("desk/warnings/", desk.warnings, name="warnings"),
+    path("programmes/", programmes.programme_list_page, name="programmes"),
+    path("programmes/new/", programmes.programme_new, name="programme_new"),
+    path("programmes/screening/", programmes.screening_page, name="screening"),
+    path("programmes/enrol/", programmes.enrol_page, name="programme_enrol"),
+    path("programmes/enrol/suggestion/", programmes.stage_suggestion_part, name="stage_suggestion"),
+    path("programmes/<int:pk>/", programmes.programme_page, name="programme"),
+    path("programmes/enrolments/<int:pk>/", programmes.enrolment_page, name="enrolment"),
+    path("programmes/enrolments/<int:pk>/end/", programmes.enrolment_end, name="enrolment_end"),
     path("operations/", operations.operations_page, name="operations"),
     path("operations/jobs/<str:task_id>/retry/", operations.retry, name="job_retry"),
 ]

@@ -111,6 +111,59 @@ def screen_customers(criteria: ScreeningCriteria | None = None, *, user: Any) ->
     return others
 
 
+# The screening page's form: a query string, read back into criteria by `criteria_from`.
+SUBMITTED = "screened"  # present once the form was sent, so that unticked boxes mean "off"
+
+
+def criteria_from(params: Any) -> ScreeningCriteria:
+    """The criteria a screening form's query (a `QueryDict`, or any mapping with `getlist`) gives;
+    defaults where it is silent. `InvalidInput`, a message per field, for a value that is not a
+    number, a region that does not exist, or criteria `checked_weights` refuses."""
+    sent = SUBMITTED in params
+    errors: dict[str, list[str]] = {}
+    weights = dict(DEFAULT_WEIGHTS)
+    for dimension in DIMENSIONS:
+        typed = (params.get(f"weight_{dimension}") or "").strip()
+        if typed:
+            weights[dimension] = typed  # checked_weights reads it, or refuses it at "weights"
+    industry_scores = dict(DEFAULT_INDUSTRY_SCORES)
+    for industry in Industry.values:
+        typed = (params.get(f"score_{industry}") or "").strip()
+        if typed:
+            industry_scores[industry] = typed
+    region = None
+    typed_region = (params.get("region") or "").strip()
+    if typed_region:
+        region = Region.objects.filter(pk=typed_region).first() if typed_region.isdigit() else None
+        if region is None:
+            errors["region"] = [_("Choose a region.")]
+    limit = None
+    typed_limit = (params.get("limit") or "").strip()
+    if typed_limit:
+        if typed_limit.isdigit():
+            limit = int(typed_limit)
+        else:
+            errors["limit"] = [_("Give the number of customers as a whole number.")]
+    criteria = ScreeningCriteria(
+        dimensions=tuple(params.getlist("dimension")) if sent else DIMENSIONS,
+        weights=weights,
+        industry_scores=industry_scores,
+        region=region,
+        industries=tuple(value for value in params.getlist("industry") if value),
+        tiers=tuple(value for value in params.getlist("tier") if value),
+        min_score=(params.get("min_score") or "").strip() or None,
+        limit=limit,
+        always_include_party_government_military=bool(params.get("always_in")) if sent else True,
+    )
+    try:
+        checked_weights(criteria)
+    except InvalidInput as refusal:
+        errors = {**refusal.errors, **errors}
+    if errors:
+        raise InvalidInput(errors)
+    return criteria
+
+
 def score_customer(
     customer: Customer, criteria: ScreeningCriteria, weights: dict, values: list[Decimal]
 ) -> ScreenedCustomer:

@@ -6,6 +6,8 @@ BPMN (the team leader's stage review) and is mirrored here by the programme's se
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -42,44 +44,56 @@ DEFAULT_VISITS_PER_REVIEW = {Cadence.WEEKLY: 4, Cadence.BIWEEKLY: 2, Cadence.MON
 def create_programme(
     *,
     name: str,
-    region: Region,
-    start_date: date,
+    region: Region | None,
+    start_date: date | str | None,
     user: Any,
     cadence: str = Cadence.BY_TIER,
-    end_date: date | None = None,
+    end_date: date | str | None = None,
     process_version: Any = None,
-    visits_per_review: int | None = None,
+    visits_per_review: int | str | None = None,
 ) -> Programme:
     """A programme runs the given version of the programme process (by default the latest). Its
     visits follow each customer's service tier (`Cadence.BY_TIER`, the default) or one cadence for
     all. The team leader reviews each customer's stage after every `visits_per_review` visits (by
     default about once a month: every 4th weekly visit, every 2nd fortnightly one, every monthly one;
-    at the cadence each visit was scheduled with when the programme follows the tiers)."""
+    at the cadence each visit was scheduled with when the programme follows the tiers).
+
+    The dates and the review rhythm may come as typed in a form ("2026-11-02", "4"); what is not
+    one is refused with a message at its field, as is a version of another process than the
+    programme's (its enrolments would start the wrong process)."""
     check_role(user, COORDINATOR)
+    errors: dict[str, list[str]] = {}
     if process_version is None:
         try:
             process_version = latest_version(PROGRAMME_PROCESS)
         except WorkflowError as exc:
             raise OnsiteError(str(exc)) from None
+    elif process_version.model.process_id != PROGRAMME_PROCESS:
+        errors["process_version"] = [_("Choose a version of the programme process.")]
+    if visits_per_review in ("", None):
+        visits_per_review = DEFAULT_VISITS_PER_REVIEW.get(cadence)
     programme = Programme(
-        name=name.strip(),
+        name=(name or "").strip(),
         region=region,
-        start_date=start_date,
-        end_date=end_date,
+        start_date=start_date or None,
+        end_date=end_date or None,
         cadence=cadence,
-        visits_per_review=DEFAULT_VISITS_PER_REVIEW.get(cadence)
-        if visits_per_review is None
-        else visits_per_review,
+        visits_per_review=visits_per_review,
         process_version=process_version,
         coordinator=person(user),
     )
-    errors = {}
-    if end_date is not None and end_date < start_date:
-        errors["end_date"] = [_("The programme cannot end before it starts.")]
     try:
-        validate(programme)
+        validate(programme)  # also turns the typed dates and numbers into values
     except InvalidInput as exc:
         errors.update(exc.errors)
+    # Said in the programme's words rather than the model's "cannot be null".
+    if region is None:
+        errors["region"] = [_("Choose a region.")]
+    if not start_date:
+        errors["start_date"] = [_("Give the date the programme starts.")]
+    dates_read = not {"start_date", "end_date"} & set(errors)
+    if dates_read and programme.end_date is not None and programme.end_date < programme.start_date:
+        errors["end_date"] = [_("The programme cannot end before it starts.")]
     if errors:
         raise InvalidInput(errors)
     programme.save()
@@ -100,26 +114,8 @@ def enrol_customer(
     """Enrol a customer and start its programme instance in the stage the factors suggest (or the
     coordinator's choice, with a reason). All or nothing: if the instance cannot start, nothing is kept."""
     check_role(user, COORDINATOR)
-    ended = programme.end_date is not None and programme.end_date < timezone.localdate()
-    if programme.status != Programme.Status.ACTIVE or ended:
-        raise OnsiteError(_("Programme %(programme)s is closed.") % {"programme": programme})
-    errors: dict[str, list[str]] = {}
-    if customer.account_manager_id is None:
-        errors["customer"] = [_("%(customer)s has no account manager.") % {"customer": customer}]
-    elif not Region.objects.within(programme.region).filter(pk=customer.region_id).exists():
-        errors["customer"] = [
-            _("%(customer)s is not in the programme's region %(region)s.")
-            % {"customer": customer, "region": programme.region}
-        ]
-    cleaned = clean_factors(factors)
-    suggestion = suggest_stage(cleaned)
-    chosen = stage or suggestion.stage
-    if chosen not in dict(Enrolment._meta.get_field("stage").choices):
-        errors["stage"] = [_("Unknown stage.")]
-    elif chosen != suggestion.stage and not reason.strip():
-        errors["reason"] = [_("Say why the customer starts in another stage than the one suggested.")]
-    if errors:
-        raise InvalidInput(errors)
+    _refuse_if_closed(programme)
+    cleaned, suggestion, chosen = _checked_enrolment(programme, customer, factors, stage, reason)
     now = timezone.now()
     with transaction.atomic():
         _refuse_if_enrolled(programme, customer)
@@ -173,19 +169,117 @@ def enrol_customer(
     return enrolment
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """One customer of a group to enrol, with what `enrol_customer` takes for it."""
+
+    customer: Customer
+    factors: dict
+    stage: str = ""  # empty: the stage the factors suggest
+    reason: str = ""
+    screening_score: Any = None
+    screening_reason: str = ""
+
+
+def enrol_customers(*, programme: Programme, candidates: Sequence[Candidate], user: Any) -> list[Enrolment]:
+    """Enrol a group of customers (the pilot group a screening chose, or more customers into a running
+    programme), each as `enrol_customer` does. All or nothing: every candidate's input is checked
+    first and refused at once, each message keyed `<customer id>-<field>` so that a form shows it
+    at that customer's field; then they are enrolled in one transaction, and if one cannot be
+    (enrolled meanwhile elsewhere, its instance failing to start), none is."""
+    check_role(user, COORDINATOR)
+    _refuse_if_closed(programme)
+    if not candidates:
+        raise InvalidInput({"customers": [_("Choose one or more customers to enrol.")]})
+    ids = [candidate.customer.pk for candidate in candidates]
+    if len(set(ids)) != len(ids):
+        raise InvalidInput({"customers": [_("Choose each customer once.")]})
+    errors: dict[str, list[str]] = {}
+    for candidate in candidates:
+        try:
+            _checked_enrolment(
+                programme, candidate.customer, candidate.factors, candidate.stage, candidate.reason
+            )
+        except InvalidInput as refusal:
+            for field, texts in refusal.errors.items():
+                errors[f"{candidate.customer.pk}-{field}"] = texts
+        already = _already_enrolled(programme, candidate.customer)
+        if already:
+            errors.setdefault(f"{candidate.customer.pk}-customer", []).append(already)
+    if errors:
+        raise InvalidInput(errors)
+    with transaction.atomic():
+        return [
+            enrol_customer(
+                programme=programme,
+                customer=candidate.customer,
+                factors=candidate.factors,
+                stage=candidate.stage or None,
+                reason=candidate.reason,
+                screening_score=candidate.screening_score,
+                screening_reason=candidate.screening_reason,
+                user=user,
+            )
+            for candidate in candidates
+        ]
+
+
+def _refuse_if_closed(programme: Programme) -> None:
+    ended = programme.end_date is not None and programme.end_date < timezone.localdate()
+    if programme.status != Programme.Status.ACTIVE or ended:
+        raise OnsiteError(_("Programme %(programme)s is closed.") % {"programme": programme})
+
+
+def _checked_enrolment(
+    programme: Programme, customer: Customer, factors: dict, stage: str | None, reason: str
+) -> tuple[dict, Any, str]:
+    """The factors cleaned, the stage they suggest and the stage chosen; `InvalidInput` with every
+    message at once when the customer, the factors, the stage or the reason for another stage than
+    the suggested one will not do."""
+    errors: dict[str, list[str]] = {}
+    if customer.account_manager_id is None:
+        errors["customer"] = [_("%(customer)s has no account manager.") % {"customer": customer}]
+    elif not Region.objects.within(programme.region).filter(pk=customer.region_id).exists():
+        errors["customer"] = [
+            _("%(customer)s is not in the programme's region %(region)s.")
+            % {"customer": customer, "region": programme.region}
+        ]
+    try:
+        cleaned = clean_factors(factors)
+    except InvalidInput as refusal:
+        raise InvalidInput({**errors, **refusal.errors}) from None
+    suggestion = suggest_stage(cleaned)
+    chosen = stage or suggestion.stage
+    if chosen not in dict(Enrolment._meta.get_field("stage").choices):
+        errors["stage"] = [_("Unknown stage.")]
+    elif chosen != suggestion.stage and not (reason or "").strip():
+        errors["reason"] = [_("Say why the customer starts in another stage than the one suggested.")]
+    if errors:
+        raise InvalidInput(errors)
+    return cleaned, suggestion, chosen
+
+
 def _refuse_if_enrolled(programme: Programme, customer: Customer) -> None:
+    already = _already_enrolled(programme, customer)
+    if already:
+        raise OnsiteError(already)
+
+
+def _already_enrolled(programme: Programme, customer: Customer) -> str:
+    """Why the customer cannot join the programme for being in one; "" when it can."""
     active = Enrolment.objects.filter(customer=customer, status=Enrolment.Status.ACTIVE).first()
     if active is not None:
-        raise OnsiteError(
-            _("%(customer)s is already in programme %(programme)s.")
-            % {"customer": customer, "programme": active.programme}
-        )
+        return _("%(customer)s is already in programme %(programme)s.") % {
+            "customer": customer,
+            "programme": active.programme,
+        }
     # One enrolment per customer and programme (unique_enrolment): say so rather than fail on it.
     if Enrolment.objects.filter(programme=programme, customer=customer).exists():
-        raise OnsiteError(
-            _("%(customer)s has already been in programme %(programme)s.")
-            % {"customer": customer, "programme": programme}
-        )
+        return _("%(customer)s has already been in programme %(programme)s.") % {
+            "customer": customer,
+            "programme": programme,
+        }
+    return ""
 
 
 def end_enrolment_early(*, enrolment: Enrolment, reason: str, user: Any) -> Enrolment:

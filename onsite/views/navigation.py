@@ -37,6 +37,7 @@ PAGES = (
     Page("visits", _("My visits"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER})),
     Page("leads", _("My leads"), frozenset({ACCOUNT_MANAGER, TEAM_LEADER, LEADERSHIP})),
     Page("support_requests", _("Support requests"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER})),
+    Page("programmes", _("Programmes"), frozenset({COORDINATOR, LEADERSHIP, TEAM_LEADER})),
     Page("operations", _("Operations"), frozenset({COORDINATOR})),
     Page("console:models", _("Console"), frozenset({COORDINATOR, LEADERSHIP})),
     Page("project_teams", _("My project teams"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF}), PERSONAL),

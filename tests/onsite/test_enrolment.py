@@ -794,3 +794,122 @@ def test_only_a_coordinator_ends_a_programme_early(org, enrolment):
 
     assert refreshed(enrolment).status == Enrolment.Status.ACTIVE
     assert refreshed(enrolment).instance.status == Status.WAITING
+
+
+# --- a group at once (the pilot group a screening chose) --------------------------------------------
+
+
+def test_a_group_is_enrolled_each_in_the_stage_its_factors_suggest(org, programme):
+    from onsite.services.programmes import Candidate, enrol_customers
+
+    first, second = customer_of(org), customer_of(org)
+
+    enrolled = enrol_customers(
+        programme=programme,
+        candidates=[
+            Candidate(customer=first, factors=FACTORS["win_back"], screening_score=Decimal("80")),
+            Candidate(customer=second, factors=FACTORS["publicity"]),
+        ],
+        user=org.coordinator,
+    )
+
+    assert [(e.customer, e.stage, e.screening_score) for e in enrolled] == [
+        (first, "win_back", Decimal("80")),
+        (second, "publicity", None),
+    ]
+
+
+def test_a_group_with_one_refusal_says_every_customers_messages_and_enrols_no_one(org, programme):
+    from onsite.services.programmes import Candidate, enrol_customers
+
+    first, second, third = customer_of(org), customer_of(org), customer_of(org)
+    enrol(org, programme, third)
+
+    with pytest.raises(InvalidInput) as refused:
+        enrol_customers(
+            programme=programme,
+            candidates=[
+                Candidate(customer=first, factors=FACTORS["win_back"]),
+                Candidate(customer=second, factors=FACTORS["publicity"], stage="win_back"),
+                Candidate(customer=third, factors={**FACTORS["publicity"], "competition": 9}),
+            ],
+            user=org.coordinator,
+        )
+
+    assert refused.value.errors == {
+        f"{second.pk}-reason": ["Say why the customer starts in another stage than the one suggested."],
+        f"{third.pk}-competition": ["Score this factor from 1 to 5."],
+        f"{third.pk}-customer": [f"{third} is already in programme {programme}."],
+    }
+    assert Enrolment.objects.filter(customer__in=[first, second]).count() == 0
+
+
+def test_a_group_whose_instance_fails_to_start_keeps_no_one(org, programme):
+    from onsite.services.programmes import Candidate, enrol_customers
+
+    first, second = customer_of(org), customer_of(org)
+    visit_cycle_needing_a_template()
+
+    with pytest.raises(OnsiteError):
+        enrol_customers(
+            programme=programme,
+            candidates=[Candidate(customer=c, factors=FACTORS["publicity"]) for c in (first, second)],
+            user=org.coordinator,
+        )
+
+    assert recorded_rows() == NO_ROWS
+
+
+def test_a_group_needs_customers_each_once_a_coordinator_and_an_open_programme(org, programme):
+    from onsite.services.programmes import Candidate, enrol_customers
+
+    customer = customer_of(org)
+    twice = [Candidate(customer=customer, factors=FACTORS["publicity"])] * 2
+
+    with pytest.raises(InvalidInput) as refused:
+        enrol_customers(programme=programme, candidates=[], user=org.coordinator)
+    assert refused.value.errors == {"customers": ["Choose one or more customers to enrol."]}
+    with pytest.raises(InvalidInput) as refused:
+        enrol_customers(programme=programme, candidates=twice, user=org.coordinator)
+    assert refused.value.errors == {"customers": ["Choose each customer once."]}
+    with pytest.raises(NotPermitted):
+        enrol_customers(programme=programme, candidates=twice[:1], user=org.director)
+    programme.status = Programme.Status.CLOSED
+    programme.save()
+    with pytest.raises(OnsiteError):
+        enrol_customers(programme=programme, candidates=twice[:1], user=org.coordinator)
+    assert not Enrolment.objects.exists()
+
+
+def test_a_programme_typed_in_a_form_is_read_and_one_pinned_to_another_process_refused(org):
+    from workflows.models import ProcessVersion
+
+    created = create_programme(
+        name=" 2027年试点 ",
+        region=org.branch,
+        start_date="2027-01-04",
+        end_date="2027-12-31",
+        cadence="monthly",
+        visits_per_review="3",
+        user=org.coordinator,
+    )
+    assert (created.name, created.start_date, created.end_date, created.visits_per_review) == (
+        "2027年试点",
+        date(2027, 1, 4),
+        date(2027, 12, 31),
+        3,
+    )
+
+    visit_cycle = ProcessVersion.objects.filter(model__process_id="visit_cycle").first()
+    with pytest.raises(InvalidInput) as refused:
+        create_programme(
+            name="错版本",
+            region=None,
+            start_date="",
+            process_version=visit_cycle,
+            user=org.coordinator,
+        )
+    assert refused.value.errors["process_version"] == ["Choose a version of the programme process."]
+    assert refused.value.errors["region"] == ["Choose a region."]
+    assert refused.value.errors["start_date"] == ["Give the date the programme starts."]
+    assert Programme.objects.count() == 1

@@ -534,3 +534,48 @@ def test_the_candidates_are_the_customers_the_reader_may_read(org):
     assert {s.customer.code for s in screen_customers(user=org.leader)} == {"MINE", "THEIRS"}
     assert screen_customers(user=UserFactory(roles=["support_staff"])) == []
     assert screen_customers(user=None) == []
+
+
+# --- the screening page's query, read back into criteria ------------------------------------------
+
+
+def test_a_screening_form_query_is_read_into_criteria(org):
+    from django.http import QueryDict
+
+    from onsite.selectors.screening import criteria_from
+
+    query = QueryDict(mutable=True)
+    query.setlist("dimension", ["value", "potential"])
+    query.update(
+        {"screened": "1", "weight_value": "0.7", "score_finance": "50", "region": str(org.branch.pk)}
+    )
+    query.update({"min_score": "40", "limit": "10"})
+
+    criteria = criteria_from(query)
+
+    assert criteria.dimensions == ("value", "potential")
+    assert criteria.weights[VALUE] == "0.7" and criteria.weights[POTENTIAL] == Decimal("0.3")
+    assert criteria.industry_scores[Industry.FINANCE] == "50"
+    assert (criteria.region, criteria.min_score, criteria.limit) == (org.branch, "40", 10)
+    assert criteria.always_include_party_government_military is False  # its box unticked
+
+
+def test_an_empty_query_gives_the_default_criteria(org):
+    from django.http import QueryDict
+
+    from onsite.selectors.screening import criteria_from
+
+    assert criteria_from(QueryDict("")) == ScreeningCriteria()
+
+
+def test_a_query_that_will_not_do_is_refused_at_each_field(org):
+    from django.http import QueryDict
+
+    from onsite.selectors.screening import criteria_from
+
+    with pytest.raises(InvalidInput) as refused:
+        criteria_from(
+            QueryDict("screened=1&dimension=value&weight_value=x&region=999&limit=ten&min_score=200")
+        )
+
+    assert set(refused.value.errors) == {"weights", "region", "limit", "min_score"}
