@@ -285,7 +285,6 @@ function group(id, label, entries) {
 export default function OnsitePropertiesProvider(propertiesPanel, injector, config) {
   const choices = config;
   const l = choices.labels;
-  propertiesPanel.registerProvider(400, this);
 
   this.getGroups = function (element) {
     return function (groups) {
@@ -332,6 +331,7 @@ export default function OnsitePropertiesProvider(propertiesPanel, injector, conf
       return groups;
     };
   };
+  propertiesPanel.registerProvider(400, this);
 }
 
 OnsitePropertiesProvider.$inject = ["propertiesPanel", "injector", "config.onsiteChoices"];

@@ -1,0 +1,131 @@
+"""The modeler in Chromium: a coordinator opens visit_cycle v1, edits a form in the form editor and
+sees the preview follow, breaks a sequence flow and sees it marked and listed, fixes it, deploys
+version 2; unsaved work survives a reload, leaving asks first; the page on a phone."""
+
+import json
+
+import pytest
+
+from workflows.models import ProcessVersion
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+MODELER = "/console/modeler/visit_cycle/v1/"
+
+
+def modeler_ready(watched):
+    watched.page.wait_for_selector("#modeler-canvas.is-ready", timeout=20_000)
+
+
+def select(page, element_id):
+    """Select an element as a click on it does (the palette may cover it at the diagram's zoom)."""
+    page.evaluate(
+        """(id) => {
+          const modeler = window.OnsiteConsole.modeler;
+          modeler.get('selection').select(modeler.get('elementRegistry').get(id));
+        }""",
+        element_id,
+    )
+
+
+def test_a_coordinator_edits_a_form_breaks_and_fixes_a_flow_and_deploys_version_two(desktop, org):
+    page = desktop.page
+    questions = []
+
+    def answer(dialog):
+        questions.append(dialog.type)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    desktop.sign_in(org.coordinator.username)
+    desktop.goto(MODELER)
+    modeler_ready(desktop)
+
+    # Selecting the planning task opens its form in the form editor, previewed as the task page shows it.
+    select(page, "Task_plan_visit")
+    assert page.input_value("#form-editor-name") == "visit_plan.schema.json"
+    page.wait_for_selector("#form-editor-preview [name=objectives]")
+    assert page.locator('[data-group-id="group-onsite-form"]', has_text="表单").count() == 1
+    schema = json.loads(page.input_value("#form-editor-text"))
+    schema["properties"]["objectives"]["title"] = "本次走访的目标（必填）"
+    page.fill("#form-editor-text", json.dumps(schema, ensure_ascii=False, indent=2))
+    page.wait_for_selector("#form-editor-preview >> text=本次走访的目标（必填）")
+    page.check("#preview-en", force=True)
+    page.wait_for_selector("#form-editor-preview[data-language=en]")
+    page.fill("#form-editor-text", '{"type": "object", "properties": {')
+    page.wait_for_selector("#form-editor-problems >> text=不是 JSON")
+    page.fill("#form-editor-text", json.dumps(schema, ensure_ascii=False, indent=2))
+    page.wait_for_selector("#form-editor-problems .text-success")
+
+    # Unsaved work survives a reload, and leaving asks first.
+    page.reload()
+    modeler_ready(desktop)
+    assert "beforeunload" in questions
+    assert page.is_visible("#modeler-draft")
+    page.select_option("#form-editor-name", "visit_plan.schema.json")
+    assert "本次走访的目标（必填）" in page.input_value("#form-editor-text")
+
+    # A sequence flow loses its target: validation lists it and marks it on the canvas.
+    page.evaluate(
+        """() => {
+          const modeler = window.OnsiteConsole.modeler;
+          const flow = modeler.get('elementRegistry').get('Flow_open_plan');
+          window.savedTarget = flow.businessObject.targetRef;
+          modeler.get('modeling').updateProperties(flow, { targetRef: undefined });
+        }"""
+    )
+    page.click("[data-modeler-action=validate]")
+    page.wait_for_selector("#modeler-problems .modeler-problem-link")
+    item = page.locator("#modeler-problems .modeler-problem-link").first
+    assert "Flow_open_plan" in item.inner_text()
+    assert page.locator('.djs-connection.has-problem[data-element-id="Flow_open_plan"]').count() == 1
+    assert page.locator(".modeler-problem-badge").count() >= 1
+    item.click()
+    selected = page.evaluate("() => window.OnsiteConsole.modeler.get('selection').get().map(e => e.id)")
+    assert selected == ["Flow_open_plan"]
+    desktop.screenshot("console-modeler-problem")
+
+    # Fixed, it validates; deployed, it is version 2 with the edited form, and the kept copy is gone.
+    page.evaluate(
+        """() => {
+          const modeler = window.OnsiteConsole.modeler;
+          const flow = modeler.get('elementRegistry').get('Flow_open_plan');
+          modeler.get('modeling').updateProperties(flow, { targetRef: window.savedTarget });
+        }"""
+    )
+    page.click("[data-modeler-action=validate]")
+    page.wait_for_selector("#modeler-status .alert-success")
+    assert page.locator('.has-problem').count() == 0
+    page.click("[data-modeler-action=deploy]")
+    page.wait_for_selector("#modeler-status .alert-success a")
+    assert "v2" in page.inner_text("#modeler-status")
+    version = ProcessVersion.objects.get(model__process_id="visit_cycle", number=2)
+    form = json.loads(version.files.get(name="visit_plan.schema.json").content)
+    assert form["properties"]["objectives"]["title"] == "本次走访的目标（必填）"
+    assert page.evaluate("() => window.localStorage.getItem('onsite.modeler.visit_cycle/v1')") is None
+    desktop.screenshot("console-modeler")
+
+
+def test_the_modeler_starts_from_a_template_and_fits_a_phone(phone, org):
+    page = phone.page
+    phone.sign_in(org.coordinator.username)
+    phone.goto("/console/modeler/")
+    modeler_ready(phone)
+
+    page.wait_for_selector("#form-editor-preview [name=note]")
+    assert phone.no_horizontal_scroll()
+    phone.screenshot("console-modeler-new")
+    page.click("[data-modeler-action=validate]")
+    page.wait_for_selector("#modeler-status .alert-success")
+
+
+def test_the_modeler_on_a_desktop_shows_the_properties_of_a_lane(desktop, org):
+    page = desktop.page
+    desktop.sign_in(org.coordinator.username)
+    desktop.goto(MODELER)
+    modeler_ready(desktop)
+
+    select(page, "Lane_account_manager")
+    page.wait_for_selector("#modeler-properties select[name=onsite-lane-role]")
+    assert page.input_value("#modeler-properties select[name=onsite-lane-role]") == "客户经理"
+    desktop.screenshot("console-modeler-lane")
