@@ -94,7 +94,7 @@ def modeler_new(request: HttpRequest) -> HttpResponse:
     for version in versions:
         if str(version.pk) == opened:
             return redirect("console:modeler", process_id=version.model.process_id, number=version.number)
-    xml = render_to_string("console/modeler/new_process.bpmn", request=request)
+    xml = render_to_string("console/modeler/new_process.bpmn.html", request=request)
     form = json.dumps(_new_form(), ensure_ascii=False, indent=2)
     return _page(
         request, key="new", main_name=NEW_MAIN_NAME, xml=xml, forms={NEW_FORM_NAME: form}, versions=versions
