@@ -279,7 +279,8 @@ function hasCondition(element) {
 }
 
 function group(id, label, entries) {
-  return { id, label, component: Group, entries };
+  // Open from the start: what this engine reads is what a coordinator comes to the panel for.
+  return { id, label, component: Group, entries, shouldOpen: true };
 }
 
 export default function OnsitePropertiesProvider(propertiesPanel, injector, config) {

@@ -50,10 +50,10 @@ def test_a_coordinator_edits_a_form_breaks_and_fixes_a_flow_and_deploys_version_
     schema["properties"]["objectives"]["title"] = "本次走访的目标（必填）"
     page.fill("#form-editor-text", json.dumps(schema, ensure_ascii=False, indent=2))
     page.wait_for_selector("#form-editor-preview >> text=本次走访的目标（必填）")
-    page.check("#preview-en", force=True)
+    page.click("label[for=preview-en]")
     page.wait_for_selector("#form-editor-preview[data-language=en]")
     page.fill("#form-editor-text", '{"type": "object", "properties": {')
-    page.wait_for_selector("#form-editor-problems >> text=不是 JSON")
+    page.wait_for_selector("#form-editor-problems >> text=不是有效的 JSON")
     page.fill("#form-editor-text", json.dumps(schema, ensure_ascii=False, indent=2))
     page.wait_for_selector("#form-editor-problems .text-success")
 
