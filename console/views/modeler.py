@@ -385,6 +385,23 @@ def _panel_texts() -> dict[str, str]:
         "Signal": _("Signal"),
         "Error": _("Error"),
         "Escalation": _("Escalation"),
+        # The panel header names the selected element's type.
+        "Sequence Flow": _("Sequence Flow"),
+        "User Task": _("User Task"),
+        "Service Task": _("Service Task"),
+        "Script Task": _("Script Task"),
+        "Task": _("Task"),
+        "Lane": _("Lane"),
+        "Collaboration": _("Collaboration"),
+        "Start Event": _("Start Event"),
+        "End Event": _("End Event"),
+        "Exclusive Gateway": _("Exclusive Gateway"),
+        "Inclusive Gateway": _("Inclusive Gateway"),
+        "Parallel Gateway": _("Parallel Gateway"),
+        "Timer Intermediate Catch Event": _("Timer Intermediate Catch Event"),
+        "Timer Boundary Event": _("Timer Boundary Event"),
+        "Timer Start Event": _("Timer Start Event"),
+        "Call Activity": _("Call Activity"),
     }
 
 

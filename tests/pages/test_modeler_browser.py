@@ -95,7 +95,7 @@ def test_a_coordinator_edits_a_form_breaks_and_fixes_a_flow_and_deploys_version_
     )
     page.click("[data-modeler-action=validate]")
     page.wait_for_selector("#modeler-status .alert-success")
-    assert page.locator('.has-problem').count() == 0
+    assert page.locator(".has-problem").count() == 0
     page.click("[data-modeler-action=deploy]")
     page.wait_for_selector("#modeler-status .alert-success a")
     assert "v2" in page.inner_text("#modeler-status")
@@ -103,6 +103,7 @@ def test_a_coordinator_edits_a_form_breaks_and_fixes_a_flow_and_deploys_version_
     form = json.loads(version.files.get(name="visit_plan.schema.json").content)
     assert form["properties"]["objectives"]["title"] == "本次走访的目标（必填）"
     assert page.evaluate("() => window.localStorage.getItem('onsite.modeler.visit_cycle/v1')") is None
+    assert not page.is_visible("#modeler-draft")
     desktop.screenshot("console-modeler")
 
 
@@ -113,6 +114,7 @@ def test_the_modeler_starts_from_a_template_and_fits_a_phone(phone, org):
     modeler_ready(phone)
 
     page.wait_for_selector("#form-editor-preview [name=note]")
+    assert not page.is_visible("#modeler-draft")  # nothing changed yet
     assert phone.no_horizontal_scroll()
     phone.screenshot("console-modeler-new")
     page.click("[data-modeler-action=validate]")
