@@ -276,6 +276,7 @@
     currentForm = name;
     formSelect.value = name;
     formText.value = forms[name];
+    preview.replaceChildren(); // no other form's preview while this one's is coming
     refreshForm();
   }
 

@@ -34,7 +34,10 @@ def test_a_coordinator_edits_a_form_breaks_and_fixes_a_flow_and_deploys_version_
 
     def answer(dialog):
         questions.append(dialog.type)
-        dialog.accept()
+        if dialog.type == "prompt":  # the new form's file name
+            dialog.accept("contacts.schema.json")
+        else:
+            dialog.accept()
 
     page.on("dialog", answer)
     desktop.sign_in(org.coordinator.username)
@@ -56,6 +59,42 @@ def test_a_coordinator_edits_a_form_breaks_and_fixes_a_flow_and_deploys_version_
     page.wait_for_selector("#form-editor-problems >> text=不是有效的 JSON")
     page.fill("#form-editor-text", json.dumps(schema, ensure_ascii=False, indent=2))
     page.wait_for_selector("#form-editor-problems .text-success")
+
+    # A user task added in a lane, after planning, gets a new form written in the form editor.
+    page.evaluate(
+        """() => {
+          const modeler = window.OnsiteConsole.modeler;
+          const source = modeler.get('elementRegistry').get('Task_plan_visit');
+          const task = modeler.get('modeling').appendShape(
+            source, { type: 'bpmn:UserTask' }, { x: source.x + 60, y: source.y + 160 });
+          modeler.get('modeling').updateProperties(task, { id: 'Task_confirm_contacts', name: '确认联系人' });
+          // Between planning and saving the plan: the plan's flow to saving now starts at the new task.
+          const onward = modeler.get('elementRegistry').get('Flow_plan_save');
+          const centre = { x: task.x + task.width / 2, y: task.y + task.height / 2 };
+          modeler.get('modeling').reconnectStart(onward, task, centre);
+          modeler.get('selection').select(task);
+        }"""
+    )
+    page.select_option("#modeler-properties select[name=onsite-form]", "__new__")
+    page.wait_for_function(
+        "() => document.querySelector('#form-editor-name').value === 'contacts.schema.json'"
+    )
+    contacts = {
+        "title": "确认联系人",
+        "title_en": "Confirm the contacts",
+        "type": "object",
+        "properties": {"contact": {"type": "string", "title": "联系人", "title_en": "Contact"}},
+        "required": ["contact"],
+    }
+    page.fill("#form-editor-text", json.dumps(contacts, ensure_ascii=False, indent=2))
+    page.wait_for_selector("#form-editor-preview [name=contact]")
+    lane = page.evaluate(
+        """() => window.OnsiteConsole.modeler.get('elementRegistry').filter(
+             e => e.type === 'bpmn:Lane' && e.businessObject.flowNodeRef.some(n => n.id === 'Task_confirm_contacts')
+           ).map(e => e.id)"""
+    )
+    assert len(lane) == 1
+    desktop.screenshot("console-modeler-new-task")
 
     # Unsaved work survives a reload, and leaving asks first.
     page.reload()
@@ -94,7 +133,8 @@ def test_a_coordinator_edits_a_form_breaks_and_fixes_a_flow_and_deploys_version_
         }"""
     )
     page.click("[data-modeler-action=validate]")
-    page.wait_for_selector("#modeler-status .alert-success")
+    page.wait_for_selector("#modeler-status .alert-success, #modeler-status .alert-danger")
+    assert page.locator("#modeler-status .alert-success").count() == 1, page.inner_text("#modeler-problems")
     assert page.locator(".has-problem").count() == 0
     page.click("[data-modeler-action=deploy]")
     page.wait_for_selector("#modeler-status .alert-success a")
@@ -102,6 +142,9 @@ def test_a_coordinator_edits_a_form_breaks_and_fixes_a_flow_and_deploys_version_
     version = ProcessVersion.objects.get(model__process_id="visit_cycle", number=2)
     form = json.loads(version.files.get(name="visit_plan.schema.json").content)
     assert form["properties"]["objectives"]["title"] == "本次走访的目标（必填）"
+    assert "contact" in json.loads(version.files.get(name="contacts.schema.json").content)["properties"]
+    main = version.files.get(is_main=True).content
+    assert 'id="Task_confirm_contacts"' in main and 'value="contacts.schema.json"' in main
     assert page.evaluate("() => window.localStorage.getItem('onsite.modeler.visit_cycle/v1')") is None
     assert not page.is_visible("#modeler-draft")
     desktop.screenshot("console-modeler")
