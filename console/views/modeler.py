@@ -232,12 +232,11 @@ def form_preview(request: HttpRequest) -> HttpResponse:
 def _posted_files(request: HttpRequest) -> list[SourceFile]:
     """The diagram, then the forms, as the deployment service takes them; the other files of the
     version it was opened from (embedded diagrams, DMN tables) come along unchanged."""
-    limits = settings.WORKFLOWS
     diagram = request.FILES.get("diagram")
     if diagram is None:
         raise DeploymentError([Problem(_("(none)"), _("No diagram was sent."))])
     name = diagram.name if _MAIN_NAME.match(diagram.name or "") else NEW_MAIN_NAME
-    files = [SourceFile(name, _read(diagram, limits["MAX_BPMN_BYTES"]))]
+    files = [SourceFile(name, _read(diagram))]
     forms = request.FILES.getlist("form")
     if len(forms) > MAX_FORMS:
         raise DeploymentError(
@@ -248,7 +247,7 @@ def _posted_files(request: HttpRequest) -> list[SourceFile]:
                 )
             ]
         )
-    files += [SourceFile(f.name, _read(f, limits["MAX_FORM_BYTES"])) for f in forms]
+    files += [SourceFile(f.name, _read(f)) for f in forms]
     base = request.POST.get("base", "")
     if base.isdigit():
         sent = {f.name for f in files}
@@ -260,9 +259,10 @@ def _posted_files(request: HttpRequest) -> list[SourceFile]:
     return files
 
 
-def _read(upload, limit: int) -> bytes:
-    # One byte over the limit is enough for the engine to refuse it with its own message.
-    return upload.read(limit + 1)
+def _read(upload) -> bytes:
+    # Whole: the request's size is already bounded, and the engine's refusal of an oversized file
+    # states its real size.
+    return upload.read()
 
 
 def _problems(problems: list[Problem]) -> list[dict]:

@@ -3,6 +3,7 @@ sees the preview follow, breaks a sequence flow and sees it marked and listed, f
 version 2; unsaved work survives a reload, leaving asks first; the page on a phone."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -164,7 +165,7 @@ def test_the_modeler_starts_from_a_template_and_fits_a_phone(phone, org):
     page.wait_for_selector("#modeler-status .alert-success")
 
 
-def test_the_modeler_on_a_desktop_shows_the_properties_of_a_lane(desktop, org):
+def test_a_lane_shows_its_role_and_the_diagram_downloads_as_bpmn_and_svg(desktop, org):
     page = desktop.page
     desktop.sign_in(org.coordinator.username)
     desktop.goto(MODELER)
@@ -174,3 +175,12 @@ def test_the_modeler_on_a_desktop_shows_the_properties_of_a_lane(desktop, org):
     page.wait_for_selector("#modeler-properties select[name=onsite-lane-role]")
     assert page.input_value("#modeler-properties select[name=onsite-lane-role]") == "客户经理"
     desktop.screenshot("console-modeler-lane")
+
+    with page.expect_download() as bpmn:
+        page.click("[data-modeler-action=download-bpmn]")
+    with page.expect_download() as svg:
+        page.click("[data-modeler-action=download-svg]")
+    assert bpmn.value.suggested_filename == "visit_cycle.bpmn"
+    assert 'id="Flow_open_plan"' in Path(bpmn.value.path()).read_text(encoding="utf-8")
+    assert svg.value.suggested_filename == "visit_cycle.svg"
+    assert Path(svg.value.path()).read_text(encoding="utf-8").lstrip().startswith(("<?xml", "<svg"))
