@@ -251,6 +251,20 @@ def test_a_20_mb_upload_is_refused_before_it_is_read(coordinator, deployed):
     assert counts() == before
 
 
+def test_a_real_20_mb_upload_gets_the_clear_refusal_not_a_bare_400(coordinator, deployed):
+    _version, name, xml, forms = visit_cycle()
+    padded = xml.replace("</bpmn:definitions>", "<!--" + "x" * (20 * 1024 * 1024) + "--></bpmn:definitions>")
+    before = counts()
+
+    # As a file part and as a plain field (which Django would refuse as too big to hold in memory).
+    for data in (upload(name, padded, forms), {"diagram": padded}):
+        response = signed_in(coordinator).post(DEPLOY, data, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 413
+        assert "the limit is" in response.json()["problems"][0]["message"]
+
+    assert counts() == before
+
+
 def test_a_form_that_is_not_json_is_refused_and_nothing_is_stored(coordinator, deployed):
     _version, name, xml, forms = visit_cycle()
     forms["visit_plan.schema.json"] = '{"type": "object", "properties": {'
