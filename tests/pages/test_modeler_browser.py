@@ -151,7 +151,7 @@ def test_a_coordinator_edits_a_form_breaks_and_fixes_a_flow_and_deploys_version_
     desktop.screenshot("console-modeler")
 
 
-def test_the_modeler_starts_from_a_template_and_fits_a_phone(phone, org):
+def test_the_modeler_starts_from_a_template_fits_a_phone_and_discards_kept_changes(phone, org):
     page = phone.page
     phone.sign_in(org.coordinator.username)
     phone.goto("/console/modeler/")
@@ -163,6 +163,22 @@ def test_the_modeler_starts_from_a_template_and_fits_a_phone(phone, org):
     phone.screenshot("console-modeler-new")
     page.click("[data-modeler-action=validate]")
     page.wait_for_selector("#modeler-status .alert-success")
+
+    # A change is kept through a reload until it is discarded.
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.fill("#form-editor-text", page.input_value("#form-editor-text").replace("备注", "处理意见"))
+    page.wait_for_function(
+        "() => (window.localStorage.getItem('onsite.modeler.new') || '').includes('处理意见')"
+    )
+    page.reload()
+    modeler_ready(phone)
+    assert page.is_visible("#modeler-draft")
+    assert "处理意见" in page.input_value("#form-editor-text")
+    page.click("[data-modeler-action=discard]")
+    page.wait_for_load_state()
+    modeler_ready(phone)
+    assert not page.is_visible("#modeler-draft")
+    assert "处理意见" not in page.input_value("#form-editor-text")
 
 
 def test_a_lane_shows_its_role_and_the_diagram_downloads_as_bpmn_and_svg(desktop, org):
