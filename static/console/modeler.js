@@ -400,6 +400,29 @@
 
   // --- opening -------------------------------------------------------------------------------------
 
+  // The whole diagram in view, its left edge clear of the palette (which floats over the canvas); on
+  // a narrow screen the palette's room would leave the diagram too small, so it just fits.
+  function fitBesidePalette() {
+    var canvas = modeler.get("canvas");
+    canvas.zoom("fit-viewport", "auto");
+    var palette = document.querySelector("#modeler-canvas .djs-palette");
+    var box = canvas.viewbox();
+    if (!palette || box.outer.width < 600 || !box.inner.width || !box.inner.height) return;
+    var inset = palette.offsetLeft + palette.offsetWidth + 12;
+    var scale = Math.min(
+      box.scale,
+      (box.outer.width - inset - 12) / box.inner.width,
+      (box.outer.height - 24) / box.inner.height
+    );
+    if (!(scale > 0)) return;
+    canvas.viewbox({
+      x: box.inner.x - inset / scale,
+      y: box.inner.y - (box.outer.height / scale - box.inner.height) / 2,
+      width: box.outer.width / scale,
+      height: box.outer.height / scale,
+    });
+  }
+
   var draft = readDraft();
   var xml = json("modeler-xml");
   if (draft && draft.xml) {
@@ -415,7 +438,7 @@
   modeler
     .importXML(xml)
     .then(function () {
-      modeler.get("canvas").zoom("fit-viewport", "auto");
+      fitBesidePalette();
       modeler.get("eventBus").on("commandStack.changed", keepDraft);
       modeler.get("eventBus").on("selection.changed", function (event) {
         var selected = event.newSelection;

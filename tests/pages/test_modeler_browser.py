@@ -104,6 +104,7 @@ def test_a_coordinator_edits_a_form_breaks_and_fixes_a_flow_and_deploys_version_
     assert page.is_visible("#modeler-draft")
     page.select_option("#form-editor-name", "visit_plan.schema.json")
     assert "本次走访的目标（必填）" in page.input_value("#form-editor-text")
+    page.wait_for_selector("#form-editor-preview >> text=本次走访的目标（必填）")
 
     # A sequence flow loses its target: validation lists it and marks it on the canvas.
     page.evaluate(
