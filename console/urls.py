@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from console.views import process_models, versions
+from console.views import modeler, process_models, versions
 
 app_name = "console"
 
@@ -16,4 +16,10 @@ urlpatterns = [
         name="version_file",
     ),
     path("models/<str:process_id>/diff/", versions.diff, name="version_diff"),
+    path("modeler/", modeler.modeler_new, name="modeler_new"),
+    path("modeler/<str:process_id>/v<int:number>/", modeler.modeler, name="modeler"),
+    path("modeler/validate/", modeler.modeler_validate, name="modeler_validate"),
+    path("modeler/deploy/", modeler.modeler_deploy, name="modeler_deploy"),
+    path("modeler/forms/check/", modeler.form_check, name="form_check"),
+    path("modeler/forms/preview/", modeler.form_preview, name="form_preview"),
 ]

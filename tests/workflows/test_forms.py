@@ -649,3 +649,11 @@ class TestLabelledChoices:
         assert errors_of(self.SCHEMA, {"urgency": value}) == {
             "urgency": ["Choose one of the offered values."]
         }
+
+
+def test_a_schema_the_meta_schema_refuses_is_named_by_the_json_path_of_the_mistake():
+    schema = {"type": "object", "properties": {"age": {"type": "numbr"}}}
+
+    (problem,) = schema_problems(schema)
+
+    assert problem.startswith("Not a valid JSON Schema at #/properties/age/type: ")

@@ -61,7 +61,11 @@ def schema_problems(schema: dict) -> list[str]:
     try:
         validator_for(schema).check_schema(schema, format_checker=META_FORMAT_CHECKER)
     except SchemaError as exc:
-        return [_("Not a valid JSON Schema: %(error)s") % {"error": exc.message}]
+        if not exc.path:
+            return [_("Not a valid JSON Schema: %(error)s") % {"error": exc.message}]
+        # Where the mistake is, as the other problems name it: the form editor's reader looks there.
+        where = _pointer(tuple(str(step) for step in exc.path))
+        return [_("Not a valid JSON Schema at %(path)s: %(error)s") % {"path": where, "error": exc.message}]
     problems = []
     if schema.get("type") != "object":
         problems.append(_('A form schema must have "type": "object" at the top.'))

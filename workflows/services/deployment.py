@@ -142,6 +142,31 @@ def deploy_files(*, files: list[SourceFile], user: Any) -> list[Deployment]:
     it (or what it embeds) calls, and every form as companions. A DMN file no diagram calls is
     refused. Processes called as separate instances are deployed before their callers."""
     check_may_deploy(user)
+    forms = [s for s in files if s.is_form]
+    bundles = _bundles(files)
+    with transaction.atomic():
+        return [deploy(files=[*bundle, *forms], user=user) for bundle in bundles]
+
+
+def check_files(*, files: list[SourceFile], user: Any) -> list[Problem]:
+    """Make the checks `deploy_files` makes on the same files, storing nothing: return the
+    warnings, or raise DeploymentError with the problems a deploy would name (the modeler's
+    "validate"). A diagram starting a process given in the same files as a separate instance is
+    judged against what is deployed now, as each deploy of the bundle would be in turn."""
+    check_may_deploy(user)
+    forms = [s for s in files if s.is_form]
+    warnings: list[Problem] = []
+    for bundle in _bundles(files):
+        checked = check_bundle(
+            [*bundle, *forms], deployed_process_ids=_deployed_process_ids, deployed_calls=_deployed_calls
+        )
+        warnings.extend(checked.warnings)
+    return warnings
+
+
+def _bundles(files: list[SourceFile]) -> list[list[SourceFile]]:
+    """The diagrams among `files` in deploy order, each with the files it embeds and the tables it
+    calls; DeploymentError if a document cannot be read or a table is called by none."""
     documents = {}
     problems: list[Problem] = []
     for source in files:
@@ -159,7 +184,6 @@ def deploy_files(*, files: list[SourceFile], user: Any) -> list[Deployment]:
     defined = {pid: s.name for s in diagrams for pid in _process_ids(s)}
     tables = [s for s in documents.values() if s.kind == "dmn"]
     decided_in = {decision: s.name for s in tables for decision in _decision_ids(s)}
-    forms = [s for s in files if s.is_form]
     bundles = []
     for main in _deploy_order(diagrams, defined):
         embedded = [documents[name] for name in _embedded_closure(main, documents, defined)]
@@ -174,8 +198,7 @@ def deploy_files(*, files: list[SourceFile], user: Any) -> list[Deployment]:
                 for name in unused
             ]
         )
-    with transaction.atomic():
-        return [deploy(files=[*bundle, *forms], user=user) for bundle in bundles]
+    return bundles
 
 
 def _process_ids(source: SourceFile) -> list[str]:
