@@ -1,0 +1,33 @@
+"""Pages of long lists whose exact size is not worth counting: the instance search may match a
+hundred thousand rows, and counting them all would cost more than the page itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+
+# Rows counted at most; past them a list says "more than" and asks for a narrower search.
+COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    """A Paginator over at most `cap` rows: its count stops there (one `COUNT` over a `LIMIT`ed
+    subquery), and `more` says whether rows lie beyond."""
+
+    def __init__(self, object_list: Any, per_page: int, *, cap: int = COUNT_CAP) -> None:
+        super().__init__(object_list, per_page)
+        self.cap = cap
+
+    @cached_property
+    def _found(self) -> int:
+        return self.object_list[: self.cap + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._found, self.cap)
+
+    @property
+    def more(self) -> bool:
+        return self._found > self.cap
