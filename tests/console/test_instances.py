@@ -67,7 +67,9 @@ def visit_of(enrolment) -> ProcessInstance:
 
 
 def lead_of(org, customer, description="视频会议替换") -> ProcessInstance:
-    lead = create_lead(customer=customer, description=description, urgency="high", user=customer.account_manager)
+    lead = create_lead(
+        customer=customer, description=description, urgency="high", user=customer.account_manager
+    )
     return lead.follow_up
 
 
@@ -197,7 +199,9 @@ class TestSearch:
         client.get("/console/instances/")  # the session and the user, once
 
         with django_assert_max_num_queries(12):
-            response = client.get(f"/console/instances/?process=probe&business_key=HF*&region={org.branch.pk}")
+            response = client.get(
+                f"/console/instances/?process=probe&business_key=HF*&region={org.branch.pk}"
+            )
         assert response.status_code == 200
         with django_assert_max_num_queries(12):
             response = client.get("/console/instances/?status=running&page=2")
@@ -240,7 +244,9 @@ class TestInstancePage:
         assert failed_page.markers["first"] == ["done"]
         assert failed_page.markers["boom"] == ["failed"]
         assert waiting_page.markers == {"start": ["done"], "first": ["active"]}
-        assert 'id="instance-diagram-markers"' in page_of(signed_in(org.coordinator), waiting).content.decode()
+        assert (
+            'id="instance-diagram-markers"' in page_of(signed_in(org.coordinator), waiting).content.decode()
+        )
 
     def test_a_waiting_visit_marks_the_task_it_waits_for_and_what_led_there(self, org):
         enrolment = enrol(org, new_programme(org), customer_of(org, code="HF-001"))
@@ -428,7 +434,11 @@ class TestActions:
         assert response.status_code == 302
         task.refresh_from_db()
         assert task.assignee == org.other_manager
-        assert last_event(lead, Kind.REASSIGNED).details == {"from": "qian", "to": "wu", "reason": "钱经理休假"}
+        assert last_event(lead, Kind.REASSIGNED).details == {
+            "from": "qian",
+            "to": "wu",
+            "reason": "钱经理休假",
+        }
 
     def test_an_action_without_a_reason_changes_nothing_and_says_why(self, org):
         lead = lead_of(org, customer_of(org, code="HF-001"))
@@ -498,8 +508,12 @@ class TestActions:
 class TestIncidents:
     def test_lists_the_instances_in_error_latest_failure_first(self, org):
         older, newer = failing(), failing()
-        AuditEvent.objects.filter(instance=newer, kind=Kind.ERROR).update(at=timezone.now() - timedelta(days=2))
-        AuditEvent.objects.filter(instance=older, kind=Kind.ERROR).update(at=timezone.now() - timedelta(days=1))
+        AuditEvent.objects.filter(instance=newer, kind=Kind.ERROR).update(
+            at=timezone.now() - timedelta(days=2)
+        )
+        AuditEvent.objects.filter(instance=older, kind=Kind.ERROR).update(
+            at=timezone.now() - timedelta(days=1)
+        )
         lead_of(org, customer_of(org, code="HF-001"))  # running: not an incident
 
         response = signed_in(org.coordinator).get("/console/incidents/")
@@ -521,4 +535,3 @@ class TestIncidents:
         response = signed_in(org.director).get("/console/incidents/")
 
         assert response.status_code == 200 and list(response.context["page"]) == []
-
