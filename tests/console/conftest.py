@@ -25,3 +25,7 @@ def manager():
 @pytest.fixture
 def deployed():
     deploy_processes()
+
+
+# The console's browser tests use the page tests' Chromium and its watched pages.
+from tests.pages.conftest import browser, desktop, phone  # noqa: E402, F401
