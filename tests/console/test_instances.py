@@ -259,6 +259,17 @@ class TestInstancePage:
         assert markers["Task_prepare_resources"] == ["active"]
         assert "Task_write_summary" not in markers
 
+    def test_a_programme_whose_visit_was_terminated_is_marked_failed_at_its_call(self, org):
+        enrolment = enrol(org, new_programme(org), customer_of(org, code="HF-001"))
+        visit = visit_of(enrolment)
+        terminate_instance(instance_id=visit.pk, user=org.coordinator, reason="误操作")
+
+        page = page_of(signed_in(org.coordinator), enrolment.instance).context["page"]
+
+        assert page.instance.status == Status.ERROR
+        assert page.markers["CallActivity_visit"] == ["failed"]
+        assert page.error_element == "驻点走访"
+
     def test_shows_the_error_first_with_its_element(self, org):
         instance = failing()
 

@@ -63,3 +63,16 @@ def test_the_incidents_list_the_instance_in_error(desktop, phone, org):
         assert f"#{instance.pk}" in watched.page.locator(".instance-table").inner_text()
         assert watched.no_horizontal_scroll()
         watched.screenshot("console-incidents")
+
+
+def test_a_programme_in_error_shows_its_error_first_and_the_failed_call_marked(desktop, phone, org, visit):
+    from workflows.services import terminate_instance
+
+    terminate_instance(instance_id=visit.pk, user=org.coordinator, reason="误操作")
+    for watched in (desktop, phone):
+        watched.sign_in("zhao")
+        watched.goto(f"/console/instances/{visit.parent_id}/")
+        watched.page.wait_for_selector('.djs-element.failed[data-element-id="CallActivity_visit"]')
+        assert watched.page.locator("#retry-reason").is_visible()
+        assert watched.no_horizontal_scroll()
+        watched.screenshot("console-instance-error")
