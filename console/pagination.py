@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 # Rows counted at most; past them a list says "more than" and asks for a narrower search.
@@ -22,7 +23,12 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def _found(self) -> int:
-        return self.object_list[: self.cap + 1].count()
+        rows = self.object_list
+        if isinstance(rows, QuerySet):
+            # Counting needs neither the order nor the columns and joins a row shows: without
+            # them the database may pick a cheaper plan (a hash join for a facet's subquery).
+            rows = rows.order_by().values("pk")
+        return rows[: self.cap + 1].count() if isinstance(rows, QuerySet) else min(len(rows), self.cap + 1)
 
     @cached_property
     def count(self) -> int:
