@@ -9,7 +9,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from workflows.actors import require_actor
-from workflows.exceptions import NotAllowed
+from workflows.exceptions import NotAllowed, NotFound
 
 VIEW_PERMISSION = "workflows.view_processversion"
 DEPLOY_PERMISSION = "workflows.deploy_processmodel"
@@ -42,3 +42,12 @@ def may_reassign(user: Any) -> bool:
 def abilities(user: Any) -> dict[str, bool]:
     """What the pages offer `user` (the services refuse the rest anyway)."""
     return {"deploy": may_deploy(user), "manage": may_manage(user), "reassign": may_reassign(user)}
+
+
+def check_may_see(user: Any) -> None:
+    """For a change asked through the console: to someone who may not even read it the console's
+    records do not exist (404, also on POST); readers who may not change them are refused by the
+    engine's service (403)."""
+    require_actor(user)
+    if not may_view(user):
+        raise NotFound(_("No such item."))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from console.views import modeler, process_models, versions
+from console.views import instances, modeler, process_models, versions
 
 app_name = "console"
 
@@ -22,4 +22,12 @@ urlpatterns = [
     path("modeler/deploy/", modeler.modeler_deploy, name="modeler_deploy"),
     path("modeler/forms/check/", modeler.form_check, name="form_check"),
     path("modeler/forms/preview/", modeler.form_preview, name="form_preview"),
+    path("instances/", instances.instance_list, name="instances"),
+    path("instances/<int:pk>/", instances.instance_detail, name="instance"),
+    path("instances/<int:pk>/retry/", instances.retry, name="instance_retry"),
+    path("instances/<int:pk>/suspend/", instances.suspend, name="instance_suspend"),
+    path("instances/<int:pk>/resume/", instances.resume, name="instance_resume"),
+    path("instances/<int:pk>/terminate/", instances.terminate, name="instance_terminate"),
+    path("instances/<int:pk>/tasks/<uuid:task_id>/reassign/", instances.reassign, name="task_reassign"),
+    path("incidents/", instances.incident_list, name="incidents"),
 ]

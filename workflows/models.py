@@ -153,6 +153,10 @@ class ProcessInstance(models.Model):
         verbose_name = _("process instance")
         verbose_name_plural = _("process instances")
         ordering = ["-started_at"]
+        indexes = [
+            # The console's instance search by when they started ("started between").
+            models.Index(fields=["started_at"], name="instance_started"),
+        ]
         permissions = [
             ("manage_processinstance", "Can suspend, resume, terminate and retry instances"),
             ("start_processinstance", "Can start instances of any deployed process"),

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
 
 from workflows.access import admitted, can_work_on, task_pools
-from workflows.models import HumanTask, ProcessInstance, TaskDraft
+from workflows.models import HumanTask, ProcessInstance, ProcessVersion, TaskDraft
 from workflows.serialization import restore_workflow
 
 _INSTANCE_LIST_FIELDS = (
@@ -87,23 +90,81 @@ def open_tasks(instance: ProcessInstance, bpmn_id: str) -> list[HumanTask]:
     )
 
 
-def instance_variables(instance: ProcessInstance) -> dict:
-    """The process variables as they stand: the data of the task that finished last, in the process
-    or any of its subprocesses (the whole data of a finished instance)."""
+def restored_workflow(instance: ProcessInstance) -> BpmnWorkflow:
+    """The instance's workflow as stored, for reading only: nothing here saves it or takes its lock,
+    and it gets no script engine to run anything with."""
     from workflows.sessions import _spec_text, specs_for
 
-    workflow = restore_workflow(
+    return restore_workflow(
         instance.state,
         instance.serializer_version,
         specs_for(instance.version),
         lambda: _spec_text(instance.version_id),
     )
+
+
+def instance_variables(instance: ProcessInstance) -> dict:
+    """The process variables as they stand: the data of the task that finished last, in the process
+    or any of its subprocesses (the whole data of a finished instance)."""
+    return workflow_variables(restored_workflow(instance))
+
+
+def workflow_variables(workflow: BpmnWorkflow) -> dict:
+    """`instance_variables` of a workflow already restored."""
     if workflow.completed:
         return dict(workflow.data)
     finished = [w.last_task for w in [workflow, *workflow.subprocesses.values()] if w.last_task is not None]
     if not finished:
         return dict(workflow.task_tree.data)
     return dict(max(finished, key=lambda task: task.last_state_change).data)
+
+
+@dataclass(frozen=True)
+class ElementStates:
+    """The diagram's elements (BPMN ids) by where the instance stands with them. `done` is what the
+    stored state still holds: settled history is pruned on save (`workflows.compaction`), so a
+    page adds what the task table and the audit trail remember."""
+
+    done: frozenset[str]
+    active: frozenset[str]  # ready, waiting (timers, messages, joins) or started (called instances)
+    failed: frozenset[str]
+
+
+_ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+def element_states(workflow: BpmnWorkflow) -> ElementStates:
+    done: set[str] = set()
+    active: set[str] = set()
+    failed: set[str] = set()
+    for wf in [workflow, *workflow.subprocesses.values()]:
+        for task in wf.tasks.values():
+            bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+            if not bpmn_id:  # the engine's own start, end and root tasks
+                continue
+            if task.state == TaskState.ERROR:
+                failed.add(bpmn_id)
+            elif task.state & _ACTIVE:
+                active.add(bpmn_id)
+            elif task.state == TaskState.COMPLETED:
+                done.add(bpmn_id)
+    return ElementStates(frozenset(done), frozenset(active), frozenset(failed))
+
+
+def element_names(version: ProcessVersion) -> dict[str, str]:
+    """Each element's name in the version's processes (its BPMN id when it has none), by BPMN id."""
+    from workflows.sessions import specs_for
+
+    specs = specs_for(version)
+    names: dict[str, str] = {}
+    for process_spec in [specs.spec, *specs.subprocess_specs.values()]:
+        if process_spec is None:
+            continue
+        for task_spec in process_spec.task_specs.values():
+            bpmn_id = getattr(task_spec, "bpmn_id", None)
+            if bpmn_id:
+                names.setdefault(bpmn_id, getattr(task_spec, "bpmn_name", None) or bpmn_id)
+    return names
 
 
 def task_with_process(task_id: Any) -> HumanTask | None:

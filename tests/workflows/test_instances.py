@@ -134,6 +134,20 @@ class TestCoordinatorControls:
         kinds = list(AuditEvent.objects.filter(instance=instance).values_list("kind", flat=True))
         assert kinds[-2:] == ["suspended", "resumed"]
 
+    def test_each_control_keeps_its_reason_in_the_audit_trail(self, instance):
+        suspend_instance(user=SYSTEM, instance_id=instance.pk, reason="customer on holiday")
+        resume_instance(user=SYSTEM, instance_id=instance.pk, reason="customer back")
+        terminate_instance(user=SYSTEM, instance_id=instance.pk, reason="duplicate")
+
+        reasons = AuditEvent.objects.filter(
+            instance=instance, kind__in=["suspended", "resumed", "terminated"]
+        )
+        assert [(e.kind, e.details["reason"]) for e in reasons.order_by("pk")] == [
+            ("suspended", "customer on holiday"),
+            ("resumed", "customer back"),
+            ("terminated", "duplicate"),
+        ]
+
     def test_terminate_cancels_open_tasks_and_ends_the_instance(self, instance):
         terminate_instance(user=SYSTEM, instance_id=instance.pk, reason="duplicate")
 
@@ -182,7 +196,7 @@ class TestRetry:
 
         flaky["fail"] = False
         coordinator = UserFactory(is_superuser=True)
-        retry_instance(instance_id=instance.pk, user=coordinator)
+        retry_instance(instance_id=instance.pk, user=coordinator, reason="register back online")
         assert flaky["actor"] == coordinator  # the operation knows who made the engine run
 
         instance = refreshed(instance)
@@ -194,6 +208,8 @@ class TestRetry:
             "error",
             "retried",
         ]
+        retried = AuditEvent.objects.get(instance=instance, kind="retried")
+        assert retried.details == {"tasks": ["call_service"], "reason": "register back online"}
 
     def test_retry_of_a_healthy_instance_is_refused(self, flaky):
         flaky["fail"] = False

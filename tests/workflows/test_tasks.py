@@ -234,6 +234,16 @@ class TestClaiming:
         assert event.details == {"from": None, "to": "dave"} and event.actor == leader
         complete_task(task_id=submit.pk, data={"amount": 5, "reason": "pens"}, user=dave)
 
+    def test_a_reassignment_keeps_its_reason(self, approval, people, roles):
+        submit = open_task(approval, "submit")
+        dave = UserFactory(username="dave")
+        dave.groups.add(roles[0])
+
+        reassign_task(task_id=submit.pk, to_user=dave, user=SYSTEM, reason="alice is on leave")
+
+        event = AuditEvent.objects.get(kind="reassigned")
+        assert event.details == {"from": None, "to": "dave", "reason": "alice is on leave"}
+
     @pytest.mark.parametrize("target", ["carol", "mallory"])
     def test_a_task_is_reassigned_only_to_someone_who_holds_its_role(self, approval, people, target):
         submit = open_task(approval, "submit")

@@ -95,28 +95,32 @@ def _set_suspended(instance: ProcessInstance, user: Any, reason: str) -> None:
         _set_suspended(child, user, reason)
 
 
-def resume_instance(*, instance_id: int, user: Any) -> ProcessInstance:
+def resume_instance(*, instance_id: int, user: Any, reason: str = "") -> ProcessInstance:
     """Let a suspended instance (and the instances it called) move again."""
     check_manager(user)
     with transaction.atomic():
         instance = runtime.lock_instance(instance_id)
         if instance.status != ProcessInstance.Status.SUSPENDED:
             raise InstanceNotActive(_("The instance is not suspended."))
-        _set_resumed(instance, user)
+        _set_resumed(instance, user, reason)
     return instance
 
 
-def _set_resumed(instance: ProcessInstance, user: Any) -> None:
+def _set_resumed(instance: ProcessInstance, user: Any, reason: str) -> None:
     status = instance.suspended_from or ProcessInstance.Status.WAITING
     ProcessInstance.objects.filter(pk=instance.pk).update(
         status=status, suspended_from="", updated_at=timezone.now()
     )
     instance.status, instance.suspended_from = status, ""
     AuditEvent.objects.create(
-        instance=instance, kind=AuditEvent.Kind.RESUMED, actor=person(user), at=timezone.now()
+        instance=instance,
+        kind=AuditEvent.Kind.RESUMED,
+        actor=person(user),
+        at=timezone.now(),
+        details={"reason": reason},
     )
     for child in ProcessInstance.objects.filter(parent=instance, status=ProcessInstance.Status.SUSPENDED):
-        _set_resumed(child, user)
+        _set_resumed(child, user, reason)
 
 
 def terminate_instance(*, instance_id: int, user: Any, reason: str = "") -> ProcessInstance:
@@ -134,7 +138,7 @@ def terminate_instance(*, instance_id: int, user: Any, reason: str = "") -> Proc
     return instance
 
 
-def retry_instance(*, instance_id: int, user: Any) -> ProcessInstance:
+def retry_instance(*, instance_id: int, user: Any, reason: str = "") -> ProcessInstance:
     """Run an instance in error again from its failed tasks, once the cause has been fixed."""
     check_manager(user)
     with transaction.atomic():
@@ -147,7 +151,7 @@ def retry_instance(*, instance_id: int, user: Any) -> ProcessInstance:
         for task in failed:
             if task.state == TaskState.ERROR:  # an earlier reset may have removed or reset it
                 session.workflow.reset_from_task_id(task.id)
-        session.record(AuditEvent.Kind.RETRIED, tasks=[t.task_spec.bpmn_id for t in failed])
+        session.record(AuditEvent.Kind.RETRIED, tasks=[t.task_spec.bpmn_id for t in failed], reason=reason)
         runtime.advance(session)
         runtime.save(session)
     return instance

@@ -118,9 +118,10 @@ def release_task(*, task_id: UUID | str, user: Any) -> HumanTask:
     return task
 
 
-def reassign_task(*, task_id: UUID | str, to_user: Any, user: Any) -> HumanTask:
+def reassign_task(*, task_id: UUID | str, to_user: Any, user: Any, reason: str = "") -> HumanTask:
     """Give a task to someone else (team leaders and coordinators); only to a person who holds the
-    task's role, so a reassignment never hands work to someone whose role does not cover it."""
+    task's role, so a reassignment never hands work to someone whose role does not cover it. The
+    reason, if given, is kept in the audit trail."""
     require_actor(user)
     if not may_reassign(user):
         raise NotAllowed(_("Only team leaders and coordinators can reassign tasks."))
@@ -135,13 +136,11 @@ def reassign_task(*, task_id: UUID | str, to_user: Any, user: Any) -> HumanTask:
                 % {"user": to_user.get_username(), "role": task.role.name if task.role else "-"}
             )
         previous = task.assignee_id
+        details = {"from": _username(previous), "to": to_user.get_username()}
+        if reason:
+            details["reason"] = reason
         _hand_over(
-            task,
-            to=to_user,
-            claimed=False,
-            kind=AuditEvent.Kind.REASSIGNED,
-            actor=user,
-            details={"from": _username(previous), "to": to_user.get_username()},
+            task, to=to_user, claimed=False, kind=AuditEvent.Kind.REASSIGNED, actor=user, details=details
         )
     return task
 
