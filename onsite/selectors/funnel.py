@@ -110,7 +110,7 @@ def sales_funnel(
     if team is not None:
         check_team_read(user, team)
     now = now or timezone.now()
-    stalled_days = threshold("FUNNEL_STALLED_DAYS")
+    stalled_days = threshold("FUNNEL_STALLED_DAYS", on=timezone.localdate(now))
     stalled_before = now - timedelta(days=stalled_days)
     narrowed = dict(manager=manager, team=team, region=region, start=start, end=end)
     leads = _leads(user, **narrowed)
@@ -228,7 +228,7 @@ def _stalled(before: datetime) -> Q:
 def stalled_leads(now: datetime) -> Q:
     """The filter on leads of those stalled as of `now`: open and in their stage since before
     `now` − `FUNNEL_STALLED_DAYS` (the early warnings read the funnel's rule from here)."""
-    return _stalled(now - timedelta(days=threshold("FUNNEL_STALLED_DAYS")))
+    return _stalled(now - timedelta(days=threshold("FUNNEL_STALLED_DAYS", on=timezone.localdate(now))))
 
 
 def win_probabilities() -> dict[str, int]:
