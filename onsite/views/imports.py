@@ -61,7 +61,6 @@ def customer_import(request: HttpRequest) -> HttpResponse:
             request,
             "onsite/imports/customers.html",
             _context(upload_error=_("Choose a CSV or Excel (.xlsx) file.")),
-            status=400,
         )
     limit = threshold("IMPORT_MAX_BYTES")
     # Never more than the limit (and one byte to tell) is read into memory.
@@ -74,7 +73,6 @@ def customer_import(request: HttpRequest) -> HttpResponse:
         request,
         "onsite/imports/customers.html",
         _context(checked.report, kept=checked.file, file_name=upload.name),
-        status=200 if checked.report.ok else 400,
     )
 
 
@@ -93,5 +91,4 @@ def customer_import_run(request: HttpRequest) -> HttpResponse:
         request,
         "onsite/imports/customers.html",
         _context(report, file_name=kept.name, kept=None if report.applied else kept, imported=report.applied),
-        status=200 if report.applied else 400,
     )

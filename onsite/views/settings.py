@@ -165,9 +165,7 @@ def standards_settings(request: HttpRequest) -> HttpResponse:
         scheduled=_rows(page.scheduled, dict(Tier.choices)),
         history=_rows(page.history, dict(Tier.choices)),
     )
-    return render(
-        request, "onsite/settings/standards.html", context, status=400 if context["errors"] else 200
-    )
+    return render(request, "onsite/settings/standards.html", context)
 
 
 @login_required
@@ -202,9 +200,7 @@ def incentive_settings(request: HttpRequest) -> HttpResponse:
         scheduled=_rows(page.scheduled, events),
         history=_rows(page.history, events),
     )
-    return render(
-        request, "onsite/settings/incentives.html", context, status=400 if context["errors"] else 200
-    )
+    return render(request, "onsite/settings/incentives.html", context)
 
 
 @login_required
@@ -234,6 +230,4 @@ def threshold_settings(request: HttpRequest, group: str) -> HttpResponse:
         scheduled=_rows(page.scheduled),
         history=_rows(page.history),
     )
-    return render(
-        request, "onsite/settings/thresholds.html", context, status=400 if context["errors"] else 200
-    )
+    return render(request, "onsite/settings/thresholds.html", context)
