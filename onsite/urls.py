@@ -58,10 +58,4 @@ urlpatterns = [
     path("settings/<slug:group>/", settings.threshold_settings, name="settings_thresholds"),
     path("imports/customers/", imports.customer_import, name="customer_import"),
     path("imports/customers/run/", imports.customer_import_run, name="customer_import_run"),
-    path("settings/", settings.settings_index, name="settings"),
-    path("settings/standards/", settings.standards_settings, name="settings_standards"),
-    path("settings/incentives/", settings.incentive_settings, name="settings_incentives"),
-    path("settings/<slug:group>/", settings.threshold_settings, name="settings_thresholds"),
-    path("imports/customers/", imports.customer_import, name="customer_import"),
-    path("imports/customers/run/", imports.customer_import_run, name="customer_import_run"),
 ]

@@ -11,7 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from onsite.access import check_role
+from onsite.models import CustomerChange
 from onsite.roles import COORDINATOR
+from onsite.selectors.customer_records import field_changes
 from onsite.services.checked_imports import check_customer_file, import_checked_file
 from onsite.services.imports import COLUMNS, REQUIRED_COLUMNS, ImportReport, column_title
 from onsite.thresholds import threshold
@@ -29,11 +31,10 @@ def _context(report: ImportReport | None = None, **extra) -> dict:
                 for name, texts in row.errors.items()
                 for message in texts
             ]
-            changes = [
-                {"column": column_title(name), "before": pair[0], "after": pair[1]}
-                for name, pair in (row.changes or {}).items()
-                if isinstance(pair, list | tuple) and len(pair) == 2
-            ]
+            # Worded as the customer's history words them: labels, and codes as their names.
+            changes = field_changes(
+                CustomerChange(entity=CustomerChange.Entity.CUSTOMER, changes=row.changes or {})
+            )
             rows.append({"row": row, "errors": errors, "changes": changes})
     return {
         "report": report,
