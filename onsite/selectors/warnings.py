@@ -120,7 +120,7 @@ def early_warnings(*, user: Any, now: datetime | None = None) -> list[EarlyWarni
         *_review_overdue(scope, now, limits),
         *_lead_untouched(scope, now, limits),
         *_support_overdue(scope, now),
-        *_contract_expiring(scope, now),
+        *_contract_expiring(scope, now, limits),
         *_renewal_due(scope, now, limits),
         *_lead_stalled(scope, now, limits),
         *(_behind_target(user, now, limits) if on_results else []),
@@ -241,9 +241,11 @@ def _lead_untouched(scope: Q | None, now: datetime, limits: dict[str, int]) -> l
     return warnings
 
 
-def _contract_expiring(scope: Q | None, now: datetime) -> list[EarlyWarning]:
+def _contract_expiring(scope: Q | None, now: datetime, limits: dict[str, int]) -> list[EarlyWarning]:
     today = timezone.localdate(now)
-    products = expiring_competitor_products(today=today).select_related("customer")
+    products = expiring_competitor_products(
+        today=today, window_days=limits["WIN_BACK_WINDOW_DAYS"]
+    ).select_related("customer")
     warnings = []
     for product in _scoped(products, scope):
         warnings.append(
@@ -373,7 +375,9 @@ def _lead_stalled(scope: Q | None, now: datetime, limits: dict[str, int]) -> lis
     """One warning per open lead stalled in its funnel stage, by the funnel's rule
     (`selectors.funnel.stalled_leads`): the lead's owner must move it on or close it."""
     stalled_days = timedelta(days=limits["FUNNEL_STALLED_DAYS"])
-    leads = Lead.objects.filter(stalled_leads(now)).select_related("customer", "owner")
+    leads = Lead.objects.filter(
+        stalled_leads(now, stalled_days=limits["FUNNEL_STALLED_DAYS"])
+    ).select_related("customer", "owner")
     return [
         EarlyWarning(
             kind=WarningKind.LEAD_STALLED,

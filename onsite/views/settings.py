@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
-from onsite.access import has_role
+from onsite.access import check_role, has_role
 from onsite.exceptions import InvalidInput
 from onsite.models import VISIT_CADENCES, IncentiveEvent, IncentiveRule, ServiceStandard, Tier
 from onsite.roles import COORDINATOR
@@ -142,6 +142,7 @@ def settings_index(request: HttpRequest) -> HttpResponse:
 def standards_settings(request: HttpRequest) -> HttpResponse:
     context = _common(request, "standards")
     if request.method == "POST":
+        check_role(request.user, COORDINATOR)  # before reading the form: leadership reads only
         values = _typed(request, ServiceStandard.TERMS)
         try:
             change_service_standard(
@@ -174,6 +175,7 @@ def incentive_settings(request: HttpRequest) -> HttpResponse:
     context = _common(request, "incentives")
     names = [name for name in IncentiveRule.TERMS if name != "active"]
     if request.method == "POST":
+        check_role(request.user, COORDINATOR)  # before reading the form: leadership reads only
         values: dict[str, Any] = _typed(request, names)
         if request.POST.get("active") in ("yes", "no"):
             values["active"] = request.POST["active"] == "yes"
@@ -209,6 +211,7 @@ def threshold_settings(request: HttpRequest, group: str) -> HttpResponse:
     context = _common(request, group) if group in ("warnings", "appraisal") else {}
     page = threshold_page(group=group, user=request.user)  # an unknown group: 404
     if request.method == "POST":
+        check_role(request.user, COORDINATOR)  # before reading the form: leadership reads only
         try:
             change_thresholds(
                 group=group,

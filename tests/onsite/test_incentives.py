@@ -166,12 +166,14 @@ class TestExactlyOnce:
 class TestRules:
     def test_a_new_rule_replaces_the_active_one_and_old_records_keep_theirs(self, org):
         old = award("lead_created", person=org.manager, key="lead:1", description="x", at=at(2026, 12, 1))
-        rule = set_incentive_rule(
-            event="lead_created",
-            values={"points": Decimal(4), "amount": Decimal(8)},
-            user=org.coordinator,
-            reason="more for leads",
-        )
+        # Made before the award's moment: the rule in force when the event happens is the one used.
+        with frozen(at(2026, 11, 20)):
+            rule = set_incentive_rule(
+                event="lead_created",
+                values={"points": Decimal(4), "amount": Decimal(8)},
+                user=org.coordinator,
+                reason="more for leads",
+            )
         new = award(
             "lead_created",
             person=org.manager,
@@ -290,12 +292,13 @@ class TestReview:
 class TestFigures:
     def test_statements_and_reviews_print_money_and_points_with_two_decimals(self, org):
         deploy_processes()
-        set_incentive_rule(
-            event="lead_created",
-            values={"points": Decimal("1.1"), "amount": Decimal("73.7")},
-            user=org.coordinator,
-            reason="rounding",
-        )
+        with frozen(at(2026, 11, 20)):
+            set_incentive_rule(
+                event="lead_created",
+                values={"points": Decimal("1.1"), "amount": Decimal("73.7")},
+                user=org.coordinator,
+                reason="rounding",
+            )
         for n in range(2):
             award("lead_created", person=org.manager, key=f"lead:{n}", description="x", at=at(2026, 12, 3))
         review = request_incentive_review(team=org.team, period=date(2026, 12, 1), user=org.leader)
