@@ -1,7 +1,18 @@
-"""The business thresholds a region can tune (settings `ONSITE`, environment `ONSITE_*`).
+"""The business thresholds a region can tune.
 
-Read when used, never at import, so tests and deployments can change them.
+Two homes:
+- the early-warning and appraisal thresholds (`GROUPS`) are the coordinators': versioned rows
+  (onsite.models.ThresholdVersion) they change in the settings pages, each change effective from a
+  date. The settings `ONSITE` / environment `ONSITE_*` gave only their first version (the migration
+  copied them); from then on the rows rule, and `threshold(name, on=day)` reads the version in force
+  on `day` (today by default).
+- the others (scheduling lead times, tiers' screening scores, import limits) stay deployment
+  settings (`ONSITE`, environment `ONSITE_*`), read when used, never at import.
 """
+
+from __future__ import annotations
+
+from datetime import date
 
 from django.conf import settings
 
@@ -49,5 +60,39 @@ DEFAULTS = {
 }
 
 
-def threshold(name: str) -> int:
+# The thresholds the coordinators change, by group (onsite.models.ThresholdGroup), in the order the
+# settings pages show them; each with its allowed range (inclusive).
+GROUPS: dict[str, dict[str, tuple[int, int]]] = {
+    "warnings": {
+        "VISIT_GRACE_DAYS": (0, 90),
+        "VISIT_ON_PLAN_TOLERANCE_DAYS": (0, 30),
+        "LEAD_UNTOUCHED_DAYS": (1, 90),
+        "FUNNEL_STALLED_DAYS": (1, 365),
+        "REVIEW_DUE_DAYS": (1, 30),
+        "RENEWAL_WINDOW_DAYS": (1, 365),
+        "WIN_BACK_WINDOW_DAYS": (1, 365),
+        "TARGET_BEHIND_PERCENT": (1, 100),
+    },
+    "appraisal": {
+        "APPRAISAL_ATTAINMENT_CAP_PERCENT": (100, 300),
+        "SHORT_BOARD_MARGIN_PERCENT": (1, 100),
+    },
+}
+GROUP_OF = {name: group for group, names in GROUPS.items() for name in names}
+
+
+def threshold(name: str, *, on: date | None = None) -> int:
+    """The threshold's value: for a coordinators' threshold the one in force on `on` (today by
+    default), else the deployment's setting."""
+    group = GROUP_OF.get(name)
+    if group is None:
+        return setting_value(name)
+    # Imported here: config.settings imports this module for DEFAULTS, before any app is ready.
+    from onsite.selectors.thresholds import thresholds_in_force
+
+    return thresholds_in_force(group, on=on)[name]
+
+
+def setting_value(name: str) -> int:
+    """The deployment's setting (environment `ONSITE_<NAME>`), or the default."""
     return getattr(settings, "ONSITE", {}).get(name, DEFAULTS[name])

@@ -20,6 +20,7 @@ from onsite.models.customers import (
     Tier,
 )
 from onsite.models.funnel import FunnelStage, FunnelStageSetting, LeadStageMove
+from onsite.models.imports import CheckedImportFile
 from onsite.models.incentives import IncentiveEvent, IncentiveRecord, IncentiveReview, IncentiveRule
 from onsite.models.leads import Lead, LeadActivity
 from onsite.models.notifications import (
@@ -52,6 +53,7 @@ from onsite.models.project_teams import (
 from onsite.models.renewals import RenewalTarget
 from onsite.models.standards import ServiceStandard
 from onsite.models.support import SupportOutcome, SupportRequest
+from onsite.models.thresholds import ThresholdGroup, ThresholdVersion
 from onsite.models.visits import (
     SummaryDecisionRole,
     SummaryKeyPerson,
@@ -76,6 +78,7 @@ __all__ = [
     "AppraisedRole",
     "Cadence",
     "Channel",
+    "CheckedImportFile",
     "Contribution",
     "ContributionKind",
     "Customer",
@@ -122,6 +125,8 @@ __all__ = [
     "Team",
     "TeamRole",
     "TeamShareRule",
+    "ThresholdGroup",
+    "ThresholdVersion",
     "Tier",
     "Urgency",
     "Visit",

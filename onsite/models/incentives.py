@@ -1,6 +1,7 @@
 """Evaluation and incentives (效果评估和人员激励): configurable rules, records created by events
 exactly once, reviewed by the team leader in a BPMN task, rolled up per person and period."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,6 +14,8 @@ from onsite.models.leads import Lead
 from onsite.models.organisation import Team
 from onsite.models.support import SupportRequest
 from onsite.models.visits import Visit
+
+FIRST_RULES_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class IncentiveEvent(models.TextChoices):
@@ -28,7 +31,12 @@ class IncentiveEvent(models.TextChoices):
 
 
 class IncentiveRule(models.Model):
-    """What an event is worth. Changing a rule makes a new one; records keep the rule they used."""
+    """What an event is worth, from `effective_from` until the event's next rule takes effect.
+
+    Changing a rule adds one (never edits it), possibly scheduled for a later date; records keep the
+    rule they used. An event's rule in force at a moment is its latest one effective by then
+    (`onsite.selectors.incentives.rules_in_force`); one that is not `active` means the event earns
+    nothing from its date on."""
 
     event = models.CharField(_("event"), max_length=32, choices=IncentiveEvent.choices)
     points = models.DecimalField(_("points"), max_digits=10, decimal_places=2, default=Decimal(0))
@@ -59,16 +67,26 @@ class IncentiveRule(models.Model):
         verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The rules the migrations wrote hold since long before any record (2000-01-01).
+    effective_from = models.DateTimeField(_("effective from"), default=FIRST_RULES_FROM)
+    reason = models.TextField(_("why"), blank=True)
+
+    TERMS = (
+        "points",
+        "amount",
+        "high_urgency_weight",
+        "medium_urgency_weight",
+        "low_urgency_weight",
+        "points_per_10k_value",
+        "value_share",
+        "active",
+    )
 
     class Meta:
         verbose_name = _("incentive rule")
         verbose_name_plural = _("incentive rules")
-        ordering = ["event", "-created_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["event"], condition=models.Q(active=True), name="one_active_rule_per_event"
-            )
-        ]
+        ordering = ["event", "-effective_from", "-id"]
+        indexes = [models.Index(fields=["event", "effective_from"], name="incentive_rule_in_force")]
 
     def __str__(self) -> str:
         return self.get_event_display()

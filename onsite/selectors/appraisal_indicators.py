@@ -33,7 +33,6 @@ from onsite.selectors.funnel import win_probabilities
 from onsite.selectors.short_board import indicator_counts
 from onsite.services.summaries import visited_as_planned
 from onsite.services.support import due_moment
-from onsite.thresholds import threshold
 
 COUNT, AMOUNT, RATE = "count", "amount", "rate"
 FOUR_PLACES = Decimal("0.0001")
@@ -328,10 +327,11 @@ class Breakdown:
     score: Decimal
 
 
-def attainment(code: str, value: Decimal, target: Decimal) -> Decimal:
-    """How far `value` reaches `target`, 1 meaning met, capped so one indicator cannot make up
-    for all the others. A lower-is-better indicator at or under a target of zero has met it."""
-    cap = Decimal(threshold("APPRAISAL_ATTAINMENT_CAP_PERCENT")) / 100
+def attainment(code: str, value: Decimal, target: Decimal, *, cap_percent: int) -> Decimal:
+    """How far `value` reaches `target`, 1 meaning met, capped (at `cap_percent` of it) so one
+    indicator cannot make up for all the others. A lower-is-better indicator at or under a target of
+    zero has met it."""
+    cap = Decimal(cap_percent) / 100
     if not INDICATORS[code].lower_is_better:
         reached = value / target if target > 0 else cap
     elif value == 0:
@@ -341,10 +341,10 @@ def attainment(code: str, value: Decimal, target: Decimal) -> Decimal:
     return min(reached, cap).quantize(FOUR_PLACES, ROUND_HALF_UP)
 
 
-def score(values: dict[str, Decimal | None], targets: Iterable[Any]) -> Breakdown:
+def score(values: dict[str, Decimal | None], targets: Iterable[Any], *, cap_percent: int) -> Breakdown:
     """Score `values` (by indicator code) against `targets` (each with `indicator`, `target` and
-    `weight`): each measured indicator's points are its attainment times its share of the measured
-    weight, times 100; the score is the sum of the points."""
+    `weight`): each measured indicator's points are its attainment (capped at `cap_percent`) times
+    its share of the measured weight, times 100; the score is the sum of the points."""
     targets = list(targets)
     measured = sum((t.weight for t in targets if values.get(t.indicator) is not None), Decimal(0))
     lines = []
@@ -353,7 +353,7 @@ def score(values: dict[str, Decimal | None], targets: Iterable[Any]) -> Breakdow
         if value is None or not measured:
             lines.append(Line(t.indicator, value, t.target, t.weight, None, Decimal("0.00")))
             continue
-        reached = attainment(t.indicator, value, t.target)
+        reached = attainment(t.indicator, value, t.target, cap_percent=cap_percent)
         points = to_cents(reached * t.weight * 100 / measured)
         lines.append(Line(t.indicator, value, t.target, t.weight, reached, points))
     return Breakdown(tuple(lines), to_cents(sum((line.points for line in lines), Decimal(0))))

@@ -21,6 +21,7 @@ from onsite.access import check_person_read, check_team_read
 from onsite.models import Appraisal, AppraisalLine, AppraisalScoreChange, AppraisalTarget, AppraisedRole, Team
 from onsite.roles import ACCOUNT_MANAGER, SUPPORT_STAFF
 from onsite.selectors.appraisal_indicators import Breakdown, combine, measure, score, value_of
+from onsite.thresholds import threshold
 
 
 @dataclass(frozen=True)
@@ -78,17 +79,22 @@ def figures_for(*, team: Team, period: date) -> list[Figures]:
     targets = targets_for(teams=[team], period=start)
     codes = [t.indicator for role in AppraisedRole.values for t in targets[(team.pk, role)]]
     tallies = measure(person_ids=[m.pk for m, _role in members], start=start, end=end, codes=codes)
+    # The cap in force on the month's first day: a month is judged by the rules it began with,
+    # however they were changed since.
+    cap = threshold("APPRAISAL_ATTAINMENT_CAP_PERCENT", on=start)
     figures = []
     for member, role in members:
         values = {code: value_of(code, tally) for code, tally in tallies[member.pk].items()}
-        figures.append(Figures(member, role, score(values, targets[(team.pk, role)])))
+        figures.append(Figures(member, role, score(values, targets[(team.pk, role)], cap_percent=cap)))
     if team.leader is not None:
         leader_targets = targets[(team.pk, AppraisedRole.TEAM_LEADER)]
         values = {
             t.indicator: value_of(t.indicator, combine(tallies[m.pk].get(t.indicator) for m, _r in members))
             for t in leader_targets
         }
-        figures.append(Figures(team.leader, AppraisedRole.TEAM_LEADER, score(values, leader_targets)))
+        figures.append(
+            Figures(team.leader, AppraisedRole.TEAM_LEADER, score(values, leader_targets, cap_percent=cap))
+        )
     return figures
 
 

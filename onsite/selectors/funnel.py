@@ -110,7 +110,7 @@ def sales_funnel(
     if team is not None:
         check_team_read(user, team)
     now = now or timezone.now()
-    stalled_days = threshold("FUNNEL_STALLED_DAYS")
+    stalled_days = threshold("FUNNEL_STALLED_DAYS", on=timezone.localdate(now))
     stalled_before = now - timedelta(days=stalled_days)
     narrowed = dict(manager=manager, team=team, region=region, start=start, end=end)
     leads = _leads(user, **narrowed)
@@ -225,10 +225,13 @@ def _stalled(before: datetime) -> Q:
     return Q(status__in=Lead.OPEN_STATUSES, stage_entered_at__lt=before)
 
 
-def stalled_leads(now: datetime) -> Q:
+def stalled_leads(now: datetime, *, stalled_days: int | None = None) -> Q:
     """The filter on leads of those stalled as of `now`: open and in their stage since before
-    `now` − `FUNNEL_STALLED_DAYS` (the early warnings read the funnel's rule from here)."""
-    return _stalled(now - timedelta(days=threshold("FUNNEL_STALLED_DAYS")))
+    `now` − `FUNNEL_STALLED_DAYS` in force that day, unless the caller read it already
+    (`stalled_days`; the early warnings read the funnel's rule from here)."""
+    if stalled_days is None:
+        stalled_days = threshold("FUNNEL_STALLED_DAYS", on=timezone.localdate(now))
+    return _stalled(now - timedelta(days=stalled_days))
 
 
 def win_probabilities() -> dict[str, int]:

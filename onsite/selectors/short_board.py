@@ -95,7 +95,8 @@ def short_board(*, team: Team, start: date, end: date, user: Any) -> ShortBoard:
     # The medians are the whole team's, whoever reads: the reader's row is compared with the team.
     medians = {key: _median([row.values[key] for row in everyone]) for key in INDICATORS}
     rows = everyone if readable is None else [row for row in everyone if row.manager.pk in readable]
-    margin = Decimal(threshold("SHORT_BOARD_MARGIN_PERCENT"))
+    # The margin in force on the period's first day: a period is compared by the rules it began with.
+    margin = Decimal(threshold("SHORT_BOARD_MARGIN_PERCENT", on=start))
     for row in rows:
         gaps = {}
         for key in INDICATORS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from onsite.exceptions import InvalidInput, OnsiteError
 from onsite.models import ServiceStandard, Tier
+from onsite.selectors.thresholds import Change, VersionRow, check_settings_read
 from workflows import clock
 
 
@@ -48,3 +50,42 @@ def standard_history(*, user: Any, tier: str | None = None) -> QuerySet:
         raise InvalidInput({"tier": [_("Unknown service tier: %(tiers)s.") % {"tiers": tier}]})
     rows = ServiceStandard.objects.select_related("changed_by").order_by("tier", "-effective_from", "-id")
     return rows.filter(tier=tier) if tier is not None else rows
+
+
+@dataclass(frozen=True)
+class StandardsPage:
+    in_force: list[ServiceStandard]  # per tier, A to C, in force now
+    scheduled: list[VersionRow]
+    history: list[VersionRow]
+    now: datetime
+
+
+def standards_page(*, user: Any) -> StandardsPage:
+    """What the service standards' settings page shows: each tier's terms in force now, the changes
+    scheduled (soonest first), every version newest first with what it changed. One query."""
+    check_settings_read(user)
+    now = clock.now()
+    versions = list(ServiceStandard.objects.select_related("changed_by").order_by("-effective_from", "-id"))
+    current: dict[str, ServiceStandard] = {}
+    for standard in versions:
+        if standard.effective_from <= now:
+            current.setdefault(standard.tier, standard)
+    rows = [
+        VersionRow(
+            effective_from=s.effective_from,
+            changed_by=s.changed_by,
+            changed_at=s.changed_at,
+            reason=s.reason,
+            changes=tuple(Change(name, *pair) for name, pair in s.changes.items()),
+            scheduled=s.effective_from > now,
+            in_force=current.get(s.tier) is s,
+            label=s.tier,
+        )
+        for s in versions
+    ]
+    return StandardsPage(
+        in_force=[current[tier] for tier in Tier.values if tier in current],
+        scheduled=sorted((r for r in rows if r.scheduled), key=lambda r: r.effective_from),
+        history=rows,
+        now=now,
+    )

@@ -51,8 +51,8 @@ from onsite.roles import ACCOUNT_MANAGER, COORDINATOR, LEADERSHIP, SUPPORT_STAFF
 from onsite.selectors.appraisal_indicators import AMOUNT, INDICATORS, combine, measure, value_of
 from onsite.selectors.appraisals import month_bounds, targets_for
 from onsite.selectors.funnel import stalled_leads
+from onsite.selectors.thresholds import thresholds_in_force
 from onsite.services.winback import expiring_competitor_products
-from onsite.thresholds import threshold
 
 # The longest a cadence lets a customer go between visits, before the grace days.
 CADENCE_DAYS = {Cadence.WEEKLY: 7, Cadence.BIWEEKLY: 14, Cadence.MONTHLY: 31}
@@ -105,22 +105,25 @@ def early_warnings(*, user: Any, now: datetime | None = None) -> list[EarlyWarni
         return []
     # Support staff read some customers, but no one's targets.
     on_results = has_role(user, ACCOUNT_MANAGER, TEAM_LEADER, COORDINATOR, LEADERSHIP)
+    # The thresholds in force today, read once for every kind.
+    limits = thresholds_in_force("warnings", on=timezone.localdate(now))
     warnings = [
         *_no_recent_visit(
             # What waits for the team leader is not the account manager's to act on.
             scope,
             now,
+            limits,
             leaders_share=has_role(user, TEAM_LEADER, COORDINATOR, LEADERSHIP),
         ),
         *_summary_overdue(scope, now),
-        *_visit_plan_overdue(scope, now),
-        *_review_overdue(scope, now),
-        *_lead_untouched(scope, now),
+        *_visit_plan_overdue(scope, now, limits),
+        *_review_overdue(scope, now, limits),
+        *_lead_untouched(scope, now, limits),
         *_support_overdue(scope, now),
-        *_contract_expiring(scope, now),
-        *_renewal_due(scope, now),
-        *_lead_stalled(scope, now),
-        *(_behind_target(user, now) if on_results else []),
+        *_contract_expiring(scope, now, limits),
+        *_renewal_due(scope, now, limits),
+        *_lead_stalled(scope, now, limits),
+        *(_behind_target(user, now, limits) if on_results else []),
     ]
     warnings = _name_who_acts(warnings)
     order = list(WarningKind.values)
@@ -139,8 +142,10 @@ def _scoped(queryset: models.QuerySet, scope: Q | None) -> models.QuerySet:
     return queryset if scope is None else queryset.filter(scope)
 
 
-def _no_recent_visit(scope: Q | None, now: datetime, *, leaders_share: bool = True) -> list[EarlyWarning]:
-    grace = threshold("VISIT_GRACE_DAYS")
+def _no_recent_visit(
+    scope: Q | None, now: datetime, limits: dict[str, int], *, leaders_share: bool = True
+) -> list[EarlyWarning]:
+    grace = limits["VISIT_GRACE_DAYS"]
     # Counted from the last visit made to the customer, or from enrolment when there is none since:
     # a customer re-enrolled after an old programme is not overdue on its first day.
     # A programme that follows the tiers visits at the cadence the customer's tier's standard sets now.
@@ -216,8 +221,8 @@ def _summary_overdue(scope: Q | None, now: datetime) -> list[EarlyWarning]:
     return warnings
 
 
-def _lead_untouched(scope: Q | None, now: datetime) -> list[EarlyWarning]:
-    untouched = timedelta(days=threshold("LEAD_UNTOUCHED_DAYS"))
+def _lead_untouched(scope: Q | None, now: datetime, limits: dict[str, int]) -> list[EarlyWarning]:
+    untouched = timedelta(days=limits["LEAD_UNTOUCHED_DAYS"])
     leads = Lead.objects.filter(
         urgency=Urgency.HIGH, status__in=Lead.OPEN_STATUSES, last_activity_at__lt=now - untouched
     ).select_related("customer")
@@ -236,9 +241,11 @@ def _lead_untouched(scope: Q | None, now: datetime) -> list[EarlyWarning]:
     return warnings
 
 
-def _contract_expiring(scope: Q | None, now: datetime) -> list[EarlyWarning]:
+def _contract_expiring(scope: Q | None, now: datetime, limits: dict[str, int]) -> list[EarlyWarning]:
     today = timezone.localdate(now)
-    products = expiring_competitor_products(today=today).select_related("customer")
+    products = expiring_competitor_products(
+        today=today, window_days=limits["WIN_BACK_WINDOW_DAYS"]
+    ).select_related("customer")
     warnings = []
     for product in _scoped(products, scope):
         warnings.append(
@@ -258,11 +265,11 @@ def _contract_expiring(scope: Q | None, now: datetime) -> list[EarlyWarning]:
     return warnings
 
 
-def _visit_plan_overdue(scope: Q | None, now: datetime) -> list[EarlyWarning]:
+def _visit_plan_overdue(scope: Q | None, now: datetime, limits: dict[str, int]) -> list[EarlyWarning]:
     """A visit the cadence scheduled that has no plan by its date, or a planned visit not made by its
     planned date and the tolerance "as planned" allows."""
     today = timezone.localdate(now)
-    tolerance = timedelta(days=threshold("VISIT_ON_PLAN_TOLERANCE_DAYS"))
+    tolerance = timedelta(days=limits["VISIT_ON_PLAN_TOLERANCE_DAYS"])
     visits = Visit.objects.filter(
         Q(status=Visit.Status.SCHEDULED, planned_date__lt=today)
         | Q(status=Visit.Status.PLANNED, planned_date__lt=today - tolerance)
@@ -283,9 +290,9 @@ def _visit_plan_overdue(scope: Q | None, now: datetime) -> list[EarlyWarning]:
     return warnings
 
 
-def _review_overdue(scope: Q | None, now: datetime) -> list[EarlyWarning]:
+def _review_overdue(scope: Q | None, now: datetime, limits: dict[str, int]) -> list[EarlyWarning]:
     """A summary submitted and not reviewed by the team leader within the days allowed."""
-    allowed = timedelta(days=threshold("REVIEW_DUE_DAYS"))
+    allowed = timedelta(days=limits["REVIEW_DUE_DAYS"])
     visits = Visit.objects.filter(
         status=Visit.Status.SUMMARISED,
         summary__status=VisitSummary.Status.SUBMITTED,
@@ -339,14 +346,14 @@ def _support_overdue(scope: Q | None, now: datetime) -> list[EarlyWarning]:
     return warnings
 
 
-def _renewal_due(scope: Q | None, now: datetime) -> list[EarlyWarning]:
+def _renewal_due(scope: Q | None, now: datetime, limits: dict[str, int]) -> list[EarlyWarning]:
     """One of our own contracts ending within the renewal window: keep the customer (retention),
     before a competitor's win-back starts."""
     today = timezone.localdate(now)
     products = ProductHolding.objects.filter(
         ownership=Ownership.OURS,
         expiry_date__gte=today,
-        expiry_date__lte=today + timedelta(days=threshold("RENEWAL_WINDOW_DAYS")),
+        expiry_date__lte=today + timedelta(days=limits["RENEWAL_WINDOW_DAYS"]),
     ).select_related("customer")
     return [
         EarlyWarning(
@@ -364,11 +371,13 @@ def _renewal_due(scope: Q | None, now: datetime) -> list[EarlyWarning]:
     ]
 
 
-def _lead_stalled(scope: Q | None, now: datetime) -> list[EarlyWarning]:
+def _lead_stalled(scope: Q | None, now: datetime, limits: dict[str, int]) -> list[EarlyWarning]:
     """One warning per open lead stalled in its funnel stage, by the funnel's rule
     (`selectors.funnel.stalled_leads`): the lead's owner must move it on or close it."""
-    stalled_days = timedelta(days=threshold("FUNNEL_STALLED_DAYS"))
-    leads = Lead.objects.filter(stalled_leads(now)).select_related("customer", "owner")
+    stalled_days = timedelta(days=limits["FUNNEL_STALLED_DAYS"])
+    leads = Lead.objects.filter(
+        stalled_leads(now, stalled_days=limits["FUNNEL_STALLED_DAYS"])
+    ).select_related("customer", "owner")
     return [
         EarlyWarning(
             kind=WarningKind.LEAD_STALLED,
@@ -386,7 +395,7 @@ def _lead_stalled(scope: Q | None, now: datetime) -> list[EarlyWarning]:
     ]
 
 
-def _behind_target(user: Any, now: datetime) -> list[EarlyWarning]:
+def _behind_target(user: Any, now: datetime, limits: dict[str, int]) -> list[EarlyWarning]:
     """Account managers and teams behind the month's target (`TARGET_INDICATORS`) by more than
     `TARGET_BEHIND_PERCENT`, pro rata to the days elapsed.
 
@@ -407,7 +416,7 @@ def _behind_target(user: Any, now: datetime) -> list[EarlyWarning]:
     elapsed, days_in_month = (today - start).days, (end - start).days
     if not elapsed:
         return []
-    behind = Decimal(100 - threshold("TARGET_BEHIND_PERCENT"))
+    behind = Decimal(100 - limits["TARGET_BEHIND_PERCENT"])
     people = people_scope(user)
     managers = list(
         scoped(get_user_model().objects.all(), people)

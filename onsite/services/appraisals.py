@@ -223,7 +223,7 @@ def review_appraisal(
         has_role(actor, COORDINATOR) or (appraisal.reviewer_id and appraisal.reviewer_id == person_id(actor))
     ):
         raise NotPermitted(_("Only the person's team leader can review this appraisal."))
-    new_score = _score(adjusted_score, "adjusted_score", required=False)
+    new_score = _score(adjusted_score, "adjusted_score", required=False, period=appraisal.period)
     reason = (reason or "").strip()
     adjusting = new_score is not None and new_score != appraisal.score
     if adjusting and not reason:
@@ -290,7 +290,7 @@ def decide_appraisal_dispute(
     if appraisal.status != Appraisal.Status.DISPUTED or _already(task_id):
         return appraisal
     check_role(actor, COORDINATOR)
-    score = _score(final_score, "final_score", required=True)
+    score = _score(final_score, "final_score", required=True, period=appraisal.period)
     note = (note or "").strip()
     if not note:
         raise InvalidInput({"decision_note": [_("Give the reason for the decision.")]})
@@ -302,13 +302,14 @@ def decide_appraisal_dispute(
     return appraisal
 
 
-def _score(value: Any, field: str, *, required: bool) -> Decimal | None:
+def _score(value: Any, field: str, *, required: bool, period: date) -> Decimal | None:
     if value is None or value == "":
         if required:
             raise InvalidInput({field: [_("Enter the score.")]})
         return None
     number = _decimal(value)
-    top = Decimal(threshold("APPRAISAL_ATTAINMENT_CAP_PERCENT"))
+    # The month's own cap: a score above it could not have been computed for that month.
+    top = Decimal(threshold("APPRAISAL_ATTAINMENT_CAP_PERCENT", on=period.replace(day=1)))
     if number is None or number < 0 or number > top:
         raise InvalidInput({field: [_("Enter a score from 0 to %(top)s.") % {"top": top}]})
     return number.quantize(Decimal("0.01"))

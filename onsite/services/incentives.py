@@ -30,7 +30,9 @@ from onsite.models import (
     Visit,
 )
 from onsite.roles import COORDINATOR
+from onsite.selectors.incentive_rules import in_force_at, rule_in_force, rule_versions
 from onsite.services.processes import start_domain_process
+from workflows import clock
 from workflows.actors import SYSTEM, person, person_id
 
 REVIEW_PROCESS = "incentive_review"
@@ -45,16 +47,47 @@ RULE_FIELDS = (
 )
 
 
-def set_incentive_rule(*, event: str, values: dict, user: Any) -> IncentiveRule:
-    """Replace the event's active rule; records already made keep the rule they were made with."""
+def set_incentive_rule(
+    *,
+    event: str,
+    values: dict,
+    user: Any,
+    reason: str,
+    effective_from: datetime | None = None,
+) -> IncentiveRule:
+    """A coordinator sets what `event` is worth from `effective_from` (now by default, never in the
+    past): a new rule holding the terms of the rule in force then with `values` changed. Records
+    already made keep the rule they were made with; events before that moment keep the rule in
+    force when they happened."""
     check_role(user, COORDINATOR)
-    unknown = sorted(set(values) - set(RULE_FIELDS))
-    if unknown:
-        raise InvalidInput({name: [_("This field cannot be set here.")] for name in unknown})
-    rule = IncentiveRule(event=event, created_by=person(user), **values)
-    validate_rule(rule)
+    now = clock.now()
+    moment = effective_from or now
+    errors: dict[str, list[str]] = {}
+    if event not in IncentiveEvent.values:
+        errors["event"] = [_("There is no such event.")]
+    for name in sorted(set(values) - set(RULE_FIELDS) - {"active"}):
+        errors[name] = [_("This field cannot be set here.")]
+    if not (reason or "").strip():
+        errors["reason"] = [_("Say why the rule changes.")]
+    if moment < now:
+        errors["effective_from"] = [_("A change applies from now on; it cannot start in the past.")]
+    if errors:
+        raise InvalidInput(errors)
     with transaction.atomic():
-        IncentiveRule.objects.select_for_update().filter(event=event, active=True).update(active=False)
+        # One change of an event's rules at a time, so "the rule in force then" is read consistently.
+        list(IncentiveRule.objects.select_for_update().filter(event=event).values_list("pk"))
+        base = rule_in_force(event, at=moment)
+        terms = {name: getattr(base, name) for name in IncentiveRule.TERMS} if base else {}
+        rule = IncentiveRule(
+            event=event,
+            **(terms | values),
+            created_by=person(user),
+            effective_from=moment,
+            reason=reason.strip(),
+        )
+        validate_rule(rule)
+        if base is not None and all(getattr(base, n) == getattr(rule, n) for n in IncentiveRule.TERMS):
+            raise InvalidInput({"": [_("This is the rule in force then; nothing changes.")]})
         rule.save()
     return rule
 
@@ -100,12 +133,13 @@ def award(
     share: Decimal | None = None,
     **links: Any,
 ) -> IncentiveRecord | None:
-    """A pending record for `person`, once per (person, event, key); None when no rule is active.
+    """A pending record for `person`, once per (person, event, key), by the event's rule in force at
+    `at`; None when there is none or it is not active.
 
     `at` is when the event happened - the visit made, the summary submitted - not when it was
     approved: the record belongs to that moment's period. `share` is the person's part of what the
     event is worth (a project team member's share of a won lead); None: all of it."""
-    rule = IncentiveRule.objects.filter(event=event, active=True).first()
+    rule = rule_in_force(event, at=at)
     if rule is None or person is None:
         return None
     draft = _record(rule, Award(event, person, key, description, at, urgency, value, links, share))
@@ -126,12 +160,13 @@ def award_all(awards: Iterable[Award]) -> None:
     awards = [a for a in awards if a.person is not None]
     if not awards:
         return
-    rules = {
-        r.event: r for r in IncentiveRule.objects.filter(event__in={a.event for a in awards}, active=True)
-    }
-    IncentiveRecord.objects.bulk_create(
-        [_record(rules[a.event], a) for a in awards if a.event in rules], ignore_conflicts=True
-    )
+    versions = rule_versions({a.event for a in awards})
+    records = []
+    for a in awards:
+        rule = in_force_at(versions.get(a.event, []), a.at)
+        if rule is not None:
+            records.append(_record(rule, a))
+    IncentiveRecord.objects.bulk_create(records, ignore_conflicts=True)
 
 
 # How precisely a record keeps the share it was awarded (the amount is computed from the exact one).

@@ -24,7 +24,7 @@ RENEWAL_PROCESS = "renewal"
 
 def expiring_own_products(*, today: date, window_days: int | None = None, customer: Customer | None = None):
     """Our contracts ending between today and the renewal window's last day, both included."""
-    window = threshold("RENEWAL_WINDOW_DAYS") if window_days is None else window_days
+    window = threshold("RENEWAL_WINDOW_DAYS", on=today) if window_days is None else window_days
     products = ProductHolding.objects.filter(
         ownership=Ownership.OURS,
         expiry_date__gte=today,

@@ -67,6 +67,16 @@ def change_service_standard(
         standard.full_clean(exclude=["changed_by"], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         raise InvalidInput(exc.message_dict) from None
+    if standard.support_response_hours > standard.support_completion_hours:
+        # A request is taken up before it is done.
+        raise InvalidInput(
+            {
+                "support_response_hours": [
+                    _("The response time cannot be longer than the completion time (%(hours)s hours).")
+                    % {"hours": standard.support_completion_hours}
+                ]
+            }
+        )
     standard.changes = {
         name: [getattr(base, name), getattr(standard, name)]
         for name in ServiceStandard.TERMS

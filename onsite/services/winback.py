@@ -25,7 +25,7 @@ WIN_BACK_PROCESS = "win_back"
 def expiring_competitor_products(
     *, today: date, window_days: int | None = None, customer: Customer | None = None
 ):
-    window = threshold("WIN_BACK_WINDOW_DAYS") if window_days is None else window_days
+    window = threshold("WIN_BACK_WINDOW_DAYS", on=today) if window_days is None else window_days
     products = ProductHolding.objects.filter(
         ownership=Ownership.COMPETITOR,
         expiry_date__gte=today,

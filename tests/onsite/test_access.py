@@ -133,7 +133,7 @@ def attempts(world):
         ),
         "end the programme": lambda u: end_enrolment_early(enrolment=world["enrolment"], reason="x", user=u),
         "change an incentive rule": lambda u: set_incentive_rule(
-            event="lead_won", values={"points": 999}, user=u
+            event="lead_won", values={"points": 999}, user=u, reason="x"
         ),
         "start the team's incentive review": lambda u: request_incentive_review(
             team=org.team, period=date(2026, 12, 1), user=u

@@ -27,6 +27,7 @@ from onsite.models import (
     Programme,
     Stage,
     SupportRequest,
+    ThresholdVersion,
     Urgency,
     Visit,
     VisitSummary,
@@ -35,6 +36,7 @@ from onsite.selectors.appraisal_indicators import INDICATORS, measure, value_of
 from onsite.selectors.appraisals import appraisal_record, figures_for, team_appraisal_figures
 from onsite.selectors.incentives import incentive_statement
 from onsite.services.appraisals import generate_appraisals, set_appraisal_targets
+from onsite.services.thresholds import change_thresholds
 from tests.factories import UserFactory
 from tests.onsite.factories import (
     CustomerFactory,
@@ -670,3 +672,32 @@ def test_an_appraisal_is_read_by_the_person_their_leader_and_coordinators_only(o
     StaffProfileFactory(user=stranger, team=TeamFactory())
     with pytest.raises(NotPermitted):
         team_appraisal_figures(team=org.team, period=OCTOBER, user=stranger)
+
+
+def test_a_months_figures_use_the_attainment_cap_in_force_on_its_first_day(team, month_of_work):
+    manager, _engineer = month_of_work
+    set_appraisal_targets(
+        team=team, role="account_manager", period=START, targets=MANAGER_TARGETS, user=team.leader
+    )
+
+    def on_time_attainment():
+        figures = next(f for f in figures_for(team=team, period=START) if f.person == manager)
+        return {line.indicator: line for line in figures.breakdown.lines}["summary_on_time_rate"].attainment
+
+    # A change recorded today (effective from today) does not reach back to March 2024.
+    change_thresholds(
+        group="appraisal",
+        values={"APPRAISAL_ATTAINMENT_CAP_PERCENT": 200},
+        effective_from=timezone.localdate(),
+        reason="a softer cap",
+        user=UserFactory(roles=["coordinator"]),
+    )
+    assert on_time_attainment() == Decimal("1.2000")  # 1.25, capped at 120 %
+
+    # Values in force from March's first day apply to March, later ones do not.
+    for day, cap in ((START, 150), (date(2024, 3, 2), 100), (END, 100)):
+        values = {"APPRAISAL_ATTAINMENT_CAP_PERCENT": cap, "SHORT_BOARD_MARGIN_PERCENT": 20}
+        ThresholdVersion.objects.create(
+            group="appraisal", values=values, effective_from=day, reason="x", changed_at=timezone.now()
+        )
+    assert on_time_attainment() == Decimal("1.2500")

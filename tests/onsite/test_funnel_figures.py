@@ -13,6 +13,7 @@ from onsite.models import FunnelStageSetting
 from onsite.selectors.funnel import sales_funnel
 from tests.onsite.factories import CustomerFactory, LeadFactory, LeadStageMoveFactory
 from tests.onsite.flow import at, customer_of
+from tests.onsite.threshold_values import set_thresholds
 
 pytestmark = pytest.mark.django_db
 NOW = at(2026, 12, 31, 12)
@@ -258,7 +259,7 @@ class TestFigures:
             stage: int(stage in ("preparation", "solution")) for stage in figures(funnel, "stalled")
         }
 
-        settings.ONSITE = {**settings.ONSITE, "FUNNEL_STALLED_DAYS": 15}
+        set_thresholds(FUNNEL_STALLED_DAYS=15)
         funnel = sales_funnel(user=org.coordinator, now=NOW)
         # Also L7 (pain points since 12-15 09:00, 16 days); L2 (entry point since 12-20) is not.
         assert {s.lead_id for s in funnel.stalled} == {leads[k].pk for k in ("L1", "L3", "L7")}
@@ -339,8 +340,9 @@ def test_the_funnel_reads_in_a_constant_number_of_queries_whatever_the_number_of
         funnel_lead(ours, steps, status="won" if extra else "following", estimated_value=D(5000), **extra)
     reader = get_user_model().objects.get(pk=org.coordinator.pk)
 
-    # The reader's roles, the stage settings, the aggregate, the medians, the stalled leads.
-    with django_assert_num_queries(5):
+    # The reader's roles, the thresholds in force, the stage settings, the aggregate, the medians,
+    # the stalled leads.
+    with django_assert_num_queries(6):
         funnel = sales_funnel(user=reader, now=NOW)
 
     assert funnel.stage("preparation").reached == size

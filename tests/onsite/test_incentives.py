@@ -8,6 +8,7 @@ import pytest
 from onsite.amounts import format_amount
 from onsite.exceptions import InvalidInput, NotPermitted, OnsiteError
 from onsite.models import IncentiveRecord, IncentiveRule, Lead, Visit, WinBackTarget
+from onsite.selectors.incentive_rules import rule_in_force
 from onsite.selectors.incentives import incentive_statement, team_statements
 from onsite.services.incentives import award, request_incentive_review, set_incentive_rule
 from tests.conftest import BPMN_DIR, source
@@ -165,9 +166,14 @@ class TestExactlyOnce:
 class TestRules:
     def test_a_new_rule_replaces_the_active_one_and_old_records_keep_theirs(self, org):
         old = award("lead_created", person=org.manager, key="lead:1", description="x", at=at(2026, 12, 1))
-        rule = set_incentive_rule(
-            event="lead_created", values={"points": Decimal(4), "amount": Decimal(8)}, user=org.coordinator
-        )
+        # Made before the award's moment: the rule in force when the event happens is the one used.
+        with frozen(at(2026, 11, 20)):
+            rule = set_incentive_rule(
+                event="lead_created",
+                values={"points": Decimal(4), "amount": Decimal(8)},
+                user=org.coordinator,
+                reason="more for leads",
+            )
         new = award(
             "lead_created",
             person=org.manager,
@@ -177,18 +183,20 @@ class TestRules:
             urgency="low",
         )
 
-        assert IncentiveRule.objects.filter(event="lead_created", active=True).get() == rule
+        assert rule_in_force("lead_created", at=at(2026, 12, 1)) == rule
         assert (old.rule.points, old.points) == (Decimal(2), Decimal("2.00"))
         assert (new.rule, new.points, new.amount) == (rule, Decimal("4.00"), Decimal("8.00"))
 
     def test_rules_are_set_by_coordinators_with_sensible_numbers(self, org):
         with pytest.raises(NotPermitted):
-            set_incentive_rule(event="lead_won", values={"points": 1}, user=org.leader)
+            set_incentive_rule(event="lead_won", values={"points": 1}, user=org.leader, reason="x")
         with pytest.raises(InvalidInput) as refused:
-            set_incentive_rule(event="lead_won", values={"points": -1, "bonus": 3}, user=org.coordinator)
+            set_incentive_rule(
+                event="lead_won", values={"points": -1, "bonus": 3}, user=org.coordinator, reason="x"
+            )
         assert set(refused.value.errors) == {"bonus"}
         with pytest.raises(InvalidInput) as refused:
-            set_incentive_rule(event="lead_won", values={"points": -1}, user=org.coordinator)
+            set_incentive_rule(event="lead_won", values={"points": -1}, user=org.coordinator, reason="x")
         assert refused.value.errors == {"points": ["Must not be negative."]}
         assert IncentiveRule.objects.filter(event="lead_won", active=True).get().points == Decimal(20)
 
@@ -284,11 +292,13 @@ class TestReview:
 class TestFigures:
     def test_statements_and_reviews_print_money_and_points_with_two_decimals(self, org):
         deploy_processes()
-        set_incentive_rule(
-            event="lead_created",
-            values={"points": Decimal("1.1"), "amount": Decimal("73.7")},
-            user=org.coordinator,
-        )
+        with frozen(at(2026, 11, 20)):
+            set_incentive_rule(
+                event="lead_created",
+                values={"points": Decimal("1.1"), "amount": Decimal("73.7")},
+                user=org.coordinator,
+                reason="rounding",
+            )
         for n in range(2):
             award("lead_created", person=org.manager, key=f"lead:{n}", description="x", at=at(2026, 12, 3))
         review = request_incentive_review(team=org.team, period=date(2026, 12, 1), user=org.leader)

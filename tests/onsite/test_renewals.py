@@ -23,6 +23,7 @@ from tests.onsite.flow import (
     refreshed,
     summary,
 )
+from tests.onsite.threshold_values import set_thresholds
 from workflows.clock import frozen
 from workflows.exceptions import TaskNotYours
 from workflows.forms import FormValidationError
@@ -107,7 +108,6 @@ class TestTargeting:
         }
 
     def test_the_window_is_90_days_by_default_counting_both_ends(self, org, settings):
-        settings.ONSITE = {k: v for k, v in settings.ONSITE.items() if k != "RENEWAL_WINDOW_DAYS"}
         customer = customer_of(org)
         ours(customer, "today", in_days(0))
         ours(customer, "in 90 days", in_days(90))
@@ -123,7 +123,7 @@ class TestTargeting:
         ours(customer, "in 30 days", in_days(30))
         ours(customer, "in 31 days", in_days(31))
 
-        settings.ONSITE = {**settings.ONSITE, "RENEWAL_WINDOW_DAYS": 30}
+        set_thresholds(RENEWAL_WINDOW_DAYS=30)
         start()
 
         assert targeted() == [("in 30 days", in_days(30))]

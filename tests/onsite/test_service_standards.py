@@ -591,3 +591,17 @@ def test_instances_started_on_the_diagrams_before_the_standards_keep_their_terms
     assert Timer.objects.get(instance=new_visit, bpmn_id="Event_summary_overdue").due_at == at(
         2026, 11, 11, 10
     )
+
+
+def test_a_response_time_longer_than_the_completion_time_is_refused():
+    with pytest.raises(InvalidInput) as refused:
+        change_service_standard(
+            tier=Tier.A,
+            values={"support_response_hours": 30},
+            reason="slower",
+            user=UserFactory(roles=["coordinator"]),
+        )
+    assert refused.value.errors == {
+        "support_response_hours": ["The response time cannot be longer than the completion time (24 hours)."]
+    }
+    assert ServiceStandard.objects.filter(tier=Tier.A).count() == 1

@@ -23,6 +23,7 @@ from onsite.models import (
 )
 from onsite.selectors.warnings import EarlyWarning, WarningKind, describe, early_warnings
 from onsite.services.appraisals import set_appraisal_targets
+from onsite.services.thresholds import change_thresholds
 from tests.factories import UserFactory
 from tests.onsite.factories import (
     CustomerFactory,
@@ -35,6 +36,7 @@ from tests.onsite.factories import (
     manager_in,
     support_engineer,
 )
+from tests.onsite.threshold_values import set_thresholds
 from workflows.actors import SYSTEM
 from workflows.models import ProcessModel, ProcessVersion
 
@@ -47,7 +49,7 @@ visit_numbers = count(1)
 def targets_out_of_the_way(settings):
     """The process warnings' tests make managers with no leads and no visits this month: keep them
     from also being behind the month's targets (tested on their own, at a fixed date, below)."""
-    settings.ONSITE = {**settings.ONSITE, "TARGET_BEHIND_PERCENT": 100}
+    set_thresholds(TARGET_BEHIND_PERCENT=100)
 
 
 @pytest.fixture
@@ -173,7 +175,7 @@ def test_a_monthly_customer_has_thirty_one_days_and_the_grace_days(enrol, custom
 
 
 def test_the_grace_days_come_from_the_thresholds(enrol, customer, now, settings):
-    settings.ONSITE = {**settings.ONSITE, "VISIT_GRACE_DAYS": 0}
+    set_thresholds(VISIT_GRACE_DAYS=0)
     enrolment = enrol(customer, enrolled_days_ago=100)
     visit(enrolment, visited_at=now - timedelta(days=7, seconds=1))
 
@@ -293,7 +295,7 @@ def test_a_submitted_summary_or_a_visit_not_yet_made_is_not_overdue(enrol, custo
 def test_warns_when_a_high_urgency_open_lead_has_had_no_activity_for_longer_than_the_threshold(
     customer, now, settings
 ):
-    settings.ONSITE = {**settings.ONSITE, "LEAD_UNTOUCHED_DAYS": 3}
+    set_thresholds(LEAD_UNTOUCHED_DAYS=3)
     lead = LeadFactory(
         customer=customer,
         description="云专线扩容",
@@ -332,7 +334,7 @@ def test_a_less_urgent_or_closed_lead_is_not_warned_about(customer, now):
 
 
 def test_warns_about_a_competitor_contract_expiring_within_the_win_back_window(customer, now, settings):
-    settings.ONSITE = {**settings.ONSITE, "WIN_BACK_WINDOW_DAYS": 30}
+    set_thresholds(WIN_BACK_WINDOW_DAYS=30)
     today = timezone.localdate(now)
     product = ProductHoldingFactory(
         customer=customer, product="专线", provider="电信", expiry_date=today + timedelta(days=30)
@@ -460,7 +462,7 @@ def test_a_deactivated_manager_sees_nothing(everyones_customers, manager, now):
 def test_the_longest_overdue_comes_first_and_expiring_contracts_after_every_overdue_warning(
     enrol, customer, now, settings
 ):
-    settings.ONSITE = {**settings.ONSITE, "LEAD_UNTOUCHED_DAYS": 7, "VISIT_GRACE_DAYS": 3}
+    set_thresholds(LEAD_UNTOUCHED_DAYS=7, VISIT_GRACE_DAYS=3)
     today = timezone.localdate(now)
     soon = ProductHoldingFactory(customer=customer, expiry_date=today + timedelta(days=3))
     later = ProductHoldingFactory(customer=customer, expiry_date=today + timedelta(days=60))
@@ -485,7 +487,7 @@ def test_the_longest_overdue_comes_first_and_expiring_contracts_after_every_over
 def test_the_number_of_queries_does_not_grow_with_the_warnings(
     enrol, team, region, django_assert_max_num_queries, settings
 ):
-    settings.ONSITE = {**settings.ONSITE, "TARGET_BEHIND_PERCENT": 20}
+    set_thresholds(TARGET_BEHIND_PERCENT=20)
     # Day 16 of November: every new manager, with nothing done, is behind each default target.
     now = timezone.make_aware(datetime(2026, 11, 16, 10))
 
@@ -520,9 +522,9 @@ def test_the_number_of_queries_does_not_grow_with_the_warnings(
     # the targets, one per indicator for its manager; the team's three besides.
     per_customer = len(WarningKind.values) + 1 + 2
     # One query per process kind and for the stalled leads, two to name who acts, the reader's
-    # roles; for the targets: the managers, the targets, and five for the indicators' sources
-    # (the short board's three, the visits made, the values won).
-    queries = (len(WarningKind.values) - 1) + 2 + 1 + 7
+    # roles, the thresholds in force; for the targets: the managers, the targets, and five for the
+    # indicators' sources (the short board's three, the visits made, the values won).
+    queries = (len(WarningKind.values) - 1) + 2 + 1 + 1 + 7
     with django_assert_max_num_queries(queries):
         warnings = early_warnings(user=team.leader, now=now)
         assert sorted(set(kinds(warnings))) == sorted(WarningKind.values)
@@ -588,7 +590,7 @@ def test_warns_when_a_scheduled_visit_has_no_plan_by_its_date(enrol, customer, m
 def test_warns_when_a_planned_visit_is_not_made_within_the_as_planned_tolerance(
     enrol, customer, now, settings
 ):
-    settings.ONSITE = {"VISIT_ON_PLAN_TOLERANCE_DAYS": 1}
+    set_thresholds(VISIT_ON_PLAN_TOLERANCE_DAYS=1)
     enrolment = enrol(customer, enrolled_days_ago=30)
     today = timezone.localdate(now)
     within = visit(enrolment, status=Visit.Status.PLANNED)
@@ -616,7 +618,7 @@ def test_a_visit_made_or_cancelled_is_not_a_late_plan(enrol, customer, now):
 def test_a_summary_not_reviewed_within_the_review_days_is_the_team_leaders_to_act_on(
     enrol, customer, team, now, settings
 ):
-    settings.ONSITE = {"REVIEW_DUE_DAYS": 2}
+    set_thresholds(REVIEW_DUE_DAYS=2)
     enrolment = enrol(customer, enrolled_days_ago=30)
     submitted(visit(enrolment, status=Visit.Status.SUMMARISED), at=now - timedelta(days=1))
     waiting = submitted(visit(enrolment, status=Visit.Status.SUMMARISED), at=now - timedelta(days=3, hours=1))
@@ -698,7 +700,7 @@ def test_an_account_manager_sees_late_support_only_for_their_own_customers(custo
 
 
 def test_warns_about_our_own_contract_expiring_within_the_renewal_window(customer, manager, now, settings):
-    settings.ONSITE = {"RENEWAL_WINDOW_DAYS": 60}
+    set_thresholds(RENEWAL_WINDOW_DAYS=60)
     today = timezone.localdate(now)
     ours = ProductHoldingFactory(
         customer=customer,
@@ -730,7 +732,7 @@ NOVEMBER_16 = datetime(2026, 11, 16, 10)
 
 @pytest.fixture
 def behind_by_20_percent(settings):
-    settings.ONSITE = {**settings.ONSITE, "TARGET_BEHIND_PERCENT": 20}
+    set_thresholds(TARGET_BEHIND_PERCENT=20)
     return timezone.make_aware(NOVEMBER_16)
 
 
@@ -836,7 +838,7 @@ def test_without_its_own_targets_a_team_is_held_to_the_default_targets(behind_by
 
 
 def test_nothing_is_expected_on_the_first_of_the_month(settings, team, november_targets):
-    settings.ONSITE = {**settings.ONSITE, "TARGET_BEHIND_PERCENT": 20}
+    set_thresholds(TARGET_BEHIND_PERCENT=20)
     manager_in(team)
 
     assert behind(timezone.make_aware(datetime(2026, 11, 1, 18))) == {}
@@ -873,7 +875,7 @@ def test_targets_are_seen_by_the_manager_their_team_leader_and_everyones_readers
 
 
 def test_each_lead_stalled_in_its_stage_is_a_warning_for_its_owner(customer, manager, team, now, settings):
-    settings.ONSITE = {**settings.ONSITE, "FUNNEL_STALLED_DAYS": 30}
+    set_thresholds(FUNNEL_STALLED_DAYS=30)
     colleague = manager_in(team)
     stalled = LeadFactory(
         customer=customer,
@@ -902,5 +904,20 @@ def test_each_lead_stalled_in_its_stage_is_a_warning_for_its_owner(customer, man
     assert of_kind(WarningKind.LEAD_STALLED, now=now, user=manager) == [warning]
     assert of_kind(WarningKind.LEAD_STALLED, now=now, user=UserFactory(roles=["support_staff"])) == []
 
-    settings.ONSITE = {**settings.ONSITE, "FUNNEL_STALLED_DAYS": 40}
+    set_thresholds(FUNNEL_STALLED_DAYS=40)
     assert of_kind(WarningKind.LEAD_STALLED, now=now) == []
+
+
+def test_a_threshold_changed_from_next_week_leaves_todays_warnings_as_they_are(customer, now):
+    set_thresholds(LEAD_UNTOUCHED_DAYS=7)
+    untouched_lead(customer, since=now - timedelta(days=5))
+    change_thresholds(
+        group="warnings",
+        values={"LEAD_UNTOUCHED_DAYS": 3},
+        effective_from=timezone.localdate(now) + timedelta(days=7),
+        reason="chase urgent leads sooner",
+        user=UserFactory(roles=["coordinator"]),
+    )
+
+    assert of_kind(WarningKind.LEAD_UNTOUCHED, now=now) == []
+    assert len(of_kind(WarningKind.LEAD_UNTOUCHED, now=now + timedelta(days=7))) == 1

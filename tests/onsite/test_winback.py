@@ -30,6 +30,7 @@ from tests.onsite.flow import (
     refreshed,
     summary,
 )
+from tests.onsite.threshold_values import set_thresholds
 from workflows import runtime
 from workflows.actors import SYSTEM
 from workflows.clock import frozen
@@ -115,7 +116,6 @@ class TestTargeting:
         assert (variables["customer_name"], variables["competitor"]) == ("江淮城市商业银行", "竞争对手A")
 
     def test_the_window_is_90_days_by_default_counting_both_ends(self, org, settings):
-        settings.ONSITE = {k: v for k, v in settings.ONSITE.items() if k != "WIN_BACK_WINDOW_DAYS"}
         customer = customer_of(org)
         competitor(customer, "today", in_days(0))
         competitor(customer, "in 90 days", in_days(90))
@@ -132,11 +132,11 @@ class TestTargeting:
         competitor(customer, "in 31 days", in_days(31))
         competitor(customer, "in 100 days", in_days(100))
 
-        settings.ONSITE = {**settings.ONSITE, "WIN_BACK_WINDOW_DAYS": 30}
+        set_thresholds(WIN_BACK_WINDOW_DAYS=30)
         start()
         assert targeted() == [("in 30 days", in_days(30))]
 
-        settings.ONSITE = {**settings.ONSITE, "WIN_BACK_WINDOW_DAYS": 120}
+        set_thresholds(WIN_BACK_WINDOW_DAYS=120)
         start()
         assert targeted() == [
             ("in 30 days", in_days(30)),
@@ -145,7 +145,7 @@ class TestTargeting:
         ]
 
     def test_a_window_given_by_the_caller_overrides_the_setting(self, org, settings):
-        settings.ONSITE = {**settings.ONSITE, "WIN_BACK_WINDOW_DAYS": 90}
+        set_thresholds(WIN_BACK_WINDOW_DAYS=90)
         customer = customer_of(org)
         competitor(customer, "in 10 days", in_days(10))
         competitor(customer, "in 11 days", in_days(11))
