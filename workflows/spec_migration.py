@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from SpiffWorkflow.bpmn.util.diff import WorkflowDiff, diff_workflow, migrate_workflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
@@ -40,6 +41,10 @@ from workflows.serialization import SERIALIZER, Specs
 # Attributes of a task spec that only describe it: changing them never changes what a finished or
 # running task has done or will do when it ends.
 DESCRIPTIVE = frozenset({"bpmn_name", "description", "documentation", "lane", "extensions"})
+
+# What a finished task's spec says about the ways in and out of it (its gateway conditions too).
+ROUTING = frozenset({"inputs", "outputs", "cond_task_specs", "default_task_spec"})
+FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
 
 # The states of tasks reset onto their new spec (SpiffWorkflow's default).
 RESET = TaskState.READY | TaskState.WAITING
@@ -152,9 +157,31 @@ def _check(workflow, diff: WorkflowDiff, obstacles: list[Obstacle]) -> None:
         if task in removed:
             obstacles.append(_obstacle(task, state, "removed"))
         elif task.has_state(SETTLED_OR_RUNNING) and task in changed:
-            significant = tuple(sorted(set(changed[task]) - DESCRIPTIVE))
+            ignored = DESCRIPTIVE
+            if task.has_state(FINISHED) and _path_kept(task, diff, removed):
+                ignored = DESCRIPTIVE | ROUTING
+            significant = tuple(sorted(set(changed[task]) - ignored))
             if significant:
                 obstacles.append(_obstacle(task, state, "changed", significant))
+
+
+def _path_kept(task: Task, diff: WorkflowDiff, removed: set[Task]) -> bool:
+    """Whether the new version still leads from this finished task to where it went: then changes
+    to its other ways out (or in) do not touch this instance. Compaction splices settled history,
+    so only children the old spec led to directly are compared; a way to an element that was
+    removed is reported on that element. A cancelled join that a later firing of its gateway
+    still counts is never lenient."""
+    if task.state == TaskState.CANCELLED and isinstance(task.task_spec, Join):
+        return False
+    new_spec = diff.alignment.get(task)
+    if new_spec is None:
+        return False
+    for child in task.children:
+        if child.has_state(TaskState.PREDICTED_MASK | TaskState.CANCELLED) or child in removed:
+            continue  # ways it did not take
+        if child.task_spec in task.task_spec.outputs and diff.alignment.get(child) not in new_spec.outputs:
+            return False
+    return True
 
 
 def _spec_changes(diff: WorkflowDiff, task: Task) -> list[str]:
