@@ -28,9 +28,9 @@ def with_thank_you_call(text: str) -> str:
     """A new user task late in the visit: after the report, the manager thanks the customer."""
     text = replaced(
         text,
-        '<bpmn:flowNodeRef>EndEvent_visit_closed</bpmn:flowNodeRef>',
-        '<bpmn:flowNodeRef>EndEvent_visit_closed</bpmn:flowNodeRef>\n'
-        '        <bpmn:flowNodeRef>Task_thank_customer</bpmn:flowNodeRef>',
+        "<bpmn:flowNodeRef>EndEvent_visit_closed</bpmn:flowNodeRef>",
+        "<bpmn:flowNodeRef>EndEvent_visit_closed</bpmn:flowNodeRef>\n"
+        "        <bpmn:flowNodeRef>Task_thank_customer</bpmn:flowNodeRef>",
     )
     text = replaced(
         text,
@@ -38,14 +38,14 @@ def with_thank_you_call(text: str) -> str:
         '<bpmn:sequenceFlow id="Flow_report_end" sourceRef="Task_visit_report" targetRef="Task_thank_customer" />\n'
         '    <bpmn:sequenceFlow id="Flow_thanks_end" sourceRef="Task_thank_customer" targetRef="EndEvent_visit_closed" />\n'
         '    <bpmn:userTask id="Task_thank_customer" name="回访致谢">\n'
-        '      <bpmn:incoming>Flow_report_end</bpmn:incoming>\n'
-        '      <bpmn:outgoing>Flow_thanks_end</bpmn:outgoing>\n'
+        "      <bpmn:incoming>Flow_report_end</bpmn:incoming>\n"
+        "      <bpmn:outgoing>Flow_thanks_end</bpmn:outgoing>\n"
         "    </bpmn:userTask>",
     )
     text = replaced(
         text,
-        '<bpmn:incoming>Flow_report_end</bpmn:incoming>\n      <bpmn:terminateEventDefinition',
-        '<bpmn:incoming>Flow_thanks_end</bpmn:incoming>\n      <bpmn:terminateEventDefinition',
+        "<bpmn:incoming>Flow_report_end</bpmn:incoming>\n      <bpmn:terminateEventDefinition",
+        "<bpmn:incoming>Flow_thanks_end</bpmn:incoming>\n      <bpmn:terminateEventDefinition",
     )
     return text
 
@@ -74,7 +74,9 @@ def without_plan_task(text: str) -> str:
         'sourceRef="Task_open_visit" targetRef="Task_plan_visit"',
         'sourceRef="Task_open_visit" targetRef="Task_save_plan"',
     )
-    return replaced(text, "<bpmn:incoming>Flow_plan_save</bpmn:incoming>", "<bpmn:incoming>Flow_open_plan</bpmn:incoming>")
+    return replaced(
+        text, "<bpmn:incoming>Flow_plan_save</bpmn:incoming>", "<bpmn:incoming>Flow_open_plan</bpmn:incoming>"
+    )
 
 
 def with_final_report(text: str) -> str:
@@ -95,7 +97,9 @@ def with_final_report(text: str) -> str:
         "<bpmn:incoming>Flow_win_back_done</bpmn:incoming>",
         "<bpmn:incoming>Flow_final_report_done</bpmn:incoming>",
     )
-    end = '<bpmn:terminateEventDefinition id="TerminateEventDefinition_stages_done" />\n      </bpmn:endEvent>'
+    end = (
+        '<bpmn:terminateEventDefinition id="TerminateEventDefinition_stages_done" />\n      </bpmn:endEvent>'
+    )
     return replaced(
         text,
         end,

@@ -2,8 +2,10 @@
 service, and finishing them there."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from onsite.models import Enrolment, Programme
@@ -195,7 +197,9 @@ def test_several_instances_move_each_on_its_own(org, enrolment):
     waiting = current_visit(enrol(org, enrolment.programme, customer_of(org)))
     target = deploy_text("visit_cycle.bpmn", with_thank_you_call(visit_cycle_text()))
 
-    outcomes = migrate_instances(instance_ids=[failed.pk, waiting.pk], to_version=target, user=org.coordinator)
+    outcomes = migrate_instances(
+        instance_ids=[failed.pk, waiting.pk], to_version=target, user=org.coordinator
+    )
 
     assert [(o.instance_id, o.migrated) for o in outcomes] == [(failed.pk, False), (waiting.pk, True)]
     assert outcomes[0].message == "The instance is in error: retry or terminate it first."
@@ -263,3 +267,44 @@ def test_instances_move_only_between_versions_of_one_model(org, enrolment):
         plan_migration(from_version=visit.version, to_version=programme_version, user=org.coordinator)
     with pytest.raises(MigrationRefused, match="already runs on version 1"):
         migrate_instance(instance_id=visit.pk, to_version=visit.version, user=org.coordinator)
+
+
+def _command(*args) -> str:
+    out = StringIO()
+    call_command("migrate_instances", *args, "--language", "en", stdout=out)
+    return out.getvalue()
+
+
+def test_the_command_prints_the_dry_run_and_changes_nothing(org, enrolment):
+    visit = current_visit(enrolment)
+    deploy_text("visit_cycle.bpmn", with_thank_you_call(visit_cycle_text()))
+    before = _row(visit)
+
+    output = _command("visit_cycle", "--from", "1", "--dry-run")
+
+    assert f"#{visit.pk} {visit.business_key} (running), waiting at 制定走访计划: can move" in output
+    assert "Dry run: 1 of 1 instance can move; nothing was changed." in output
+    assert _row(visit) == before
+
+
+def test_the_command_moves_every_movable_instance_and_repins(org, enrolment):
+    visit = current_visit(enrolment)
+    deploy_text("visit_cycle.bpmn", with_thank_you_call(visit_cycle_text()))
+
+    output = _command("visit_cycle", "--from", "1", "--reason", "新增回访致谢", "--repin")
+
+    assert f"#{visit.pk}: moved" in output
+    assert "1 instance moved to v2." in output
+    assert "0 pinned records moved to v2." in output
+    assert refreshed(visit).version.number == 2
+    assert AuditEvent.objects.get(instance=visit, kind=AuditEvent.Kind.MIGRATED).details["reason"] == "新增回访致谢"
+
+
+def test_the_command_fails_when_an_instance_it_names_cannot_move(org, enrolment):
+    visit = current_visit(enrolment)
+    deploy_text("visit_cycle.bpmn", without_plan_task(visit_cycle_text()))
+
+    with pytest.raises(CommandError, match="Some of the instances named cannot move."):
+        _command("visit_cycle", "--from", "1", "--to", "2", "--instance", str(visit.pk))
+
+    assert refreshed(visit).version.number == 1

@@ -4,15 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workflows', '0008_engine_events'),
+        ("workflows", "0008_engine_events"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='kind',
-            field=models.CharField(choices=[('deployed', 'deployed'), ('started', 'started'), ('claimed', 'claimed'), ('released', 'released'), ('reassigned', 'reassigned'), ('rescheduled', 'due date changed'), ('completed', 'task completed'), ('rejected', 'submission rejected'), ('timer_fired', 'timer fired'), ('timer_skipped', 'timer firings skipped'), ('message_delivered', 'message delivered'), ('error', 'error'), ('retried', 'retried'), ('suspended', 'suspended'), ('resumed', 'resumed'), ('terminated', 'terminated'), ('finished', 'instance finished'), ('migrated', 'moved to another version'), ('repinned', 'pinned records moved to another version')], max_length=32, verbose_name='event'),
+            model_name="auditevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("deployed", "deployed"),
+                    ("started", "started"),
+                    ("claimed", "claimed"),
+                    ("released", "released"),
+                    ("reassigned", "reassigned"),
+                    ("rescheduled", "due date changed"),
+                    ("completed", "task completed"),
+                    ("rejected", "submission rejected"),
+                    ("timer_fired", "timer fired"),
+                    ("timer_skipped", "timer firings skipped"),
+                    ("message_delivered", "message delivered"),
+                    ("error", "error"),
+                    ("retried", "retried"),
+                    ("suspended", "suspended"),
+                    ("resumed", "resumed"),
+                    ("terminated", "terminated"),
+                    ("finished", "instance finished"),
+                    ("migrated", "moved to another version"),
+                    ("repinned", "pinned records moved to another version"),
+                ],
+                max_length=32,
+                verbose_name="event",
+            ),
         ),
     ]

@@ -59,7 +59,9 @@ def check_versions(source: ProcessVersion, target: ProcessVersion) -> None:
     if source.model_id != target.model_id:
         raise MigrationRefused(_("Instances can only move between versions of the same process model."))
     if source.pk == target.pk:
-        raise MigrationRefused(_("The instance already runs on version %(number)s.") % {"number": target.number})
+        raise MigrationRefused(
+            _("The instance already runs on version %(number)s.") % {"number": target.number}
+        )
 
 
 # --- the dry run ----------------------------------------------------------------------------
@@ -103,7 +105,11 @@ class MigrationPlan:
 
 
 def plan_migration(
-    *, from_version: ProcessVersion, to_version: ProcessVersion, user: Any, instance_ids: list[int] | None = None
+    *,
+    from_version: ProcessVersion,
+    to_version: ProcessVersion,
+    user: Any,
+    instance_ids: list[int] | None = None,
 ) -> MigrationPlan:
     """For every unfinished instance of `from_version` (or those of `instance_ids`), whether it can
     move to `to_version` and why not. Changes nothing."""
@@ -150,13 +156,9 @@ def _element_changes(source: ProcessVersion, target: ProcessVersion) -> ElementC
     diff = SpecDiff(SERIALIZER.registry, runtime.specs_for(source).spec, runtime.specs_for(target).spec)
 
     def named(specs) -> list[tuple[str, str]]:
-        return sorted(
-            {(s.bpmn_id, s.bpmn_name or s.bpmn_id) for s in specs if getattr(s, "bpmn_id", None)}
-        )
+        return sorted({(s.bpmn_id, s.bpmn_name or s.bpmn_id) for s in specs if getattr(s, "bpmn_id", None)})
 
-    return ElementChanges(
-        added=named(diff.added), removed=named(diff.removed), changed=named(diff.changed)
-    )
+    return ElementChanges(added=named(diff.added), removed=named(diff.removed), changed=named(diff.changed))
 
 
 # --- moving ---------------------------------------------------------------------------------
@@ -196,7 +198,8 @@ def migrate_instance(
         except ValueError:
             logger.exception("Instance #%s could not move to version %s", instance.pk, to_version.pk)
             raise MigrationRefused(
-                _("The instance's tasks could not be placed on version %(number)s.") % {"number": to_version.number}
+                _("The instance's tasks could not be placed on version %(number)s.")
+                % {"number": to_version.number}
             ) from None
         session.record(
             AuditEvent.Kind.MIGRATED,
@@ -226,7 +229,11 @@ def _carry_over_tasks(instance: ProcessInstance, before: dict, after: dict) -> N
         old_id = gone.get(task.task_spec.bpmn_id)
         if task_id in before or old_id is None:
             continue
-        old = HumanTask.objects.filter(pk=old_id).values("assignee", "claimed_by", "claimed_at", "due_at").first()
+        old = (
+            HumanTask.objects.filter(pk=old_id)
+            .values("assignee", "claimed_by", "claimed_at", "due_at")
+            .first()
+        )
         if old is None:
             continue
         HumanTask.objects.filter(pk=task_id).update(
@@ -253,9 +260,7 @@ def _describe_again(task_id: uuid.UUID, task) -> None:
     if row is None or row == values:
         return
     if row["lane"] != values["lane"]:
-        role = store.role_name(
-            candidate_groups=[], lane=values["lane"], fallback=_fallback_role()
-        )
+        role = store.role_name(candidate_groups=[], lane=values["lane"], fallback=_fallback_role())
         values["role"] = Group.objects.filter(name=role).first()
     HumanTask.objects.filter(pk=task_id).update(**values)
 
