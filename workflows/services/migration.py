@@ -82,6 +82,10 @@ class InstanceCheck:
     def movable(self) -> bool:
         return not self.reasons
 
+    @property
+    def status_label(self) -> str:
+        return str(ProcessInstance.Status(self.status).label)
+
 
 @dataclass(frozen=True)
 class ElementChanges:
