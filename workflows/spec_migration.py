@@ -30,7 +30,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from SpiffWorkflow.bpmn.util.diff import WorkflowDiff, diff_workflow, migrate_workflow
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.task import Task
@@ -131,25 +131,46 @@ def _is_subprocess_caller(task: Task, workflow: BpmnWorkflow) -> bool:
 
 def assess(workflow: BpmnWorkflow, target: Specs) -> Assessment:
     """Diff `workflow` against `target` and apply the safety rule. Changes nothing."""
-    top, subprocess_diffs = diff_workflow(
-        SERIALIZER.registry, workflow, target.spec, dict(target.subprocess_specs)
+    top_specs = spec_diff(workflow.spec, target.spec)
+    result = Assessment(
+        top=WorkflowDiff(workflow, top_specs), subprocesses={}, waiting=waiting_elements(workflow)
     )
-    result = Assessment(top=top, subprocesses=subprocess_diffs, waiting=waiting_elements(workflow))
-    _check(workflow, top, result.obstacles)
+    _check(workflow, result.top, top_specs, result.obstacles)
     for sub_id, sub in workflow.subprocesses.items():
-        sub_diff = subprocess_diffs.get(sub_id)
-        if sub_diff is None:
+        new_spec = target.subprocess_specs.get(sub.spec.name)
+        if new_spec is None:
+            result.subprocesses[sub_id] = None
             result.obstacles.append(
                 Obstacle(sub.spec.name, sub.spec.description or sub.spec.name, "", "process_removed")
             )
-        else:
-            _check(sub, sub_diff, result.obstacles)
+            continue
+        sub_specs = spec_diff(sub.spec, new_spec)
+        result.subprocesses[sub_id] = WorkflowDiff(sub, sub_specs)
+        _check(sub, result.subprocesses[sub_id], sub_specs, result.obstacles)
     return result
 
 
-def _check(workflow, diff: WorkflowDiff, obstacles: list[Obstacle]) -> None:
+# Specs are restored once per version and shared (`serialization.cached_specs`), so the diff of
+# two versions' specs is computed once, not once per instance: (old, new) -> SpecDiff.
+_SPEC_DIFFS: dict[tuple[int, int], tuple[Any, Any, SpecDiff]] = {}
+
+
+def spec_diff(old, new) -> SpecDiff:
+    """SpiffWorkflow's alignment of two process specs (cached while both specs live)."""
+    key = (id(old), id(new))
+    cached = _SPEC_DIFFS.get(key)
+    if cached is None or cached[0] is not old or cached[1] is not new:
+        if len(_SPEC_DIFFS) >= 64:
+            _SPEC_DIFFS.clear()
+        cached = (old, new, SpecDiff(SERIALIZER.registry, old, new))
+        _SPEC_DIFFS[key] = cached
+    return cached[2]
+
+
+def _check(workflow, diff: WorkflowDiff, specs: SpecDiff, obstacles: list[Obstacle]) -> None:
     removed = set(diff.removed)
-    changed = {task: _spec_changes(diff, task) for task in diff.changed}
+    changes = specs.changed
+    changed = {task: changes.get(task.task_spec, []) for task in diff.changed}
     for task in workflow.get_tasks(skip_subprocesses=True):
         if task.has_state(TaskState.PREDICTED_MASK):
             continue  # predicted anew from the new specs
@@ -182,18 +203,6 @@ def _path_kept(task: Task, diff: WorkflowDiff, removed: set[Task]) -> bool:
         if child.task_spec in task.task_spec.outputs and diff.alignment.get(child) not in new_spec.outputs:
             return False
     return True
-
-
-def _spec_changes(diff: WorkflowDiff, task: Task) -> list[str]:
-    # WorkflowDiff keeps the tasks, not the attributes; recompute them for this task's spec.
-    new_spec = diff.alignment.get(task)
-    if new_spec is None:
-        return []
-    old = SERIALIZER.registry.convert(task.task_spec)
-    new = SERIALIZER.registry.convert(new_spec)
-    if old.get("typename") != new.get("typename"):
-        return ["typename"]
-    return [key for key, value in old.items() if new.get(key) != value]
 
 
 def _obstacle(task: Task, state: str, problem: str, attributes: tuple[str, ...] = ()) -> Obstacle:

@@ -297,14 +297,17 @@ def test_the_command_moves_every_movable_instance_and_repins(org, enrolment):
     assert "1 instance moved to v2." in output
     assert "0 pinned records moved to v2." in output
     assert refreshed(visit).version.number == 2
-    assert AuditEvent.objects.get(instance=visit, kind=AuditEvent.Kind.MIGRATED).details["reason"] == "新增回访致谢"
+    assert (
+        AuditEvent.objects.get(instance=visit, kind=AuditEvent.Kind.MIGRATED).details["reason"]
+        == "新增回访致谢"
+    )
 
 
 def test_the_command_fails_when_an_instance_it_names_cannot_move(org, enrolment):
     visit = current_visit(enrolment)
     deploy_text("visit_cycle.bpmn", without_plan_task(visit_cycle_text()))
 
-    with pytest.raises(CommandError, match="Some of the instances named cannot move."):
+    with pytest.raises(CommandError, match=r"Some of the instances named cannot move\."):
         _command("visit_cycle", "--from", "1", "--to", "2", "--instance", str(visit.pk))
 
     assert refreshed(visit).version.number == 1
