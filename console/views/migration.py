@@ -50,6 +50,7 @@ def migration(request: HttpRequest, process_id: str, number: int) -> HttpRespons
             reason=request.POST.get("reason", "").strip()[:500],
             revisions=revisions,
         )
+        sources = source_versions(target)  # their counts of unfinished instances changed
     plan = (
         plan_migration(from_version=source, to_version=target, user=request.user)
         if source is not None
