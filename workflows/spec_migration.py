@@ -3,23 +3,27 @@ and the move itself. SpiffWorkflow's `bpmn.util.diff` aligns the old specs with 
 BPMN id first, then by structure) and resets the waiting tasks onto the new specs; this module
 decides whether that is safe and keeps what the people working on the instance rely on.
 
-The safety rule (spiff-arena's, loosened only where the engine can tell it is harmless):
+The safety rule (spiff-arena's - refuse when a finished or running task's spec changed or was
+removed - loosened only where the engine can tell it is harmless):
 
-- every task the instance holds in a definite state (waiting, ready, running, finished, failed)
-  must still exist in the new version; predicted tasks do not count, they are predicted anew;
+- every waiting, ready, running or failed task must still exist in the new version; predicted
+  tasks do not count, they are predicted anew from the new specs;
+- a finished task whose element was removed is history nothing reads again: the move drops it
+  from the tree, its successors (which hold their own data) taking its place - except a cancelled
+  join that a later firing of its gateway still counts, which refuses the move;
 - a task that has finished or is running (a called process, a multi-instance activity) must be
   unchanged in the new version, except in what only describes it (its name, documentation, lane
-  and extension properties): its work is done or under way, and the new version's flow around it
-  would not be the one it took;
+  and extension properties); a finished task may also have new ways in or out, as long as the way
+  it took still exists (the instance will not go back there);
 - a waiting or ready task may change: it is reset onto its new spec, as SpiffWorkflow does.
 
 Compaction (`workflows.compaction`) keeps little finished history, so in practice the rule looks at
 the waiting elements, the tasks that led to them, and running calls.
 
-What is kept through the move: the ids of waiting and ready tasks (SpiffWorkflow resets a task in
-place), so their human-task rows with assignee, claim, drafts and due date stay as they were; and,
-for each of them whose element did not change, its data and engine bookkeeping - a timer keeps the
-moment it is due, a task its form data - instead of the fresh ones a reset would give.
+What the move keeps: the ids of waiting and ready tasks (SpiffWorkflow resets a task in place), so
+their human-task rows with assignee, claim, drafts and due date stay as they were; their data (what
+a form shows); and, where their element did not change, their engine bookkeeping - a timer keeps
+the moment it is due - instead of the fresh one a reset gives.
 """
 
 from __future__ import annotations
@@ -98,6 +102,8 @@ class Assessment:
     subprocesses: dict[Any, WorkflowDiff | None]
     obstacles: list[Obstacle] = field(default_factory=list)
     waiting: list[tuple[str, str]] = field(default_factory=list)  # (bpmn id, name) of waiting elements
+    # Finished tasks of removed elements, dropped from the history by the move.
+    dropped: list[Task] = field(default_factory=list)
 
     @property
     def movable(self) -> bool:
@@ -135,7 +141,7 @@ def assess(workflow: BpmnWorkflow, target: Specs) -> Assessment:
     result = Assessment(
         top=WorkflowDiff(workflow, top_specs), subprocesses={}, waiting=waiting_elements(workflow)
     )
-    _check(workflow, result.top, top_specs, result.obstacles)
+    _check(workflow, result.top, top_specs, result.obstacles, result.dropped)
     for sub_id, sub in workflow.subprocesses.items():
         new_spec = target.subprocess_specs.get(sub.spec.name)
         if new_spec is None:
@@ -146,7 +152,7 @@ def assess(workflow: BpmnWorkflow, target: Specs) -> Assessment:
             continue
         sub_specs = spec_diff(sub.spec, new_spec)
         result.subprocesses[sub_id] = WorkflowDiff(sub, sub_specs)
-        _check(sub, result.subprocesses[sub_id], sub_specs, result.obstacles)
+        _check(sub, result.subprocesses[sub_id], sub_specs, result.obstacles, result.dropped)
     return result
 
 
@@ -167,7 +173,9 @@ def spec_diff(old, new) -> SpecDiff:
     return cached[2]
 
 
-def _check(workflow, diff: WorkflowDiff, specs: SpecDiff, obstacles: list[Obstacle]) -> None:
+def _check(
+    workflow, diff: WorkflowDiff, specs: SpecDiff, obstacles: list[Obstacle], dropped: list[Task]
+) -> None:
     removed = set(diff.removed)
     changes = specs.changed
     changed = {task: changes.get(task.task_spec, []) for task in diff.changed}
@@ -175,7 +183,9 @@ def _check(workflow, diff: WorkflowDiff, specs: SpecDiff, obstacles: list[Obstac
         if task.has_state(TaskState.PREDICTED_MASK):
             continue  # predicted anew from the new specs
         state = str(_STATE_WORDS.get(task.state, TaskState.get_name(task.state).lower()))
-        if task in removed:
+        if task in removed and _droppable(task, workflow):
+            dropped.append(task)
+        elif task in removed:
             obstacles.append(_obstacle(task, state, "removed"))
         elif task.has_state(SETTLED_OR_RUNNING) and task in changed:
             ignored = DESCRIPTIVE
@@ -184,6 +194,14 @@ def _check(workflow, diff: WorkflowDiff, specs: SpecDiff, obstacles: list[Obstac
             significant = tuple(sorted(set(changed[task]) - ignored))
             if significant:
                 obstacles.append(_obstacle(task, state, "changed", significant))
+
+
+def _droppable(task: Task, workflow) -> bool:
+    """A finished task of a removed element is history nothing reads again - its successors hold
+    their own data - unless it is a cancelled join its gateway still counts, or the top of the tree."""
+    if not task.has_state(FINISHED) or task.parent is None or task is workflow.task_tree:
+        return False
+    return not (task.state == TaskState.CANCELLED and isinstance(task.task_spec, Join))
 
 
 def _path_kept(task: Task, diff: WorkflowDiff, removed: set[Task]) -> bool:
@@ -213,41 +231,80 @@ def _obstacle(task: Task, state: str, problem: str, attributes: tuple[str, ...] 
 def migrate(workflow: BpmnWorkflow, target: Specs, assessment: Assessment) -> None:
     """Move `workflow` onto `target` (which `assess` found movable), in memory.
 
-    Raises ValueError if the moved workflow would hold a task whose element the target lacks (a
-    case the rule did not foresee): the caller then keeps the instance as it was.
+    Raises MigrationFailed if the reset fails (a pre-script of a waiting task, say) or the moved
+    workflow would hold a task whose element the target lacks: the caller then keeps the instance
+    as it was.
     """
     if not assessment.movable:
-        raise ValueError("The workflow cannot move; assess it first.")
-    kept = _bookkeeping(workflow, assessment)
-    migrate_workflow(assessment.top, workflow, target.spec)
-    for sub_id, sub in workflow.subprocesses.items():
-        migrate_workflow(assessment.subprocesses[sub_id], sub, target.subprocess_specs[sub.spec.name])
-    workflow.subprocess_specs = dict(target.subprocess_specs)
-    _restore(workflow, kept)
-    _repredict_running(workflow)
+        raise MigrationFailed("The workflow cannot move; assess it first.")
+    kept = _bookkeeping(workflow)
+    last = {wf: wf.last_task.id if wf.last_task is not None else None for wf in _workflows(workflow)}
+    for task in assessment.dropped:
+        _drop(task)
+    try:
+        migrate_workflow(assessment.top, workflow, target.spec)
+        for sub_id, sub in workflow.subprocesses.items():
+            migrate_workflow(assessment.subprocesses[sub_id], sub, target.subprocess_specs[sub.spec.name])
+        workflow.subprocess_specs = dict(target.subprocess_specs)
+        _restore(workflow, kept, _changed_ids(assessment))
+        _repredict_running(workflow)
+    except Exception as exc:
+        raise MigrationFailed(str(exc)) from exc
+    for wf, task_id in last.items():
+        # SpiffWorkflow forgets the last completed task on a move; it holds the data a finished
+        # process hands back.
+        wf.last_task = wf.tasks.get(task_id) if task_id is not None else None
     stale = _stale_tasks(workflow)
     if stale:
-        raise ValueError(f"Tasks left on elements the new version lacks: {', '.join(sorted(stale))}")
+        raise MigrationFailed(f"Tasks left on elements the new version lacks: {', '.join(sorted(stale))}")
 
 
-def _bookkeeping(workflow: BpmnWorkflow, assessment: Assessment) -> dict[Any, tuple[int, dict, dict]]:
-    """State, data and internal data of the tasks the move resets whose element did not change."""
-    kept = {}
+class MigrationFailed(Exception):
+    """The move could not be made; the workflow in memory is spoiled and must be dropped."""
+
+
+def _workflows(workflow: BpmnWorkflow) -> list:
+    return [workflow, *workflow.subprocesses.values()]
+
+
+def _drop(task: Task) -> None:
+    """Remove a finished task from the tree, its children taking its place under its parent."""
+    tasks = task.workflow.tasks
+    parent = tasks[task._parent]
+    index = parent._children.index(task.id)
+    parent._children[index : index + 1] = list(task._children)
+    for child_id in task._children:
+        tasks[child_id]._parent = parent.id
+    del tasks[task.id]
+
+
+def _changed_ids(assessment: Assessment) -> set:
     diffs = [assessment.top, *(d for d in assessment.subprocesses.values() if d is not None)]
-    changed = {task.id for diff in diffs for task in diff.changed}
-    for wf in [workflow, *workflow.subprocesses.values()]:
-        for task in wf.get_tasks(state=RESET, skip_subprocesses=True):
-            if task.id not in changed:
-                kept[task.id] = (task.state, deepcopy(task.data), deepcopy(task.internal_data))
-    return kept
+    return {task.id for diff in diffs for task in diff.changed}
 
 
-def _restore(workflow: BpmnWorkflow, kept: dict[Any, tuple[int, dict, dict]]) -> None:
-    for wf in [workflow, *workflow.subprocesses.values()]:
+def _bookkeeping(workflow: BpmnWorkflow) -> dict[Any, tuple[int, dict, dict]]:
+    """State, data and internal data of the tasks the move resets."""
+    return {
+        task.id: (task.state, deepcopy(task.data), deepcopy(task.internal_data))
+        for wf in _workflows(workflow)
+        for task in wf.get_tasks(state=RESET, skip_subprocesses=True)
+    }
+
+
+def _restore(workflow: BpmnWorkflow, kept: dict[Any, tuple[int, dict, dict]], changed: set) -> None:
+    """A reset task takes its data from its parent again, and forgets its engine bookkeeping (a
+    timer's due time). A task back in the state it was in keeps its data (what its form shows; a
+    finished task of a removed element may have been dropped above it); if its element did not
+    change, its bookkeeping too."""
+    for wf in _workflows(workflow):
         for task_id, (state, data, internal) in kept.items():
             task = wf.tasks.get(task_id)
-            if task is not None and task.state == state:
-                task.data, task.internal_data = data, internal
+            if task is None or task.state != state:
+                continue
+            task.data = data
+            if task_id not in changed:
+                task.internal_data = internal
 
 
 def _repredict_running(workflow: BpmnWorkflow) -> None:

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from onsite.models import Enrolment, Programme
+from onsite.models import Enrolment, Programme, Visit
 from tests.onsite.changed_diagrams import (
     deploy_text,
     programme_text,
@@ -18,6 +18,7 @@ from tests.onsite.changed_diagrams import (
     without_plan_task,
 )
 from tests.onsite.flow import (
+    APPROVE,
     PLAIN_SUMMARY,
     RESOURCES,
     close_visit,
@@ -34,6 +35,7 @@ from tests.onsite.flow import (
 )
 from workflows.exceptions import ConcurrentUpdate, MigrationRefused, NotAllowed
 from workflows.models import AuditEvent, HumanTask, ProcessInstance, TaskDraft, Timer
+from workflows.selectors import instance_variables
 from workflows.services import save_draft
 from workflows.services.migration import migrate_instance, migrate_instances, plan_migration, repin
 
@@ -125,6 +127,24 @@ def test_a_visit_waiting_on_a_removed_element_is_refused_and_left_untouched(org,
 
     assert _row(visit) == before
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.MIGRATED).exists()
+
+
+def test_a_visit_past_a_removed_element_moves_and_keeps_what_was_done_there(org, enrolment):
+    visit = current_visit(enrolment)
+    complete(visit, "Task_plan_visit", org.manager, plan(date="2026-12-08"))
+    target = deploy_text("visit_cycle.bpmn", without_plan_task(visit_cycle_text()))
+
+    [check] = plan_migration(from_version=visit.version, to_version=target, user=org.coordinator).checks
+    assert check.movable, check.reasons
+    migrate_instance(instance_id=visit.pk, to_version=target, user=org.coordinator)
+
+    assert instance_variables(refreshed(visit))["planned_date"] == "2026-12-08"
+    complete(visit, "Task_prepare_resources", org.manager, RESOURCES)
+    complete(visit, "Task_record_visit", org.manager, record(timezone.now()))
+    complete(visit, "Task_write_summary", org.manager, PLAIN_SUMMARY)
+    complete(visit, "Task_review_summary", org.leader, APPROVE)
+    assert refreshed(visit).status == Status.COMPLETED
+    assert Visit.objects.get(instance=visit).planned_date.isoformat() == "2026-12-08"
 
 
 def test_the_dry_run_changes_nothing(org, enrolment):

@@ -27,7 +27,7 @@ from workflows.actors import is_system, person, require_actor
 from workflows.exceptions import ConcurrentUpdate, InstanceNotActive, MigrationRefused, NotAllowed
 from workflows.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, TaskDraft
 from workflows.serialization import SERIALIZER
-from workflows.spec_migration import assess, migrate
+from workflows.spec_migration import MigrationFailed, assess, migrate
 
 logger = logging.getLogger("workflows")
 
@@ -146,6 +146,12 @@ def check_instance(instance: ProcessInstance, to_version: ProcessVersion, target
         assessment = assess(session.workflow, target)
         waiting = assessment.waiting
         reasons = [obstacle.describe() for obstacle in assessment.obstacles]
+        if not reasons:
+            # The move itself, on this copy in memory (never saved): what it would fail on shows now.
+            try:
+                migrate(session.workflow, target, assessment)
+            except MigrationFailed:
+                reasons.append(_("Its tasks could not be placed on the new version."))
     return InstanceCheck(
         instance_id=instance.pk,
         business_key=instance.business_key,
@@ -199,7 +205,7 @@ def migrate_instance(
             raise MigrationRefused(" ".join(obstacle.describe() for obstacle in assessment.obstacles))
         try:
             migrate(session.workflow, runtime.specs_for(to_version), assessment)
-        except ValueError:
+        except MigrationFailed:
             logger.exception("Instance #%s could not move to version %s", instance.pk, to_version.pk)
             raise MigrationRefused(
                 _("The instance's tasks could not be placed on version %(number)s.")
