@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util.diff import SpecDiff
 
-from workflows import pins, projections, runtime, store
+from workflows import assignment, pins, projections, runtime, store
 from workflows.actors import is_system, person, require_actor
 from workflows.exceptions import ConcurrentUpdate, InstanceNotActive, MigrationRefused, NotAllowed
 from workflows.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, TaskDraft
@@ -270,7 +270,11 @@ def _describe_again(task_id: uuid.UUID, task) -> None:
     if row is None or row == values:
         return
     if row["lane"] != values["lane"]:
-        role = store.role_name(candidate_groups=[], lane=values["lane"], fallback=_fallback_role())
+        role = store.role_name(
+            candidate_groups=assignment.candidate_groups(properties),
+            lane=values["lane"],
+            fallback=_fallback_role(),
+        )
         values["role"] = Group.objects.filter(name=role).first()
     HumanTask.objects.filter(pk=task_id).update(**values)
 
