@@ -21,6 +21,11 @@ pytestmark = pytest.mark.django_db
 URL = "/console/models/visit_cycle/v2/migrate/"
 
 
+def client(user):
+    """Signed in, reading English (the messages the services write too)."""
+    return signed_in(user, HTTP_ACCEPT_LANGUAGE="en")
+
+
 @pytest.fixture
 def org(deployed):
     return build_org()
@@ -35,7 +40,7 @@ def visits(org):
 def test_the_dry_run_lists_each_unfinished_instance_with_where_it_waits_and_whether_it_can_move(org, visits):
     deploy_text("visit_cycle.bpmn", with_thank_you_call(visit_cycle_text()))
 
-    response = signed_in(org.coordinator).get(URL)
+    response = client(org.coordinator).get(URL)
 
     assert response.status_code == 200
     assert response.context["source"].number == 1
@@ -52,7 +57,7 @@ def test_the_dry_run_lists_each_unfinished_instance_with_where_it_waits_and_whet
 def test_an_instance_that_cannot_move_shows_why_and_offers_no_checkbox(org, visits):
     deploy_text("visit_cycle.bpmn", without_plan_task(visit_cycle_text()))
 
-    page = signed_in(org.coordinator).get(URL).content.decode()
+    page = client(org.coordinator).get(URL).content.decode()
 
     assert "&#x27;制定走访计划&#x27; (ready) does not exist in the new version." in page
     assert 'name="instance"' not in page
@@ -63,7 +68,7 @@ def test_migrating_moves_the_chosen_instances_only_and_shows_each_outcome(org, v
     chosen, left = visits
     revision = refreshed(chosen).revision
 
-    response = signed_in(org.coordinator).post(
+    response = client(org.coordinator).post(
         URL,
         {
             "from": "1",
@@ -89,7 +94,7 @@ def test_an_instance_changed_since_the_dry_run_is_not_moved(org, visits):
     deploy_text("visit_cycle.bpmn", with_thank_you_call(visit_cycle_text()))
     instance = visits[0]
 
-    response = signed_in(org.coordinator).post(
+    response = client(org.coordinator).post(
         URL,
         {"from": "1", "action": "migrate", "instance": [str(instance.pk)], f"revision-{instance.pk}": "0"},
     )
@@ -102,10 +107,10 @@ def test_an_instance_changed_since_the_dry_run_is_not_moved(org, visits):
 def test_repinning_moves_the_programmes_pinned_to_the_old_version(org, visits):
     target = deploy_text("onsite_programme.bpmn", with_final_report(programme_text()))
     url = "/console/models/onsite_programme/v2/migrate/"
-    page = signed_in(org.coordinator).get(url).content.decode()
+    page = client(org.coordinator).get(url).content.decode()
     assert "2026年合肥政企驻点服务" in page and "Repin them to v2" in page
 
-    response = signed_in(org.coordinator).post(url, {"from": "1", "action": "repin"})
+    response = client(org.coordinator).post(url, {"from": "1", "action": "repin"})
 
     assert response.status_code == 302
     assert Programme.objects.get().process_version == target
@@ -114,13 +119,13 @@ def test_repinning_moves_the_programmes_pinned_to_the_old_version(org, visits):
 def test_leadership_sees_the_dry_run_without_actions_and_may_not_migrate(org, visits):
     deploy_text("visit_cycle.bpmn", with_thank_you_call(visit_cycle_text()))
 
-    response = signed_in(org.director).get(URL)
+    response = client(org.director).get(URL)
     assert response.status_code == 200
     assert len(response.context["plan"].checks) == 2
     page = response.content.decode()
     assert 'name="instance"' not in page and "Migrate chosen" not in page
 
-    refused = signed_in(org.director).post(
+    refused = client(org.director).post(
         URL, {"from": "1", "action": "migrate", "instance": [str(visits[0].pk)]}
     )
     assert refused.status_code == 403
@@ -130,7 +135,7 @@ def test_leadership_sees_the_dry_run_without_actions_and_may_not_migrate(org, vi
 def test_the_page_does_not_exist_for_account_managers_or_for_unknown_versions(org, visits):
     deploy_text("visit_cycle.bpmn", with_thank_you_call(visit_cycle_text()))
 
-    assert signed_in(org.manager).get(URL).status_code == 404
-    assert signed_in(org.coordinator).get("/console/models/visit_cycle/v9/migrate/").status_code == 404
-    assert signed_in(org.coordinator).get(URL + "?from=7").status_code == 404
+    assert client(org.manager).get(URL).status_code == 404
+    assert client(org.coordinator).get("/console/models/visit_cycle/v9/migrate/").status_code == 404
+    assert client(org.coordinator).get(URL + "?from=7").status_code == 404
     assert ProcessInstance.objects.filter(version__number=2).count() == 0
