@@ -311,8 +311,9 @@ def test_the_command_moves_every_movable_instance_and_repins(org, enrolment):
     visit = current_visit(enrolment)
     deploy_text("visit_cycle.bpmn", with_thank_you_call(visit_cycle_text()))
 
-    output = _command("visit_cycle", "--from", "1", "--reason", "新增回访致谢", "--repin")
+    output = _command("visit_cycle", "--reason", "新增回访致谢", "--repin")  # from v1, the one with visits
 
+    assert output.startswith("visit_cycle v1 → v2\n")
     assert f"#{visit.pk}: moved" in output
     assert "1 instance moved to v2." in output
     assert "0 pinned records moved to v2." in output

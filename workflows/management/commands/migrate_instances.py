@@ -5,8 +5,14 @@ from django.utils.translation import gettext_lazy, ngettext
 from workflows.actors import SYSTEM
 from workflows.exceptions import WorkflowError
 from workflows.management.base import LocalisedCommand
-from workflows.models import ProcessInstance
-from workflows.services.migration import InstanceCheck, migrate_instances, plan_migration, repin
+from workflows.models import ProcessInstance, ProcessVersion
+from workflows.services.migration import (
+    UNFINISHED_STATUSES,
+    InstanceCheck,
+    migrate_instances,
+    plan_migration,
+    repin,
+)
 from workflows.versions import deployed_version, latest_version
 
 
@@ -20,7 +26,12 @@ class Command(LocalisedCommand):
     def add_arguments(self, parser):
         parser.add_argument("process_id")
         parser.add_argument(
-            "--from", dest="source", type=int, required=True, help=gettext_lazy("the version they run on")
+            "--from",
+            dest="source",
+            type=int,
+            help=gettext_lazy(
+                "the version they run on (default: the latest earlier one with unfinished instances)"
+            ),
         )
         parser.add_argument(
             "--to",
@@ -47,10 +58,10 @@ class Command(LocalisedCommand):
 
     def handle(self, *args, process_id, source, target, instance_ids, dry_run, repin, reason, **options):
         try:
-            from_version = deployed_version(process_id, source)
             to_version = (
                 latest_version(process_id) if target is None else deployed_version(process_id, target)
             )
+            from_version = self.source(to_version) if source is None else deployed_version(process_id, source)
             plan = plan_migration(
                 from_version=from_version, to_version=to_version, user=SYSTEM, instance_ids=instance_ids
             )
@@ -58,7 +69,7 @@ class Command(LocalisedCommand):
             raise CommandError(str(exc)) from None
         self.stdout.write(
             _("%(process)s v%(from)s → v%(to)s")
-            % {"process": process_id, "from": source, "to": to_version.number}
+            % {"process": process_id, "from": from_version.number, "to": to_version.number}
         )
         for check in plan.checks:
             self.write_check(check)
@@ -67,7 +78,7 @@ class Command(LocalisedCommand):
             self.stdout.write(
                 self.style.ERROR(
                     _("#%(id)s: not an unfinished instance of v%(from)s")
-                    % {"id": instance_id, "from": source}
+                    % {"id": instance_id, "from": from_version.number}
                 )
             )
         refused = bool(missing) or (instance_ids is not None and len(plan.movable) < len(plan.checks))
@@ -120,6 +131,23 @@ class Command(LocalisedCommand):
                 )
         if refused:
             raise CommandError(_("Some of the instances named cannot move."))
+
+    def source(self, to_version: ProcessVersion) -> ProcessVersion:
+        earlier = (
+            ProcessVersion.objects.filter(
+                model_id=to_version.model_id,
+                number__lt=to_version.number,
+                instances__status__in=UNFINISHED_STATUSES,
+            )
+            .defer("spec")
+            .order_by("-number")
+            .first()
+        )
+        if earlier is None:
+            raise CommandError(
+                _("No version before v%(number)s has unfinished instances.") % {"number": to_version.number}
+            )
+        return earlier
 
     def repin(self, from_version, to_version) -> int:
         try:
