@@ -28,7 +28,6 @@ the moment it is due - instead of the fresh one a reset gives.
 
 from __future__ import annotations
 
-from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -284,9 +283,10 @@ def _changed_ids(assessment: Assessment) -> set:
 
 
 def _bookkeeping(workflow: BpmnWorkflow) -> dict[Any, tuple[int, dict, dict]]:
-    """State, data and internal data of the tasks the move resets."""
+    """State, data and internal data of the tasks the move resets. No copies: a reset gives the
+    task new dictionaries and leaves these as they were."""
     return {
-        task.id: (task.state, deepcopy(task.data), deepcopy(task.internal_data))
+        task.id: (task.state, task.data, task.internal_data)
         for wf in _workflows(workflow)
         for task in wf.get_tasks(state=RESET, skip_subprocesses=True)
     }
