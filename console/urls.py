@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from console.views import instances, modeler, process_models, versions
+from console.views import instances, migration, modeler, process_models, versions
 
 app_name = "console"
 
@@ -30,4 +30,5 @@ urlpatterns = [
     path("instances/<int:pk>/terminate/", instances.terminate, name="instance_terminate"),
     path("instances/<int:pk>/tasks/<uuid:task_id>/reassign/", instances.reassign, name="task_reassign"),
     path("incidents/", instances.incident_list, name="incidents"),
+    path("models/<str:process_id>/v<int:number>/migrate/", migration.migration, name="migration"),
 ]

@@ -62,3 +62,10 @@ class ConcurrentUpdate(WorkflowError):
     """Another change to the same instance was saved first; retry with fresh data."""
 
     default_message = _("The process instance was changed by someone else; please try again.")
+
+
+class MigrationRefused(WorkflowError):
+    """An instance cannot move to the chosen version (or the versions do not fit); it was left as
+    it was."""
+
+    default_message = _("The process instance cannot move to this version.")

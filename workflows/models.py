@@ -356,6 +356,8 @@ class AuditEvent(models.Model):
         RESUMED = "resumed", _("resumed")
         TERMINATED = "terminated", _("terminated")
         FINISHED = "finished", _("instance finished")
+        MIGRATED = "migrated", _("moved to another version")
+        REPINNED = "repinned", _("pinned records moved to another version")
 
     instance = models.ForeignKey(
         ProcessInstance,

@@ -55,7 +55,12 @@ COMMAND_APPS = {
     name: app for app in ("workflows", "onsite") for name in find_commands(str(ROOT / app / "management"))
 }
 PROJECT_COMMANDS = sorted(COMMAND_APPS)
-REQUIRED_ARGUMENTS = {"deploy_bpmn": ["x.bpmn"], "start_instance": ["x"], "import_customers": ["x.csv"]}
+REQUIRED_ARGUMENTS = {
+    "deploy_bpmn": ["x.bpmn"],
+    "start_instance": ["x"],
+    "import_customers": ["x.csv"],
+    "migrate_instances": ["x", "--from", "1"],
+}
 
 
 STOP_TASK = (

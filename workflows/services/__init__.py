@@ -13,6 +13,15 @@ from workflows.services.instances import (
 )
 from workflows.services.locking import lock_instance_family
 from workflows.services.messages import deliver_message
+from workflows.services.migration import (
+    InstanceCheck,
+    MigrationOutcome,
+    MigrationPlan,
+    migrate_instance,
+    migrate_instances,
+    plan_migration,
+    repin,
+)
 from workflows.services.tasks import (
     check_open,
     claim_task,
@@ -27,6 +36,9 @@ from workflows.services.timers import FiredTimer, due_timer_instances, fire_due_
 __all__ = [
     "Deployment",
     "FiredTimer",
+    "InstanceCheck",
+    "MigrationOutcome",
+    "MigrationPlan",
     "check_open",
     "claim_task",
     "complete_task",
@@ -38,9 +50,13 @@ __all__ = [
     "form_schema",
     "latest_version",
     "lock_instance_family",
+    "migrate_instance",
+    "migrate_instances",
+    "plan_migration",
     "read_files",
     "reassign_task",
     "release_task",
+    "repin",
     "reschedule_task",
     "resume_instance",
     "retry_instance",
