@@ -232,7 +232,7 @@ def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tup
     )
     no_number = "CAST(NULL AS DOUBLE PRECISION)"
     # Only compiled querysets and constants are spliced in; every value is a parameter.
-    sql = f"""  # noqa: S608
+    sql = f"""
         SELECT bpmn_id, SUM(waiting), SUM(failed), MAX(n), MAX(lo50), MAX(hi50), MAX(lo90), MAX(hi90)
         FROM (
             SELECT w.bpmn_id AS bpmn_id, COUNT(DISTINCT w.instance_id) AS waiting, 0 AS failed,
@@ -265,7 +265,7 @@ def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tup
             GROUP BY r.bpmn_id
         ) figures
         GROUP BY bpmn_id
-    """
+    """  # noqa: S608
     params = tasks[1] + timers[1] + messages[1] + errors[1] + done_tasks[1] + ended_waits[1]
     return sql, params
 
