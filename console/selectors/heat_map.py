@@ -30,9 +30,9 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, OuterRef, QuerySet, Subquery, Value
+from django.db.models import CharField, F, OuterRef, QuerySet, Subquery, Value
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from lxml import etree
 
 from workflows.facets import facet_filter
@@ -313,7 +313,13 @@ def waiting_at(
         HumanTask.objects.filter(status=HumanTask.Status.OPEN, bpmn_id=bpmn_id, instance__in=unfinished),
         "task",
         F("created_at"),
-        Coalesce(F("assignee__username"), Value("")),
+        # The person's name as the site shows it (full name, else username).
+        Coalesce(
+            NullIf(Trim(Concat(F("assignee__first_name"), Value(" "), F("assignee__last_name"))), Value("")),
+            F("assignee__username"),
+            Value(""),
+            output_field=CharField(),
+        ),
     )
     timers = rows(
         Timer.objects.filter(bpmn_id=bpmn_id, instance__in=unfinished),

@@ -40,10 +40,16 @@ class HeatMapFilter(forms.Form):
         super().__init__(data)
         self.today = today
         self.fields["from"] = forms.DateField(
-            label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+            label=gettext_lazy("From"),
+            required=False,
+            initial=today - timedelta(days=DEFAULT_DAYS - 1),
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         )
         self.fields["to"] = forms.DateField(
-            label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+            label=gettext_lazy("To"),
+            required=False,
+            initial=today,
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         )
         for facet in facets():
             self.fields[facet.name] = forms.ChoiceField(
@@ -182,12 +188,13 @@ def heat_map_page(request: HttpRequest, process_id: str, number: int) -> HttpRes
             "total_waiting": result.waiting,
             "legend": _legend(result.measure),
             "columns": [
-                ("element", _("Element"), False),
-                ("waiting", _("Waiting now"), True),
-                ("", _("In error"), True),
-                ("median", _("Median"), True),
-                ("p90", _("P90"), True),
-                ("", _("Waits ended"), True),
+                # (sort key, heading, numeric, shown on wide screens only)
+                ("element", _("Element"), False, False),
+                ("waiting", _("Waiting now"), True, False),
+                ("", _("In error"), True, True),
+                ("median", _("Median"), True, False),
+                ("p90", _("P90"), True, False),
+                ("", _("Waits ended"), True, True),
             ],
             "console_tab": "models",
         },

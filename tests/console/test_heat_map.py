@@ -185,7 +185,7 @@ def test_one_statement_whatever_the_number_of_elements_and_instances(deployed, d
 
 def test_the_drill_down_lists_the_instances_waiting_there_longest_first(deployed):
     version = visit_version()
-    manager = UserFactory(username="qian")
+    manager = UserFactory(username="qian", first_name="钱", last_name="多多")
     late = an_instance(version, "LATE")
     a_task(late, "Task_plan_visit", at(2026, 11, 2), assignee=manager)
     a_task(an_instance(version, "EARLY"), "Task_plan_visit", at(2026, 11, 1))
@@ -196,7 +196,7 @@ def test_the_drill_down_lists_the_instances_waiting_there_longest_first(deployed
 
     assert [(r.business_key, r.kind, r.assignee) for r in rows] == [
         ("EARLY", "task", ""),
-        ("LATE", "task", "qian"),
+        ("LATE", "task", "钱 多多"),
     ]
     assert rows[1].instance_id == late.pk
 
