@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
@@ -285,9 +285,9 @@ class Waiting:
 def waiting_at(
     version: ProcessVersion | int, bpmn_id: str, *, chosen: Mapping[str, str] | None = None, limit: int = 200
 ) -> list[Waiting]:
-    """The instances waiting at `bpmn_id` now, the longest waiting first (at most `limit`), in one
-    query: since when a task is open (its creation), a timer or message is awaited (the instance's
-    previous move), an instance is in error (its last change)."""
+    """The instances waiting at `bpmn_id` now, the longest waiting first (at most `limit`), in four
+    queries whatever their number: since when a task is open (its creation), a timer or message is
+    awaited (the instance's previous move), an instance is in error (its last change)."""
     instances = instances_of(version, chosen)
     unfinished = instances.exclude(status__in=ProcessInstance.ENDED_STATUSES).values("pk")
     last_move = (
@@ -297,17 +297,13 @@ def waiting_at(
     )
 
     def rows(queryset: QuerySet, kind: str, since: Any, assignee: Any) -> QuerySet:
-        return (
-            queryset.values_list(
-                "instance_id",
-                "instance__business_key",
-                "instance__status",
-                Value(kind),
-                assignee,
-            )
-            .annotate(since=since)
-            .order_by()
-        )
+        return queryset.values_list(
+            "instance_id",
+            "instance__business_key",
+            "instance__status",
+            Value(kind),
+            assignee,
+        ).annotate(since=since)
 
     tasks = rows(
         HumanTask.objects.filter(status=HumanTask.Status.OPEN, bpmn_id=bpmn_id, instance__in=unfinished),
@@ -339,7 +335,13 @@ def waiting_at(
         .filter(element=bpmn_id)
         .values_list("pk", "business_key", "status", Value("error"), Value(""))
         .annotate(since=F("updated_at"))
-        .order_by()
     )
-    union = tasks.union(timers, messages, errors, all=True).order_by("since")[:limit]
-    return [Waiting(pk, key, status, since, kind, who) for pk, key, status, kind, who, since in union]
+    # One query per kind of wait, each the `limit` longest at most (an ordered index scan for tasks,
+    # which are most of them): a UNION cannot limit its parts on SQLite.
+    found = [
+        Waiting(pk, key, status, since, kind, who)
+        for part in (tasks, timers, messages, errors)
+        for pk, key, status, kind, who, since in part.order_by(F("since").asc(nulls_first=True))[:limit]
+    ]
+    found.sort(key=lambda w: (w.since is not None, w.since or datetime.min.replace(tzinfo=UTC)))
+    return found[:limit]
