@@ -5,24 +5,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('workflows', '0008_engine_events'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("workflows", "0008_engine_events"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['kind', 'at'], name='audit_kind_at'),
+            model_name="auditevent",
+            index=models.Index(fields=["kind", "at"], name="audit_kind_at"),
         ),
         migrations.AddIndex(
-            model_name='humantask',
-            index=models.Index(condition=models.Q(('status', 'open')), fields=['bpmn_id', 'created_at', 'instance'], name='task_open_at_element'),
+            model_name="humantask",
+            index=models.Index(
+                condition=models.Q(("status", "open")),
+                fields=["bpmn_id", "created_at", "instance"],
+                name="task_open_at_element",
+            ),
         ),
         migrations.AddIndex(
-            model_name='humantask',
-            index=models.Index(condition=models.Q(('status', 'completed')), fields=['completed_at', 'instance', 'bpmn_id', 'created_at'], name='task_completed_in_period'),
+            model_name="humantask",
+            index=models.Index(
+                condition=models.Q(("status", "completed")),
+                fields=["completed_at", "instance", "bpmn_id", "created_at"],
+                name="task_completed_in_period",
+            ),
         ),
     ]
