@@ -153,6 +153,11 @@ class ProcessInstance(models.Model):
         verbose_name = _("process instance")
         verbose_name_plural = _("process instances")
         ordering = ["-started_at"]
+        indexes = [
+            # A version's instances by status without reading their (large) rows: the heat-map joins
+            # every count to this index only.
+            models.Index(fields=["version", "status", "id"], name="instance_version_status"),
+        ]
         permissions = [
             ("manage_processinstance", "Can suspend, resume, terminate and retry instances"),
             ("start_processinstance", "Can start instances of any deployed process"),

@@ -29,8 +29,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection
-from django.db.models import CharField, F, OuterRef, QuerySet, Subquery, Value
+from django.db import connection, transaction
+from django.db.models import (
+    CharField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from lxml import etree
@@ -134,11 +143,14 @@ def heat_map(
     """The figures of every element that has any, coloured by `measure` ("waiting" or "p90"): an
     element's heat is its share of the largest value among the version's elements, in fifths
     (heat-1 up to 20 %, … heat-5 above 80 %), heat-0 when it has figures but none of the measure.
-    One SQL statement."""
+    One SQL statement (on PostgreSQL with JIT compilation turned off for its transaction)."""
     instances = instances_of(version, chosen)
     unfinished = instances.exclude(status__in=ProcessInstance.ENDED_STATUSES).values("pk")
     sql, params = _statement(instances, unfinished, period)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Compiling this one statement costs more than running it (its estimated cost is high).
+            cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     result = HeatMap(measure=measure if measure in MEASURES else "waiting")
@@ -181,6 +193,16 @@ def _sql(queryset: QuerySet) -> tuple[str, tuple]:
     return sql, tuple(params)
 
 
+def _of(rows: QuerySet, instances: QuerySet) -> QuerySet:
+    """`rows` of these instances. The instance id is compared as `instance_id + 0`, which no index
+    serves: SQLite then reads the rows through their own index (an element's open tasks, a period's
+    completions) and looks each instance up, instead of walking every instance of the version and
+    all its rows; PostgreSQL hashes the instances either way."""
+    return rows.alias(
+        of_instance=ExpressionWrapper(F("instance_id") + 0, output_field=IntegerField())
+    ).filter(of_instance__in=instances)
+
+
 def _seconds(later: str, earlier: str) -> str:
     if connection.vendor == "postgresql":
         return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
@@ -192,25 +214,23 @@ def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tup
     """Waits now (task, timer, message, error) and the durations of the period, ranked per
     element, joined by a UNION ALL and one GROUP BY."""
     tasks = _sql(
-        HumanTask.objects.filter(status=HumanTask.Status.OPEN, instance__in=unfinished).values(
+        _of(HumanTask.objects.filter(status=HumanTask.Status.OPEN), unfinished).values(
             "bpmn_id", "instance_id"
         )
     )
-    timers = _sql(Timer.objects.filter(instance__in=unfinished).values("bpmn_id", "instance_id"))
-    messages = _sql(
-        MessageSubscription.objects.filter(instance__in=unfinished).values("bpmn_id", "instance_id")
-    )
+    timers = _sql(_of(Timer.objects.all(), unfinished).values("bpmn_id", "instance_id"))
+    messages = _sql(_of(MessageSubscription.objects.all(), unfinished).values("bpmn_id", "instance_id"))
     errors = _sql(
         instances.filter(status=ProcessInstance.Status.ERROR)
         .annotate(element=KeyTextTransform("bpmn_id", "error"))
         .values("element", "pk")
     )
     done_tasks = _sql(
-        HumanTask.objects.filter(
-            status=HumanTask.Status.COMPLETED,
-            completed_at__gte=period.start,
-            completed_at__lt=period.end,
-            instance__in=instances.values("pk"),
+        _of(
+            HumanTask.objects.filter(
+                status=HumanTask.Status.COMPLETED, completed_at__gte=period.start, completed_at__lt=period.end
+            ),
+            instances.values("pk"),
         ).values("bpmn_id", "created_at", "completed_at")
     )
     previous_move = (
@@ -221,11 +241,9 @@ def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tup
         .values("at")[:1]
     )
     ended_waits = _sql(
-        AuditEvent.objects.filter(
-            kind__in=WAIT_ENDING_KINDS,
-            at__gte=period.start,
-            at__lt=period.end,
-            instance__in=instances.values("pk"),
+        _of(
+            AuditEvent.objects.filter(kind__in=WAIT_ENDING_KINDS, at__gte=period.start, at__lt=period.end),
+            instances.values("pk"),
         )
         .annotate(element=KeyTextTransform("bpmn_id", "details"), began=Subquery(previous_move))
         .values("element", "began", "at")
@@ -244,6 +262,7 @@ def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tup
             FROM ({errors[0]}) f
             GROUP BY f.element
             UNION ALL
+            -- A wait with no earlier move (none recorded) has no time: it sorts last, uncounted.
             SELECT r.bpmn_id, 0, 0, MAX(r.n),
                    MAX(CASE WHEN r.rn = 1 + (50 * (r.n - 1)) / 100 THEN r.s END),
                    MAX(CASE WHEN r.rn = 1 + (50 * (r.n - 1) + 99) / 100 THEN r.s END),
@@ -251,15 +270,15 @@ def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tup
                    MAX(CASE WHEN r.rn = 1 + (90 * (r.n - 1) + 99) / 100 THEN r.s END)
             FROM (
                 SELECT d.bpmn_id, d.s,
-                       ROW_NUMBER() OVER (PARTITION BY d.bpmn_id ORDER BY d.s) AS rn,
-                       COUNT(*) OVER (PARTITION BY d.bpmn_id) AS n
+                       ROW_NUMBER() OVER (PARTITION BY d.bpmn_id ORDER BY d.s NULLS LAST) AS rn,
+                       COUNT(d.s) OVER (PARTITION BY d.bpmn_id) AS n
                 FROM (
                     SELECT t.bpmn_id AS bpmn_id, {_seconds("t.completed_at", "t.created_at")} AS s
                     FROM ({done_tasks[0]}) t
                     UNION ALL
                     SELECT e.element, {_seconds("e.at", "e.began")}
                     FROM ({ended_waits[0]}) e
-                    WHERE e.element IS NOT NULL AND e.began IS NOT NULL
+                    WHERE e.element IS NOT NULL
                 ) d
             ) r
             GROUP BY r.bpmn_id
@@ -306,7 +325,7 @@ def waiting_at(
         ).annotate(since=since)
 
     tasks = rows(
-        HumanTask.objects.filter(status=HumanTask.Status.OPEN, bpmn_id=bpmn_id, instance__in=unfinished),
+        _of(HumanTask.objects.filter(status=HumanTask.Status.OPEN, bpmn_id=bpmn_id), unfinished),
         "task",
         F("created_at"),
         # The person's name as the site shows it (full name, else username).
@@ -318,13 +337,13 @@ def waiting_at(
         ),
     )
     timers = rows(
-        Timer.objects.filter(bpmn_id=bpmn_id, instance__in=unfinished),
+        _of(Timer.objects.filter(bpmn_id=bpmn_id), unfinished),
         "timer",
         Subquery(last_move),
         Value(""),
     )
     messages = rows(
-        MessageSubscription.objects.filter(bpmn_id=bpmn_id, instance__in=unfinished),
+        _of(MessageSubscription.objects.filter(bpmn_id=bpmn_id), unfinished),
         "message",
         Subquery(last_move),
         Value(""),
@@ -337,11 +356,18 @@ def waiting_at(
         .annotate(since=F("updated_at"))
     )
     # One query per kind of wait, each the `limit` longest at most (an ordered index scan for tasks,
-    # which are most of them): a UNION cannot limit its parts on SQLite.
+    # which are most of them; timers by due time and messages by subscription, which need no
+    # sorting on the previous moves): a UNION cannot limit its parts on SQLite.
+    parts = [
+        (tasks, F("since").asc()),
+        (timers, F("due_at").asc()),
+        (messages, F("pk").asc()),
+        (errors, F("since").asc()),
+    ]
     found = [
         Waiting(pk, key, status, since, kind, who)
-        for part in (tasks, timers, messages, errors)
-        for pk, key, status, kind, who, since in part.order_by(F("since").asc(nulls_first=True))[:limit]
+        for part, order in parts
+        for pk, key, status, kind, who, since in part.order_by(order)[:limit]
     ]
     found.sort(key=lambda w: (w.since is not None, w.since or datetime.min.replace(tzinfo=UTC)))
     return found[:limit]
