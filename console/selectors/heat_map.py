@@ -147,13 +147,7 @@ def heat_map(
     instances = instances_of(version, chosen)
     unfinished = instances.exclude(status__in=ProcessInstance.ENDED_STATUSES).values("pk")
     sql, params = _statement(instances, unfinished, period)
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # For this transaction: no JIT (compiling the statement costs more than running it) and
-            # room to sort the period's durations in memory rather than on disk.
-            cursor.execute("SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)")
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    rows = _fetched(sql, params)
     result = HeatMap(measure=measure if measure in MEASURES else "waiting")
     for bpmn_id, waiting, failed, count, lo50, hi50, lo90, hi90 in rows:
         if not bpmn_id:
@@ -168,6 +162,19 @@ def heat_map(
         )
     _colour(result)
     return result
+
+
+def _fetched(sql: str, params: tuple) -> list[tuple]:
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # For this transaction: no JIT (compiling the statement costs more than running it) and
+        # room to sort the period's durations in memory rather than on disk.
+        cursor.execute("SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)")
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _colour(result: HeatMap) -> None:

@@ -6,6 +6,8 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from console.selectors.heat_map import Period, heat_map, version_by_number, waiting_at
@@ -167,8 +169,10 @@ def test_visits_started_by_the_engine_are_counted_and_filtered_by_their_customer
 def test_one_statement_whatever_the_number_of_elements_and_instances(deployed, django_assert_num_queries):
     version = visit_version()
     a_task(an_instance(version), "Task_plan_visit", at(2026, 11, 2))
-    with django_assert_num_queries(1):
+    with CaptureQueriesContext(connection) as few:
         heat_map(version, period=NOVEMBER)
+    # PostgreSQL also sets the transaction's JIT and sort memory first (in a savepoint in a test).
+    assert len(few) == 1 if connection.vendor == "sqlite" else len(few) <= 4
 
     elements = ["Task_plan_visit", "Task_prepare_resources", "Task_record_visit", "Task_write_summary"]
     for n in range(40):
@@ -176,9 +180,9 @@ def test_one_statement_whatever_the_number_of_elements_and_instances(deployed, d
         a_task(instance, elements[n % 4], at(2026, 11, 2), at(2026, 11, 3) if n % 2 else None)
         an_event(instance, AuditEvent.Kind.STARTED, at(2026, 11, 1))
         an_event(instance, AuditEvent.Kind.TIMER_FIRED, at(2026, 11, 4), bpmn_id=f"Event_{n % 7}")
-    with django_assert_num_queries(1):
-        result = heat_map(version, period=NOVEMBER, chosen={"team": "1", "region": "1"})
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(len(few)):
+        heat_map(version, period=NOVEMBER, chosen={"team": "1", "region": "1"})
+    with django_assert_num_queries(len(few)):
         result = heat_map(version, period=NOVEMBER)
     assert len(result.elements) == 4 + 7
 
