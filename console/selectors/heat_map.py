@@ -93,10 +93,6 @@ class HeatMap:
     elements: dict[str, ElementHeat] = field(default_factory=dict)
     measure: str = "waiting"
 
-    @property
-    def waiting(self) -> int:
-        return sum(e.waiting for e in self.elements.values())
-
 
 def version_by_number(process_id: str, number: int) -> ProcessVersion | None:
     return (

@@ -185,7 +185,6 @@ def heat_map_page(request: HttpRequest, process_id: str, number: int) -> HttpRes
             "measure": result.measure,
             "markers": {key: [f"heat-{e.heat}"] for key, e in result.elements.items()},
             "overlays": {key: [_overlay(e)] for key, e in result.elements.items() if e.waiting or e.measured},
-            "total_waiting": result.waiting,
             "legend": _legend(result.measure),
             "columns": [
                 # (sort key, heading, numeric, shown on wide screens only)
