@@ -32,6 +32,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import (
     CharField,
+    Count,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -217,13 +218,16 @@ def _seconds(later: str, earlier: str) -> str:
 def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tuple[str, tuple]:
     """Waits now (task, timer, message, error) and the durations of the period, ranked per
     element, joined by a UNION ALL and one GROUP BY."""
-    tasks = _sql(
-        _of(HumanTask.objects.filter(status=HumanTask.Status.OPEN), unfinished).values(
-            "bpmn_id", "instance_id"
+    # Each source counted apart, grouped in its own index order (an instance waits at an element
+    # through one source only: a task, a timer or a message).
+    tasks, timers, messages = (
+        _sql(_of(rows, unfinished).values("bpmn_id").annotate(waiting=Count("instance_id", distinct=True)))
+        for rows in (
+            HumanTask.objects.filter(status=HumanTask.Status.OPEN),
+            Timer.objects.all(),
+            MessageSubscription.objects.all(),
         )
     )
-    timers = _sql(_of(Timer.objects.all(), unfinished).values("bpmn_id", "instance_id"))
-    messages = _sql(_of(MessageSubscription.objects.all(), unfinished).values("bpmn_id", "instance_id"))
     errors = _sql(
         instances.filter(status=ProcessInstance.Status.ERROR)
         .annotate(element=KeyTextTransform("bpmn_id", "error"))
@@ -260,10 +264,9 @@ def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tup
     sql = f"""
         SELECT bpmn_id, SUM(waiting), SUM(failed), MAX(n), MAX(lo50), MAX(hi50), MAX(lo90), MAX(hi90)
         FROM (
-            SELECT w.bpmn_id{binary} AS bpmn_id, COUNT(DISTINCT w.instance_id) AS waiting, 0 AS failed,
+            SELECT w.bpmn_id{binary} AS bpmn_id, w.waiting AS waiting, 0 AS failed,
                    0 AS n, {no_number} AS lo50, {no_number} AS hi50, {no_number} AS lo90, {no_number} AS hi90
             FROM ({tasks[0]} UNION ALL {timers[0]} UNION ALL {messages[0]}) w
-            GROUP BY w.bpmn_id{binary}
             UNION ALL
             SELECT f.element, COUNT(*), COUNT(*), 0, {no_number}, {no_number}, {no_number}, {no_number}
             FROM ({errors[0]}) f
@@ -278,7 +281,11 @@ def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tup
             FROM (
                 SELECT d.bpmn_id, d.s,
                        ROW_NUMBER() OVER (PARTITION BY d.bpmn_id{binary} ORDER BY d.s NULLS LAST) AS rn,
-                       COUNT(d.s) OVER (PARTITION BY d.bpmn_id{binary}) AS n
+                       -- The same partition and order with the whole partition as frame: one sort.
+                       COUNT(d.s) OVER (
+                           PARTITION BY d.bpmn_id{binary} ORDER BY d.s NULLS LAST
+                           ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+                       ) AS n
                 FROM (
                     SELECT t.bpmn_id AS bpmn_id, {_seconds("t.completed_at", "t.created_at")} AS s
                     FROM ({done_tasks[0]}) t
