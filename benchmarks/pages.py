@@ -18,6 +18,18 @@ For each page: the SQL statements of one request and p50 / p95 of `CALLS` reques
 the managers, and the p95 as a multiple of the admin change list's p95 (the target: p95 ≤ 50 ms and
 no page slower than the admin list). Exits non-zero only if it cannot run. `--quick` shrinks every
 size for a smoke run.
+
+The console's heat-map of the visit cycle, read by the coordinator, against the admin's change list
+of the same instances (`ProcessInstance`), with the same 100,000 visits given a history: 1,000,000
+audit events (10 a visit: started, then four tasks each claimed and completed, one timer fired —
+the summary's overdue reminder, or the escalation's follow-up) at times spread over the last 180 days,
+each step's duration drawn from a log-normal law with its own median per element (planning a day,
+preparing two, the visit five, the summary three, its review one), and 400,000 completed task rows
+to match; 20,000 visits also have a timer armed. (The histories are
+figures for the heat-map's query, not replayable: each visit also waits at its planning task.) The
+heat-map of the default period (the last 30 days), the same filtered by one team (a facet: a
+subquery on the customers), the drill-down to the 100,000 waiting at the planning task (its first
+200), each as p50 / p95 against the admin list's (target p95 ≤ 200 ms).
 """
 
 from __future__ import annotations
@@ -41,6 +53,21 @@ VARIANTS = {
     "task": "task page: a visit plan with the customer's briefing",
     "customer": "customer page",
 }
+HEAT_TARGET_P95_MS = 200.0
+HEAT_VARIANTS = {
+    "admin_instances": "Django admin: the process instances' change list (baseline)",
+    "heatmap": "heat-map of the visit cycle, last 30 days",
+    "heatmap_team": "heat-map of the visit cycle, one team's customers",
+    "heatmap_element": "heat-map drill-down: the visits waiting at their planning task",
+}
+HISTORY_EVENTS_PER_VISIT = 10
+# (element, median hours) of the visit cycle's tasks each history went through, in order.
+HISTORY_STEPS = [
+    ("Task_plan_visit", 24),
+    ("Task_prepare_resources", 48),
+    ("Task_record_visit", 120),
+    ("Task_write_summary", 72),
+]
 
 
 def main() -> int:
@@ -73,6 +100,21 @@ def report(results: dict, *, quick: bool) -> str:
             f"slower than the admin list: {', '.join(slower) or 'none'}",
             "",
         ]
+        heat = r["heat_map"]
+        admin = heat["variants"]["admin_instances"]["p95"]
+        lines += [
+            f"### The console's heat-map ({heat['records']})",
+            "",
+            "| page | statements | p50 ms | p95 ms | p95 / admin list |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for name, title in HEAT_VARIANTS.items():
+            v = heat["variants"][name]
+            lines.append(
+                f"| {title} | {v['queries']} | {v['p50']:.1f} | {v['p95']:.1f} | {v['p95'] / admin:.2f}× |"
+            )
+        worst = max(v["p95"] for name, v in heat["variants"].items() if name != "admin_instances")
+        lines += ["", f"worst heat-map page p95 = {worst:.1f} ms (target <= {HEAT_TARGET_P95_MS:.0f})", ""]
     return "\n".join(lines)
 
 
@@ -95,11 +137,18 @@ def measure(*, quick: bool) -> dict:
     deploy_diagrams()
     fill_tasks(org, tasks, random.Random(20261130))
     analyze()
+    pages = measure_pages(org, calls=5 if quick else CALLS)
+    fill_history(random.Random(20261201), timers=tasks // 5)
+    analyze()
     return {
         "database": database_label(),
         "calls": 5 if quick else CALLS,
         "records": census(),
-        "variants": measure_pages(org, calls=5 if quick else CALLS),
+        "variants": pages,
+        "heat_map": {
+            "records": history_census(),
+            "variants": measure_heat_map(org, calls=5 if quick else CALLS),
+        },
     }
 
 
@@ -218,7 +267,6 @@ def census() -> str:
 
 def measure_pages(org, *, calls: int) -> dict:
     from django.contrib.auth import get_user_model
-    from django.db import connection
     from django.test import Client
     from django.urls import reverse
 
@@ -258,6 +306,14 @@ def measure_pages(org, *, calls: int) -> dict:
             reverse("customer", args=[customer_ids[managers[i % len(managers)].pk]]),
         ),
     }
+    return timed(requests, calls=calls)
+
+
+def timed(requests: dict, *, calls: int) -> dict:
+    """For each named request (a function of the call number giving a client and a URL): its SQL
+    statements and p50 / p95 of `calls` requests."""
+    from django.db import connection
+
     results = {}
     for name, request in requests.items():
         client, url = request(0)
@@ -280,6 +336,133 @@ def measure_pages(org, *, calls: int) -> dict:
             "p95": samples[max(0, -(-len(samples) * 95 // 100) - 1)],
         }
     return results
+
+
+def fill_history(rng: random.Random, *, timers: int) -> None:
+    """The visits' history (see the module's doc): audit events, completed tasks and timers armed,
+    written as rows in batches."""
+    import math
+
+    from django.utils import timezone
+
+    from workflows.models import AuditEvent, HumanTask, ProcessInstance, Timer
+
+    now = timezone.now()
+    visits = list(
+        ProcessInstance.objects.filter(process_id="visit_cycle").order_by("pk").values_list("pk", flat=True)
+    )
+    kinds = AuditEvent.Kind
+
+    def hours(median: float) -> timedelta:
+        return timedelta(hours=min(median * math.exp(rng.gauss(0, 0.8)), 24 * 60))
+
+    events: list = []
+    tasks: list = []
+
+    def flush() -> None:
+        AuditEvent.objects.bulk_create(events, batch_size=5_000)
+        HumanTask.objects.bulk_create(tasks, batch_size=2_000)
+        events.clear()
+        tasks.clear()
+
+    created_at = HumanTask._meta.get_field("created_at")
+    created_at.auto_now_add = False  # the history's tasks were opened in the past
+    try:
+        for pk in visits:
+            moment = now - timedelta(days=rng.uniform(0, 180))
+            events.append(AuditEvent(instance_id=pk, kind=kinds.STARTED, at=moment))
+            for bpmn_id, median in HISTORY_STEPS:
+                opened = moment
+                moment += hours(median)
+                events.append(
+                    AuditEvent(instance_id=pk, kind=kinds.CLAIMED, at=opened + (moment - opened) / 3)
+                )
+                events.append(
+                    AuditEvent(instance_id=pk, kind=kinds.COMPLETED, at=moment, details={"bpmn_id": bpmn_id})
+                )
+                tasks.append(
+                    HumanTask(
+                        id=uuid.uuid4(),
+                        instance_id=pk,
+                        bpmn_id=bpmn_id,
+                        name=bpmn_id,
+                        status=HumanTask.Status.COMPLETED,
+                        created_at=opened,
+                        completed_at=moment,
+                    )
+                )
+            if rng.random() < 0.7:
+                moment += hours(168)
+                events.append(
+                    AuditEvent(
+                        instance_id=pk,
+                        kind=kinds.TIMER_FIRED,
+                        at=moment,
+                        details={"bpmn_id": "Event_summary_overdue", "due_at": moment.isoformat()},
+                    )
+                )
+            else:
+                moment += hours(48)
+                events.append(
+                    AuditEvent(
+                        instance_id=pk,
+                        kind=kinds.TIMER_FIRED,
+                        at=moment,
+                        details={"bpmn_id": "Event_escalation_follow_up", "due_at": moment.isoformat()},
+                    )
+                )
+            if len(events) >= 50_000:
+                flush()
+        flush()
+    finally:
+        created_at.auto_now_add = True
+    Timer.objects.bulk_create(
+        [
+            Timer(
+                instance_id=pk,
+                task_id=uuid.uuid4(),
+                bpmn_id="Event_summary_overdue",
+                kind="TimeDateEventDefinition",
+                due_at=now + timedelta(hours=rng.randint(-48, 240)),
+            )
+            for pk in visits[:timers]
+        ],
+        batch_size=5_000,
+    )
+
+
+def history_census() -> str:
+    from workflows.models import AuditEvent, HumanTask, ProcessInstance
+
+    return (
+        f"{ProcessInstance.objects.count():,} instances, {AuditEvent.objects.count():,} audit events, "
+        f"{HumanTask.objects.count():,} task rows"
+    )
+
+
+def measure_heat_map(org, *, calls: int) -> dict:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    from onsite.models import Team
+
+    admin = get_user_model().objects.get(username="bench-admin")
+    admin_client, coordinator = Client(HTTP_HOST="127.0.0.1"), Client(HTTP_HOST="127.0.0.1")
+    admin_client.force_login(admin)
+    coordinator.force_login(org.coordinator)
+    heat_map = reverse("console:heatmap", args=["visit_cycle", 1])
+    teams = list(Team.objects.order_by("pk").values_list("pk", flat=True))
+    requests = {
+        "admin_instances": lambda i: (admin_client, reverse("admin:workflows_processinstance_changelist")),
+        "heatmap": lambda i: (coordinator, heat_map),
+        "heatmap_team": lambda i: (coordinator, f"{heat_map}?team={teams[i % len(teams)]}"),
+        "heatmap_element": lambda i: (
+            coordinator,
+            reverse("console:heatmap_element", args=["visit_cycle", 1, "Task_plan_visit"]),
+        ),
+    }
+    return timed(requests, calls=calls)
 
 
 def _counted(statements: list[str], execute, sql, *rest):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from console.views import instances, migration, modeler, process_models, versions
+from console.views import heat_map, instances, migration, modeler, process_models, versions
 
 app_name = "console"
 
@@ -31,4 +31,10 @@ urlpatterns = [
     path("instances/<int:pk>/tasks/<uuid:task_id>/reassign/", instances.reassign, name="task_reassign"),
     path("incidents/", instances.incident_list, name="incidents"),
     path("models/<str:process_id>/v<int:number>/migrate/", migration.migration, name="migration"),
+    path("models/<str:process_id>/v<int:number>/heat-map/", heat_map.heat_map_page, name="heatmap"),
+    path(
+        "models/<str:process_id>/v<int:number>/heat-map/<str:element_id>/",
+        heat_map.heat_map_element,
+        name="heatmap_element",
+    ),
 ]

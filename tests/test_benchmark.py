@@ -54,6 +54,19 @@ def test_the_pages_benchmark_runs_and_reports_each_page_against_the_admin_list()
     assert "p95 / admin list" in report
 
 
+def test_the_pages_benchmark_reports_the_heat_map_against_the_instances_admin_list():
+    report = quick_run("benchmarks.pages")
+
+    assert "| Django admin: the process instances' change list (baseline) |" in report
+    for page in (
+        "heat-map of the visit cycle, last 30 days",
+        "heat-map of the visit cycle, one team's customers",
+    ):
+        assert f"| {page} |" in report
+    assert "heat-map drill-down" in report
+    assert "worst heat-map page p95 = " in report
+
+
 def test_the_jobs_benchmark_runs_and_reports_timers_fired_by_a_real_cluster_and_their_delay():
     report = quick_run("benchmarks.jobs")
 

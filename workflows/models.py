@@ -156,6 +156,9 @@ class ProcessInstance(models.Model):
         indexes = [
             # The console's instance search by when they started ("started between").
             models.Index(fields=["started_at"], name="instance_started"),
+            # A version's instances by status without reading their (large) rows: the heat-map joins
+            # every count to this index only.
+            models.Index(fields=["version", "status", "id"], name="instance_version_status"),
         ]
         permissions = [
             ("manage_processinstance", "Can suspend, resume, terminate and retry instances"),
@@ -244,6 +247,18 @@ class HumanTask(models.Model):
             models.Index(
                 fields=["completed_by", "completed_at"],
                 name="inbox_completed",
+                condition=models.Q(status="completed"),
+            ),
+            # The console's heat-map: the open tasks of each element, oldest first (its counts and
+            # its drill-down read only this index), and the tasks completed in a period.
+            models.Index(
+                fields=["bpmn_id", "created_at", "instance"],
+                name="task_open_at_element",
+                condition=models.Q(status="open"),
+            ),
+            models.Index(
+                fields=["completed_at", "instance", "bpmn_id", "created_at"],
+                name="task_completed_in_period",
                 condition=models.Q(status="completed"),
             ),
         ]
@@ -392,6 +407,10 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["id"]
+        indexes = [
+            # The heat-map's timer firings and message deliveries of a period.
+            models.Index(fields=["kind", "at"], name="audit_kind_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} @ {self.at:%Y-%m-%d %H:%M:%S}"
