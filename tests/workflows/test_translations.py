@@ -228,7 +228,9 @@ _MARKERS = {
     "npgettext": (0, 1),
     "npgettext_lazy": (0, 1),
 }
-_TEMPLATE_MARK = re.compile(r"""{%\s*(?:translate|trans)\s+(["'])(.*?)\1""")
+_TEMPLATE_MARK = re.compile(
+    r"""{%\s*(?:translate|trans)\s+(["'])(.*?)\1(?:[^%]*?\scontext\s+(["'])(.*?)\3)?"""
+)
 
 
 def marked_messages():
@@ -247,7 +249,7 @@ def marked_messages():
     for path in ROOT.glob("**/templates/**/*.html"):
         if ".venv" not in path.parts and "node_modules" not in path.parts:
             found.update(
-                (None, m.group(2)) for m in _TEMPLATE_MARK.finditer(path.read_text(encoding="utf-8"))
+                (m.group(4), m.group(2)) for m in _TEMPLATE_MARK.finditer(path.read_text(encoding="utf-8"))
             )
     return found
 
