@@ -48,3 +48,26 @@ def clusters(request, transactional_db, tmp_path) -> Iterator:
     started = Clusters(request.param, tmp_path)
     yield started
     started.stop_all()
+
+
+# The browser tests' Chromium and its watched pages (tests/browser.py), one Playwright per process
+# for every directory's browser tests.
+@pytest.fixture(scope="session")
+def browser(django_db_setup) -> Iterator:
+    from tests.browser import launch_browser
+
+    yield from launch_browser()
+
+
+@pytest.fixture
+def desktop(browser, live_server) -> Iterator:
+    from tests.browser import DESKTOP, watched_page
+
+    yield from watched_page(browser, live_server, DESKTOP)
+
+
+@pytest.fixture
+def phone(browser, live_server) -> Iterator:
+    from tests.browser import PHONE, watched_page
+
+    yield from watched_page(browser, live_server, PHONE)

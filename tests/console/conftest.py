@@ -68,7 +68,3 @@ def field_check(coordinator):
     start_instance(process_id="field_check", version=1, user=SYSTEM, business_key="C-2")
     start_instance(process_id="field_check", user=SYSTEM, business_key="C-3")
     return first, second
-
-
-# The browser tests' pages (Playwright on a live server), shared with tests/pages.
-from tests.pages.conftest import browser, desktop, phone  # noqa: E402, F401

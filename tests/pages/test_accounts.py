@@ -7,8 +7,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from tests.browser import PASSWORD
 from tests.factories import UserFactory
-from tests.pages.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from onsite.models import DecisionRole, FunnelStage, Industry, Lead, Ownership, Tier, Urgency, Visit
 from onsite.services.customers import save_key_person, save_product
 from onsite.services.leads import create_lead
+from tests.browser import PASSWORD
 from tests.onsite.flow import customer_of, enrol, new_programme
-from tests.pages.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -5,8 +5,8 @@ targets of at least 44 px)."""
 import pytest
 
 from onsite.models import Team
+from tests.browser import PASSWORD
 from tests.onsite.factories import RegionFactory
-from tests.pages.conftest import PASSWORD
 from tests.pages.test_desk import summaries_awaiting_review, summary_overdue
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

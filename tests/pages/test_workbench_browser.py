@@ -76,7 +76,9 @@ def test_a_coordinator_changes_the_visit_cycle_and_moves_a_waiting_visit_onto_it
         }""",
     )
     page.click("[data-modeler-action=validate]")
-    page.wait_for_selector('.djs-connection.has-problem[data-element-id="Flow_open_plan"]')
+    page.wait_for_selector("#modeler-problems .modeler-problem-link")
+    # (a flow without its target has no line to draw: marked, but not visible)
+    assert page.locator('.djs-connection.has-problem[data-element-id="Flow_open_plan"]').count() == 1
     assert "Flow_open_plan" in page.locator("#modeler-problems .modeler-problem-link").first.inner_text()
     desktop.screenshot("workbench-1-problem")
     run(
