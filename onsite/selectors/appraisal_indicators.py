@@ -33,6 +33,7 @@ from onsite.selectors.funnel import win_probabilities
 from onsite.selectors.short_board import indicator_counts
 from onsite.services.summaries import visited_as_planned
 from onsite.services.support import due_moment
+from onsite.thresholds import threshold
 
 COUNT, AMOUNT, RATE = "count", "amount", "rate"
 FOUR_PLACES = Decimal("0.0001")
@@ -72,6 +73,13 @@ class Records:
                 account_manager_id__in=self.person_ids, visited_at__gte=self.since, visited_at__lt=self.until
             ).only("account_manager_id", "visited_at", "scheduled_date", "planned_date")
         )
+
+    @cached_property
+    def visit_tolerance_days(self) -> int:
+        """The as-planned tolerance, read once for every visit judged: the one in force on the
+        period's first day, as the appraisal's other thresholds (a month is judged by the rules it
+        began with)."""
+        return threshold("VISIT_ON_PLAN_TOLERANCE_DAYS", on=self.start)
 
     @cached_property
     def won_values(self) -> dict[int, Decimal]:
@@ -191,8 +199,9 @@ def visits_as_planned(records: Records) -> dict[int, Tally | None]:
     """Visits made in the period by the date the cadence set (with the tolerance), as the incentive
     for a visit made as planned judges them."""
     made = {pk: 0 for pk in records.person_ids}
+    tolerance = records.visit_tolerance_days
     for visit in records.visits_made:
-        if visited_as_planned(visit):
+        if visited_as_planned(visit, tolerance_days=tolerance):
             made[visit.account_manager_id] += 1
     return {pk: Tally(Decimal(n)) for pk, n in made.items()}
 

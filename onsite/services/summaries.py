@@ -509,9 +509,13 @@ def _visit_awards(visit: Visit, record: VisitSummary) -> list[Award]:
     return awards
 
 
-def visited_as_planned(visit: Visit) -> bool:
+def visited_as_planned(visit: Visit, *, tolerance_days: int | None = None) -> bool:
     """Made by the date the programme's cadence set (with the tolerance), whatever the manager's
-    own plan moved it to."""
+    own plan moved it to. `tolerance_days` lets a caller judging many visits read the threshold
+    once and pass it (a read per visit would make its queries grow with the data); by default the
+    tolerance in force today."""
+    if tolerance_days is None:
+        tolerance_days = threshold("VISIT_ON_PLAN_TOLERANCE_DAYS")
     visited_on: date = timezone.localtime(visit.visited_at).date()
     due = visit.scheduled_date or visit.planned_date
-    return visited_on <= due + timedelta(days=threshold("VISIT_ON_PLAN_TOLERANCE_DAYS"))
+    return visited_on <= due + timedelta(days=tolerance_days)

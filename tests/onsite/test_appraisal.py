@@ -397,6 +397,63 @@ def test_the_figures_take_the_same_number_of_queries_for_a_team_of_one_and_of_te
     assert queries_for(1) == queries_for(10)
 
 
+def test_the_figures_take_the_same_number_of_queries_for_few_and_for_many_records(team, make_visit):
+    manager, engineer = manager_in(team), support_engineer("network", team.region, team)
+    customer = CustomerFactory(account_manager=manager)
+
+    def add_records(n: int) -> None:
+        # Visits made in the month (as planned and late), each with its support, and leads.
+        for i in range(n):
+            scheduled = START + timedelta(days=i % 20)
+            late = timedelta(days=5 * (i % 2))
+            make_visit(
+                manager,
+                customer=customer,
+                scheduled=scheduled,
+                visited_at=local(scheduled + late, 10),
+                support_staff=engineer,
+            )
+            LeadFactory(customer=customer, created_at=local(scheduled, 9))
+            support_done(engineer, due=scheduled, completed=local(scheduled, 9))
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            figures_for(team=team, period=START)
+        return len(captured)
+
+    add_records(2)
+    few = queries()
+    add_records(30)
+    assert queries() == few
+
+
+def test_visits_as_planned_use_the_tolerance_in_force_on_the_months_first_day(team, make_visit):
+    manager = manager_in(team)
+    # Made two days after the cadence's date: outside the default tolerance of one day.
+    make_visit(manager, scheduled=date(2024, 3, 5), visited_at=local(date(2024, 3, 7), 10))
+    assert values_of(manager, ["visits_as_planned"]) == {"visits_as_planned": Decimal(0)}
+
+    # A change effective today does not reach back to March 2024; one in force on its first day does.
+    coordinator = UserFactory(roles=["coordinator"])
+    change_thresholds(
+        group="warnings",
+        values={"VISIT_ON_PLAN_TOLERANCE_DAYS": 3},
+        effective_from=timezone.localdate(),
+        reason="a softer tolerance",
+        user=coordinator,
+    )
+    assert values_of(manager, ["visits_as_planned"]) == {"visits_as_planned": Decimal(0)}
+    values = dict(ThresholdVersion.objects.filter(group="warnings").latest("changed_at").values)
+    ThresholdVersion.objects.create(
+        group="warnings",
+        values={**values, "VISIT_ON_PLAN_TOLERANCE_DAYS": 2},
+        effective_from=START,
+        reason="x",
+        changed_at=timezone.now(),
+    )
+    assert values_of(manager, ["visits_as_planned"]) == {"visits_as_planned": Decimal(1)}
+
+
 def test_targets_are_set_by_the_teams_leader_or_a_coordinator_only(team):
     other_leader = TeamFactory().leader
     manager = manager_in(team)
