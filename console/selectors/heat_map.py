@@ -31,6 +31,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import (
+    BooleanField,
     CharField,
     Count,
     ExpressionWrapper,
@@ -41,6 +42,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from lxml import etree
@@ -208,6 +210,20 @@ def _of(rows: QuerySet, instances: QuerySet) -> QuerySet:
     ).filter(of_instance__in=instances)
 
 
+def _is(model: type, field: str, *constants: str) -> ExpressionWrapper:
+    """`field = 'constant'` (or `field IN (...)`) with the constants written in the statement, not as
+    parameters: SQLite uses a partial index whose predicate is that comparison only when the query
+    states the same constants (with parameters it reads every row from the table to check them)."""
+    choices = {value for value, _label in model._meta.get_field(field).choices}
+    if not constants or not set(constants) <= choices:
+        raise ValueError(constants)  # only the model's own choices are ever spliced in
+    quote = connection.ops.quote_name
+    column = f"{quote(model._meta.db_table)}.{quote(field)}"
+    listed = ", ".join(f"'{c}'" for c in constants)
+    test = f"{column} = {listed}" if len(constants) == 1 else f"{column} IN ({listed})"
+    return ExpressionWrapper(RawSQL(test, ()), output_field=BooleanField())  # noqa: S611
+
+
 def _seconds(later: str, earlier: str) -> str:
     if connection.vendor == "postgresql":
         return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS DOUBLE PRECISION)"
@@ -223,7 +239,7 @@ def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tup
     tasks, timers, messages = (
         _sql(_of(rows, unfinished).values("bpmn_id").annotate(waiting=Count("instance_id", distinct=True)))
         for rows in (
-            HumanTask.objects.filter(status=HumanTask.Status.OPEN),
+            HumanTask.objects.filter(_is(HumanTask, "status", HumanTask.Status.OPEN)),
             Timer.objects.all(),
             MessageSubscription.objects.all(),
         )
@@ -236,25 +252,28 @@ def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tup
     done_tasks = _sql(
         _of(
             HumanTask.objects.filter(
-                status=HumanTask.Status.COMPLETED, completed_at__gte=period.start, completed_at__lt=period.end
+                _is(HumanTask, "status", HumanTask.Status.COMPLETED),
+                completed_at__gte=period.start,
+                completed_at__lt=period.end,
             ),
             instances.values("pk"),
         ).values("bpmn_id", "created_at", "completed_at")
-    )
-    previous_move = (
-        AuditEvent.objects.filter(
-            instance_id=OuterRef("instance_id"), id__lt=OuterRef("pk"), kind__in=MOVING_KINDS
-        )
-        .order_by("-id")
-        .values("at")[:1]
     )
     ended_waits = _sql(
         _of(
             AuditEvent.objects.filter(kind__in=WAIT_ENDING_KINDS, at__gte=period.start, at__lt=period.end),
             instances.values("pk"),
         )
-        .annotate(element=KeyTextTransform("bpmn_id", "details"), began=Subquery(previous_move))
-        .values("element", "began", "at")
+        .annotate(element=KeyTextTransform("bpmn_id", "details"))
+        .values("element", "instance_id", "pk", "at")
+    )
+    # The instance's previous move: its latest moving event before this one, one probe of the
+    # partial index `audit_instance_moves`, whose predicate it states with the same constants.
+    moving = ", ".join(f"'{kind}'" for kind in MOVING_KINDS)
+    previous_move = (
+        "SELECT m.at FROM workflows_auditevent m"  # noqa: S608 (constants only)
+        f" WHERE m.instance_id = e.instance_id AND m.id < e.pk AND m.kind IN ({moving})"
+        " ORDER BY m.id DESC LIMIT 1"
     )
     no_number = "CAST(NULL AS DOUBLE PRECISION)"
     # Element ids grouped by their bytes: PostgreSQL's locale-aware comparison makes the sorts of
@@ -281,16 +300,13 @@ def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tup
             FROM (
                 SELECT d.bpmn_id, d.s,
                        ROW_NUMBER() OVER (PARTITION BY d.bpmn_id{binary} ORDER BY d.s NULLS LAST) AS rn,
-                       -- The same partition and order with the whole partition as frame: one sort.
-                       COUNT(d.s) OVER (
-                           PARTITION BY d.bpmn_id{binary} ORDER BY d.s NULLS LAST
-                           ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
-                       ) AS n
+                       -- The same partition, unordered (the whole partition is its frame): one sort.
+                       COUNT(d.s) OVER (PARTITION BY d.bpmn_id{binary}) AS n
                 FROM (
                     SELECT t.bpmn_id AS bpmn_id, {_seconds("t.completed_at", "t.created_at")} AS s
                     FROM ({done_tasks[0]}) t
                     UNION ALL
-                    SELECT e.element, {_seconds("e.at", "e.began")}
+                    SELECT e.element, {_seconds("e.at", f"({previous_move})")}
                     FROM ({ended_waits[0]}) e
                     WHERE e.element IS NOT NULL
                 ) d
