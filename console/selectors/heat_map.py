@@ -231,6 +231,37 @@ def _seconds(later: str, earlier: str) -> str:
     return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
 
 
+def _ranked(durations: str, no_number: str) -> str:
+    """Per element: how many durations, and for the median and the 90th percentile the two values
+    percentile_cont interpolates between (or, on PostgreSQL, its value and NULL). A wait with no
+    earlier move (none recorded) has no time: it is left out of the counts and the ranks."""
+    if connection.vendor == "postgresql":
+        # The ordered-set aggregate sorts each element's numbers apart: cheaper than ranking all
+        # rows by element and time with window functions.
+        return f"""
+            SELECT d.bpmn_id COLLATE "C", 0, 0, COUNT(d.s),
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY d.s), {no_number},
+                   percentile_cont(0.9) WITHIN GROUP (ORDER BY d.s), {no_number}
+            FROM ({durations}) d
+            GROUP BY d.bpmn_id COLLATE "C"
+        """  # noqa: S608
+    return f"""
+            SELECT r.bpmn_id, 0, 0, MAX(r.n),
+                   MAX(CASE WHEN r.rn = 1 + (50 * (r.n - 1)) / 100 THEN r.s END),
+                   MAX(CASE WHEN r.rn = 1 + (50 * (r.n - 1) + 99) / 100 THEN r.s END),
+                   MAX(CASE WHEN r.rn = 1 + (90 * (r.n - 1)) / 100 THEN r.s END),
+                   MAX(CASE WHEN r.rn = 1 + (90 * (r.n - 1) + 99) / 100 THEN r.s END)
+            FROM (
+                SELECT d.bpmn_id, d.s,
+                       ROW_NUMBER() OVER (PARTITION BY d.bpmn_id ORDER BY d.s NULLS LAST) AS rn,
+                       -- The same partition, unordered (the whole partition is its frame): one sort.
+                       COUNT(d.s) OVER (PARTITION BY d.bpmn_id) AS n
+                FROM ({durations}) d
+            ) r
+            GROUP BY r.bpmn_id
+        """  # noqa: S608
+
+
 def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tuple[str, tuple]:
     """Waits now (task, timer, message, error) and the durations of the period, ranked per
     element, joined by a UNION ALL and one GROUP BY."""
@@ -276,6 +307,15 @@ def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tup
         " ORDER BY m.id DESC LIMIT 1"
     )
     no_number = "CAST(NULL AS DOUBLE PRECISION)"
+    durations = f"""
+                    SELECT t.bpmn_id AS bpmn_id, {_seconds("t.completed_at", "t.created_at")} AS s
+                    FROM ({done_tasks[0]}) t
+                    UNION ALL
+                    SELECT e.element, {_seconds("e.at", f"({previous_move})")}
+                    FROM ({ended_waits[0]}) e
+                    WHERE e.element IS NOT NULL
+    """  # noqa: S608
+    ranked = _ranked(durations, no_number)
     # Element ids grouped by their bytes: PostgreSQL's locale-aware comparison makes the sorts of
     # the grouping and the ranking several times slower (SQLite compares bytes already).
     binary = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
@@ -291,27 +331,7 @@ def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tup
             FROM ({errors[0]}) f
             GROUP BY f.element
             UNION ALL
-            -- A wait with no earlier move (none recorded) has no time: it sorts last, uncounted.
-            SELECT r.bpmn_id, 0, 0, MAX(r.n),
-                   MAX(CASE WHEN r.rn = 1 + (50 * (r.n - 1)) / 100 THEN r.s END),
-                   MAX(CASE WHEN r.rn = 1 + (50 * (r.n - 1) + 99) / 100 THEN r.s END),
-                   MAX(CASE WHEN r.rn = 1 + (90 * (r.n - 1)) / 100 THEN r.s END),
-                   MAX(CASE WHEN r.rn = 1 + (90 * (r.n - 1) + 99) / 100 THEN r.s END)
-            FROM (
-                SELECT d.bpmn_id, d.s,
-                       ROW_NUMBER() OVER (PARTITION BY d.bpmn_id{binary} ORDER BY d.s NULLS LAST) AS rn,
-                       -- The same partition, unordered (the whole partition is its frame): one sort.
-                       COUNT(d.s) OVER (PARTITION BY d.bpmn_id{binary}) AS n
-                FROM (
-                    SELECT t.bpmn_id AS bpmn_id, {_seconds("t.completed_at", "t.created_at")} AS s
-                    FROM ({done_tasks[0]}) t
-                    UNION ALL
-                    SELECT e.element, {_seconds("e.at", f"({previous_move})")}
-                    FROM ({ended_waits[0]}) e
-                    WHERE e.element IS NOT NULL
-                ) d
-            ) r
-            GROUP BY r.bpmn_id
+            {ranked}
         ) figures
         GROUP BY bpmn_id
     """  # noqa: S608
