@@ -13,10 +13,10 @@ What is measured, per BPMN element id:
   `timer_fired` / `message_delivered` event recorded in the period. The engine records no "timer
   set" event, and the previous move is when the instance reached the timer (for a boundary timer
   that is when its task opened). Older `message_delivered` events name no element and are left out.
-- the median and the 90th percentile of those times, interpolated between the two nearest ranks
-  exactly as PostgreSQL's `percentile_cont` does, the ranks picked in the database by window
-  functions (`ROW_NUMBER`/`COUNT OVER (PARTITION BY bpmn_id)`, which SQLite and PostgreSQL share):
-  the durations are never loaded into Python.
+- the median and the 90th percentile of those times as PostgreSQL's `percentile_cont` gives them:
+  on PostgreSQL by that aggregate itself, on SQLite interpolated between the two nearest ranks
+  picked by window functions (`ROW_NUMBER`/`COUNT OVER (PARTITION BY bpmn_id)`): the durations are
+  never loaded into Python.
 
 Times in an error state are not measured (an instance in error has no end of its wait yet).
 """
