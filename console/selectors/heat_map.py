@@ -400,8 +400,9 @@ def waiting_at(
     )
     errors = (
         instances.filter(status=ProcessInstance.Status.ERROR)
-        .alias(element=KeyTextTransform("bpmn_id", "error"))
-        .filter(element=bpmn_id)
+        # A key lookup, which compares the key's JSON value with the id's (an alias of the key's
+        # text compared with a string reads the string as JSON: "malformed JSON" on SQLite).
+        .filter(error__bpmn_id=bpmn_id)
         .values_list("pk", "business_key", "status", Value("error"), Value(""))
         .annotate(since=F("updated_at"))
     )
