@@ -120,6 +120,7 @@ def report(results: dict, *, quick: bool) -> str:
             lines.append(
                 f"| {title} | {v['queries']} | {v['p50']:.1f} | {v['p95']:.1f} | {v['p95'] / admin:.2f}× |"
             )
+        lines.append("")
         for label, prefix in (("heat-map", "heatmap"), ("instance search", "instances")):
             worst = max(
                 v["p95"]
