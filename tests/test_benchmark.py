@@ -67,6 +67,15 @@ def test_the_pages_benchmark_reports_the_heat_map_against_the_instances_admin_li
     assert "worst heat-map page p95 = " in report
 
 
+def test_the_migration_benchmark_runs_and_reports_dry_run_and_move_rates_against_a_resave():
+    report = quick_run("benchmarks.migration")
+
+    assert "# Migration benchmark: moving waiting visits (quick)" in report
+    for path in ("a: re-save each, unchanged (baseline)", "b: dry run", "c: migrate each"):
+        assert f"| {path} |" in report
+    assert "ratio b/a = " in report and "ratio c/a = " in report
+
+
 def test_the_jobs_benchmark_runs_and_reports_timers_fired_by_a_real_cluster_and_their_delay():
     report = quick_run("benchmarks.jobs")
 

@@ -410,6 +410,22 @@ class AuditEvent(models.Model):
         indexes = [
             # The heat-map's timer firings and message deliveries of a period.
             models.Index(fields=["kind", "at"], name="audit_kind_at"),
+            # The heat-map's previous move of an instance before an event (the latest of these
+            # kinds with a smaller id): one index probe, its time in the index.
+            models.Index(
+                fields=["instance", "id", "at", "kind"],
+                name="audit_instance_moves",
+                condition=models.Q(
+                    kind__in=[
+                        "started",
+                        "completed",
+                        "timer_fired",
+                        "message_delivered",
+                        "retried",
+                        "resumed",
+                    ]
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,10 +13,10 @@ What is measured, per BPMN element id:
   `timer_fired` / `message_delivered` event recorded in the period. The engine records no "timer
   set" event, and the previous move is when the instance reached the timer (for a boundary timer
   that is when its task opened). Older `message_delivered` events name no element and are left out.
-- the median and the 90th percentile of those times, interpolated between the two nearest ranks
-  exactly as PostgreSQL's `percentile_cont` does, the ranks picked in the database by window
-  functions (`ROW_NUMBER`/`COUNT OVER (PARTITION BY bpmn_id)`, which SQLite and PostgreSQL share):
-  the durations are never loaded into Python.
+- the median and the 90th percentile of those times as PostgreSQL's `percentile_cont` gives them:
+  on PostgreSQL by that aggregate itself, on SQLite interpolated between the two nearest ranks
+  picked by window functions (`ROW_NUMBER`/`COUNT OVER (PARTITION BY bpmn_id)`): the durations are
+  never loaded into Python.
 
 Times in an error state are not measured (an instance in error has no end of its wait yet).
 """
@@ -31,6 +31,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import (
+    BooleanField,
     CharField,
     Count,
     ExpressionWrapper,
@@ -41,6 +42,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from lxml import etree
@@ -208,11 +210,56 @@ def _of(rows: QuerySet, instances: QuerySet) -> QuerySet:
     ).filter(of_instance__in=instances)
 
 
+def _is(model: type, field: str, *constants: str) -> ExpressionWrapper:
+    """`field = 'constant'` (or `field IN (...)`) with the constants written in the statement, not as
+    parameters: SQLite uses a partial index whose predicate is that comparison only when the query
+    states the same constants (with parameters it reads every row from the table to check them)."""
+    choices = {value for value, _label in model._meta.get_field(field).choices}
+    if not constants or not set(constants) <= choices:
+        raise ValueError(constants)  # only the model's own choices are ever spliced in
+    quote = connection.ops.quote_name
+    column = f"{quote(model._meta.db_table)}.{quote(field)}"
+    listed = ", ".join(f"'{c}'" for c in constants)
+    test = f"{column} = {listed}" if len(constants) == 1 else f"{column} IN ({listed})"
+    return ExpressionWrapper(RawSQL(test, ()), output_field=BooleanField())  # noqa: S611
+
+
 def _seconds(later: str, earlier: str) -> str:
     if connection.vendor == "postgresql":
         return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS DOUBLE PRECISION)"
     # SQLite keeps datetimes as ISO text, which julianday() reads (fractional days).
     return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+
+
+def _ranked(durations: str, no_number: str) -> str:
+    """Per element: how many durations, and for the median and the 90th percentile the two values
+    percentile_cont interpolates between (or, on PostgreSQL, its value and NULL). A wait with no
+    earlier move (none recorded) has no time: it is left out of the counts and the ranks."""
+    if connection.vendor == "postgresql":
+        # The ordered-set aggregate sorts each element's numbers apart: cheaper than ranking all
+        # rows by element and time with window functions.
+        return f"""
+            SELECT d.bpmn_id COLLATE "C", 0, 0, COUNT(d.s),
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY d.s), {no_number},
+                   percentile_cont(0.9) WITHIN GROUP (ORDER BY d.s), {no_number}
+            FROM ({durations}) d
+            GROUP BY d.bpmn_id COLLATE "C"
+        """  # noqa: S608
+    return f"""
+            SELECT r.bpmn_id, 0, 0, MAX(r.n),
+                   MAX(CASE WHEN r.rn = 1 + (50 * (r.n - 1)) / 100 THEN r.s END),
+                   MAX(CASE WHEN r.rn = 1 + (50 * (r.n - 1) + 99) / 100 THEN r.s END),
+                   MAX(CASE WHEN r.rn = 1 + (90 * (r.n - 1)) / 100 THEN r.s END),
+                   MAX(CASE WHEN r.rn = 1 + (90 * (r.n - 1) + 99) / 100 THEN r.s END)
+            FROM (
+                SELECT d.bpmn_id, d.s,
+                       ROW_NUMBER() OVER (PARTITION BY d.bpmn_id ORDER BY d.s NULLS LAST) AS rn,
+                       -- The same partition, unordered (the whole partition is its frame): one sort.
+                       COUNT(d.s) OVER (PARTITION BY d.bpmn_id) AS n
+                FROM ({durations}) d
+            ) r
+            GROUP BY r.bpmn_id
+        """  # noqa: S608
 
 
 def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tuple[str, tuple]:
@@ -223,7 +270,7 @@ def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tup
     tasks, timers, messages = (
         _sql(_of(rows, unfinished).values("bpmn_id").annotate(waiting=Count("instance_id", distinct=True)))
         for rows in (
-            HumanTask.objects.filter(status=HumanTask.Status.OPEN),
+            HumanTask.objects.filter(_is(HumanTask, "status", HumanTask.Status.OPEN)),
             Timer.objects.all(),
             MessageSubscription.objects.all(),
         )
@@ -236,27 +283,39 @@ def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tup
     done_tasks = _sql(
         _of(
             HumanTask.objects.filter(
-                status=HumanTask.Status.COMPLETED, completed_at__gte=period.start, completed_at__lt=period.end
+                _is(HumanTask, "status", HumanTask.Status.COMPLETED),
+                completed_at__gte=period.start,
+                completed_at__lt=period.end,
             ),
             instances.values("pk"),
         ).values("bpmn_id", "created_at", "completed_at")
-    )
-    previous_move = (
-        AuditEvent.objects.filter(
-            instance_id=OuterRef("instance_id"), id__lt=OuterRef("pk"), kind__in=MOVING_KINDS
-        )
-        .order_by("-id")
-        .values("at")[:1]
     )
     ended_waits = _sql(
         _of(
             AuditEvent.objects.filter(kind__in=WAIT_ENDING_KINDS, at__gte=period.start, at__lt=period.end),
             instances.values("pk"),
         )
-        .annotate(element=KeyTextTransform("bpmn_id", "details"), began=Subquery(previous_move))
-        .values("element", "began", "at")
+        .annotate(element=KeyTextTransform("bpmn_id", "details"))
+        .values("element", "instance_id", "pk", "at")
+    )
+    # The instance's previous move: its latest moving event before this one, one probe of the
+    # partial index `audit_instance_moves`, whose predicate it states with the same constants.
+    moving = ", ".join(f"'{kind}'" for kind in MOVING_KINDS)
+    previous_move = (
+        "SELECT m.at FROM workflows_auditevent m"  # noqa: S608 (constants only)
+        f" WHERE m.instance_id = e.instance_id AND m.id < e.pk AND m.kind IN ({moving})"
+        " ORDER BY m.id DESC LIMIT 1"
     )
     no_number = "CAST(NULL AS DOUBLE PRECISION)"
+    durations = f"""
+                    SELECT t.bpmn_id AS bpmn_id, {_seconds("t.completed_at", "t.created_at")} AS s
+                    FROM ({done_tasks[0]}) t
+                    UNION ALL
+                    SELECT e.element, {_seconds("e.at", f"({previous_move})")}
+                    FROM ({ended_waits[0]}) e
+                    WHERE e.element IS NOT NULL
+    """  # noqa: S608
+    ranked = _ranked(durations, no_number)
     # Element ids grouped by their bytes: PostgreSQL's locale-aware comparison makes the sorts of
     # the grouping and the ranking several times slower (SQLite compares bytes already).
     binary = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
@@ -272,30 +331,7 @@ def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tup
             FROM ({errors[0]}) f
             GROUP BY f.element
             UNION ALL
-            -- A wait with no earlier move (none recorded) has no time: it sorts last, uncounted.
-            SELECT r.bpmn_id, 0, 0, MAX(r.n),
-                   MAX(CASE WHEN r.rn = 1 + (50 * (r.n - 1)) / 100 THEN r.s END),
-                   MAX(CASE WHEN r.rn = 1 + (50 * (r.n - 1) + 99) / 100 THEN r.s END),
-                   MAX(CASE WHEN r.rn = 1 + (90 * (r.n - 1)) / 100 THEN r.s END),
-                   MAX(CASE WHEN r.rn = 1 + (90 * (r.n - 1) + 99) / 100 THEN r.s END)
-            FROM (
-                SELECT d.bpmn_id, d.s,
-                       ROW_NUMBER() OVER (PARTITION BY d.bpmn_id{binary} ORDER BY d.s NULLS LAST) AS rn,
-                       -- The same partition and order with the whole partition as frame: one sort.
-                       COUNT(d.s) OVER (
-                           PARTITION BY d.bpmn_id{binary} ORDER BY d.s NULLS LAST
-                           ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
-                       ) AS n
-                FROM (
-                    SELECT t.bpmn_id AS bpmn_id, {_seconds("t.completed_at", "t.created_at")} AS s
-                    FROM ({done_tasks[0]}) t
-                    UNION ALL
-                    SELECT e.element, {_seconds("e.at", "e.began")}
-                    FROM ({ended_waits[0]}) e
-                    WHERE e.element IS NOT NULL
-                ) d
-            ) r
-            GROUP BY r.bpmn_id
+            {ranked}
         ) figures
         GROUP BY bpmn_id
     """  # noqa: S608
@@ -364,8 +400,9 @@ def waiting_at(
     )
     errors = (
         instances.filter(status=ProcessInstance.Status.ERROR)
-        .alias(element=KeyTextTransform("bpmn_id", "error"))
-        .filter(element=bpmn_id)
+        # A key lookup, which compares the key's JSON value with the id's (an alias of the key's
+        # text compared with a string reads the string as JSON: "malformed JSON" on SQLite).
+        .filter(error__bpmn_id=bpmn_id)
         .values_list("pk", "business_key", "status", Value("error"), Value(""))
         .annotate(since=F("updated_at"))
     )

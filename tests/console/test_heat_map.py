@@ -205,6 +205,23 @@ def test_the_drill_down_lists_the_instances_waiting_there_longest_first(deployed
     assert rows[1].instance_id == late.pk
 
 
+def test_the_drill_down_lists_the_instances_in_error_at_the_element(deployed):
+    version = visit_version()
+    failed = an_instance(
+        version,
+        "FAILED",
+        ProcessInstance.Status.ERROR,
+        error={"message": "boom", "bpmn_id": "Task_plan_visit", "task_name": "plan", "line": None},
+    )
+    an_instance(
+        version, "FAILED-ELSEWHERE", ProcessInstance.Status.ERROR, error={"bpmn_id": "Task_record_visit"}
+    )
+
+    rows = waiting_at(version, "Task_plan_visit")
+
+    assert [(r.instance_id, r.kind) for r in rows] == [(failed.pk, "error")]
+
+
 # --- the pages -------------------------------------------------------------------------------------
 
 
