@@ -87,6 +87,28 @@ def pool_refusal(user: Any, task: Any) -> Any:
     return None
 
 
+# Words for a role (a group's name is a code): the domain registers them, the console shows them.
+RoleLabeler = Callable[[str], Any]
+
+_role_labelers: list[RoleLabeler] = []
+
+
+def register_role_labeler(labeler: RoleLabeler) -> RoleLabeler:
+    if labeler not in _role_labelers:
+        _role_labelers.append(labeler)
+    return labeler
+
+
+def role_label(name: str) -> str:
+    """The role's name in the reader's language, from the first labeler that knows it; else the
+    group's own name."""
+    for labeler in _role_labelers:
+        label = labeler(name)
+        if label:
+            return str(label)
+    return name
+
+
 def fallback_role_name() -> str:
     return settings.WORKFLOWS["FALLBACK_ROLE"]
 

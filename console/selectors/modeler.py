@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from workflows import operations
+from workflows.assignment import role_label
 from workflows.exceptions import NotFound
 from workflows.models import DeployedFile, LaneRole, ProcessVersion
 
@@ -61,12 +62,12 @@ def lane_roles() -> list[dict[str, str]]:
     """The lane names that give a role, each labelled with it: the lane mappings, then every role
     (a lane named like a role goes to it)."""
     choices = [
-        {"lane": m.lane, "label": f"{m.lane} → {m.role.name}"}
+        {"lane": m.lane, "label": f"{m.lane} → {role_label(m.role.name)}"}
         for m in LaneRole.objects.select_related("role").order_by("lane")
     ]
     mapped = {c["lane"] for c in choices}
     choices += [
-        {"lane": name, "label": f"{name} → {name}"}
+        {"lane": name, "label": f"{name} → {role_label(name)}"}
         for name in Group.objects.order_by("name").values_list("name", flat=True)
         if name not in mapped
     ]

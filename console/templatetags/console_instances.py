@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from console.selectors.instances import incident_count as count_incidents
+from workflows.assignment import role_label
 
 register = template.Library()
 
@@ -43,6 +44,11 @@ def _scalar(value: Any) -> str:
     if value is False:
         return _("no")
     return str(value)
+
+
+@register.filter(name="role_label")
+def role_label_filter(name: str) -> str:
+    return role_label(name)
 
 
 @register.filter

@@ -259,6 +259,17 @@ class TestInstancePage:
         assert markers["Task_prepare_resources"] == ["active"]
         assert "Task_write_summary" not in markers
 
+    def test_a_tasks_role_is_named_in_words_the_domain_gives_in_the_readers_language(self, org):
+        visit = visit_of(enrol(org, new_programme(org), customer_of(org, code="HF-001")))
+        client = signed_in(org.coordinator)
+
+        chinese = page_of(client, visit).content.decode()
+        client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+        english = page_of(client, visit).content.decode()
+
+        assert "Account manager" in english and "account_manager</div>" not in english
+        assert "客户经理" in chinese
+
     def test_a_programme_whose_visit_was_terminated_is_marked_failed_at_its_call(self, org):
         enrolment = enrol(org, new_programme(org), customer_of(org, code="HF-001"))
         visit = visit_of(enrolment)

@@ -336,3 +336,12 @@ def test_the_preview_of_a_broken_form_says_why(coordinator):
     )
 
     assert "not JSON" in response.content.decode()
+
+
+def test_the_lane_choices_name_each_role_in_words(org):
+    from console.selectors.modeler import lane_roles
+
+    labels = {choice["lane"]: choice["label"] for choice in lane_roles()}
+
+    assert labels["客户经理"] == "客户经理 → Account manager"
+    assert labels["coordinator"] == "coordinator → Coordinator"
