@@ -7,6 +7,7 @@ takes effect at once, a later date at the start of that day."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
 
@@ -137,6 +138,20 @@ def settings_index(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _recorded(
+    request: HttpRequest, context: dict, change: Callable[[], Any], *, done: str, then: HttpResponse
+) -> HttpResponse | None:
+    """Make the change the form asks for: the page to go to with `done` said, or None with the
+    refusal's errors and what was typed in `context`, for the page to show its form again."""
+    try:
+        change()
+    except InvalidInput as refused:
+        context.update(errors=form_errors(refused), typed=request.POST)
+        return None
+    messages.success(request, done)
+    return then
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def standards_settings(request: HttpRequest) -> HttpResponse:
@@ -144,19 +159,21 @@ def standards_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         check_role(request.user, COORDINATOR)  # before reading the form: leadership reads only
         values = _typed(request, ServiceStandard.TERMS)
-        try:
-            change_service_standard(
+        recorded = _recorded(
+            request,
+            context,
+            lambda: change_service_standard(
                 tier=request.POST.get("tier", ""),
                 values=values,
                 reason=request.POST.get("reason", ""),
                 user=request.user,
                 effective_from=_effective_moment(_effective_date(request)),
-            )
-        except InvalidInput as refused:
-            context.update(errors=form_errors(refused), typed=request.POST)
-        else:
-            messages.success(request, _("The change of the service standard is recorded."))
-            return redirect("settings_standards")
+            ),
+            done=_("The change of the service standard is recorded."),
+            then=redirect("settings_standards"),
+        )
+        if recorded:
+            return recorded
     page = standards_page(user=request.user)
     context.update(
         page=page,
@@ -179,19 +196,21 @@ def incentive_settings(request: HttpRequest) -> HttpResponse:
         values: dict[str, Any] = _typed(request, names)
         if request.POST.get("active") in ("yes", "no"):
             values["active"] = request.POST["active"] == "yes"
-        try:
-            set_incentive_rule(
+        recorded = _recorded(
+            request,
+            context,
+            lambda: set_incentive_rule(
                 event=request.POST.get("event", ""),
                 values=values,
                 reason=request.POST.get("reason", ""),
                 user=request.user,
                 effective_from=_effective_moment(_effective_date(request)),
-            )
-        except InvalidInput as refused:
-            context.update(errors=form_errors(refused), typed=request.POST)
-        else:
-            messages.success(request, _("The change of the incentive rule is recorded."))
-            return redirect("settings_incentives")
+            ),
+            done=_("The change of the incentive rule is recorded."),
+            then=redirect("settings_incentives"),
+        )
+        if recorded:
+            return recorded
     page = incentive_rules_page(user=request.user)
     events = dict(IncentiveEvent.choices)
     context.update(
@@ -212,19 +231,21 @@ def threshold_settings(request: HttpRequest, group: str) -> HttpResponse:
     page = threshold_page(group=group, user=request.user)  # an unknown group: 404
     if request.method == "POST":
         check_role(request.user, COORDINATOR)  # before reading the form: leadership reads only
-        try:
-            change_thresholds(
+        recorded = _recorded(
+            request,
+            context,
+            lambda: change_thresholds(
                 group=group,
                 values=_typed(request, list(page.ranges)),
                 effective_from=_effective_date(request),
                 reason=request.POST.get("reason", ""),
                 user=request.user,
-            )
-        except InvalidInput as refused:
-            context.update(errors=form_errors(refused), typed=request.POST)
-        else:
-            messages.success(request, _("The change of the thresholds is recorded."))
-            return redirect("settings_thresholds", group=group)
+            ),
+            done=_("The change of the thresholds is recorded."),
+            then=redirect("settings_thresholds", group=group),
+        )
+        if recorded:
+            return recorded
     context.update(
         page=page,
         values=[
