@@ -26,8 +26,10 @@ the summary's overdue reminder, or the escalation's follow-up) at times spread o
 each step's duration drawn from a log-normal law with its own median per element (planning a day,
 preparing two, the visit five, the summary three, its review one), and 400,000 completed task rows
 to match; 20,000 visits also have a timer armed, and one in 200 (500) is in error at its planning
-task. (The histories are
-figures for the heat-map's query, not replayable: each visit also waits at its planning task.) The
+task. The engine's waits (`workflows.models.Wait`: 500,000 ended, 120,000 open) are then rebuilt
+from that history by the code of the migration that adds them (`workflows.wait_history`). (The
+histories are figures for the heat-map's query, not replayable: each visit also waits at its
+planning task.) The
 heat-map of the default period (the last 30 days), the same filtered by one team (a facet: a
 subquery on the customers), the drill-down to the 100,000 waiting at the planning task (its first
 200), and the console's instance search (unfiltered, by status, by one team, by a business key
@@ -357,9 +359,11 @@ def fill_history(rng: random.Random, *, timers: int) -> None:
     written as rows in batches."""
     import math
 
+    from django.db import connection
     from django.utils import timezone
 
-    from workflows.models import AuditEvent, HumanTask, ProcessInstance, Timer
+    from workflows.models import AuditEvent, HumanTask, ProcessInstance, Timer, Wait
+    from workflows.wait_history import fill_from_history
 
     now = timezone.now()
     visits = list(
@@ -459,14 +463,18 @@ def fill_history(rng: random.Random, *, timers: int) -> None:
         ],
         batch_size=5_000,
     )
+    # The waits the engine would have recorded, rebuilt from that history by the migration's own
+    # code (the copies above were written without theirs).
+    Wait.objects.all().delete()
+    fill_from_history(connection)
 
 
 def history_census() -> str:
-    from workflows.models import AuditEvent, HumanTask, ProcessInstance
+    from workflows.models import AuditEvent, HumanTask, ProcessInstance, Wait
 
     return (
         f"{ProcessInstance.objects.count():,} instances, {AuditEvent.objects.count():,} audit events, "
-        f"{HumanTask.objects.count():,} task rows"
+        f"{HumanTask.objects.count():,} task rows, {Wait.objects.count():,} waits"
     )
 
 

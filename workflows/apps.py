@@ -7,13 +7,16 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("Workflow engine")
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
         from workflows import checks, clock  # noqa: F401 - registers the system checks
+        from workflows.percentiles import register_on_sqlite
         from workflows.schedules import MINUTES, Recurring, ensure_schedules, register
         from workflows.worker_health import HEARTBEAT
 
         clock.install()
+        connection_created.connect(register_on_sqlite, dispatch_uid="workflows.percentiles")
         register(
             Recurring(
                 HEARTBEAT,

@@ -249,18 +249,6 @@ class HumanTask(models.Model):
                 name="inbox_completed",
                 condition=models.Q(status="completed"),
             ),
-            # The console's heat-map: the open tasks of each element, oldest first (its counts and
-            # its drill-down read only this index), and the tasks completed in a period.
-            models.Index(
-                fields=["bpmn_id", "created_at", "instance"],
-                name="task_open_at_element",
-                condition=models.Q(status="open"),
-            ),
-            models.Index(
-                fields=["completed_at", "instance", "bpmn_id", "created_at"],
-                name="task_completed_in_period",
-                condition=models.Q(status="completed"),
-            ),
         ]
         permissions = [("reassign_humantask", "Can reassign any task")]
 
@@ -350,6 +338,65 @@ class LaneRole(models.Model):
         return f"{self.lane} → {self.role.name}"
 
 
+class Wait(models.Model):
+    """An instance's stay at one element: a human task open, a timer armed or a message awaited.
+    Open while the instance waits there; once the wait ends there (the task completed, the timer
+    fired, the message delivered) it keeps its end and length, and a wait withdrawn (cancelled,
+    interrupted, terminated) is removed. Written by the save that opens or ends it, so the
+    heat-map reads one version's waits from their own indexes, whatever the size of the history."""
+
+    class Kind(models.TextChoices):
+        TASK = "task", _("task")
+        TIMER = "timer", _("timer")
+        MESSAGE = "message", _("message")
+
+    # Both keys lead indexes below: no index of their own to write at every save.
+    instance = models.ForeignKey(
+        ProcessInstance,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("process instance"),
+    )
+    # The instance's version while it waited: a migration moves the open waits, not the ended ones.
+    version = models.ForeignKey(
+        ProcessVersion,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("process version"),
+    )
+    # None for the waits filled in from history whose event named no task.
+    task_id = models.UUIDField(_("task id"), null=True, blank=True)
+    bpmn_id = models.CharField(_("BPMN id"), max_length=255)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    started_at = models.DateTimeField(_("since"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    seconds = models.FloatField(_("seconds"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("wait")
+        verbose_name_plural = _("waits")
+        indexes = [
+            # Who waits where now, per version (and since when, for the drill-down's order).
+            models.Index(
+                fields=["version", "bpmn_id", "started_at", "instance"],
+                name="wait_open",
+                condition=models.Q(ended_at=None),
+            ),
+            # The waits a period ended, with their lengths: the heat-map reads this index alone.
+            models.Index(
+                fields=["version", "ended_at", "bpmn_id", "seconds", "instance"],
+                name="wait_ended",
+                condition=models.Q(ended_at__isnull=False),
+            ),
+            models.Index(fields=["instance", "task_id"], name="wait_instance_task"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bpmn_id} #{self.instance_id}"
+
+
 class AuditEvent(models.Model):
     """Append-only history of everything that happened to an instance, and who did it."""
 
@@ -407,26 +454,6 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["id"]
-        indexes = [
-            # The heat-map's timer firings and message deliveries of a period.
-            models.Index(fields=["kind", "at"], name="audit_kind_at"),
-            # The heat-map's previous move of an instance before an event (the latest of these
-            # kinds with a smaller id): one index probe, its time in the index.
-            models.Index(
-                fields=["instance", "id", "at", "kind"],
-                name="audit_instance_moves",
-                condition=models.Q(
-                    kind__in=[
-                        "started",
-                        "completed",
-                        "timer_fired",
-                        "message_delivered",
-                        "retried",
-                        "resumed",
-                    ]
-                ),
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"{self.kind} @ {self.at:%Y-%m-%d %H:%M:%S}"

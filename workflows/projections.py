@@ -25,7 +25,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from workflows import assignment, clock, store
-from workflows.models import HumanTask, MessageSubscription, ProcessInstance, Timer
+from workflows.models import HumanTask, MessageSubscription, ProcessInstance, Timer, Wait
 from workflows.specs import LinkedCallActivity
 
 logger = logging.getLogger("workflows")
@@ -149,13 +149,17 @@ def statements(
     after: Snapshot,
     *,
     completions: list[Completion],
+    reached: frozenset = frozenset(),
     instance_id: Any = None,
 ) -> list[store.Statement]:
-    """The writes that bring the tables in line. `instance_id` is how the rows refer to the
-    instance when it has no id yet (its first save inserts it, `store.insert_instance`)."""
+    """The writes that bring the tables in line. `reached` are the timers that fired and the
+    message events delivered to in this change (their task ids). `instance_id` is how the rows
+    refer to the instance when it has no id yet (its first save inserts it,
+    `store.insert_instance`)."""
     if instance_id is None:
         instance_id = instance.pk
-    result = _human_task_statements(instance, instance_id, before, after, completions)
+    result = _wait_statements(instance, instance_id, before, after, completions, reached)
+    result += _human_task_statements(instance, instance_id, before, after, completions)
     result += _keyed_statements(
         Timer,
         instance_id,
@@ -170,6 +174,53 @@ def statements(
         after.subscriptions,
         lambda values: {"message_name": values[0], "correlations": values[1], "bpmn_id": values[2]},
     )
+    return result
+
+
+def _waits(snapshot: Snapshot) -> dict[uuid.UUID, tuple[str, str]]:
+    """What the instance waits at: `{task id: (element, kind)}`."""
+    waits = {task_id: (task.task_spec.bpmn_id, Wait.Kind.TASK) for task_id, task in snapshot.human.items()}
+    waits.update({task_id: (values[1], Wait.Kind.TIMER) for task_id, values in snapshot.timers.items()})
+    waits.update(
+        {task_id: (values[2], Wait.Kind.MESSAGE) for task_id, values in snapshot.subscriptions.items()}
+    )
+    return waits
+
+
+def _wait_statements(
+    instance: ProcessInstance,
+    instance_id: Any,
+    before: Snapshot,
+    after: Snapshot,
+    completions: list[Completion],
+    reached: frozenset,
+) -> list[store.Statement]:
+    """End the waits that ended there (a task completed, a timer fired, a message delivered),
+    remove those withdrawn, open the new ones (a cycle timer that fired waits again: a new wait)."""
+    was, now = _waits(before), _waits(after)
+    completed = {done.task_id: done.at for done in completions}
+    moment = clock.now()
+    ended = {key: completed.get(key, moment) for key in was if key in completed or key in reached}
+    withdrawn = [task_id for task_id in was if task_id not in now and task_id not in ended]
+    result = []
+    for at in set(ended.values()):
+        result.append(store.end_waits(instance_id, [k for k, v in ended.items() if v == at], at=at))
+    if withdrawn:
+        result.append(store.withdraw_waits(instance_id, withdrawn))
+    new = [task_id for task_id in now if task_id not in was or task_id in ended]
+    if new:
+        rows = [
+            {
+                "instance": instance_id,
+                "version": instance.version_id,
+                "task_id": task_id,
+                "bpmn_id": now[task_id][0][:255],
+                "kind": now[task_id][1],
+                "started_at": moment,
+            }
+            for task_id in new
+        ]
+        result.append(store.insert_rows(Wait, rows))
     return result
 
 

@@ -550,6 +550,10 @@ class Saved:
     finished: bool
 
 
+# The events that end a wait at a timer or a message event (a completion ends a task's).
+_WAIT_ENDINGS = (AuditEvent.Kind.TIMER_FIRED, AuditEvent.Kind.MESSAGE_DELIVERED)
+
+
 def save_state(session: Session, *, status: str | None = None) -> Saved:
     """Persist the session's workflow and everything derived from it. Must run in a transaction."""
     instance, workflow = session.instance, session.workflow
@@ -583,11 +587,12 @@ def save_state(session: Session, *, status: str | None = None) -> Saved:
         session.record(AuditEvent.Kind.FINISHED)
 
     before, events, completions = session.before, session.events, session.completions
+    reached = frozenset(e["task_id"] for e in events if e["kind"] in _WAIT_ENDINGS and e["task_id"])
     changes = _changes(before, after, completions, finished=finished, failed=_failed_now(instance, status))
 
     def writes(instance_id: Any) -> list[store.Statement]:
         result = projections.statements(
-            instance, before, after, completions=completions, instance_id=instance_id
+            instance, before, after, completions=completions, reached=reached, instance_id=instance_id
         )
         if events:
             result.append(store.insert_rows(AuditEvent, [{**e, "instance": instance_id} for e in events]))

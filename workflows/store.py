@@ -24,7 +24,7 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Model
 
 from workflows.exceptions import ConcurrentUpdate
-from workflows.models import HumanTask, LaneRole, ProcessInstance, ProcessModel, ProcessVersion
+from workflows.models import HumanTask, LaneRole, ProcessInstance, ProcessModel, ProcessVersion, Wait
 
 
 @dataclass(frozen=True)
@@ -440,6 +440,42 @@ def delete_where(model: type[Model], name: str, values: Iterable[Any], **where: 
         condition += f" AND {_column(model, column, db)} = %s"
         params.append(_prepared(model, column, value, db))
     return Statement(f"DELETE FROM {_table(model)} WHERE {condition}", params)
+
+
+def seconds_between(later: str, earlier: str, vendor: str | None = None) -> str:
+    """SQL for the seconds from `earlier` to `later` (two datetime expressions), as a float."""
+    if (vendor or _db().vendor) == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS DOUBLE PRECISION)"
+    # SQLite keeps datetimes as ISO text, which julianday() reads (fractional days).
+    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+
+
+def end_waits(instance_id: int, task_ids: Iterable[Any], *, at: Any) -> Statement:
+    """The instance's open waits of these tasks, ended `at`, with their length."""
+    db = _db()
+    started, ended = _column(Wait, "started_at", db), _column(Wait, "ended_at", db)
+    seconds = seconds_between("%s", started, db.vendor)
+    at = _prepared(Wait, "ended_at", at, db)
+    where, params = _open_waits(instance_id, task_ids, db)
+    return Statement(
+        f"UPDATE {_table(Wait)} SET {ended} = %s, {_column(Wait, 'seconds', db)} = {seconds} WHERE {where}",
+        [at, at, *params],
+    )
+
+
+def withdraw_waits(instance_id: int, task_ids: Iterable[Any]) -> Statement:
+    """The instance's open waits of these tasks, removed: they did not end there."""
+    where, params = _open_waits(instance_id, task_ids, _db())
+    return Statement(f"DELETE FROM {_table(Wait)} WHERE {where}", params)
+
+
+def _open_waits(instance_id: int, task_ids: Iterable[Any], db) -> tuple[str, list]:
+    keys = [_prepared(Wait, "task_id", key, db) for key in task_ids]
+    where = (
+        f"{_column(Wait, 'instance', db)} = %s AND {_column(Wait, 'ended_at', db)} IS NULL"
+        f" AND {_column(Wait, 'task_id', db)} IN ({', '.join(['%s'] * len(keys))})"
+    )
+    return where, [instance_id, *keys]
 
 
 def execute(statements: list[Statement], *, checked: Statement | None = None) -> None:

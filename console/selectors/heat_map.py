@@ -1,23 +1,22 @@
 """The heat-map of a process version: where its instances wait now and how long they spent at each
 element over a period, in one aggregating statement whatever the number of elements or instances.
 
-What is measured, per BPMN element id:
+The figures come from the engine's waits (`workflows.models.Wait`), which the save that opens or
+ends a wait writes beside the task table and the audit log:
 
-- waiting now: the unfinished instances (not completed or terminated; suspended ones included)
-  that have an open human task there, a timer armed there or a message subscription there, and
-  the instances in error whose failure names that element (`ProcessInstance.error["bpmn_id"]`).
-  A boundary timer or an event sub-process's message start counts the instances it watches.
-- time spent there, over the period: for human tasks, `completed_at - created_at` of the tasks
-  completed in it; for timer and message events, from the instance's previous event that moved it
-  (started, a task completed, a timer fired, a message delivered, retried, resumed) to the
-  `timer_fired` / `message_delivered` event recorded in the period. The engine records no "timer
-  set" event, and the previous move is when the instance reached the timer (for a boundary timer
-  that is when its task opened). Older `message_delivered` events name no element and are left out.
-- the median and the 90th percentile of those times as PostgreSQL's `percentile_cont` gives them:
-  on PostgreSQL by that aggregate itself, on SQLite interpolated between the two nearest ranks
-  picked by window functions (`ROW_NUMBER`/`COUNT OVER (PARTITION BY bpmn_id)`): the durations are
-  never loaded into Python.
+- waiting now: the instances with an open wait at the element (an open human task, an armed timer,
+  a message subscription; suspended instances included, ended ones have none), and the instances
+  in error whose failure names that element (`ProcessInstance.error["bpmn_id"]`). A boundary
+  timer or an event sub-process's message start counts the instances it watches.
+- time spent there, over the period: the lengths of the waits that ended there in the period (a
+  task completed, a timer fired, a message delivered), from the moment the instance reached the
+  element (the task opened, the timer was armed, the subscription made).
+- the median and the 90th percentile of those lengths as PostgreSQL's `percentile_cont` gives them
+  (`workflows.percentiles`, the same aggregate on SQLite): the lengths are never loaded into the
+  view.
 
+The unfiltered view reads two indexes of the version's waits and the version's instances in
+error; a region or team adds the check of each wait's instance against the facet's instances.
 Times in an error state are not measured (an instance in error has no end of its wait yet).
 """
 
@@ -27,49 +26,20 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import (
-    BooleanField,
-    CharField,
-    Count,
-    ExpressionWrapper,
-    F,
-    IntegerField,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    Value,
-)
-from django.db.models.expressions import RawSQL
+from django.db.models import CharField, Count, F, OuterRef, QuerySet, Subquery, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from lxml import etree
 
 from workflows.facets import facet_filter
-from workflows.models import (
-    AuditEvent,
-    HumanTask,
-    MessageSubscription,
-    ProcessInstance,
-    ProcessVersion,
-    Timer,
-)
+from workflows.models import HumanTask, ProcessInstance, ProcessVersion, Wait
+from workflows.percentiles import Percentiles, read_percentiles
 
-# Events after which an instance has moved on to its next wait.
-MOVING_KINDS = (
-    AuditEvent.Kind.STARTED,
-    AuditEvent.Kind.COMPLETED,
-    AuditEvent.Kind.TIMER_FIRED,
-    AuditEvent.Kind.MESSAGE_DELIVERED,
-    AuditEvent.Kind.RETRIED,
-    AuditEvent.Kind.RESUMED,
-)
-# Events that end a wait at a timer or message event and name it.
-WAIT_ENDING_KINDS = (AuditEvent.Kind.TIMER_FIRED, AuditEvent.Kind.MESSAGE_DELIVERED)
 HEAT_LEVELS = 5  # heat-1 … heat-5; heat-0 for elements with figures but none of the measure
 MEASURES = ("waiting", "p90")
+PERCENTS = (0.5, 0.9)  # the median and the 90th percentile
 
 
 @dataclass(frozen=True)
@@ -142,25 +112,63 @@ def heat_map(
     """The figures of every element that has any, coloured by `measure` ("waiting" or "p90"): an
     element's heat is its share of the largest value among the version's elements, in fifths
     (heat-1 up to 20 %, … heat-5 above 80 %), heat-0 when it has figures but none of the measure.
-    One SQL statement (on PostgreSQL after one setting the transaction's JIT and sort memory)."""
-    instances = instances_of(version, chosen)
-    unfinished = instances.exclude(status__in=ProcessInstance.ENDED_STATUSES).values("pk")
-    sql, params = _statement(instances, unfinished, period)
-    rows = _fetched(sql, params)
+    One SQL statement (on PostgreSQL after one setting the transaction's JIT)."""
+    waits = _waits_of(version, chosen)
+    waiting = (
+        waits.filter(ended_at=None).values("bpmn_id").annotate(waiting=Count("instance_id", distinct=True))
+    )
+    failed = (
+        instances_of(version, chosen)
+        .filter(status=ProcessInstance.Status.ERROR)
+        .annotate(element=KeyTextTransform("bpmn_id", "error"))
+        .values("element")
+        .annotate(failed=Count("pk"))
+    )
+    ended = (
+        waits.filter(ended_at__isnull=False, ended_at__gte=period.start, ended_at__lt=period.end)
+        .values("bpmn_id")
+        .annotate(measured=Count("seconds"), percentiles=Percentiles("seconds", PERCENTS))
+    )
+    parts = [_sql(part) for part in (waiting, failed, ended)]
+    # Only compiled querysets are spliced in; every value is a parameter.
+    sql = f"""
+        SELECT bpmn_id, SUM(waiting), SUM(failed), SUM(measured), MAX(percentiles)
+        FROM (
+            SELECT w.bpmn_id AS bpmn_id, w.waiting AS waiting, 0 AS failed, 0 AS measured,
+                   NULL AS percentiles
+            FROM ({parts[0][0]}) w
+            UNION ALL
+            SELECT f.element, f.failed, f.failed, 0, NULL FROM ({parts[1][0]}) f
+            UNION ALL
+            SELECT e.bpmn_id, 0, 0, e.measured, e.percentiles FROM ({parts[2][0]}) e
+        ) figures
+        GROUP BY bpmn_id
+    """  # noqa: S608
+    rows = _fetched(sql, parts[0][1] + parts[1][1] + parts[2][1])
     result = HeatMap(measure=measure if measure in MEASURES else "waiting")
-    for bpmn_id, waiting, failed, count, lo50, hi50, lo90, hi90 in rows:
+    for bpmn_id, waiting_there, failed_there, measured, percentiles in rows:
         if not bpmn_id:
             continue  # an error that names no element (the engine failed outside any task)
+        median, p90 = read_percentiles(percentiles) or (None, None)
         result.elements[bpmn_id] = ElementHeat(
             bpmn_id=bpmn_id,
-            waiting=int(waiting or 0),
-            failed=int(failed or 0),
-            measured=int(count or 0),
-            median=_interpolated(lo50, hi50, count, 50),
-            p90=_interpolated(lo90, hi90, count, 90),
+            waiting=int(waiting_there or 0),
+            failed=int(failed_there or 0),
+            measured=int(measured or 0),
+            median=median,
+            p90=p90,
         )
     _colour(result)
     return result
+
+
+def _waits_of(version: ProcessVersion | int, chosen: Mapping[str, str] | None) -> QuerySet:
+    """The version's waits, of the instances of the domain's facets chosen, if any."""
+    version_id = version.pk if isinstance(version, ProcessVersion) else version
+    waits = Wait.objects.filter(version_id=version_id)
+    if facet_filter(dict(chosen or {})):
+        waits = waits.filter(instance_id__in=instances_of(version_id, chosen).values("pk"))
+    return waits
 
 
 def _fetched(sql: str, params: tuple) -> list[tuple]:
@@ -169,9 +177,8 @@ def _fetched(sql: str, params: tuple) -> list[tuple]:
             cursor.execute(sql, params)
             return cursor.fetchall()
     with transaction.atomic(), connection.cursor() as cursor:
-        # For this transaction: no JIT (compiling the statement costs more than running it) and
-        # room to sort the period's durations in memory rather than on disk.
-        cursor.execute("SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)")
+        # No JIT for this transaction: compiling the statement costs more than running it.
+        cursor.execute("SELECT set_config('jit', 'off', true)")
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -183,160 +190,10 @@ def _colour(result: HeatMap) -> None:
         element.heat = math.ceil(HEAT_LEVELS * values[key] / top) if top and values[key] else 0
 
 
-def _interpolated(lower: Any, upper: Any, count: Any, percent: int) -> float | None:
-    """percentile_cont's value from the two ranks the statement picked (1 + p·(n−1), floor and
-    ceiling)."""
-    if not count or lower is None:
-        return None
-    position = percent * (int(count) - 1)
-    fraction = (position % 100) / 100
-    upper = lower if upper is None else upper
-    return float(lower) + (float(upper) - float(lower)) * fraction
-
-
 def _sql(queryset: QuerySet) -> tuple[str, tuple]:
     # Without the models' default ordering: these are parts of a UNION ALL.
     sql, params = queryset.order_by().query.get_compiler(connection=connection).as_sql()
     return sql, tuple(params)
-
-
-def _of(rows: QuerySet, instances: QuerySet) -> QuerySet:
-    """`rows` of these instances. The instance id is compared as `instance_id + 0`, which no index
-    serves: SQLite then reads the rows through their own index (an element's open tasks, a period's
-    completions) and looks each instance up, instead of walking every instance of the version and
-    all its rows; PostgreSQL hashes the instances either way."""
-    return rows.alias(
-        of_instance=ExpressionWrapper(F("instance_id") + 0, output_field=IntegerField())
-    ).filter(of_instance__in=instances)
-
-
-def _is(model: type, field: str, *constants: str) -> ExpressionWrapper:
-    """`field = 'constant'` (or `field IN (...)`) with the constants written in the statement, not as
-    parameters: SQLite uses a partial index whose predicate is that comparison only when the query
-    states the same constants (with parameters it reads every row from the table to check them)."""
-    choices = {value for value, _label in model._meta.get_field(field).choices}
-    if not constants or not set(constants) <= choices:
-        raise ValueError(constants)  # only the model's own choices are ever spliced in
-    quote = connection.ops.quote_name
-    column = f"{quote(model._meta.db_table)}.{quote(field)}"
-    listed = ", ".join(f"'{c}'" for c in constants)
-    test = f"{column} = {listed}" if len(constants) == 1 else f"{column} IN ({listed})"
-    return ExpressionWrapper(RawSQL(test, ()), output_field=BooleanField())  # noqa: S611
-
-
-def _seconds(later: str, earlier: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS DOUBLE PRECISION)"
-    # SQLite keeps datetimes as ISO text, which julianday() reads (fractional days).
-    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
-
-
-def _ranked(durations: str, no_number: str) -> str:
-    """Per element: how many durations, and for the median and the 90th percentile the two values
-    percentile_cont interpolates between (or, on PostgreSQL, its value and NULL). A wait with no
-    earlier move (none recorded) has no time: it is left out of the counts and the ranks."""
-    if connection.vendor == "postgresql":
-        # The ordered-set aggregate sorts each element's numbers apart: cheaper than ranking all
-        # rows by element and time with window functions.
-        return f"""
-            SELECT d.bpmn_id COLLATE "C", 0, 0, COUNT(d.s),
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY d.s), {no_number},
-                   percentile_cont(0.9) WITHIN GROUP (ORDER BY d.s), {no_number}
-            FROM ({durations}) d
-            GROUP BY d.bpmn_id COLLATE "C"
-        """  # noqa: S608
-    return f"""
-            SELECT r.bpmn_id, 0, 0, MAX(r.n),
-                   MAX(CASE WHEN r.rn = 1 + (50 * (r.n - 1)) / 100 THEN r.s END),
-                   MAX(CASE WHEN r.rn = 1 + (50 * (r.n - 1) + 99) / 100 THEN r.s END),
-                   MAX(CASE WHEN r.rn = 1 + (90 * (r.n - 1)) / 100 THEN r.s END),
-                   MAX(CASE WHEN r.rn = 1 + (90 * (r.n - 1) + 99) / 100 THEN r.s END)
-            FROM (
-                SELECT d.bpmn_id, d.s,
-                       ROW_NUMBER() OVER (PARTITION BY d.bpmn_id ORDER BY d.s NULLS LAST) AS rn,
-                       -- The same partition, unordered (the whole partition is its frame): one sort.
-                       COUNT(d.s) OVER (PARTITION BY d.bpmn_id) AS n
-                FROM ({durations}) d
-            ) r
-            GROUP BY r.bpmn_id
-        """  # noqa: S608
-
-
-def _statement(instances: QuerySet, unfinished: QuerySet, period: Period) -> tuple[str, tuple]:
-    """Waits now (task, timer, message, error) and the durations of the period, ranked per
-    element, joined by a UNION ALL and one GROUP BY."""
-    # Each source counted apart, grouped in its own index order (an instance waits at an element
-    # through one source only: a task, a timer or a message).
-    tasks, timers, messages = (
-        _sql(_of(rows, unfinished).values("bpmn_id").annotate(waiting=Count("instance_id", distinct=True)))
-        for rows in (
-            HumanTask.objects.filter(_is(HumanTask, "status", HumanTask.Status.OPEN)),
-            Timer.objects.all(),
-            MessageSubscription.objects.all(),
-        )
-    )
-    errors = _sql(
-        instances.filter(status=ProcessInstance.Status.ERROR)
-        .annotate(element=KeyTextTransform("bpmn_id", "error"))
-        .values("element", "pk")
-    )
-    done_tasks = _sql(
-        _of(
-            HumanTask.objects.filter(
-                _is(HumanTask, "status", HumanTask.Status.COMPLETED),
-                completed_at__gte=period.start,
-                completed_at__lt=period.end,
-            ),
-            instances.values("pk"),
-        ).values("bpmn_id", "created_at", "completed_at")
-    )
-    ended_waits = _sql(
-        _of(
-            AuditEvent.objects.filter(kind__in=WAIT_ENDING_KINDS, at__gte=period.start, at__lt=period.end),
-            instances.values("pk"),
-        )
-        .annotate(element=KeyTextTransform("bpmn_id", "details"))
-        .values("element", "instance_id", "pk", "at")
-    )
-    # The instance's previous move: its latest moving event before this one, one probe of the
-    # partial index `audit_instance_moves`, whose predicate it states with the same constants.
-    moving = ", ".join(f"'{kind}'" for kind in MOVING_KINDS)
-    previous_move = (
-        "SELECT m.at FROM workflows_auditevent m"  # noqa: S608 (constants only)
-        f" WHERE m.instance_id = e.instance_id AND m.id < e.pk AND m.kind IN ({moving})"
-        " ORDER BY m.id DESC LIMIT 1"
-    )
-    no_number = "CAST(NULL AS DOUBLE PRECISION)"
-    durations = f"""
-                    SELECT t.bpmn_id AS bpmn_id, {_seconds("t.completed_at", "t.created_at")} AS s
-                    FROM ({done_tasks[0]}) t
-                    UNION ALL
-                    SELECT e.element, {_seconds("e.at", f"({previous_move})")}
-                    FROM ({ended_waits[0]}) e
-                    WHERE e.element IS NOT NULL
-    """  # noqa: S608
-    ranked = _ranked(durations, no_number)
-    # Element ids grouped by their bytes: PostgreSQL's locale-aware comparison makes the sorts of
-    # the grouping and the ranking several times slower (SQLite compares bytes already).
-    binary = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
-    # Only compiled querysets and constants are spliced in; every value is a parameter.
-    sql = f"""
-        SELECT bpmn_id, SUM(waiting), SUM(failed), MAX(n), MAX(lo50), MAX(hi50), MAX(lo90), MAX(hi90)
-        FROM (
-            SELECT w.bpmn_id{binary} AS bpmn_id, w.waiting AS waiting, 0 AS failed,
-                   0 AS n, {no_number} AS lo50, {no_number} AS hi50, {no_number} AS lo90, {no_number} AS hi90
-            FROM ({tasks[0]} UNION ALL {timers[0]} UNION ALL {messages[0]}) w
-            UNION ALL
-            SELECT f.element, COUNT(*), COUNT(*), 0, {no_number}, {no_number}, {no_number}, {no_number}
-            FROM ({errors[0]}) f
-            GROUP BY f.element
-            UNION ALL
-            {ranked}
-        ) figures
-        GROUP BY bpmn_id
-    """  # noqa: S608
-    params = tasks[1] + timers[1] + messages[1] + errors[1] + done_tasks[1] + ended_waits[1]
-    return sql, params
 
 
 @dataclass(frozen=True)
@@ -354,71 +211,39 @@ class Waiting:
 def waiting_at(
     version: ProcessVersion | int, bpmn_id: str, *, chosen: Mapping[str, str] | None = None, limit: int = 200
 ) -> list[Waiting]:
-    """The instances waiting at `bpmn_id` now, the longest waiting first (at most `limit`), in four
-    queries whatever their number: since when a task is open (its creation), a timer or message is
-    awaited (the instance's previous move), an instance is in error (its last change)."""
-    instances = instances_of(version, chosen)
-    unfinished = instances.exclude(status__in=ProcessInstance.ENDED_STATUSES).values("pk")
-    last_move = (
-        AuditEvent.objects.filter(instance_id=OuterRef("instance_id"), kind__in=MOVING_KINDS)
-        .order_by("-id")
-        .values("at")[:1]
+    """The instances waiting at `bpmn_id` now, the longest waiting first (at most `limit`), in two
+    queries whatever their number: since when they wait there (an instance in error: since its
+    last change), with a task's assignee."""
+    assignee = HumanTask.objects.filter(pk=OuterRef("task_id")).annotate(
+        # The person's name as the site shows it (full name, else username).
+        person=Coalesce(
+            NullIf(Trim(Concat(F("assignee__first_name"), Value(" "), F("assignee__last_name"))), Value("")),
+            F("assignee__username"),
+            output_field=CharField(),
+        )
     )
-
-    def rows(queryset: QuerySet, kind: str, since: Any, assignee: Any) -> QuerySet:
-        return queryset.values_list(
+    waits = (
+        _waits_of(version, chosen)
+        .filter(ended_at=None, bpmn_id=bpmn_id)
+        .order_by("started_at")
+        .values_list(
             "instance_id",
             "instance__business_key",
             "instance__status",
-            Value(kind),
-            assignee,
-        ).annotate(since=since)
-
-    tasks = rows(
-        _of(HumanTask.objects.filter(status=HumanTask.Status.OPEN, bpmn_id=bpmn_id), unfinished),
-        "task",
-        F("created_at"),
-        # The person's name as the site shows it (full name, else username).
-        Coalesce(
-            NullIf(Trim(Concat(F("assignee__first_name"), Value(" "), F("assignee__last_name"))), Value("")),
-            F("assignee__username"),
-            Value(""),
-            output_field=CharField(),
-        ),
-    )
-    timers = rows(
-        _of(Timer.objects.filter(bpmn_id=bpmn_id), unfinished),
-        "timer",
-        Subquery(last_move),
-        Value(""),
-    )
-    messages = rows(
-        _of(MessageSubscription.objects.filter(bpmn_id=bpmn_id), unfinished),
-        "message",
-        Subquery(last_move),
-        Value(""),
+            "started_at",
+            "kind",
+            Coalesce(Subquery(assignee.values("person")[:1]), Value(""), output_field=CharField()),
+        )[:limit]
     )
     errors = (
-        instances.filter(status=ProcessInstance.Status.ERROR)
+        instances_of(version, chosen)
+        .filter(status=ProcessInstance.Status.ERROR)
         # A key lookup, which compares the key's JSON value with the id's (an alias of the key's
         # text compared with a string reads the string as JSON: "malformed JSON" on SQLite).
         .filter(error__bpmn_id=bpmn_id)
-        .values_list("pk", "business_key", "status", Value("error"), Value(""))
-        .annotate(since=F("updated_at"))
+        .order_by("updated_at")
+        .values_list("pk", "business_key", "status", "updated_at", Value("error"), Value(""))[:limit]
     )
-    # One query per kind of wait, each the `limit` longest at most (an ordered index scan for tasks,
-    # which are most of them; timers by due time and messages by subscription, which need no
-    # sorting on the previous moves): a UNION cannot limit its parts on SQLite.
-    parts = [
-        (tasks, F("since").asc()),
-        (timers, F("due_at").asc()),
-        (messages, F("pk").asc()),
-        (errors, F("since").asc()),
-    ]
-    found = [
-        Waiting(pk, key, status, since, kind, who)
-        for part, order in parts
-        for pk, key, status, kind, who, since in part.order_by(order)[:limit]
-    ]
+    found = [Waiting(*row) for part in (waits, errors) for row in part]
     found.sort(key=lambda w: (w.since is not None, w.since or datetime.min.replace(tzinfo=UTC)))
     return found[:limit]

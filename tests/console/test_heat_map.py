@@ -17,7 +17,7 @@ from tests.onsite.factories import CustomerFactory, manager_in
 from tests.onsite.flow import at, build_org, complete, customer_of, enrol, new_programme, plan, visit_opened
 from tests.pages.clients import signed_in
 from workflows.clock import frozen
-from workflows.models import AuditEvent, HumanTask, MessageSubscription, ProcessInstance, Timer
+from workflows.models import HumanTask, ProcessInstance, Wait
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,22 @@ def an_instance(version, key="C-1", status=ProcessInstance.Status.RUNNING, **fie
     )
 
 
+def a_wait(instance, bpmn_id, kind, started, ended=None, task_id=None):
+    """The wait the engine records (`workflows.models.Wait`), as its save leaves it."""
+    return Wait.objects.create(
+        instance=instance,
+        version_id=instance.version_id,
+        task_id=task_id or uuid.uuid4(),
+        bpmn_id=bpmn_id,
+        kind=kind,
+        started_at=started,
+        ended_at=ended,
+        seconds=(ended - started).total_seconds() if ended else None,
+    )
+
+
 def a_task(instance, bpmn_id, created, completed=None, assignee=None):
+    """A human task row and its wait."""
     task = HumanTask.objects.create(
         id=uuid.uuid4(),
         instance=instance,
@@ -51,11 +66,8 @@ def a_task(instance, bpmn_id, created, completed=None, assignee=None):
         completed_at=completed,
     )
     HumanTask.objects.filter(pk=task.pk).update(created_at=created)  # auto_now_add ignores a value
+    a_wait(instance, bpmn_id, Wait.Kind.TASK, created, completed, task_id=task.pk)
     return task
-
-
-def an_event(instance, kind, when, **details):
-    return AuditEvent.objects.create(instance=instance, kind=kind, at=when, details=details)
 
 
 def test_waiting_counts_each_unfinished_instance_at_its_task_timer_message_or_failed_element(deployed):
@@ -64,24 +76,22 @@ def test_waiting_counts_each_unfinished_instance_at_its_task_timer_message_or_fa
         a_task(an_instance(version, f"C-{n}"), "Task_plan_visit", at(2026, 11, 2))
     reminded = an_instance(version, "C-9")
     a_task(reminded, "Task_write_summary", at(2026, 11, 3))
-    Timer.objects.create(
-        instance=reminded,
-        task_id=uuid.uuid4(),
-        bpmn_id="Event_summary_overdue",
-        kind="t",
-        due_at=at(2026, 11, 9),
-    )
-    MessageSubscription.objects.create(
-        instance=an_instance(version, "C-10", ProcessInstance.Status.WAITING),
-        task_id=uuid.uuid4(),
-        bpmn_id="Event_awaited",
-        message_name="m",
+    a_wait(reminded, "Event_summary_overdue", Wait.Kind.TIMER, at(2026, 11, 3))
+    a_wait(
+        an_instance(version, "C-10", ProcessInstance.Status.WAITING),
+        "Event_awaited",
+        Wait.Kind.MESSAGE,
+        at(2026, 11, 4),
     )
     an_instance(
         version, "C-11", ProcessInstance.Status.ERROR, error={"bpmn_id": "Gateway_review", "message": "boom"}
     )
-    finished = an_instance(version, "C-12", ProcessInstance.Status.COMPLETED)
-    a_task(finished, "Task_plan_visit", at(2026, 11, 2))  # a leftover of an ended instance: not waiting
+    a_task(
+        an_instance(version, "C-12", ProcessInstance.Status.COMPLETED),
+        "Task_plan_visit",
+        at(2026, 11, 1),
+        at(2026, 11, 2),
+    )
 
     elements = heat_map(version, period=NOVEMBER).elements
 
@@ -115,19 +125,36 @@ def test_median_and_p90_of_task_times_match_percentile_cont_over_the_tasks_compl
     assert plan_.waiting == 0
 
 
-def test_timer_waits_run_from_the_instances_previous_move_to_the_firing(deployed):
+def test_timer_and_message_waits_count_from_when_they_were_armed_to_when_they_ended(deployed):
     version = visit_version()
     instance = an_instance(version)
-    an_event(instance, AuditEvent.Kind.STARTED, at(2026, 11, 2, 9))
-    an_event(instance, AuditEvent.Kind.CLAIMED, at(2026, 11, 2, 10))  # does not move the instance
-    an_event(instance, AuditEvent.Kind.TIMER_FIRED, at(2026, 11, 5, 9), bpmn_id="Event_escalation_follow_up")
-    an_event(instance, AuditEvent.Kind.COMPLETED, at(2026, 11, 6, 9), bpmn_id="Task_escalate_summary")
-    an_event(instance, AuditEvent.Kind.MESSAGE_DELIVERED, at(2026, 11, 6, 21), bpmn_id="Event_awaited")
+    a_wait(instance, "Event_escalation_follow_up", Wait.Kind.TIMER, at(2026, 11, 2, 9), at(2026, 11, 5, 9))
+    a_wait(instance, "Event_awaited", Wait.Kind.MESSAGE, at(2026, 11, 6, 9), at(2026, 11, 6, 21))
 
     elements = heat_map(version, period=NOVEMBER).elements
 
     assert elements["Event_escalation_follow_up"].median == pytest.approx(3 * 86400, abs=1)
     assert elements["Event_awaited"].p90 == pytest.approx(12 * 3600, abs=1)
+
+
+def test_ended_waits_stay_with_the_version_the_instance_waited_on(deployed):
+    version = visit_version()
+    instance = an_instance(version)
+    a_task(instance, "Task_plan_visit", at(2026, 11, 2), at(2026, 11, 3))
+    other = an_instance(version, "C-2")
+    Wait.objects.create(
+        instance=other,
+        version=version_by_number("onsite_programme", 1),
+        bpmn_id="Task_plan_visit",
+        kind=Wait.Kind.TASK,
+        started_at=at(2026, 11, 2),
+        ended_at=at(2026, 11, 12),
+        seconds=10 * 86400,
+    )
+
+    elements = heat_map(version, period=NOVEMBER).elements
+
+    assert (elements["Task_plan_visit"].measured, elements["Task_plan_visit"].median) == (1, 86400)
 
 
 def test_the_period_chooses_which_completions_count(deployed):
@@ -171,15 +198,14 @@ def test_one_statement_whatever_the_number_of_elements_and_instances(deployed, d
     a_task(an_instance(version), "Task_plan_visit", at(2026, 11, 2))
     with CaptureQueriesContext(connection) as few:
         heat_map(version, period=NOVEMBER)
-    # PostgreSQL also sets the transaction's JIT and sort memory first (in a savepoint in a test).
+    # PostgreSQL also sets the transaction's JIT first (in a savepoint in a test).
     assert len(few) == 1 if connection.vendor == "sqlite" else len(few) <= 4
 
     elements = ["Task_plan_visit", "Task_prepare_resources", "Task_record_visit", "Task_write_summary"]
     for n in range(40):
         instance = an_instance(version, f"K-{n}")
         a_task(instance, elements[n % 4], at(2026, 11, 2), at(2026, 11, 3) if n % 2 else None)
-        an_event(instance, AuditEvent.Kind.STARTED, at(2026, 11, 1))
-        an_event(instance, AuditEvent.Kind.TIMER_FIRED, at(2026, 11, 4), bpmn_id=f"Event_{n % 7}")
+        a_wait(instance, f"Event_{n % 7}", Wait.Kind.TIMER, at(2026, 11, 1), at(2026, 11, 4))
     with django_assert_num_queries(len(few)):
         heat_map(version, period=NOVEMBER, chosen={"team": "1", "region": "1"})
     with django_assert_num_queries(len(few)):

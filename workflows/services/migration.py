@@ -25,7 +25,7 @@ from SpiffWorkflow.bpmn.util.diff import SpecDiff
 from workflows import assignment, pins, projections, runtime, store
 from workflows.actors import is_system, person, require_actor
 from workflows.exceptions import ConcurrentUpdate, InstanceNotActive, MigrationRefused, NotAllowed
-from workflows.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, TaskDraft
+from workflows.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, TaskDraft, Wait
 from workflows.serialization import SERIALIZER
 from workflows.spec_migration import MigrationFailed, assess, migrate
 
@@ -222,6 +222,8 @@ def migrate_instance(
         before = session.before
         runtime.save(session, status=keep_status)
         ProcessInstance.objects.filter(pk=instance.pk).update(version=to_version)
+        # Where it waits now, it waits on the new version; its ended waits stay on the old one.
+        Wait.objects.filter(instance_id=instance.pk, ended_at=None).update(version=to_version)
         instance.version = to_version
         _carry_over_tasks(instance, before.human, session.before.human)
     return instance
