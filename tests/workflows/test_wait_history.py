@@ -50,10 +50,14 @@ def test_the_history_gives_the_waits_the_engine_recorded(approval, people):
     paid = start_instance(user=SYSTEM, process_id="message_wait", data={"order_id": "A-1"})
     start_instance(user=SYSTEM, process_id="message_wait", data={"order_id": "B-2"})
     complete_task(
-        task_id=open_task(approval, "submit").pk, data={"reason": "一台电脑", "amount": 800}, user=people["alice"]
+        task_id=open_task(approval, "submit").pk,
+        data={"reason": "一台电脑", "amount": 800},
+        user=people["alice"],
     )
     fire_due_timers(now=timezone.now() + timedelta(hours=2))
-    deliver_message(user=SYSTEM, name="payment_received", correlation={"order_id": "A-1"}, payload={"order_id": "A-1"})
+    deliver_message(
+        user=SYSTEM, name="payment_received", correlation={"order_id": "A-1"}, payload={"order_id": "A-1"}
+    )
     engine = recorded()
 
     history = rebuilt()
@@ -66,7 +70,9 @@ def test_the_history_gives_the_waits_the_engine_recorded(approval, people):
 
 def test_an_ended_instance_leaves_only_the_waits_that_ended(approval, people):
     complete_task(
-        task_id=open_task(approval, "submit").pk, data={"reason": "一台电脑", "amount": 800}, user=people["alice"]
+        task_id=open_task(approval, "submit").pk,
+        data={"reason": "一台电脑", "amount": 800},
+        user=people["alice"],
     )
     terminate_instance(instance_id=approval.pk, user=SYSTEM, reason="stopped")
 

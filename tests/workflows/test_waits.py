@@ -117,7 +117,9 @@ def test_a_suspended_instance_still_waits_and_a_terminated_one_waits_nowhere(tim
 
 def test_a_migration_moves_the_open_waits_and_leaves_the_ended_ones_on_the_old_version(approval, people):
     complete_task(
-        task_id=open_task(approval, "submit").pk, data={"reason": "一台电脑", "amount": 800}, user=people["alice"]
+        task_id=open_task(approval, "submit").pk,
+        data={"reason": "一台电脑", "amount": 800},
+        user=people["alice"],
     )
     old = approval.version_id
     target = deploy_approval_text(approval_text().replace('name="Review request"', 'name="Review it"'))
