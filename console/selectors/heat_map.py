@@ -130,15 +130,16 @@ def heat_map(
         .annotate(measured=Count("seconds"), percentiles=Percentiles("seconds", PERCENTS))
     )
     parts = [_sql(part) for part in (waiting, failed, ended)]
+    none = "CAST(NULL AS DOUBLE PRECISION[])" if connection.vendor == "postgresql" else "NULL"
     # Only compiled querysets are spliced in; every value is a parameter.
     sql = f"""
         SELECT bpmn_id, SUM(waiting), SUM(failed), SUM(measured), MAX(percentiles)
         FROM (
             SELECT w.bpmn_id AS bpmn_id, w.waiting AS waiting, 0 AS failed, 0 AS measured,
-                   NULL AS percentiles
+                   {none} AS percentiles
             FROM ({parts[0][0]}) w
             UNION ALL
-            SELECT f.element, f.failed, f.failed, 0, NULL FROM ({parts[1][0]}) f
+            SELECT f.element, f.failed, f.failed, 0, {none} FROM ({parts[1][0]}) f
             UNION ALL
             SELECT e.bpmn_id, 0, 0, e.measured, e.percentiles FROM ({parts[2][0]}) e
         ) figures

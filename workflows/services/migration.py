@@ -235,7 +235,7 @@ def _carry_over_tasks(instance: ProcessInstance, before: dict, after: dict) -> N
         if task_id in before:
             _describe_again(task_id, task)
     # SpiffWorkflow resets a waiting task in place, so ids survive; should one not, its successor
-    # of the same element inherits the person, claim, due date and drafts.
+    # of the same element inherits the person, claim, due date, drafts and time waited.
     gone = {task.task_spec.bpmn_id: task_id for task_id, task in before.items() if task_id not in after}
     for task_id, task in after.items():
         old_id = gone.get(task.task_spec.bpmn_id)
@@ -243,7 +243,7 @@ def _carry_over_tasks(instance: ProcessInstance, before: dict, after: dict) -> N
             continue
         old = (
             HumanTask.objects.filter(pk=old_id)
-            .values("assignee", "claimed_by", "claimed_at", "due_at")
+            .values("assignee", "claimed_by", "claimed_at", "due_at", "created_at")
             .first()
         )
         if old is None:
@@ -255,6 +255,10 @@ def _carry_over_tasks(instance: ProcessInstance, before: dict, after: dict) -> N
             due_at=old["due_at"],
         )
         TaskDraft.objects.filter(task_id=old_id).update(task_id=task_id)
+        # The instance still waits there as it did: since the old task opened.
+        Wait.objects.filter(instance_id=instance.pk, task_id=task_id, ended_at=None).update(
+            started_at=old["created_at"]
+        )
 
 
 def _describe_again(task_id: uuid.UUID, task) -> None:
