@@ -2,10 +2,10 @@
 task table and the audit log: a migration runs it once over an existing database.
 
 - a completed human task waited from its creation to its completion;
-- a timer that fired (`timer_fired`, which names its element) waited from the instance's previous
-  move (the latest event that moved it on: started, a task completed, a timer fired, a message
-  delivered, retried, resumed) to the firing; older `message_delivered` events name no element
-  and give no wait;
+- a timer that fired or a message delivered (`timer_fired`, `message_delivered`, when the event
+  names its element: older deliveries name none and give no wait) waited from the instance's
+  previous move (the latest event that moved it on: started, a task completed, a timer fired, a
+  message delivered, retried, resumed) to the event;
 - what an unfinished instance waits at now (an open task, an armed timer, a message subscription)
   is an open wait: a task's since its creation, a timer's or a message's since the instance's
   last move.
@@ -46,12 +46,13 @@ def fill_from_history(connection: Any) -> None:
             FROM workflows_humantask t JOIN workflows_processinstance i ON i.id = t.instance_id
             WHERE t.status = 'completed' AND t.completed_at IS NOT NULL""",
         f"""INSERT INTO workflows_wait ({columns})
-            SELECT w.instance_id, w.version_id, w.task_id, w.bpmn_id, 'timer', w.started_at, w.at,
+            SELECT w.instance_id, w.version_id, w.task_id, w.bpmn_id, w.kind, w.started_at, w.at,
                    {seconds_between("w.at", "w.started_at", vendor)}
             FROM (SELECT e.instance_id, i.version_id, e.task_id, {element} AS bpmn_id, e.at,
+                         CASE e.kind WHEN 'timer_fired' THEN 'timer' ELSE 'message' END AS kind,
                          {previous_move} AS started_at
                   FROM workflows_auditevent e JOIN workflows_processinstance i ON i.id = e.instance_id
-                  WHERE e.kind = 'timer_fired') w
+                  WHERE e.kind IN ('timer_fired', 'message_delivered')) w
             WHERE w.bpmn_id IS NOT NULL""",
         f"""INSERT INTO workflows_wait ({columns})
             SELECT t.instance_id, i.version_id, t.id, t.bpmn_id, 'task', t.created_at, NULL, NULL

@@ -11,7 +11,7 @@ from django.utils import timezone
 from tests.conftest import TEST_BPMN_DIR, source
 from tests.workflows.conftest import open_task
 from workflows.actors import SYSTEM
-from workflows.models import Wait
+from workflows.models import AuditEvent, Wait
 from workflows.services import (
     complete_task,
     deliver_message,
@@ -62,8 +62,8 @@ def test_the_history_gives_the_waits_the_engine_recorded(approval, people):
 
     history = rebuilt()
 
-    # Every wait but the delivered message, whose older events name no element.
-    assert history == [w for w in engine if not (w[0] == paid.pk and not w[4])]
+    assert history == engine
+    assert [w[2:5] for w in history if w[0] == paid.pk] == [("wait_payment", "message", False)]
     assert {w[2] for w in history if w[0] == fired.pk} == {"reminder", "timeout", "cool_down"}
     assert waiting.pk in {w[0] for w in history}
 
@@ -77,3 +77,11 @@ def test_an_ended_instance_leaves_only_the_waits_that_ended(approval, people):
     terminate_instance(instance_id=approval.pk, user=SYSTEM, reason="stopped")
 
     assert [(w[2], w[4]) for w in rebuilt()] == [("submit", False)]
+
+
+def test_a_delivery_whose_event_names_no_element_gives_no_wait(approval):
+    AuditEvent.objects.create(
+        instance=approval, kind=AuditEvent.Kind.MESSAGE_DELIVERED, at=timezone.now(), details={"message": "m"}
+    )
+
+    assert [w[3] for w in rebuilt()] == ["task"]

@@ -87,6 +87,7 @@ def deliver_message(
             session.record(
                 AuditEvent.Kind.MESSAGE_DELIVERED,
                 task_id=task.id if task is not None else None,
+                bpmn_id=subscription.bpmn_id,
                 message=name,
                 correlation=correlation,
                 payload=payload,
