@@ -42,3 +42,27 @@ def check_secret_key(app_configs, **kwargs):
     it too (config/wsgi.py), since gunicorn runs no system checks."""
     problem = secret_key_problem()
     return [Error(problem, hint=SECRET_KEY_HINT, id="config.E001")] if problem else []
+
+
+def job_timing_problem() -> str | None:
+    """What makes the background jobs' timings contradict each other, or None. A notification
+    e-mail is sent by a job: the job's timeout must leave a send the time its mail server is given
+    (twice over: connecting, then the message), and a job is handed out again only once the claim
+    to send that a killed try left has expired, or a try still sending would have company."""
+    from onsite.services.notifications import claim_expiry
+
+    timeout, retry = settings.Q_CLUSTER["timeout"], settings.Q_CLUSTER["retry"]
+    if timeout <= 2 * settings.EMAIL_TIMEOUT:
+        return f"Q_TIMEOUT ({timeout} s) is not more than twice EMAIL_TIMEOUT ({settings.EMAIL_TIMEOUT} s)."
+    expiry = int(claim_expiry().total_seconds())
+    if retry <= expiry:
+        return f"Q_RETRY ({retry} s) is not more than an e-mail's claim to send stands ({expiry} s)."
+    return None
+
+
+@register()
+def check_job_timings(app_configs, **kwargs):
+    """A slow send is never cut off by its job's timeout, nor sent beside a try of it still running."""
+    problem = job_timing_problem()
+    hint = "E.g. EMAIL_TIMEOUT=30, Q_TIMEOUT=120, Q_RETRY=180 (the defaults)."
+    return [Error(problem, hint=hint, id="config.E002")] if problem else []

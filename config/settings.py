@@ -166,7 +166,7 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # shorter than a job's timeout: a hung server fails the try
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # a hung server fails the try; under half a job (config.E002)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "onsite@localhost")
 # Where the site is reached from outside, for the links in e-mails.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core import checks
 
-from config.checks import check_secret_key
+from config.checks import check_job_timings, check_secret_key
 
 ROOT = Path(__file__).resolve().parent.parent
 STRONG_KEY = secrets.token_urlsafe(50)
@@ -60,6 +60,29 @@ def test_a_strong_key_or_debug_passes(settings):
     assert check_secret_key(None) == []
     settings.DEBUG, settings.SECRET_KEY = True, "onsite-development-key-not-for-production"
     assert check_secret_key(None) == []
+
+
+@pytest.mark.parametrize(
+    ("email_timeout", "timeout", "retry"),
+    [(60, 120, 180), (30, 120, 120), (30, 120, 124)],
+    ids=["a send longer than half a job", "handed out again at its timeout", "before a claim expires"],
+)
+def test_job_timings_that_would_cut_a_send_off_or_send_beside_it_are_refused(
+    settings, email_timeout, timeout, retry
+):
+    settings.EMAIL_TIMEOUT = email_timeout
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": timeout, "retry": retry}
+    assert ids(check_job_timings(None)) == ["config.E002"]
+
+
+def test_the_default_job_timings_and_the_test_clusters_pass(settings):
+    from tests.jobs.clusters import EMAIL_TIMEOUT, RETRY, TIMEOUT
+
+    assert check_job_timings(None) == []
+    assert "config.E002" not in ids(checks.run_checks())
+    settings.EMAIL_TIMEOUT = EMAIL_TIMEOUT
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": TIMEOUT, "retry": RETRY}
+    assert check_job_timings(None) == []
 
 
 def manage(*args: str, env: dict) -> subprocess.CompletedProcess:

@@ -60,6 +60,9 @@ class Notification(models.Model):
     # Whether the person chose e-mail for it: owed until `emailed_at`, tried again on schedule.
     by_email = models.BooleanField(_("sent by e-mail"), default=False)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    # A try's claim, committed before it talks to the mail server: no other try sends while it
+    # holds it; one left behind by a try that died is taken over once it is older than any try lives.
+    email_sending_since = models.DateTimeField(_("e-mail being sent since"), null=True, blank=True)
     email_attempts = models.PositiveSmallIntegerField(_("e-mail attempts failed"), default=0)
     email_error = models.TextField(_("last e-mail error"), blank=True)
 

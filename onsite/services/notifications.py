@@ -5,13 +5,17 @@ chose; reading them; each person's choices and the language their e-mails are wr
 job, or two clusters finding the same event, tell nobody twice. The e-mail is a job queued after
 commit (`onsite.tasks.send_notification_email`): a mail server that is down delays the e-mail, it
 never blocks or undoes what caused it; each failure is counted on the notification and
-`send_owed_emails` (every five minutes) tries again until it goes out, and the row lock and
-`emailed_at` make any number of tries send it once. What the domain tells whom, event by event,
-is `onsite.services.notices`."""
+`send_owed_emails` (every five minutes) tries again until it goes out. Any number of tries, at
+the same moment or not, send it at most once: each claims the send in a committed step of its own
+before it talks to the mail server (`email_sending_since`), and `emailed_at` records it sent. The
+one outcome nobody can know, a try that died mid-send, is sent again only once that try can no
+longer be running (`claim_expiry`), and is recorded on the notification as uncertain. What the
+domain tells whom, event by event, is `onsite.services.notices`."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +38,9 @@ from onsite.selectors.notifications import channels_of, describe, language_of
 EMAIL_JOB = "onsite.tasks.send_notification_email"
 # Failed tries before an e-mail is given up: about an hour at the five-minute retry schedule.
 EMAIL_ATTEMPTS = 12
+# Seconds past a job's timeout before its claim to send is taken to be a dead try's: the cluster's
+# guard stops a worker its timeout did not (django-q2 gives it 3 s), and a loaded machine is late.
+CLAIM_MARGIN_SECONDS = 5
 logger = logging.getLogger(__name__)
 SHOWN = (Channel.IN_APP, Channel.BOTH)
 EMAILED = (Channel.EMAIL, Channel.BOTH)
@@ -84,9 +91,11 @@ def _queue_email(notification_id: int) -> None:
 
 
 def send_notification_email(*, notification_id: int) -> bool:
-    """Send the notification's e-mail in its recipient's language, once: under the row's lock, and
-    only if not sent yet. A mail server's failure is counted on the notification and raised (the job
-    fails, `send_owed_emails` tries again later); it stays unsent. Whether an e-mail went out."""
+    """Send the notification's e-mail in its recipient's language, at most once however many tries
+    run at the same moment: a try first claims the send in its own committed step, and only the
+    try holding the claim talks to the mail server. A mail server's failure is counted on the
+    notification and raised (the job fails, `send_owed_emails` tries again later); it stays
+    unsent. Whether this try sent it."""
     try:
         return _send_email(notification_id)
     except Exception as exc:
@@ -100,7 +109,8 @@ def send_owed_emails(*, now: datetime, limit: int = 200) -> int:
     """The e-mails still owed a minute after their notice (their job failed, or was lost with a
     broker that was down), least tried first, until each is sent or has failed EMAIL_ATTEMPTS
     times. The first failure ends the run: a mail server that is down is tried again next run, not
-    once per e-mail. How many went out."""
+    once per e-mail. So does the job's time running out: no send is begun that the job's timeout
+    could cut off halfway. How many went out."""
     owed = (
         Notification.objects.filter(
             by_email=True,
@@ -112,8 +122,13 @@ def send_owed_emails(*, now: datetime, limit: int = 200) -> int:
         .order_by("email_attempts", "created_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
+    # A send may take EMAIL_TIMEOUT at each step of the conversation: begun later than this, it
+    # could still be talking to the server when the cluster ends the job.
+    stop_by = time.monotonic() + max(settings.Q_CLUSTER["timeout"] - 2 * settings.EMAIL_TIMEOUT, 0)
     sent = 0
     for notification_id in list(owed):
+        if sent and time.monotonic() > stop_by:
+            break  # the rest next run
         try:
             sent += send_notification_email(notification_id=notification_id)
         except Exception:
@@ -124,28 +139,71 @@ def send_owed_emails(*, now: datetime, limit: int = 200) -> int:
     return sent
 
 
+def claim_expiry() -> timedelta:
+    """How long a claim to send stands: longer than any try can live. A try is a job, which the
+    cluster ends at its timeout (and its guard a few seconds later at the latest), so a claim older
+    than that was left by a try that died: killed, timed out, or its machine gone."""
+    return timedelta(seconds=settings.Q_CLUSTER["timeout"] + CLAIM_MARGIN_SECONDS)
+
+
 def _send_email(notification_id: int) -> bool:
-    with transaction.atomic():
-        notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
-        if notification is None or notification.emailed_at is not None:
-            return False
-        recipient = get_user_model().objects.get(pk=notification.recipient_id)
-        if not recipient.email:
-            return False
-        with translation.override(language_of(recipient)):
-            context = {
-                "notification": notification,
-                "text": describe(notification),
-                "url": settings.SITE_URL.rstrip("/") + reverse("notification_open", args=[notification.pk]),
-                "settings_url": settings.SITE_URL.rstrip("/") + reverse("notification_settings"),
-                "recipient": recipient,
-            }
-            subject = _("On-site service: %(kind)s") % {"kind": notification.get_kind_display()}
-            body = render_to_string("onsite/notifications/email.txt", context)
-        EmailMessage(subject=subject, body=body, to=[recipient.email]).send(fail_silently=False)
-        notification.emailed_at = timezone.now()
-        notification.save(update_fields=["emailed_at"])
+    notification = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).first()
+    if notification is None:
+        return False
+    recipient = get_user_model().objects.get(pk=notification.recipient_id)
+    if not recipient.email:
+        return False
+    message = _email_of(notification, recipient)
+    claimed_at = _claim(notification)
+    if claimed_at is None:
+        return False  # sent meanwhile, or being sent by another try right now
+    try:
+        message.send(fail_silently=False)
+    except Exception:
+        # Refused by the mail server: not sent, the next try may send it. (A try stopped here by
+        # its job's timeout raises no Exception and keeps its claim: whether it went out is unknown.)
+        owned = Notification.objects.filter(pk=notification_id, email_sending_since=claimed_at)
+        owned.update(email_sending_since=None)
+        raise
+    Notification.objects.filter(pk=notification_id).update(
+        emailed_at=timezone.now(), email_sending_since=None
+    )
     return True
+
+
+def _claim(notification: Notification) -> datetime | None:
+    """This try's claim to send, committed before the mail server is asked, and when; None if the
+    e-mail went out meanwhile or another try holds a claim that still stands. Each step is one
+    UPDATE, which two tries cannot both win, on SQLite as on PostgreSQL. A claim taken over from a
+    try that died is an uncertain outcome, recorded: that try may have handed the message to the
+    server before it died, so the recipient may get it twice."""
+    now = timezone.now()
+    owed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True)
+    if owed.filter(email_sending_since__isnull=True).update(email_sending_since=now):
+        return now
+    if not owed.filter(email_sending_since__lt=now - claim_expiry()).update(email_sending_since=now):
+        return None
+    uncertain = (
+        "Uncertain: an earlier try began sending and never finished (its worker died or was "
+        "stopped); sent again, so it may have gone out twice."
+    )
+    logger.warning("E-mail of notification #%s: %s", notification.pk, uncertain)
+    Notification.objects.filter(pk=notification.pk).update(email_error=uncertain)
+    return now
+
+
+def _email_of(notification: Notification, recipient: Any) -> EmailMessage:
+    with translation.override(language_of(recipient)):
+        context = {
+            "notification": notification,
+            "text": describe(notification),
+            "url": settings.SITE_URL.rstrip("/") + reverse("notification_open", args=[notification.pk]),
+            "settings_url": settings.SITE_URL.rstrip("/") + reverse("notification_settings"),
+            "recipient": recipient,
+        }
+        subject = _("On-site service: %(kind)s") % {"kind": notification.get_kind_display()}
+        body = render_to_string("onsite/notifications/email.txt", context)
+    return EmailMessage(subject=subject, body=body, to=[recipient.email])
 
 
 def mark_read(*, user: Any, notification_id: int, at: datetime | None = None) -> Notification:

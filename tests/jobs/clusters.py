@@ -4,8 +4,8 @@ they run, stopped with SIGTERM — or killed with SIGKILL, all their processes a
 machine dies.
 
 The subprocesses read the same settings as the suite (`config.settings_test`) with the test
-database's URL, short job timeouts and retries (Q_TIMEOUT, Q_RETRY) so a killed job is handed out
-again within seconds, and their log in a file the tests show when something goes wrong."""
+database's URL, short job timeouts and retries (Q_TIMEOUT, Q_RETRY, EMAIL_TIMEOUT) so a killed job
+is handed out again within seconds, and their log in a file the tests show when something goes wrong."""
 
 from __future__ import annotations
 
@@ -36,7 +36,11 @@ REDIS_HOST = "127.0.0.1:6379"
 # Redis databases 10, 11, … one per xdist worker (gw0, gw1, …); the other suites on this machine
 # use the low numbers.
 REDIS_FIRST_DB = 10
-TIMEOUT, RETRY = 6, 8  # seconds: a job runs at most 6 s and is handed out again 8 s after it was taken
+# Seconds, as production's are related (config.checks): a job runs at most TIMEOUT and is handed
+# out again RETRY after it was taken, once a claim to send its killed try left has expired
+# (`claim_expiry`, TIMEOUT + 5 s) with time to spare for a loaded machine; a mail server's every
+# step is given EMAIL_TIMEOUT, so that a send fits in a job twice over.
+TIMEOUT, RETRY, EMAIL_TIMEOUT = 6, 16, 2
 STARTUP_SECONDS = 30
 # django-q2 says so in English or, under our settings' Chinese, in Chinese.
 RUNNING = re.compile(r"running\.|正在运行")
@@ -139,6 +143,7 @@ class Clusters:
             "DATABASE_URL": database_url(),
             "Q_TIMEOUT": str(TIMEOUT),
             "Q_RETRY": str(RETRY),
+            "EMAIL_TIMEOUT": str(EMAIL_TIMEOUT),
             "Q_WORKERS": "2",
             "Q_LOG_LEVEL": "INFO",  # its "running" line tells when it is ready
             "PYTHONUNBUFFERED": "1",

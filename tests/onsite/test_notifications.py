@@ -4,12 +4,14 @@ a job after commit, once, and a mail server's failure never undoing what caused 
 from __future__ import annotations
 
 import smtplib
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone, translation
 from django_q.models import OrmQ
 
@@ -63,6 +65,19 @@ class BrokenMailServer(BaseEmailBackend):
 
     def send_messages(self, email_messages):
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+class SlowMailServer(locmem.EmailBackend):
+    """A mail server that takes the message only when the test lets it: `talking` while it waits,
+    `answered` once it is let go (or gave up waiting)."""
+
+    talking, go_on, answered = threading.Event(), threading.Event(), threading.Event()
+
+    def send_messages(self, email_messages):
+        self.talking.set()
+        self.go_on.wait(30)
+        self.answered.set()
+        return super().send_messages(email_messages)
 
 
 @pytest.fixture
@@ -364,6 +379,61 @@ def test_the_email_job_run_twice_sends_once(org):
     assert refreshed(notification).emailed_at is not None
 
 
+# Committed for real: the two tries are two connections, as two workers are.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_try_finding_the_email_being_sent_by_another_leaves_it_to_that_one(org, settings):
+    with_email(org.manager)
+    [notification] = notify(recipients=[org.manager], kind=Kind.URGENT_LEAD, key="1", params={}, link="/")
+    settings.EMAIL_BACKEND = "tests.onsite.test_notifications.SlowMailServer"
+    for event in (SlowMailServer.talking, SlowMailServer.go_on, SlowMailServer.answered):
+        event.clear()
+    first = []
+
+    def first_try():
+        try:
+            first.append(tasks.send_notification_email(notification.pk))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_try)
+    thread.start()
+    try:
+        assert SlowMailServer.talking.wait(10)
+        # The first try is talking to the mail server: the second sends nothing, and waits for nobody
+        # (no lock is held while the server talks: the first try is still at it when this returns).
+        assert tasks.send_notification_email(notification.pk) is False
+        assert not SlowMailServer.answered.is_set()
+        assert refreshed(notification).email_sending_since is not None
+    finally:
+        SlowMailServer.go_on.set()
+        thread.join(30)
+
+    assert first == [True]
+    assert len(mail.outbox) == 1
+    sent = refreshed(notification)
+    assert sent.emailed_at is not None and sent.email_sending_since is None and sent.email_error == ""
+
+
+def test_a_claim_a_dead_try_left_is_taken_over_once_no_try_can_be_running_and_recorded_as_uncertain(org):
+    with_email(org.manager)
+    [notification] = notify(recipients=[org.manager], kind=Kind.URGENT_LEAD, key="1", params={}, link="/")
+    died = timezone.now() - notifications.claim_expiry() + timedelta(seconds=30)
+    Notification.objects.filter(pk=notification.pk).update(email_sending_since=died)
+
+    # Its job could still be running: whether it sent the message is not known yet.
+    assert tasks.send_notification_email(notification.pk) is False
+    assert notifications.send_owed_emails(now=timezone.now() + timedelta(minutes=5)) == 0
+    assert mail.outbox == []
+
+    Notification.objects.filter(pk=notification.pk).update(email_sending_since=died - timedelta(seconds=31))
+    assert tasks.send_notification_email(notification.pk) is True
+    assert len(mail.outbox) == 1
+    sent = refreshed(notification)
+    assert sent.emailed_at is not None and sent.email_sending_since is None
+    assert sent.email_error.startswith("Uncertain: an earlier try began sending and never finished")
+    assert tasks.send_notification_email(notification.pk) is False
+
+
 def test_a_person_without_an_address_is_sent_nothing_and_no_job_is_queued_for_it(
     org, django_capture_on_commit_callbacks
 ):
@@ -416,7 +486,7 @@ class TestOwedEmails:
         assert notifications.send_owed_emails(now=self.later()) == 0  # still down: counted again
 
         failed = refreshed(notification)
-        assert (failed.emailed_at, failed.email_attempts) == (None, 2)
+        assert (failed.emailed_at, failed.email_attempts, failed.email_sending_since) == (None, 2, None)
         assert failed.email_error.startswith("SMTPServerDisconnected")
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
         assert notifications.send_owed_emails(now=self.later()) == 1
