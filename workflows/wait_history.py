@@ -30,13 +30,15 @@ def fill_from_history(connection: Any) -> None:
     moving = ", ".join(f"'{kind}'" for kind in MOVING_KINDS)
     ended = ", ".join(f"'{status}'" for status in _ENDED_STATUSES)
     element = "e.details ->> 'bpmn_id'" if vendor == "postgresql" else "json_extract(e.details, '$.bpmn_id')"
+    # The instance's events through its own index, the few found then sorted: `+m.id` keeps SQLite
+    # from walking the whole log backwards by id (or by time, for a MAX) to find them.
     last_move = (
-        "COALESCE((SELECT MAX(m.at) FROM workflows_auditevent m"
-        f" WHERE m.instance_id = i.id AND m.kind IN ({moving})), i.started_at)"
+        "COALESCE((SELECT m.at FROM workflows_auditevent m WHERE m.instance_id = i.id"
+        f" AND m.kind IN ({moving}) ORDER BY +m.id DESC LIMIT 1), i.started_at)"
     )
     previous_move = (
         "COALESCE((SELECT m.at FROM workflows_auditevent m WHERE m.instance_id = e.instance_id"
-        f" AND m.id < e.id AND m.kind IN ({moving}) ORDER BY m.id DESC LIMIT 1), e.at)"
+        f" AND +m.id < e.id AND m.kind IN ({moving}) ORDER BY +m.id DESC LIMIT 1), e.at)"
     )
     columns = "instance_id, version_id, task_id, bpmn_id, kind, started_at, ended_at, seconds"
     statements = [
