@@ -8,7 +8,7 @@ class OnsiteConfig(AppConfig):
 
     def ready(self) -> None:
         # The domain plugs into the engine here: its service-task operations and who gets its tasks.
-        from onsite import operations  # noqa: F401 - registers the operations
+        from onsite import checks, operations  # noqa: F401 - registers the checks and the operations
         from onsite.assignment import resolve_assignee, speciality_refusal
         from onsite.engine_events import on_engine_event
         from workflows.assignment import register_assignee_resolver, register_pool_rule
