@@ -5,12 +5,11 @@ tables that keep their rows whole. Read back with pypdf."""
 import io
 
 import pytest
-from django.conf import settings
-from django.test import override_settings
 from pypdf import PdfReader
 
 from onsite.checks import check_cjk_font
 from onsite.reports.pdf import installed_cjk_family, render_pdf
+from tests.onsite.reports.templates import with_template
 
 pytestmark = pytest.mark.skipif(
     installed_cjk_family() is None, reason="no CJK font installed (scripts/install-system-packages)"
@@ -21,23 +20,6 @@ TABLE = """{% extends "reports/base.html" %}{% block content %}
 <table><thead><tr><th>客户</th><th class="number">拜访次数</th></tr></thead><tbody>
 {% for n in rows %}<tr><td>滨湖新区政务服务中心 {{ n }}</td><td class="number">{{ n }}</td></tr>{% endfor %}
 </tbody></table>{% endblock %}"""
-
-
-def with_table_template():
-    return override_settings(
-        TEMPLATES=[
-            {
-                "BACKEND": "django.template.backends.django.DjangoTemplates",
-                "DIRS": [settings.BASE_DIR / "templates"],
-                "OPTIONS": {
-                    "loaders": [
-                        ("django.template.loaders.locmem.Loader", {"reports/test_table.html": TABLE}),
-                        "django.template.loaders.filesystem.Loader",
-                    ]
-                },
-            }
-        ]
-    )
 
 
 def fonts_of(reader: PdfReader) -> set[str]:
@@ -61,7 +43,7 @@ def test_chinese_is_set_in_an_embedded_subset_of_a_cjk_font():
 
 
 def test_pages_are_a4_numbered_with_the_title_and_period_on_each_and_rows_kept_whole():
-    with with_table_template():
+    with with_template("reports/test_table.html", TABLE):
         pdf = render_pdf(
             "reports/test_table.html", {"rows": range(1, 121)}, title="拜访清单", period="第四季度"
         )

@@ -1,0 +1,72 @@
+"""The reports' charts, drawn on the server as SVG by pygal and placed in the report's HTML, so the
+PDF keeps them as vector graphics. Nothing of pygal's web side: no script, no stylesheet or font
+fetched from elsewhere (its tooltips load from a CDN by default), the text in the report's CJK
+font by name. (pygal's own stylesheets it writes into the SVG.)"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pygal
+from django.utils.safestring import SafeString, mark_safe
+from lxml import etree
+from pygal.style import Style
+
+from onsite.reports.pdf import CJK_FAMILIES
+
+_FONT = ", ".join(f"'{family}'" for family in CJK_FAMILIES) + ", sans-serif"
+STYLE = Style(
+    font_family=_FONT,
+    background="white",
+    plot_background="white",
+    foreground="#222",
+    foreground_strong="#222",
+    foreground_subtle="#888",
+    colors=("#2f6fdf", "#f0883e", "#3fa66b", "#d64550", "#8a63d2", "#c9a227"),
+    title_font_size=18,
+    label_font_size=13,
+    major_label_font_size=13,
+    legend_font_size=13,
+    value_font_size=12,
+)
+_SVG = "http://www.w3.org/2000/svg"
+KINDS = {"bar": pygal.Bar, "line": pygal.Line, "funnel": pygal.HorizontalBar}
+
+
+def chart_svg(
+    kind: str,
+    *,
+    title: str,
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    width: int = 800,
+    height: int = 360,
+) -> SafeString:
+    """An SVG chart of `series` (name: one value per label), ready for a report template. `kind`:
+    "bar", "line", or "funnel" (stages as horizontal bars, the first on top)."""
+    funnel = kind == "funnel"
+    chart = KINDS[kind](
+        js=[],
+        disable_xml_declaration=True,
+        style=STYLE,
+        width=width,
+        height=height,
+        title=title,
+        print_values=True,
+        show_legend=len(series) > 1,
+        legend_at_bottom=True,
+        truncate_label=-1,
+    )
+    chart.x_labels = list(reversed(labels)) if funnel else list(labels)
+    for name, values in series.items():
+        chart.add(name, list(reversed(values)) if funnel else list(values))
+    return _static(chart.render(is_unicode=True))
+
+
+def _static(svg: str) -> SafeString:
+    """The SVG without pygal's inline script (its config for the tooltips) and comments. pygal's
+    own output from our numbers and labels, which it escapes: safe to place in the HTML."""
+    root = etree.fromstring(svg.encode(), etree.XMLParser(resolve_entities=False, no_network=True))
+    for node in root.xpath("//svg:script | //comment()", namespaces={"svg": _SVG}):
+        node.getparent().remove(node)
+    return mark_safe(etree.tostring(root, encoding="unicode"))  # noqa: S308
