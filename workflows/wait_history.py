@@ -18,17 +18,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from workflows.models import AuditEvent, ProcessInstance
 from workflows.store import seconds_between
 
-MOVING_KINDS = ("started", "completed", "timer_fired", "message_delivered", "retried", "resumed")
-_ENDED_STATUSES = ("completed", "terminated")
+_Kind = AuditEvent.Kind
+# Events after which an instance has moved on to its next wait.
+MOVING_KINDS = (
+    _Kind.STARTED,
+    _Kind.COMPLETED,
+    _Kind.TIMER_FIRED,
+    _Kind.MESSAGE_DELIVERED,
+    _Kind.RETRIED,
+    _Kind.RESUMED,
+)
 
 
 def fill_from_history(connection: Any) -> None:
     """Write the waits the history shows into an empty `workflows_wait`."""
     vendor = connection.vendor
-    moving = ", ".join(f"'{kind}'" for kind in MOVING_KINDS)
-    ended = ", ".join(f"'{status}'" for status in _ENDED_STATUSES)
+    moving = ", ".join(f"'{kind.value}'" for kind in MOVING_KINDS)
+    ended = ", ".join(f"'{status.value}'" for status in ProcessInstance.ENDED_STATUSES)
     element = "e.details ->> 'bpmn_id'" if vendor == "postgresql" else "json_extract(e.details, '$.bpmn_id')"
     # The instance's events through its own index, the few found then sorted: `+m.id` keeps SQLite
     # from walking the whole log backwards by id (or by time, for a MAX) to find them.
