@@ -115,29 +115,9 @@ def sales_funnel(
     narrowed = dict(manager=manager, team=team, region=region, start=start, end=end)
     leads = _leads(user, **narrowed)
 
-    probabilities = win_probabilities()
-    totals = _totals(leads, stalled_before)
-    medians = _median_days(_stays(user, **narrowed))
-
-    figures = []
-    for rank, stage in enumerate(STAGES):
-        value = totals[f"{stage}__value"] or Decimal(0)
-        reached = totals[f"{stage}__reached"]
-        following = totals[f"{STAGES[rank + 1]}__reached"] if rank + 1 < len(STAGES) else None
-        figures.append(
-            StageFigures(
-                stage=stage,
-                count=totals[f"{stage}__count"],
-                value=value,
-                win_probability=probabilities[stage],
-                weighted=value * probabilities[stage] / HUNDRED,
-                lost=totals[f"{stage}__lost"],
-                reached=reached,
-                conversion=None if following is None or not reached else Decimal(following) / reached,
-                median_days=medians.get(stage),
-                stalled=totals[f"{stage}__stalled"],
-            )
-        )
+    figures = stage_figures(
+        leads, now=now, stalled_before=stalled_before, medians=_median_days(_stays(user, **narrowed))
+    )
     stalled = [
         StalledLead(
             lead_id=row["pk"],
@@ -161,6 +141,39 @@ def sales_funnel(
         stalled_total=sum(f.stalled for f in figures),
         stalled=stalled,
     )
+
+
+def stage_figures(
+    leads: QuerySet, *, now: datetime, stalled_before: datetime | None = None, medians: dict | None = None
+) -> list[StageFigures]:
+    """The figures per stage of `leads` (any filtered set), from one grouped query and the stage
+    settings; stalled as of `stalled_before` (the threshold in force on `now` unless given), without
+    medians unless the stays' are given."""
+    if stalled_before is None:
+        stalled_before = now - timedelta(days=threshold("FUNNEL_STALLED_DAYS", on=timezone.localdate(now)))
+    medians = medians or {}
+    probabilities = win_probabilities()
+    totals = _totals(leads, stalled_before)
+    figures = []
+    for rank, stage in enumerate(STAGES):
+        value = totals[f"{stage}__value"] or Decimal(0)
+        reached = totals[f"{stage}__reached"]
+        following = totals[f"{STAGES[rank + 1]}__reached"] if rank + 1 < len(STAGES) else None
+        figures.append(
+            StageFigures(
+                stage=stage,
+                count=totals[f"{stage}__count"],
+                value=value,
+                win_probability=probabilities[stage],
+                weighted=value * probabilities[stage] / HUNDRED,
+                lost=totals[f"{stage}__lost"],
+                reached=reached,
+                conversion=None if following is None or not reached else Decimal(following) / reached,
+                median_days=medians.get(stage),
+                stalled=totals[f"{stage}__stalled"],
+            )
+        )
+    return figures
 
 
 def _check_period(start: Any, end: Any) -> None:

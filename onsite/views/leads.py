@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from onsite.models import Lead
-from onsite.selectors.lead_board import LeadBoard, lead_board, visible_lead
+from onsite.selectors.lead_board import LeadBoard, lead_board, lead_record, visible_lead
 from onsite.services.leads import lose_lead, move_lead_stage, win_lead
 from onsite.views.refusals import ACCESS, form_errors
 from workflows.refusals import Refusal
@@ -34,6 +34,12 @@ FIELDS = {
 @require_safe
 def board(request: HttpRequest) -> HttpResponse:
     return _render(request, lead_board(user=request.user))
+
+
+@login_required
+@require_safe
+def lead_page(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "onsite/leads/detail.html", lead_record(lead_id=pk, user=request.user))
 
 
 @login_required

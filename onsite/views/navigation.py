@@ -31,6 +31,7 @@ class Page:
 # In the order they are shown. A page is listed once its view exists (its URL name resolves).
 PAGES = (
     # The desk's review queue, team page and warnings are tabs of one page family (desk/_header).
+    Page("dashboard", _("Dashboard"), frozenset({LEADERSHIP, COORDINATOR, TEAM_LEADER})),
     Page("review_queue", _("Desk"), frozenset({TEAM_LEADER, COORDINATOR, LEADERSHIP})),
     Page("inbox", _("Tasks"), EVERYONE),
     Page("customers", _("My customers"), frozenset({ACCOUNT_MANAGER, TEAM_LEADER, COORDINATOR, LEADERSHIP})),
