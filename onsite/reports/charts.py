@@ -5,6 +5,7 @@ font by name. (pygal's own stylesheets it writes into the SVG.)"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import pygal
@@ -58,6 +59,11 @@ def chart_svg(
         truncate_label=-1,
     )
     chart.x_labels = list(reversed(labels)) if funnel else list(labels)
+    counts = [value for values in series.values() for value in values if value is not None]
+    if counts and all(float(value).is_integer() for value in counts):
+        # Counts: whole-number ticks (pygal would draw 0.1, 0.2, ... for small ones), at most ten.
+        top = int(max(max(counts), 1))
+        chart.y_labels = list(range(0, top + 1, math.ceil(top / 10)))
     for name, values in series.items():
         chart.add(name, list(reversed(values)) if funnel else list(values))
     return _static(chart.render(is_unicode=True))

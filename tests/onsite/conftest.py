@@ -1,5 +1,6 @@
 import pytest
 
+from tests.onsite.dashboard_data import sales, world  # noqa: F401 - fixtures of the dashboard's tests
 from tests.onsite.flow import build_org, deploy_processes
 
 

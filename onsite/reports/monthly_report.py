@@ -1,0 +1,122 @@
+"""The monthly programme report for leadership: the dashboard's figures for a period and its
+filters, per region and team, with charts drawn on the server as SVG, and the open warnings
+(`onsite.selectors.programme_report`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from onsite.models import FunnelStage, IncentiveRecord, Industry, Stage, Urgency
+from onsite.reports.charts import chart_svg
+from onsite.reports.pdf import render_pdf
+from onsite.selectors.dashboard import ENDED, Filters
+from onsite.selectors.programme_report import ProgrammeReport, programme_report
+from onsite.selectors.warnings import WarningKind
+
+TEMPLATE = "reports/programme.html"
+
+
+def title() -> str:
+    return _("On-site service programme report")
+
+
+def period_text(filters: Filters) -> str:
+    return f"{filters.start:%Y-%m-%d} – {filters.end:%Y-%m-%d}"
+
+
+def scope_text(filters: Filters) -> str:
+    """What the report covers, in words: the filters set, or the whole programme."""
+    parts = [
+        (_("Region"), filters.region and filters.region.name),
+        (_("Industry"), filters.industry and Industry(filters.industry).label),
+        (_("Tier"), filters.tier),
+        (_("Team"), filters.team and filters.team.name),
+        (
+            _("Account manager"),
+            filters.manager and (filters.manager.get_full_name() or filters.manager.username),
+        ),
+    ]
+    named = [f"{label}: {value}" for label, value in parts if value]
+    return " · ".join(named) if named else _("All regions, industries, tiers and teams")
+
+
+def context(report: ProgrammeReport) -> dict[str, Any]:
+    board = report.board
+    stage_labels = {**dict(Stage.choices), ENDED: _("ended")}
+    weeks = [f"{week:%m-%d}" for week in board.weeks]
+    teams = [row for row in report.teams if row.won_value or row.leads]
+    return {
+        "report": report,
+        "scope": scope_text(board.filters),
+        "stage_rows": [(stage_labels[stage], n) for stage, n in board.stages.items()],
+        "stage_choices": Stage.choices,
+        "week_rows": list(zip(board.weeks, board.transitions, board.visits, strict=True)),
+        "urgency_rows": [(row, Urgency(row.urgency).label) for row in board.urgency],
+        "incentive_rows": [(row, IncentiveRecord.Status(row.status).label) for row in board.incentives],
+        "approved": sum(
+            (row.amount for row in board.incentives if row.status == IncentiveRecord.Status.APPROVED),
+            Decimal(0),
+        ),
+        "breakdowns": [(_("Per region"), report.regions), (_("Per team"), report.teams)],
+        "warning_kinds": [
+            (WarningKind(kind).label, n)
+            for kind, n in sorted(report.warnings_by_kind.items(), key=lambda kv: -kv[1])
+        ],
+        "charts": {
+            "stages": chart_svg(
+                "funnel",
+                title=_("Customers per stage"),
+                labels=[str(stage_labels[stage]) for stage in board.stages],
+                series={_("customers"): list(board.stages.values())},
+                height=300,
+            ),
+            "transitions": chart_svg(
+                "line",
+                title=_("Stage changes per week"),
+                labels=weeks,
+                series={
+                    _("entered %(stage)s") % {"stage": label}: [
+                        week.counts[code] for week in board.transitions
+                    ]
+                    for code, label in Stage.choices
+                },
+                height=340,
+            ),
+            "visits": chart_svg(
+                "bar",
+                title=_("Visits planned and made per week"),
+                labels=weeks,
+                series={
+                    _("planned"): [week.counts["planned"] for week in board.visits],
+                    _("made"): [week.counts["done"] for week in board.visits],
+                },
+                height=340,
+            ),
+            "funnel": chart_svg(
+                "funnel",
+                title=_("Sales funnel"),
+                labels=[str(FunnelStage(stage.stage).label) for stage in board.funnel],
+                series={_("leads"): [stage.reached for stage in board.funnel]},
+                height=340,
+            ),
+            "teams": chart_svg(
+                "bar",
+                title=_("Value won per team (CNY)"),
+                labels=[row.name for row in teams],
+                series={_("value won"): [float(row.won_value) for row in teams]},
+                height=340,
+            )
+            if teams
+            else None,
+        },
+    }
+
+
+def render(*, filters: Filters, user: Any, now: datetime | None = None) -> bytes:
+    """The report's PDF, in the current language."""
+    report = programme_report(filters=filters, user=user, now=now)
+    return render_pdf(TEMPLATE, context(report), title=title(), period=period_text(filters))

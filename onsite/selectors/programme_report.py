@@ -1,0 +1,185 @@
+"""The monthly programme report's figures: the dashboard's (`onsite.selectors.dashboard`) for the
+report's period and filters, the same broken down per region (branches, their counties counted in
+them) and per team, and the early warnings open on the filtered customers and teams.
+
+Each breakdown is one grouped query per figure whatever the number of regions and teams; the
+warnings are `onsite.selectors.warnings.early_warnings`, narrowed here to the report's customers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils import timezone
+
+from onsite.models import Customer, Enrolment, IncentiveRecord, Region, Team
+from onsite.selectors import dashboard as figures
+from onsite.selectors.dashboard import Dashboard, Filters
+from onsite.selectors.warnings import EarlyWarning, early_warnings
+
+# The warnings listed in the report, the longest overdue first; the counts are of all of them.
+WARNINGS_LISTED = 40
+
+
+@dataclass
+class Row:
+    """One region's or team's figures over the period."""
+
+    key: int
+    name: str
+    customers: int = 0
+    planned: int = 0
+    done: int = 0
+    summaries: int = 0
+    on_time: int = 0
+    leads: int = 0
+    won: int = 0
+    won_value: Decimal = Decimal(0)
+    win_backs: int = 0
+    incentives: Decimal = Decimal(0)
+    warnings: int = 0
+
+    @property
+    def on_time_rate(self) -> Decimal | None:
+        return Decimal(self.on_time) / self.summaries if self.summaries else None
+
+
+@dataclass(frozen=True)
+class ProgrammeReport:
+    board: Dashboard
+    regions: list[Row]
+    teams: list[Row]
+    warnings: list[EarlyWarning]
+    warnings_total: int
+    warnings_by_kind: dict[str, int] = field(default_factory=dict)
+
+
+def programme_report(*, filters: Filters, user: Any, now: datetime | None = None) -> ProgrammeReport:
+    now = now or timezone.now()
+    board = figures.dashboard(filters=filters, user=user, now=now)
+    branch_of = {pk: parent or pk for pk, parent in Region.objects.values_list("pk", "parent_id")}
+    branch_names = dict(Region.objects.filter(parent__isnull=True).values_list("pk", "name"))
+    team_names = dict(Team.objects.values_list("pk", "name"))
+    regions = _breakdown(filters, user, "region", lambda pk: branch_of.get(pk), branch_names)
+    teams = _breakdown(filters, user, "account_manager__staff_profile__team", lambda pk: pk, team_names)
+    _add_incentives(filters, user, regions, teams, branch_of)
+
+    # The report's customers, with their manager's team, to sort the warnings out.
+    team_of_customer = dict(
+        Customer.objects.filter(figures.customer_filter(filters, user)).values_list(
+            "pk", "account_manager__staff_profile__team"
+        )
+    )
+    team_ids = set(team_names) if filters.team is None else {filters.team.pk}
+    warnings = [
+        warning
+        for warning in early_warnings(user=user, now=now)
+        if (warning.customer is not None and warning.customer.pk in team_of_customer)
+        or (warning.customer is None and _team_of(warning, team_of_customer) in team_ids)
+    ]
+    for warning in warnings:
+        for rows, key in (
+            (teams, _team_of(warning, team_of_customer)),
+            (regions, _region_of(warning, branch_of)),
+        ):
+            if key in rows:
+                rows[key].warnings += 1
+    return ProgrammeReport(
+        board=board,
+        regions=_shown(regions),
+        teams=_shown(teams),
+        warnings=warnings[:WARNINGS_LISTED],
+        warnings_total=len(warnings),
+        warnings_by_kind=dict(Counter(warning.kind for warning in warnings)),
+    )
+
+
+def _grouped(rows: QuerySet, path: str, **aggregates: Any) -> list[dict]:
+    return list(rows.values(key=F(path)).annotate(**aggregates).order_by())
+
+
+def _breakdown(filters: Filters, user: Any, path: str, key_of: Any, names: dict[int, str]) -> dict[int, Row]:
+    """Per key (a branch, a team) the customers' figures, each source grouped by the customer's
+    `path` in one query."""
+    rows: dict[int, Row] = {}
+
+    def add(found: list[dict], **fields: str) -> None:
+        for row in found:
+            key = key_of(row["key"])
+            if key is None:
+                continue
+            target = rows.setdefault(key, Row(key=key, name=names.get(key, "—")))
+            for name, column in fields.items():
+                setattr(target, name, getattr(target, name) + (row[column] or 0))
+
+    active = figures.enrolments(filters, user).filter(status=Enrolment.Status.ACTIVE)
+    add(_grouped(active, f"customer__{path}", n=Count("customer", distinct=True)), customers="n")
+    add(_grouped(figures.planned_visits(filters, user), f"customer__{path}", n=Count("pk")), planned="n")
+    add(_grouped(figures.done_visits(filters, user), f"customer__{path}", n=Count("pk")), done="n")
+    add(
+        _grouped(
+            figures.summaries(filters, user),
+            f"visit__customer__{path}",
+            n=Count("pk"),
+            on_time=Count("pk", filter=Q(on_time=True)),
+        ),
+        summaries="n",
+        on_time="on_time",
+    )
+    add(_grouped(figures.leads(filters, user), f"customer__{path}", n=Count("pk")), leads="n")
+    add(
+        _grouped(
+            figures.won_leads(filters, user),
+            f"customer__{path}",
+            n=Count("pk"),
+            value=Sum("won_value"),
+            win_backs=Count("pk", filter=Q(win_back=True)),
+        ),
+        won="n",
+        won_value="value",
+        win_backs="win_backs",
+    )
+    return rows
+
+
+def _add_incentives(
+    filters: Filters, user: Any, regions: dict[int, Row], teams: dict[int, Row], branch_of: dict
+) -> None:
+    """The incentives approved in the period, by the person's team and that team's region."""
+    approved = figures.incentive_records(filters, user).filter(status=IncentiveRecord.Status.APPROVED)
+    for row in approved.values("person__staff_profile__team", "person__staff_profile__team__region").annotate(
+        amount=Sum("amount")
+    ):
+        team, region = row["person__staff_profile__team"], row["person__staff_profile__team__region"]
+        if team in teams:
+            teams[team].incentives += row["amount"] or 0
+        if branch_of.get(region) in regions:
+            regions[branch_of[region]].incentives += row["amount"] or 0
+
+
+def _team_of(warning: EarlyWarning, team_of_customer: dict[int, int | None]) -> int | None:
+    """The team a warning is on: its customer's manager's, the team itself or the manager's own
+    (behind target)."""
+    if warning.customer is not None:
+        return team_of_customer.get(warning.customer.pk)
+    if isinstance(warning.related, Team):
+        return warning.related.pk
+    profile = getattr(warning.related, "staff_profile", None)  # a manager behind target
+    return getattr(profile, "team_id", None)
+
+
+def _region_of(warning: EarlyWarning, branch_of: dict) -> int | None:
+    if warning.customer is not None:
+        return branch_of.get(warning.customer.region_id)
+    if isinstance(warning.related, Team):
+        return branch_of.get(warning.related.region_id)
+    return None
+
+
+def _shown(rows: dict[int, Row]) -> list[Row]:
+    return sorted(rows.values(), key=lambda row: row.name)
