@@ -18,21 +18,24 @@
       color: PALETTE,
       animation: false,
       tooltip: { trigger: spec.kind === "funnel" ? "item" : "axis", confine: true },
-      legend: { top: 0, type: "scroll" },
     };
     if (spec.kind === "funnel") {
+      // Stages top to bottom in the programme's order, each named beside its layer.
       base.series = [{
         type: "funnel",
         sort: "none",
-        top: 36, bottom: 8, left: "10%", width: "80%",
-        minSize: "8%",
-        label: { show: true, position: "inside", formatter: "{b}: {c}" },
+        top: 8, bottom: 8, left: "4%", width: "56%",
+        minSize: "6%",
+        gap: 2,
+        label: { show: true, position: "right", formatter: "{b}: {c}" },
+        labelLine: { show: true },
         data: spec.data.map(function (item) { return { name: item.name, value: item.value }; }),
       }];
       return base;
     }
     var axes = axisOptions(spec);
-    base.grid = { top: 36, left: 8, right: 16, bottom: 8, containLabel: true };
+    if (spec.series.length > 1) base.legend = { top: 0, type: "scroll" };
+    base.grid = { top: spec.series.length > 1 ? 36 : 12, left: 8, right: 16, bottom: 8, containLabel: true };
     base.xAxis = axes.xAxis;
     base.yAxis = axes.yAxis;
     base.series = spec.series.map(function (series) {
@@ -45,6 +48,13 @@
     if (spec.kind === "funnel") return (spec.data[params.dataIndex] || {}).url;
     var series = spec.series[params.seriesIndex];
     return series && series.urls ? series.urls[params.dataIndex] : null;
+  }
+
+  function isEmpty(spec) {
+    var values = spec.kind === "funnel"
+      ? spec.data.map(function (item) { return item.value; })
+      : [].concat.apply([], spec.series.map(function (series) { return series.data; }));
+    return !values.some(function (value) { return value; });
   }
 
   function showTableButton(table, label) {
@@ -68,6 +78,11 @@
     document.querySelectorAll("[data-chart]").forEach(function (element) {
       var spec = specs[element.dataset.chart];
       if (!spec) return;
+      if (isEmpty(spec)) {
+        // Nothing to draw: the table says so plainly.
+        element.hidden = true;
+        return;
+      }
       var chart = window.echarts.init(element, null, { renderer: "canvas" });
       chart.setOption(options(spec));
       chart.on("click", function (params) {
