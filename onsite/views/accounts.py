@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.views.i18n import set_language
 
 from onsite.access import role_names
-from onsite.roles import TEAM_LEADER
+from onsite.roles import LEADERSHIP, TEAM_LEADER
 from onsite.services.notifications import remember_language
 
 
@@ -24,8 +24,12 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """A team leader lands in the review queue, everyone else in their task inbox."""
-    return redirect("review_queue" if TEAM_LEADER in role_names(request.user) else "inbox")
+    """A team leader lands in the review queue, leadership on the dashboard, everyone else in their
+    task inbox."""
+    roles = role_names(request.user)
+    if TEAM_LEADER in roles:
+        return redirect("review_queue")
+    return redirect("dashboard" if LEADERSHIP in roles else "inbox")
 
 
 def switch_language(request: HttpRequest) -> HttpResponse:

@@ -162,3 +162,9 @@ def test_the_dashboard_page_takes_the_same_number_of_queries_whatever_the_data(o
         director.get("/dashboard/")
 
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_leadership_signs_in_to_the_dashboard(org):
+    response = signed_in(org.director).get("/", follow=True)
+
+    assert response.redirect_chain[-1][0] == "/dashboard/"

@@ -57,7 +57,7 @@ def test_the_desk_fits_a_phone_with_tap_targets_of_44_px(phone, desk_data):
 def test_leadership_switches_the_team_on_a_phone(phone, desk_data):
     region = RegionFactory(code="WH", name="芜湖分公司")
     other = Team.objects.create(name="政企客户二组", region=region, leader=None)
-    # Straight to the team page: leadership's home is the task inbox, another page.
+    # Straight to the team page: leadership's home is the dashboard, another page.
     phone.goto(f"/accounts/login/?next=/desk/team/%3Fteam%3D{desk_data.team.pk}%26month%3D2026-10")
     phone.page.fill("input[name=username]", "zhou")
     phone.page.fill("input[name=password]", PASSWORD)
