@@ -38,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from onsite.access import customer_scope, desk_teams, has_role, people_scope, scoped
+from onsite.amounts import to_cents
 from onsite.exceptions import InvalidInput, NotPermitted
 from onsite.models import (
     Appraisal,
@@ -67,6 +68,9 @@ PROGRAMME_STAGES = (*Stage.values, ENDED)
 # The longest period asked for in one view: a weekly chart of two years is already 105 bars.
 LONGEST_PERIOD_DAYS = 731
 DEFAULT_PERIOD_WEEKS = 12
+# The incentive records' statuses, with the approved ones paid out counted apart.
+PAID = "paid"
+INCENTIVE_STATUSES = (*IncentiveRecord.Status.values, PAID)
 DONE_VISITS = (Visit.Status.VISITED, Visit.Status.SUMMARISED, Visit.Status.CLOSED)
 
 
@@ -660,19 +664,34 @@ def _support(filters: Filters, user: Any) -> list[SupportFigures]:
 
 
 def _incentives(filters: Filters, user: Any) -> list[IncentiveFigures]:
+    """Per status, and the approved ones paid out (`PAID`) apart."""
+    paid = Q(status=IncentiveRecord.Status.APPROVED, paid_at__isnull=False)
     rows = {
         row["status"]: row
         for row in incentive_records(filters, user)
         .values("status")
-        .annotate(n=Count("pk"), points=Sum("points"), amount=Sum("amount"))
+        .annotate(
+            n=Count("pk"),
+            total_points=Sum("points"),
+            total_amount=Sum("amount"),
+            paid_n=Count("pk", filter=paid),
+            paid_points=Sum("points", filter=paid),
+            paid_amount=Sum("amount", filter=paid),
+        )
         .order_by()
+    }
+    approved = rows.get(IncentiveRecord.Status.APPROVED, {})
+    rows[PAID] = {
+        "n": approved.get("paid_n", 0),
+        "total_points": approved.get("paid_points"),
+        "total_amount": approved.get("paid_amount"),
     }
     return [
         IncentiveFigures(
             status=status,
             count=rows.get(status, {}).get("n", 0),
-            points=rows.get(status, {}).get("points") or Decimal(0),
-            amount=rows.get(status, {}).get("amount") or Decimal(0),
+            points=to_cents(rows.get(status, {}).get("total_points") or 0),
+            amount=to_cents(rows.get(status, {}).get("total_amount") or 0),
         )
-        for status in IncentiveRecord.Status.values
+        for status in INCENTIVE_STATUSES
     ]

@@ -229,9 +229,11 @@ def _support(filters: Filters, user: Any, narrow: Mapping[str, str], errors: dic
 
 
 def _incentives(filters: Filters, user: Any, narrow: Mapping[str, str], errors: dict) -> QuerySet:
-    status = _choice(narrow, "status", IncentiveRecord.Status.values, errors)
+    status = _choice(narrow, "status", figures.INCENTIVE_STATUSES, errors)
     rows = figures.incentive_records(filters, user)
-    if status:
+    if status == figures.PAID:
+        rows = rows.filter(status=IncentiveRecord.Status.APPROVED, paid_at__isnull=False)
+    elif status:
         rows = rows.filter(status=status)
     return rows.order_by("-period", "person__username", "pk").values(
         "pk",
@@ -243,6 +245,8 @@ def _incentives(filters: Filters, user: Any, narrow: Mapping[str, str], errors: 
         "points",
         "amount",
         "status",
+        "paid_at",
+        "payment_reference",
         "customer_id",
         "customer__name",
     )

@@ -16,13 +16,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
-from onsite.access import check_person_read, check_team_read, people_scope, scoped
+from onsite.access import check_person_read, check_role, check_team_read, people_scope, scoped
 from onsite.amounts import to_cents
 from onsite.exceptions import InvalidInput
 from onsite.models import Appraisal, AppraisalBand, IncentiveRecord, StaffProfile, Team
+from onsite.roles import COORDINATOR, LEADERSHIP
 from onsite.selectors.appraisals import incentive_multiplier
 
 
@@ -124,3 +125,74 @@ def _statements_for(people: list, period: date) -> list[Statement]:
             )
         )
     return statements
+
+
+@dataclass(frozen=True)
+class TeamPayment:
+    """A team's incentives of one month, as the coordinator pays them out."""
+
+    team: Team
+    pending: int  # still with the team leader
+    approved: int
+    approved_amount: Decimal
+    paid: int
+    paid_amount: Decimal
+    references: tuple[str, ...]  # the payroll batches its paid records went in
+
+    @property
+    def unpaid(self) -> int:
+        return self.approved - self.paid
+
+    @property
+    def unpaid_amount(self) -> Decimal:
+        return self.approved_amount - self.paid_amount
+
+
+def team_payments(*, period: date, user: Any) -> list[TeamPayment]:
+    """Every team's incentives of the month of `period` (coordinators and leadership): what is
+    pending, approved and paid, from one grouped query."""
+    _check_period(period)
+    check_role(user, COORDINATOR, LEADERSHIP)
+    period = period.replace(day=1)
+    rows = (
+        IncentiveRecord.objects.filter(period=period, person__staff_profile__team__isnull=False)
+        .values("person__staff_profile__team", "status", "payment_reference")
+        .annotate(n=Count("pk"), amount=Sum("amount"), paid=Count("pk", filter=Q(paid_at__isnull=False)))
+        .order_by()
+    )
+    teams = {team.pk: team for team in Team.objects.order_by("name")}
+    figures: dict[int, dict[str, Any]] = {
+        pk: {
+            "pending": 0,
+            "approved": 0,
+            "approved_amount": Decimal(0),
+            "paid": 0,
+            "paid_amount": Decimal(0),
+            "refs": set(),
+        }
+        for pk in teams
+    }
+    for row in rows:
+        found = figures[row["person__staff_profile__team"]]
+        if row["status"] == IncentiveRecord.Status.PENDING:
+            found["pending"] += row["n"]
+        elif row["status"] == IncentiveRecord.Status.APPROVED:
+            found["approved"] += row["n"]
+            found["approved_amount"] += to_cents(row["amount"])
+            if row["payment_reference"]:
+                found["paid"] += row["paid"]
+                found["paid_amount"] += to_cents(row["amount"])
+                found["refs"].add(row["payment_reference"])
+    return [
+        TeamPayment(
+            team=team,
+            pending=found["pending"],
+            approved=found["approved"],
+            approved_amount=found["approved_amount"],
+            paid=found["paid"],
+            paid_amount=found["paid_amount"],
+            references=tuple(sorted(found["refs"])),
+        )
+        for pk, team in teams.items()
+        if (found := figures[pk])["pending"] or found["approved"]
+    ]

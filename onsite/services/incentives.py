@@ -34,6 +34,7 @@ from onsite.selectors.incentive_rules import in_force_at, rule_in_force, rule_ve
 from onsite.services.processes import start_domain_process
 from workflows import clock
 from workflows.actors import SYSTEM, person, person_id
+from workflows.services import lock_instance_family
 
 REVIEW_PROCESS = "incentive_review"
 RULE_FIELDS = (
@@ -339,6 +340,41 @@ def decide_review(
     review.status, review.decided_at = IncentiveReview.Status.DECIDED, at
     review.save(update_fields=["status", "decided_at"])
     return _outcome(review)
+
+
+PAYMENT_REFERENCE_LENGTH = 100
+
+
+def record_payment(*, team: Team, period: date, reference: str, user: Any) -> int:
+    """A coordinator records that the team's approved incentives of the month of `period` were paid
+    out, in the payroll batch `reference`; how many records. All of them at once, each once: what
+    is already paid is left as it was, and with nothing left to pay the call is refused."""
+    check_role(user, COORDINATOR)
+    reference = (reference or "").strip()
+    if not reference or len(reference) > PAYMENT_REFERENCE_LENGTH:
+        raise InvalidInput(
+            {"reference": [_("Enter the payment's reference (the payroll batch), at most 100 characters.")]}
+        )
+    period = period.replace(day=1)
+    members = StaffProfile.objects.filter(team=team).values("user_id")
+    with transaction.atomic():
+        # The reviews' families first (they approve these records), then the records.
+        reviews = IncentiveReview.objects.filter(team=team, period=period, instance__isnull=False)
+        for instance_id in reviews.order_by("instance_id").values_list("instance_id", flat=True):
+            lock_instance_family(instance_id=instance_id)
+        unpaid = IncentiveRecord.objects.select_for_update().filter(
+            person_id__in=members, period=period, status=IncentiveRecord.Status.APPROVED, paid_at__isnull=True
+        )
+        ids = list(unpaid.values_list("pk", flat=True))
+        if not ids:
+            raise OnsiteError(
+                _("%(team)s has no approved incentives of %(period)s left to pay.")
+                % {"team": team, "period": period.strftime("%Y-%m")}
+            )
+        IncentiveRecord.objects.filter(pk__in=ids).update(
+            paid_at=clock.now(), paid_by=person(user), payment_reference=reference
+        )
+    return len(ids)
 
 
 def _outcome(review: IncentiveReview) -> dict:

@@ -89,7 +89,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "winback_choices": WinBackTarget.Status.choices,
             "urgency_rows": [(row, Urgency(row.urgency).label) for row in shown.urgency],
             "support_rows": [(row, Speciality(row.speciality).label) for row in shown.support],
-            "incentive_rows": [(row, IncentiveRecord.Status(row.status).label) for row in shown.incentives],
+            "incentive_rows": [(row, incentive_status_label(row.status)) for row in shown.incentives],
         },
     )
 
@@ -152,7 +152,7 @@ def narrowing_label(key: str, value: str) -> str:
         "stage": {**STAGE_LABELS, **dict(FunnelStage.choices)},
         "urgency": dict(Urgency.choices),
         "speciality": dict(Speciality.choices),
-        "status": dict(IncentiveRecord.Status.choices),
+        "status": {**dict(IncentiveRecord.Status.choices), figures.PAID: _("paid")},
         "kind": {"planned": _("planned"), "done": _("made")},
         "outcome": {
             "on_time": _("on time"),
@@ -170,6 +170,11 @@ def narrowing_label(key: str, value: str) -> str:
     if key == "team_id":
         return _("one team")
     return str(labels.get(key, {}).get(value, value))
+
+
+def incentive_status_label(status: str) -> Any:
+    """An incentive record's status in words; "paid" for the approved ones paid out."""
+    return _("paid") if status == figures.PAID else IncentiveRecord.Status(status).label
 
 
 def _person(prefix: str) -> Any:
@@ -277,6 +282,8 @@ def _columns() -> dict[str, list[Column]]:
             Column(_("Points"), "points"),
             Column(_("Amount (CNY)"), "amount"),
             Column(_("Status"), _choice("status", IncentiveRecord.Status.choices)),
+            Column(_("Paid"), "paid_at"),
+            Column(_("Payroll batch"), "payment_reference"),
             Column(_("Customer"), "customer__name"),
         ],
         lists.APPRAISALS: [
@@ -434,7 +441,7 @@ def charts(board: Dashboard) -> dict[str, Any]:
         },
         "incentives": {
             "kind": "bar",
-            "labels": [str(IncentiveRecord.Status(row.status).label) for row in board.incentives],
+            "labels": [str(incentive_status_label(row.status)) for row in board.incentives],
             "series": [
                 {
                     "name": _("amount (CNY)"),

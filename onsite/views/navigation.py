@@ -40,6 +40,7 @@ PAGES = (
     Page("support_requests", _("Support requests"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER})),
     Page("programmes", _("Programmes"), frozenset({COORDINATOR, LEADERSHIP, TEAM_LEADER})),
     Page("operations", _("Operations"), frozenset({COORDINATOR})),
+    Page("incentive_payments", _("Incentive payments"), frozenset({COORDINATOR, LEADERSHIP})),
     Page("settings", _("Settings"), frozenset({COORDINATOR, LEADERSHIP})),
     Page("console:models", _("Console"), frozenset({COORDINATOR, LEADERSHIP})),
     Page("project_teams", _("My project teams"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF}), PERSONAL),

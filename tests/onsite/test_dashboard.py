@@ -20,6 +20,7 @@ from onsite.models import (
     Tier,
 )
 from onsite.selectors.dashboard import ENDED, dashboard, filters_from, weeks_of
+from onsite.services.incentives import record_payment
 from tests.onsite.dashboard_data import PERIOD, TODAY, D, enrolment, read, rows, visit
 from tests.onsite.factories import (
     CustomerFactory,
@@ -236,6 +237,11 @@ def test_appraisal_scores_per_team_and_incentives_follow_the_person(world):
             created_at=at(2026, 11, 30, 9),
         )
 
+    # Team two's approved record paid out; team one's not yet.
+    record_payment(
+        team=world["team_two"], period=date(2026, 11, 1), reference="2026-11 工资", user=org.coordinator
+    )
+
     board = read(org.director)
     assert [(row.team, row.appraisals, row.average) for row in board.appraisal] == [
         ("政企客户一组", 2, D("75.00")),  # 80 and the coordinator's final 70
@@ -245,7 +251,11 @@ def test_appraisal_scores_per_team_and_incentives_follow_the_person(world):
         "pending": (1, D(100)),
         "approved": (2, D(800)),
         "rejected": (0, D(0)),
+        "paid": (1, D(300)),
     }
+    assert [r["payment_reference"] for r in rows("incentives", org.director, {"status": "paid"})] == [
+        "2026-11 工资"
+    ]
     one = read(org.director, team=str(org.team.pk))
     assert [row.team for row in one.appraisal] == ["政企客户一组"]
     assert {row.status: row.amount for row in one.incentives}["approved"] == D(500)
