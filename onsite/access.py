@@ -338,7 +338,11 @@ def report_scope(user: Any) -> Q | None:
         (ReportKind.INCENTIVE_STATEMENT, people_scope(user, through="person")),
         (ReportKind.MONTHLY, monthly),
     )
-    allowed = [Q(kind=kind) if rule is EVERYTHING else Q(kind=kind) & rule for kind, rule in rules if rule is not NOTHING]
+    allowed = [
+        Q(kind=kind) if rule is EVERYTHING else Q(kind=kind) & rule
+        for kind, rule in rules
+        if rule is not NOTHING
+    ]
     if not allowed:
         return NOTHING
     scope = allowed[0]

@@ -6,46 +6,146 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('onsite', '0023_notification_email_sending_since'),
+        ("onsite", "0023_notification_email_sending_since"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Report',
+            name="Report",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('visit', 'visit report'), ('monthly', 'monthly programme report'), ('incentive_statement', 'incentive statement')], max_length=32, verbose_name='kind')),
-                ('status', models.CharField(choices=[('queued', 'queued'), ('running', 'being generated'), ('done', 'ready'), ('failed', 'failed')], default='queued', max_length=16, verbose_name='status')),
-                ('params', models.JSONField(default=dict, verbose_name='filters')),
-                ('request_key', models.CharField(max_length=64, verbose_name='request key')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('period', models.CharField(blank=True, max_length=100, verbose_name='period')),
-                ('language', models.CharField(max_length=16, verbose_name='language')),
-                ('requested_at', models.DateTimeField(verbose_name='requested at')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started at')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('error', models.TextField(blank=True, verbose_name='why it failed')),
-                ('retried_at', models.DateTimeField(blank=True, null=True, verbose_name='last retried at')),
-                ('content', models.BinaryField(blank=True, null=True, verbose_name='PDF')),
-                ('size', models.PositiveIntegerField(blank=True, null=True, verbose_name='size (bytes)')),
-                ('sha256', models.CharField(blank=True, max_length=64, verbose_name='SHA-256')),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='onsite.customer', verbose_name='customer')),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='reports_about', to=settings.AUTH_USER_MODEL, verbose_name='person')),
-                ('region', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='onsite.region', verbose_name='region')),
-                ('requested_by', models.ForeignKey(blank=True, help_text='empty: the system', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by')),
-                ('retried_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='last retried by')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='onsite.team', verbose_name='team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("visit", "visit report"),
+                            ("monthly", "monthly programme report"),
+                            ("incentive_statement", "incentive statement"),
+                        ],
+                        max_length=32,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "queued"),
+                            ("running", "being generated"),
+                            ("done", "ready"),
+                            ("failed", "failed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("params", models.JSONField(default=dict, verbose_name="filters")),
+                ("request_key", models.CharField(max_length=64, verbose_name="request key")),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                ("period", models.CharField(blank=True, max_length=100, verbose_name="period")),
+                ("language", models.CharField(max_length=16, verbose_name="language")),
+                ("requested_at", models.DateTimeField(verbose_name="requested at")),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="started at")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="finished at")),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                ("error", models.TextField(blank=True, verbose_name="why it failed")),
+                ("retried_at", models.DateTimeField(blank=True, null=True, verbose_name="last retried at")),
+                ("content", models.BinaryField(blank=True, null=True, verbose_name="PDF")),
+                ("size", models.PositiveIntegerField(blank=True, null=True, verbose_name="size (bytes)")),
+                ("sha256", models.CharField(blank=True, max_length=64, verbose_name="SHA-256")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reports",
+                        to="onsite.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reports_about",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="person",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reports",
+                        to="onsite.region",
+                        verbose_name="region",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="empty: the system",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requested by",
+                    ),
+                ),
+                (
+                    "retried_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="last retried by",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reports",
+                        to="onsite.team",
+                        verbose_name="team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'report',
-                'verbose_name_plural': 'reports',
-                'ordering': ['-requested_at', '-id'],
-                'indexes': [models.Index(fields=['-requested_at', '-id'], name='report_newest'), models.Index(fields=['kind', 'request_key', 'status'], name='report_request'), models.Index(fields=['customer', '-requested_at'], name='report_customer'), models.Index(fields=['person', '-requested_at'], name='report_person')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('requested_by__isnull', True)), fields=('kind', 'request_key'), name='report_once_by_the_system')],
+                "verbose_name": "report",
+                "verbose_name_plural": "reports",
+                "ordering": ["-requested_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["-requested_at", "-id"], name="report_newest"),
+                    models.Index(fields=["kind", "request_key", "status"], name="report_request"),
+                    models.Index(fields=["customer", "-requested_at"], name="report_customer"),
+                    models.Index(fields=["person", "-requested_at"], name="report_person"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("requested_by__isnull", True)),
+                        fields=("kind", "request_key"),
+                        name="report_once_by_the_system",
+                    )
+                ],
             },
         ),
     ]

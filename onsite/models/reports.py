@@ -9,6 +9,7 @@ Who may read a report is decided by the columns it is about (`customer`, `person
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ReportKind(models.TextChoices):
@@ -21,7 +22,7 @@ class Report(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")
         RUNNING = "running", _("being generated")
-        DONE = "done", _("ready")
+        DONE = "done", pgettext_lazy("report", "ready")
         FAILED = "failed", _("failed")
 
     kind = models.CharField(_("kind"), max_length=32, choices=ReportKind.choices)

@@ -44,7 +44,9 @@ def render(params: dict) -> bytes:
         "details": details,
         "statement": details.statement,
         "person": person,
-        "lines": [{"line": line, "label": events.get(line.event, line.event)} for line in details.statement.lines],
+        "lines": [
+            {"line": line, "label": events.get(line.event, line.event)} for line in details.statement.lines
+        ],
     }
     return render_pdf(TEMPLATE, context, title=title_of(person), period=period.strftime("%Y-%m"))
 

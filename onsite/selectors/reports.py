@@ -37,7 +37,12 @@ def is_stalled(report: Report, *, now: datetime | None = None) -> bool:
 
 def reports_for(*, user: Any) -> QuerySet:
     """The reports `user` may read, newest first, their bytes left in the database."""
-    return reports_visible_to(user).defer("content").select_related("requested_by").order_by("-requested_at", "-pk")
+    return (
+        reports_visible_to(user)
+        .defer("content")
+        .select_related("requested_by")
+        .order_by("-requested_at", "-pk")
+    )
 
 
 def report_for(*, report_id: int, user: Any) -> Report:
@@ -52,7 +57,9 @@ def report_pdf(*, report_id: int, user: Any) -> Report:
 
 def visit_reports(*, visit: Visit, user: Any) -> list[Report]:
     """The reports of `visit` that `user` may read, newest first."""
-    found = reports_for(user=user).filter(kind=ReportKind.VISIT, customer_id=visit.customer_id, params__visit=visit.pk)
+    found = reports_for(user=user).filter(
+        kind=ReportKind.VISIT, customer_id=visit.customer_id, params__visit=visit.pk
+    )
     return [shown(report) for report in found]
 
 

@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from onsite.access import sees_report
 from onsite.exceptions import NotPermitted, OnsiteError
-from onsite.models import Report, ReportKind, Visit
+from onsite.models import Report, ReportKind, Visit, VisitSummary
 from onsite.reports.registry import kind_module
 from onsite.selectors.reports import is_stalled, report_for, running_expiry
 from workflows.actors import SYSTEM, person
@@ -188,7 +188,7 @@ def retry_report(*, report_id: int, user: Any) -> Report:
 def request_visit_report_on_approval(*, visit_id: int) -> Report | None:
     """The visit report the system makes when the visit's summary is approved, once per visit
     however often the approval's event is handled (`onsite.engine_events`)."""
-    if not Visit.objects.filter(pk=visit_id, summary__status="approved").exists():
+    if not Visit.objects.filter(pk=visit_id, summary__status=VisitSummary.Status.APPROVED).exists():
         return None
     try:
         return request_report(kind=ReportKind.VISIT, params={"visit": visit_id}, user=SYSTEM)
