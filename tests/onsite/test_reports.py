@@ -5,6 +5,7 @@ worker that stopped shown as failed; and who may read which report."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection  # noqa: F401 - the on_postgresql mark reads it
 from django.test import override_settings
 from django.utils import timezone
 from django_q.models import OrmQ
@@ -18,6 +19,7 @@ from onsite.services.reports import REPORT_JOB, request_report, request_visit_re
 from tests.factories import UserFactory
 from tests.onsite.factories import TeamFactory, manager_in
 from tests.onsite.flow import close_visit, customer_of, enrol, new_programme, visit_made
+from tests.onsite.test_tasks import at_once, concurrent, on_postgresql
 from workflows.events import handle_pending_events
 from workflows.models import EngineEvent
 
@@ -227,3 +229,28 @@ def test_a_monthly_report_is_read_by_coordinators_leadership_and_the_leader_of_i
     assert list(reports_visible_to(other_team[0].leader)) == [theirs]
     assert list(reports_visible_to(org.manager)) == []
     assert list(reports_visible_to(UserFactory(roles=["support_staff"]))) == []
+
+
+# at the same moment (PostgreSQL: SQLite serialises writers)
+
+
+@on_postgresql
+@concurrent
+def test_two_workers_running_the_same_report_at_once_make_it_once(visit, org):
+    report = ask(visit, org.manager)
+
+    outcomes = at_once(lambda: tasks.generate_report(report.pk), lambda: tasks.generate_report(report.pk))
+
+    assert sorted(outcomes) == [False, True]
+    report.refresh_from_db()
+    assert report.status == "done" and report.attempts == 1
+
+
+@on_postgresql
+@concurrent
+def test_the_approvals_event_handled_twice_at_once_asks_for_one_report(visit):
+    Report.objects.all().delete()
+
+    outcomes = at_once(*[lambda: request_visit_report_on_approval(visit_id=visit.pk)] * 2)
+
+    assert outcomes[0] == outcomes[1] == Report.objects.get()
