@@ -16,6 +16,9 @@ People (their statements, their row on a short board): themselves, the leader of
 coordinators and leadership.
 A team's desk (its review queue, comparison, funnel and warnings): its leader, coordinators and
 leadership (read only: what the desk changes goes through the task pages' own checks).
+Reports (their pages and downloads): as what each is about — a visit report as its customer, an
+incentive statement as its person, a monthly report as its team's desk (coordinators and
+leadership every one, a team leader those of a team they lead).
 Programmes (their pages; setting them up and enrolling is the coordinators', `onsite.services.programmes`):
 coordinators and leadership read every programme and enrolment; a team leader the enrolments of the
 customers they may read, and the programmes holding one; nobody else any.
@@ -309,6 +312,56 @@ def programmes_visible_to(user: Any) -> QuerySet:
     from onsite.models import Programme
 
     return scoped(Programme.objects.all(), programme_scope(user))
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+
+def report_scope(user: Any) -> Q | None:
+    """The reports `user` may read and download, one rule per kind, each derived from the rule of
+    what the report is about: a visit report as its customer (`customer_scope` READ), an incentive
+    statement as its person (`people_scope`), a monthly report as the team's desk
+    (`desk_team_scope`: coordinators and leadership every one, a team leader those of a team they
+    lead, nobody else any)."""
+    from onsite.models import ReportKind, Team
+
+    if is_system(user):
+        return EVERYTHING
+    if user is None or not user.is_active:
+        return NOTHING
+    if user.is_superuser:
+        return EVERYTHING
+    teams = desk_team_scope(user)
+    monthly = teams if teams is EVERYTHING else Q(team__in=scoped(Team.objects.all(), teams).values("pk"))
+    rules = (
+        (ReportKind.VISIT, customer_scope(user, to=READ, through="customer")),
+        (ReportKind.INCENTIVE_STATEMENT, people_scope(user, through="person")),
+        (ReportKind.MONTHLY, monthly),
+    )
+    allowed = [
+        Q(kind=kind) if rule is EVERYTHING else Q(kind=kind) & rule
+        for kind, rule in rules
+        if rule is not NOTHING
+    ]
+    if not allowed:
+        return NOTHING
+    scope = allowed[0]
+    for rule in allowed[1:]:
+        scope |= rule
+    return scope
+
+
+def reports_visible_to(user: Any) -> QuerySet:
+    from onsite.models import Report
+
+    return scoped(Report.objects.all(), report_scope(user))
+
+
+def sees_report(user: Any, report: Any) -> bool:
+    """Whether `report` is among `reports_visible_to(user)`."""
+    from onsite.models import Report
+
+    return _selects(Report, report_scope(user), report)
 
 
 def _selects(model: Any, scope: Q | None, row: Any) -> bool:

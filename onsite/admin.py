@@ -33,6 +33,7 @@ from onsite.models import (
     ProjectTeam,
     Region,
     RenewalTarget,
+    Report,
     ServiceStandard,
     StaffProfile,
     StageAssessment,
@@ -463,3 +464,19 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "in_app")
     search_fields = ("recipient__username", "key")
     date_hierarchy = "created_at"
+
+
+@admin.register(Report)
+class ReportAdmin(ReadOnlyAdmin):
+    """Every report asked for, its filters, status and failure reason; the PDF itself is downloaded
+    from its page (`/reports/<id>/`), under the reports' access rule."""
+
+    list_select_related = ("requested_by",)
+    list_display = ("requested_at", "kind", "title", "period", "status", "requested_by", "attempts", "size")
+    list_filter = ("kind", "status")
+    search_fields = ("title", "requested_by__username")
+    date_hierarchy = "requested_at"
+    exclude = ("content",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("content")

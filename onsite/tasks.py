@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from onsite.services import appraisals, incentives, notices, notifications, renewals, winback
+from onsite.services import appraisals, incentives, notices, notifications, renewals, reports, winback
 from workflows import clock
 from workflows.actors import SYSTEM
 
@@ -78,3 +78,12 @@ def notify_missed_deadlines() -> int:
 def notify_early_warnings() -> int:
     """Daily: each early warning to the people it concerns, once per warning and day."""
     return notices.notify_early_warnings(day=today())
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+
+def generate_report(report_id: int) -> bool:
+    """A queued PDF report made; never raises for a report that fails (its reason is stored and a
+    person retries it), and makes nothing twice however often run."""
+    return reports.generate_report(report_id=report_id)

@@ -51,6 +51,7 @@ from onsite.models.project_teams import (
     TeamShareRule,
 )
 from onsite.models.renewals import RenewalTarget
+from onsite.models.reports import Report, ReportKind
 from onsite.models.standards import ServiceStandard
 from onsite.models.support import SupportOutcome, SupportRequest
 from onsite.models.thresholds import ThresholdGroup, ThresholdVersion
@@ -109,6 +110,8 @@ __all__ = [
     "Region",
     "Relationship",
     "RenewalTarget",
+    "Report",
+    "ReportKind",
     "ServiceStandard",
     "Speciality",
     "StaffProfile",

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from onsite.access import check_person_read, check_role, check_team_read, people_scope, scoped
 from onsite.amounts import to_cents
 from onsite.exceptions import InvalidInput
-from onsite.models import Appraisal, AppraisalBand, IncentiveRecord, StaffProfile, Team
+from onsite.models import Appraisal, AppraisalBand, IncentiveRecord, IncentiveReview, StaffProfile, Team
 from onsite.roles import COORDINATOR, LEADERSHIP
 from onsite.selectors.appraisals import incentive_multiplier
 
@@ -196,3 +196,60 @@ def team_payments(*, period: date, user: Any) -> list[TeamPayment]:
         for pk, team in teams.items()
         if (found := figures[pk])["pending"] or found["approved"]
     ]
+
+
+@dataclass(frozen=True)
+class ReviewDecision:
+    """A team leader's review of the records of a statement's month."""
+
+    team: Team
+    period: date
+    status: str  # an IncentiveReview.Status code
+    created_at: Any
+    decided_at: Any
+    decided_by: Any  # who decided (the person who approved or rejected its records), or None
+
+
+@dataclass(frozen=True)
+class StatementDetails:
+    statement: Statement
+    team: Team | None
+    records: list  # every record of the month, any status, oldest first, with its rule and links
+    reviews: list[ReviewDecision]
+
+
+def statement_details(*, person: Any, period: date, user: Any) -> StatementDetails:
+    """`person`'s statement for the month of `period` with every record behind it (its event, rule,
+    amount, points and status, what it was for) and the team leader's reviews of the month: what
+    the incentive statement's PDF shows. A fixed number of queries."""
+    statement = incentive_statement(person=person, period=period, user=user)
+    period = statement.period
+    records = list(
+        IncentiveRecord.objects.filter(person=person, period=period)
+        .select_related("rule", "customer", "visit", "lead", "support_request", "decided_by")
+        .order_by("created_at", "pk")
+    )
+    team = Team.objects.filter(members__user=person).first()
+    review_ids = {r.review_id for r in records if r.review_id}
+    reviews = IncentiveReview.objects.filter(Q(pk__in=review_ids) | Q(team=team, period=period))
+    reviews = list(reviews.select_related("team").order_by("created_at", "pk")) if team or review_ids else []
+    deciders: dict[int, Any] = {}
+    decided = IncentiveRecord.objects.filter(review__in=[r.pk for r in reviews], decided_by__isnull=False)
+    for record in decided.select_related("decided_by").order_by("decided_at", "pk"):
+        deciders.setdefault(record.review_id, record.decided_by)
+    return StatementDetails(
+        statement=statement,
+        team=team,
+        records=records,
+        reviews=[
+            ReviewDecision(
+                team=review.team,
+                period=review.period,
+                status=review.status,
+                created_at=review.created_at,
+                decided_at=review.decided_at,
+                decided_by=deciders.get(review.pk),
+            )
+            for review in reviews
+        ],
+    )

@@ -1,4 +1,5 @@
-"""My visits: the list of the reader's visits and their week calendar."""
+"""My visits: the list of the reader's visits and their week calendar; one visit's page (read only,
+for whoever reads its customer) with its reports."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from django.views.decorators.http import require_safe
 
 from onsite.exceptions import InvalidInput
 from onsite.models import Visit
+from onsite.selectors.reports import visit_reports
 from onsite.selectors.visit_calendar import visit_list, visit_week
+from onsite.selectors.visit_report import visit_for
 from onsite.views.refusals import form_errors
 
 PAGE_SIZE = 25
@@ -46,6 +49,17 @@ def visits(request: HttpRequest) -> HttpResponse:
 def week(request: HttpRequest) -> HttpResponse:
     day = _date(request.GET.get("week", ""))
     return render(request, "onsite/visits/week.html", {"week": visit_week(user=request.user, day=day)})
+
+
+@login_required
+@require_safe
+def visit_page(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = visit_for(visit_id=pk, user=request.user)  # someone else's visit: 404
+    return render(
+        request,
+        "onsite/visits/detail.html",
+        {"visit": visit, "reports": visit_reports(visit=visit, user=request.user)},
+    )
 
 
 def _date(value: str) -> date | None:
