@@ -87,6 +87,14 @@ def register_schedules() -> None:
             first_run=first_of_month_at(3),
             label=_("Appraisals of the month just ended"),
         ),
+        Recurring(
+            "onsite.programme_reports",
+            "onsite.tasks.request_monthly_reports",
+            MONTHLY,
+            # After the appraisals and incentive reviews of the month are made.
+            first_run=first_of_month_at(4),
+            label=_("The programme report of the month just ended for every branch"),
+        ),
     )
 
 

@@ -41,6 +41,12 @@ def generate_appraisals() -> int:
     return len(appraisals.generate_appraisals(period=past_month(), user=SYSTEM))
 
 
+def request_monthly_reports() -> int:
+    """Monthly, on the first: the programme report of the month just ended for every branch; how
+    many reports (each queued once however often the schedule runs)."""
+    return len(reports.request_monthly_reports(period=past_month()))
+
+
 def today() -> date:
     """The local date on the engine's clock (which tests can freeze)."""
     return timezone.localdate(clock.now())

@@ -62,6 +62,7 @@ urlpatterns = [
     ),
     path("notifications/<int:pk>/", notifications.notification_open, name="notification_open"),
     path("dashboard/", dashboard.dashboard_page, name="dashboard"),
+    path("dashboard/report/", reports.request_programme_report, name="dashboard_report"),
     path("dashboard/<slug:name>/", dashboard.dashboard_list, name="dashboard_list"),
     path("desk/", desk.review_queue, name="review_queue"),
     path("desk/team/", desk.team_page, name="team_page"),

@@ -1,6 +1,8 @@
 """The monthly programme report for leadership: the dashboard's figures for a period and its
 filters, per region and team, with charts drawn on the server as SVG, and the open warnings
-(`onsite.selectors.programme_report`)."""
+(`onsite.selectors.programme_report`). Asked for with the dashboard's filters, from the dashboard
+or by the scheduler for every region on the first of the month (`onsite.reports.registry` says
+what a kind's module provides)."""
 
 from __future__ import annotations
 
@@ -13,9 +15,12 @@ from django.utils.translation import gettext as _
 from onsite.models import FunnelStage, IncentiveRecord, Industry, Stage, Urgency
 from onsite.reports.charts import chart_svg
 from onsite.reports.pdf import render_pdf
-from onsite.selectors.dashboard import ENDED, Filters
+from onsite.reports.registry import Subject
+from onsite.selectors.dashboard import ENDED, Filters, filters_from
 from onsite.selectors.programme_report import ProgrammeReport, programme_report
 from onsite.selectors.warnings import WarningKind
+from onsite.templatetags.desk import incentive_status
+from workflows.actors import SYSTEM
 
 TEMPLATE = "reports/programme.html"
 
@@ -56,7 +61,7 @@ def context(report: ProgrammeReport) -> dict[str, Any]:
         "stage_choices": Stage.choices,
         "week_rows": list(zip(board.weeks, board.transitions, board.visits, strict=True)),
         "urgency_rows": [(row, Urgency(row.urgency).label) for row in board.urgency],
-        "incentive_rows": [(row, IncentiveRecord.Status(row.status).label) for row in board.incentives],
+        "incentive_rows": [(row, incentive_status(row.status)) for row in board.incentives],
         "approved": sum(
             (row.amount for row in board.incentives if row.status == IncentiveRecord.Status.APPROVED),
             Decimal(0),
@@ -116,7 +121,21 @@ def context(report: ProgrammeReport) -> dict[str, Any]:
     }
 
 
-def render(*, filters: Filters, user: Any, now: datetime | None = None) -> bytes:
-    """The report's PDF, in the current language."""
-    report = programme_report(filters=filters, user=user, now=now)
+def subject(params: dict, user: Any) -> Subject:
+    """The dashboard's filters, checked for `user` as the dashboard checks them (a team leader's
+    report is of a team they lead), with the period written out."""
+    filters = filters_from(params, user=user)
+    return Subject(
+        params=filters.as_params(),
+        title=title(),
+        period=period_text(filters),
+        region=filters.region,
+        team=filters.team,
+    )
+
+
+def render(params: dict, *, now: datetime | None = None) -> bytes:
+    """The report's PDF, in the current language, of the filters `subject` normalised."""
+    filters = filters_from(params, user=SYSTEM)
+    report = programme_report(filters=filters, user=SYSTEM, now=now)
     return render_pdf(TEMPLATE, context(report), title=title(), period=period_text(filters))

@@ -29,7 +29,7 @@ from onsite.models import ReportKind
 KINDS: dict[str, str] = {
     ReportKind.VISIT: "onsite.reports.visit_report",
     ReportKind.INCENTIVE_STATEMENT: "onsite.reports.incentive_statement",
-    # ReportKind.MONTHLY: "onsite.reports.monthly_report",
+    ReportKind.MONTHLY: "onsite.reports.monthly_report",
 }
 
 

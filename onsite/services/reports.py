@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from onsite.access import sees_report
 from onsite.exceptions import NotPermitted, OnsiteError
-from onsite.models import Report, ReportKind, Visit, VisitSummary
+from onsite.models import Region, Report, ReportKind, Visit, VisitSummary
 from onsite.reports.registry import kind_module
 from onsite.selectors.reports import is_stalled, report_for, running_expiry
 from workflows.actors import SYSTEM, person
@@ -196,3 +196,20 @@ def request_visit_report_on_approval(*, visit_id: int) -> Report | None:
         # A report that cannot be made must not hold up what the approval leads to.
         logger.exception("No visit report for visit #%s", visit_id)
         return None
+
+
+def request_monthly_reports(*, period: date) -> list[Report]:
+    """The monthly programme report of the month of `period` for every branch (its counties in it),
+    asked for by the system on the first of the next month; once per branch and month however often
+    the schedule runs (the system's requests are unique)."""
+    start = period.replace(day=1)
+    end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    branches = Region.objects.filter(parent__isnull=True).order_by("code").values_list("pk", flat=True)
+    return [
+        request_report(
+            kind=ReportKind.MONTHLY,
+            params={"start": start.isoformat(), "end": end.isoformat(), "region": str(branch)},
+            user=SYSTEM,
+        )
+        for branch in branches
+    ]

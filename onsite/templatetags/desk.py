@@ -8,9 +8,11 @@ from typing import Any
 
 from django import template
 from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
-from onsite.models import FunnelStage
+from onsite.models import FunnelStage, IncentiveRecord
 from onsite.selectors.appraisal_indicators import AMOUNT, INDICATORS, RATE
+from onsite.selectors.dashboard import PAID
 from onsite.selectors.short_board import INDICATOR_LABELS
 from onsite.selectors.warnings import WarningKind, describe
 
@@ -91,6 +93,13 @@ def warning_text(warning: Any) -> str:
 @register.filter
 def warning_kind(code: str) -> Any:
     return WarningKind(code).label
+
+
+@register.filter
+def incentive_status(code: str) -> Any:
+    """An incentive record's status in words; "paid" for the approved ones paid out (the
+    dashboard's `PAID`)."""
+    return _("paid") if code == PAID else IncentiveRecord.Status(code).label
 
 
 @register.filter

@@ -42,6 +42,7 @@ from onsite.models.incentives import IncentiveEvent
 from onsite.selectors import dashboard as figures
 from onsite.selectors import dashboard_lists as lists
 from onsite.selectors.dashboard import ENDED, PROGRAMME_STAGES, Dashboard, Filters
+from onsite.templatetags.desk import incentive_status
 from onsite.views.downloads import Column, spreadsheet_response
 from onsite.views.refusals import form_errors
 
@@ -89,7 +90,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "winback_choices": WinBackTarget.Status.choices,
             "urgency_rows": [(row, Urgency(row.urgency).label) for row in shown.urgency],
             "support_rows": [(row, Speciality(row.speciality).label) for row in shown.support],
-            "incentive_rows": [(row, incentive_status_label(row.status)) for row in shown.incentives],
+            "incentive_rows": [(row, incentive_status(row.status)) for row in shown.incentives],
         },
     )
 
@@ -170,11 +171,6 @@ def narrowing_label(key: str, value: str) -> str:
     if key == "team_id":
         return _("one team")
     return str(labels.get(key, {}).get(value, value))
-
-
-def incentive_status_label(status: str) -> Any:
-    """An incentive record's status in words; "paid" for the approved ones paid out."""
-    return _("paid") if status == figures.PAID else IncentiveRecord.Status(status).label
 
 
 def _person(prefix: str) -> Any:
@@ -441,7 +437,7 @@ def charts(board: Dashboard) -> dict[str, Any]:
         },
         "incentives": {
             "kind": "bar",
-            "labels": [str(incentive_status_label(row.status)) for row in board.incentives],
+            "labels": [str(incentive_status(row.status)) for row in board.incentives],
             "series": [
                 {
                     "name": _("amount (CNY)"),

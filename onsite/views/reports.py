@@ -21,6 +21,7 @@ from onsite.services.reports import request_report, retry_report
 from onsite.views.periods import month_asked
 
 PAGE_SIZE = 25
+PROGRAMME_REPORT_FILTERS = ("start", "end", "region", "industry", "tier", "team", "manager")
 # Characters a file name may not hold on the systems our users save to.
 UNSAFE_IN_NAMES = str.maketrans({c: "_" for c in '\\/:*?"<>|\r\n\t'})
 
@@ -84,4 +85,13 @@ def request_incentive_statement(request: HttpRequest) -> HttpResponse:
         params={"person": person, "period": period.strftime("%Y-%m")},
         user=request.user,
     )
+    return redirect("report", report.pk)
+
+
+@login_required
+@require_POST
+def request_programme_report(request: HttpRequest) -> HttpResponse:
+    """The monthly programme report of the dashboard's filters, as the dashboard's form sends them."""
+    params = {name: request.POST[name] for name in PROGRAMME_REPORT_FILTERS if request.POST.get(name)}
+    report = request_report(kind=ReportKind.MONTHLY, params=params, user=request.user)
     return redirect("report", report.pk)

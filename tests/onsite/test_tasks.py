@@ -75,6 +75,7 @@ def test_the_domains_jobs_are_scheduled_after_migrate_daily_monthly_and_every_fi
         "onsite.owed_emails": ("onsite.tasks.send_owed_emails", "I", 5, -1),
         "onsite.incentive_reviews": ("onsite.tasks.request_incentive_reviews", "M", None, -1),
         "onsite.appraisals": ("onsite.tasks.generate_appraisals", "M", None, -1),
+        "onsite.programme_reports": ("onsite.tasks.request_monthly_reports", "M", None, -1),
     }
     first = {name: timezone.localtime(s.next_run) for name, s in rows.items()}
     assert first["onsite.win_back_targets"] <= timezone.now()  # at once after the first migrate
@@ -82,6 +83,7 @@ def test_the_domains_jobs_are_scheduled_after_migrate_daily_monthly_and_every_fi
     assert first["onsite.early_warnings"].time() == time(7)
     assert (first["onsite.incentive_reviews"].day, first["onsite.incentive_reviews"].time()) == (1, time(2))
     assert (first["onsite.appraisals"].day, first["onsite.appraisals"].time()) == (1, time(3))
+    assert (first["onsite.programme_reports"].day, first["onsite.programme_reports"].time()) == (1, time(4))
 
 
 def test_every_scheduled_job_of_the_domain_is_a_function_of_onsite_tasks_but_the_notifications():

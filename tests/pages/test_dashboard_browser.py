@@ -1,9 +1,16 @@
 """Leadership's dashboard in Chromium: the director opens it, the charts are drawn over their
-tables, filters by region, drills down to the leads and opens one; on a desktop and on a 375 px
+tables, filters by region, drills down to the leads and opens one, then asks for the programme
+report of the filtered view and downloads it once the job made it; on a desktop and on a 375 px
 phone without horizontal scrolling."""
 
-import pytest
+import io
+from pathlib import Path
 
+import pytest
+from pypdf import PdfReader
+
+from onsite import tasks
+from onsite.models import Report, ReportKind
 from tests.pages.test_dashboard import made  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -40,6 +47,24 @@ def test_the_director_filters_by_region_drills_down_to_the_leads_and_opens_one(d
     page.wait_for_url("**/leads/*/")
     assert "滨湖政务中心" in page.locator(".lead-facts").inner_text()
     desktop.screenshot("lead")
+
+    # Back on the filtered dashboard: the programme report of this view.
+    page.go_back()
+    page.go_back()
+    page.wait_for_url(f"**/dashboard/?*region={org.branch.pk}*")
+    page.click(".programme-report-form button[type=submit]")
+    page.wait_for_url("**/reports/*/")
+    assert page.locator(".report-status").inner_text() == "排队中"
+    report = Report.objects.get(kind=ReportKind.MONTHLY, requested_by=org.director)
+    assert report.params["region"] == str(org.branch.pk)
+    tasks.generate_report(report.pk)  # the worker's job
+    page.locator(".report-download").wait_for(timeout=10_000)  # the page's next poll
+    desktop.screenshot("programme-report-ready")
+    with page.expect_download() as download:
+        page.click(".report-download")
+    content = Path(download.value.path()).read_bytes()
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
+    assert "驻点服务月度报告" in text and "合肥分公司" in text
 
 
 def test_the_dashboard_fits_a_phone(phone, org, made):  # noqa: F811

@@ -9,8 +9,7 @@ from pypdf import PdfReader
 
 from onsite.reports import monthly_report
 from onsite.reports.pdf import installed_cjk_family
-from onsite.selectors.dashboard import filters_from
-from tests.onsite.dashboard_data import PERIOD, TODAY
+from tests.onsite.dashboard_data import PERIOD
 from tests.onsite.flow import at
 from tests.onsite.reports.test_pdf import fonts_of
 
@@ -22,9 +21,9 @@ pytestmark = [
 
 def test_the_report_reads_back_in_chinese_with_its_figures_and_an_embedded_cjk_font(sales):
     director = sales["org"].director
-    filters = filters_from({**PERIOD, "region": str(sales["org"].branch.pk)}, user=director, today=TODAY)
+    asked = monthly_report.subject({**PERIOD, "region": str(sales["org"].branch.pk)}, director)
     with translation.override("zh-hans"):
-        pdf = monthly_report.render(filters=filters, user=director, now=at(2026, 12, 1, 9))
+        pdf = monthly_report.render(asked.params, now=at(2026, 12, 1, 9))
 
     reader = PdfReader(io.BytesIO(pdf))
     text = "".join(page.extract_text() for page in reader.pages)
