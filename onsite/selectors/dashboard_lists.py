@@ -48,6 +48,11 @@ CUSTOMER_FIELDS = (
 )
 
 
+def names(person: str) -> tuple[str, ...]:
+    """The fields that name the person at the lookup path `person`."""
+    return (f"{person}__username", f"{person}__first_name", f"{person}__last_name")
+
+
 def _choice(narrow: Mapping[str, str], name: str, known: Any, errors: dict) -> str:
     value = (narrow.get(name) or "").strip()
     if value and value not in known:
@@ -82,7 +87,7 @@ def _customers(filters: Filters, user: Any, narrow: Mapping[str, str], errors: d
         "pk",
         *CUSTOMER_FIELDS,
         "customer__industry",
-        "customer__account_manager__username",
+        *names("customer__account_manager"),
         "programme__name",
         "stage",
         "status",
@@ -107,7 +112,7 @@ def _stage_changes(filters: Filters, user: Any, narrow: Mapping[str, str], error
         "from_stage",
         "to_stage",
         "at",
-        "actor__username",
+        *names("actor"),
         "reason",
     )
 
@@ -134,7 +139,7 @@ def _visits(filters: Filters, user: Any, narrow: Mapping[str, str], errors: dict
         "status",
         "planned_date",
         "visited_at",
-        "account_manager__username",
+        *names("account_manager"),
     )
 
 
@@ -155,8 +160,8 @@ def _summaries(filters: Filters, user: Any, narrow: Mapping[str, str], errors: d
         "first_submitted_at",
         "on_time",
         "rework_count",
-        "submitted_by__username",
-        "reviewed_by__username",
+        *names("submitted_by"),
+        *names("reviewed_by"),
     )
 
 
@@ -196,7 +201,7 @@ def _leads(filters: Filters, user: Any, narrow: Mapping[str, str], errors: dict)
         "estimated_value",
         "won_value",
         "win_back",
-        "owner__username",
+        *names("owner"),
         "created_at",
         "closed_at",
     )
@@ -223,7 +228,7 @@ def _support(filters: Filters, user: Any, narrow: Mapping[str, str], errors: dic
         "requested_at",
         "due_date",
         "completed_at",
-        "assignee__username",
+        *names("assignee"),
         turnaround=F("completed_at") - F("requested_at"),
     )
 
@@ -238,7 +243,7 @@ def _incentives(filters: Filters, user: Any, narrow: Mapping[str, str], errors: 
     return rows.order_by("-period", "person__username", "pk").values(
         "pk",
         "person_id",
-        "person__username",
+        *names("person"),
         "period",
         "event",
         "description",
@@ -263,7 +268,7 @@ def _appraisals(filters: Filters, user: Any, narrow: Mapping[str, str], errors: 
     return rows.order_by("-period", "team__name", "person__username", "pk").values(
         "pk",
         "person_id",
-        "person__username",
+        *names("person"),
         "team__name",
         "role",
         "period",

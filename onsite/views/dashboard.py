@@ -9,6 +9,7 @@ show, passed as JSON; without script the tables are the page."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -125,11 +126,20 @@ def dashboard_list(request: HttpRequest, name: str) -> HttpResponse:
             "narrow": [(key, narrowing_label(key, value)) for key, value in narrow.items()],
             "columns": columns,
             "page": page,
-            "rows": [(row_link(name, row), [shown(column.shown(row)) for column in columns]) for row in page],
+            "rows": [_cells(name, row, columns) for row in page],
             "query": urlencode(query),
             "back": f"{reverse('dashboard')}?{urlencode(filters.as_query())}",
         },
     )
+
+
+def _cells(name: str, row: dict, columns: list[Column]) -> list[tuple[str, str | None, bool]]:
+    """A row's cells on the page: (text, the row's link on its link column, wraps)."""
+    link = row_link(name, row)
+    at = next((n for n, column in enumerate(columns) if column.link), 0)
+    return [
+        (shown(column.shown(row)), link if n == at else None, column.wide) for n, column in enumerate(columns)
+    ]
 
 
 def shown(value: Any) -> str:
@@ -142,6 +152,8 @@ def shown(value: Any) -> str:
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:,}"
     return str(value)
 
 
@@ -175,7 +187,9 @@ def narrowing_label(key: str, value: str) -> str:
 
 def _person(prefix: str) -> Any:
     def shown(row: dict) -> str:
-        return row.get(f"{prefix}__username") or ""
+        # As `User.get_full_name`, else the username.
+        full = f"{row.get(f'{prefix}__first_name') or ''} {row.get(f'{prefix}__last_name') or ''}".strip()
+        return full or row.get(f"{prefix}__username") or ""
 
     return shown
 
@@ -198,10 +212,10 @@ def _days(field: str) -> Any:
     return shown
 
 
-def _customer_columns(prefix: str = "") -> list[Column]:
+def _customer_columns(prefix: str = "", *, link: bool = True) -> list[Column]:
     return [
         Column(_("Customer code"), f"{prefix}customer__code"),
-        Column(_("Customer"), f"{prefix}customer__name"),
+        Column(_("Customer"), f"{prefix}customer__name", wide=True, link=link),
         Column(_("Tier"), _choice(f"{prefix}customer__tier", Tier.choices)),
         Column(_("Region"), f"{prefix}customer__region__name"),
     ]
@@ -224,11 +238,11 @@ def _columns() -> dict[str, list[Column]]:
             Column(_("To"), _choice("to_stage", Stage.choices)),
             Column(_("At"), "at"),
             Column(_("Decided by"), _person("actor")),
-            Column(_("Why"), "reason"),
+            Column(_("Why"), "reason", wide=True),
         ],
         lists.VISITS: [
-            *_customer_columns(),
-            Column(_("Visit"), "number"),
+            *_customer_columns(link=False),
+            Column(_("Visit"), "number", link=True),
             Column(_("Stage"), _choice("stage", Stage.choices)),
             Column(_("Status"), _choice("status", Visit.Status.choices)),
             Column(_("Planned for"), "planned_date"),
@@ -236,8 +250,8 @@ def _columns() -> dict[str, list[Column]]:
             Column(_("Account manager"), _person("account_manager")),
         ],
         lists.SUMMARIES: [
-            *_customer_columns("visit__"),
-            Column(_("Visit"), "visit__number"),
+            *_customer_columns("visit__", link=False),
+            Column(_("Visit"), "visit__number", link=True),
             Column(_("Status"), _choice("status", VisitSummary.Status.choices)),
             Column(_("First submitted"), "first_submitted_at"),
             Column(_("On time"), "on_time"),
@@ -246,8 +260,8 @@ def _columns() -> dict[str, list[Column]]:
             Column(_("Reviewed by"), _person("reviewed_by")),
         ],
         lists.LEADS: [
-            *_customer_columns(),
-            Column(_("Lead"), "description"),
+            *_customer_columns(link=False),
+            Column(_("Lead"), "description", wide=True, link=True),
             Column(_("Product"), "product"),
             Column(_("Urgency"), _choice("urgency", Urgency.choices)),
             Column(_("Stage"), _choice("stage", FunnelStage.choices)),
@@ -274,13 +288,13 @@ def _columns() -> dict[str, list[Column]]:
             Column(_("Person"), _person("person")),
             Column(_("Month"), lambda row: row["period"].strftime("%Y-%m")),
             Column(_("Event"), _choice("event", IncentiveEvent.choices)),
-            Column(_("Description"), "description"),
+            Column(_("Description"), "description", wide=True),
             Column(_("Points"), "points"),
             Column(_("Amount (CNY)"), "amount"),
             Column(_("Status"), _choice("status", IncentiveRecord.Status.choices)),
             Column(_("Paid"), "paid_at"),
             Column(_("Payroll batch"), "payment_reference"),
-            Column(_("Customer"), "customer__name"),
+            Column(_("Customer"), "customer__name", wide=True),
         ],
         lists.APPRAISALS: [
             Column(_("Person"), _person("person")),

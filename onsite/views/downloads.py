@@ -28,6 +28,10 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 class Column:
     header: str
     value: str | Callable[[dict], Any]  # a row's key, or what to show from the row
+    # On a page: free text wraps (the rest keeps to one line), and the row's link is on its `link`
+    # column (its first if none is).
+    wide: bool = False
+    link: bool = False
 
     def shown(self, row: dict) -> Any:
         return self.value(row) if callable(self.value) else row.get(self.value)

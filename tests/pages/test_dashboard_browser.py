@@ -43,7 +43,7 @@ def test_the_director_filters_by_region_drills_down_to_the_leads_and_opens_one(d
     page.wait_for_url(f"**/dashboard/leads/?*region={org.branch.pk}*")
     assert page.locator(".drill-list tbody tr").count() == 2
     desktop.screenshot("dashboard-leads")
-    page.locator(".drill-list tbody tr td a", has_text="GC-").first.click()
+    page.locator(".drill-list tbody tr td a", has_text="云视讯").click()
     page.wait_for_url("**/leads/*/")
     assert "滨湖政务中心" in page.locator(".lead-facts").inner_text()
     desktop.screenshot("lead")
