@@ -13,7 +13,7 @@ from onsite import tasks
 from onsite.exceptions import NotPermitted
 from onsite.models import IncentiveRecord, ReportKind
 from onsite.reports.pdf import installed_cjk_family
-from onsite.services.incentives import request_incentive_review
+from onsite.services.incentives import record_payment, request_incentive_review
 from onsite.services.reports import request_report
 from tests.onsite.factories import TeamFactory
 from tests.onsite.flow import close_visit, complete, customer_of, enrol, new_programme, open_task
@@ -86,3 +86,14 @@ def test_a_team_leader_makes_a_members_statement_but_not_another_teams_leader(or
             params={"person": org.manager.pk, "period": month.strftime("%Y-%m")},
             user=other_leader,
         )
+
+
+def test_a_paid_record_shows_when_and_in_which_payroll_batch(org, month):
+    record_payment(team=org.team, period=month, reference="2026-12 工资批次", user=org.coordinator)
+
+    text = "\n".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(statement_pdf(org, month, org.manager))).pages
+    )
+
+    flowing = "".join(text.split())  # the status column wraps its lines
+    assert "已发放" in flowing and "2026-12工资批次" in flowing
