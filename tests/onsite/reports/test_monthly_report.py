@@ -2,15 +2,19 @@
 them: read back with pypdf, in Chinese, in an embedded CJK font, its charts as vector graphics."""
 
 import io
+from datetime import timedelta
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 from pypdf import PdfReader
 
+from onsite import tasks
+from onsite.models import ReportKind
 from onsite.reports import monthly_report
 from onsite.reports.pdf import installed_cjk_family
+from onsite.services.reports import request_report
 from tests.onsite.dashboard_data import PERIOD
-from tests.onsite.flow import at
+from tests.onsite.flow import at, close_visit, customer_of, enrol, new_programme
 from tests.onsite.reports.test_pdf import fonts_of
 
 pytestmark = [
@@ -37,3 +41,23 @@ def test_the_report_reads_back_in_chinese_with_its_figures_and_an_embedded_cjk_f
         and any(x.get_object().get("/Subtype") == "/Image" for x in page["/Resources"]["/XObject"].values())
         for page in reader.pages
     )
+
+
+def test_a_visit_run_through_the_services_shows_in_the_months_report(org):
+    customer = customer_of(org, name="滨湖新区政务服务中心")
+    close_visit(enrol(org, new_programme(org), customer), org, visited_at=timezone.now() - timedelta(hours=1))
+    today = timezone.localdate()
+    with translation.override("zh-hans"):
+        report = request_report(
+            kind=ReportKind.MONTHLY,
+            params={"start": today.replace(day=1).isoformat(), "end": today.isoformat()},
+            user=org.director,
+        )
+    assert tasks.generate_report(report.pk) is True
+    report.refresh_from_db()
+
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(bytes(report.content))).pages)
+    assert "全部区域、行业、等级和班组" in text
+    # At a glance: one customer in the programme, one visit made of one planned, its summary on time.
+    assert "驻点服务中的客户 1" in text and "已走访 / 计划走访 1 / 1" in text and "小结按时率 100%" in text
+    assert "政企客户一组" in text and "合肥分公司" in text
