@@ -67,6 +67,8 @@ def context(report: ProgrammeReport) -> dict[str, Any]:
             Decimal(0),
         ),
         "breakdowns": [(_("Per region"), report.regions), (_("Per team"), report.teams)],
+        # A page per team: its figures and its own open warnings.
+        "team_pages": [(row, report.team_warnings.get(row.key, [])) for row in report.teams],
         "warning_kinds": [
             (WarningKind(kind).label, n)
             for kind, n in sorted(report.warnings_by_kind.items(), key=lambda kv: -kv[1])

@@ -22,8 +22,10 @@ from onsite.selectors import dashboard as figures
 from onsite.selectors.dashboard import Dashboard, Filters
 from onsite.selectors.warnings import EarlyWarning, early_warnings
 
-# The warnings listed in the report, the longest overdue first; the counts are of all of them.
+# The warnings listed in the report, and on each team's page, the longest overdue first; the
+# counts are of all of them.
 WARNINGS_LISTED = 40
+TEAM_WARNINGS_LISTED = 15
 
 
 @dataclass
@@ -57,6 +59,8 @@ class ProgrammeReport:
     warnings: list[EarlyWarning]
     warnings_total: int
     warnings_by_kind: dict[str, int] = field(default_factory=dict)
+    # Each team's own warnings (by team id), the longest overdue first, at most TEAM_WARNINGS_LISTED.
+    team_warnings: dict[int, list[EarlyWarning]] = field(default_factory=dict)
 
 
 def programme_report(*, filters: Filters, user: Any, now: datetime | None = None) -> ProgrammeReport:
@@ -82,13 +86,14 @@ def programme_report(*, filters: Filters, user: Any, now: datetime | None = None
         if (warning.customer is not None and warning.customer.pk in team_of_customer)
         or (warning.customer is None and _team_of(warning, team_of_customer) in team_ids)
     ]
+    team_warnings: dict[int, list[EarlyWarning]] = {}
     for warning in warnings:
-        for rows, key in (
-            (teams, _team_of(warning, team_of_customer)),
-            (regions, _region_of(warning, branch_of)),
-        ):
+        team = _team_of(warning, team_of_customer)
+        for rows, key in ((teams, team), (regions, _region_of(warning, branch_of))):
             if key in rows:
                 rows[key].warnings += 1
+        if team in teams and len(team_warnings.setdefault(team, [])) < TEAM_WARNINGS_LISTED:
+            team_warnings[team].append(warning)
     return ProgrammeReport(
         board=board,
         regions=_shown(regions),
@@ -96,6 +101,7 @@ def programme_report(*, filters: Filters, user: Any, now: datetime | None = None
         warnings=warnings[:WARNINGS_LISTED],
         warnings_total=len(warnings),
         warnings_by_kind=dict(Counter(warning.kind for warning in warnings)),
+        team_warnings=team_warnings,
     )
 
 

@@ -55,3 +55,15 @@ def test_a_team_leaders_report_is_their_teams(sales):
 
     assert [row.name for row in shown.teams] == ["政企客户一组"]
     assert [row.name for row in shown.regions] == ["合肥分公司"]
+
+
+def test_each_team_has_its_own_warnings_for_its_page(sales):
+    shown = report(sales["org"].director)
+    team_one = sales["org"].team
+
+    ours = shown.team_warnings[team_one.pk]
+    assert ours and all(
+        w.customer is None or w.customer.account_manager.staff_profile.team == team_one for w in ours
+    )
+    assert len(ours) <= 15
+    assert sum(len(listed) for listed in shown.team_warnings.values()) <= shown.warnings_total

@@ -61,3 +61,13 @@ def test_a_visit_run_through_the_services_shows_in_the_months_report(org):
     # At a glance: one customer in the programme, one visit made of one planned, its summary on time.
     assert "驻点服务中的客户 1" in text and "已走访 / 计划走访 1 / 1" in text and "小结按时率 100%" in text
     assert "政企客户一组" in text and "合肥分公司" in text
+
+
+def test_each_team_starts_a_page_of_its_own(sales):
+    asked = monthly_report.subject(PERIOD, sales["org"].director)
+    with translation.override("zh-hans"):
+        reader = PdfReader(io.BytesIO(monthly_report.render(asked.params, now=at(2026, 12, 1, 9))))
+
+    one, two = (page.extract_text() for page in reader.pages[-2:])  # the teams' pages, in name order
+    assert "政企客户一组" in one and "政企客户二组" not in one
+    assert "政企客户二组" in two and "政企客户一组" not in two
