@@ -104,7 +104,7 @@ def dashboard_list(request: HttpRequest, name: str) -> HttpResponse:
     filters = figures.filters_from(request.GET, user=request.user)
     narrow = {key: request.GET[key] for key in lists.NARROWING if request.GET.get(key)}
     rows = lists.drill_rows(name, filters=filters, user=request.user, narrow=narrow)
-    columns = COLUMNS[name]
+    columns = _columns()[name]  # headers in the request's language
     download = request.GET.get("format", "")
     if download in ("csv", "xlsx"):
         return spreadsheet_response(
@@ -306,16 +306,6 @@ def _columns() -> dict[str, list[Column]]:
             Column(_("Final score"), "final_score"),
         ],
     }
-
-
-class _Columns(dict):
-    """The columns in the reader's language: built when asked, in the request's language."""
-
-    def __getitem__(self, name: str) -> list[Column]:
-        return _columns()[name]
-
-
-COLUMNS = _Columns()
 
 
 def row_link(name: str, row: dict) -> str | None:

@@ -39,7 +39,6 @@ PAGES = (
     Page("leads", _("My leads"), frozenset({ACCOUNT_MANAGER, TEAM_LEADER, LEADERSHIP})),
     Page("support_requests", _("Support requests"), frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER})),
     Page("programmes", _("Programmes"), frozenset({COORDINATOR, LEADERSHIP, TEAM_LEADER})),
-    Page("reports", _("Reports"), EVERYONE),
     Page("operations", _("Operations"), frozenset({COORDINATOR})),
     Page("incentive_payments", _("Incentive payments"), frozenset({COORDINATOR, LEADERSHIP})),
     Page("settings", _("Settings"), frozenset({COORDINATOR, LEADERSHIP})),
@@ -54,6 +53,8 @@ PAGES = (
         frozenset({ACCOUNT_MANAGER, SUPPORT_STAFF, TEAM_LEADER}),
         PERSONAL,
     ),
+    # The PDF reports the person asked for or may read.
+    Page("reports", _("Reports"), EVERYONE, PERSONAL),
     Page("notifications", _("Notifications"), EVERYONE, PERSONAL),
     Page("notification_settings", _("Notification settings"), EVERYONE, PERSONAL),
 )
