@@ -101,6 +101,27 @@ class Lead(models.Model):
                 name="lead_stalled",
                 condition=models.Q(status__in=["new", "following"]),
             ),
+            # The leads created in a period, read from the index alone: the dashboard's funnel and
+            # its leads by urgency (the funnel's own index, in its grouping order, is read whole);
+            # and those won in a period.
+            models.Index(
+                fields=[
+                    "created_at",
+                    "stage",
+                    "status",
+                    "urgency",
+                    "estimated_value",
+                    "won_value",
+                    "stage_entered_at",
+                    "customer",
+                ],
+                name="lead_created",
+            ),
+            models.Index(
+                fields=["closed_at", "win_back", "won_value", "customer"],
+                name="lead_won",
+                condition=models.Q(status="won"),
+            ),
             # The funnel's figures read from the index alone, grouped in its order.
             models.Index(
                 fields=[
