@@ -105,10 +105,10 @@ class Lead(models.Model):
             # grouping's order, a range of times per urgency (the funnel's figures of the same
             # leads come from `lead_funnel`, likewise); and the leads won in a period.
             models.Index(
-                fields=["urgency", "created_at", "status", "estimated_value", "customer"], name="lead_urgency"
+                fields=["urgency", "created_at", "status", "estimated_value", "customer", "id"], name="lead_urgency"
             ),
             models.Index(
-                fields=["closed_at", "win_back", "won_value", "customer"],
+                fields=["closed_at", "win_back", "won_value", "customer", "id"],
                 name="lead_won",
                 condition=models.Q(status="won"),
             ),
