@@ -211,7 +211,9 @@ class IncentiveRecord(models.Model):
             models.Index(fields=["person", "period", "status"], name="incentive_statement"),
             # The dashboard's records of a period per status, read from it alone (with the id, which
             # PostgreSQL's counts read).
-            models.Index(fields=["period", "status", "points", "amount", "person", "id"], name="incentive_period"),
+            models.Index(
+                fields=["period", "status", "points", "amount", "person", "id"], name="incentive_period"
+            ),
         ]
 
     def __str__(self) -> str:

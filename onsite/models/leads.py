@@ -101,18 +101,14 @@ class Lead(models.Model):
                 name="lead_stalled",
                 condition=models.Q(status__in=["new", "following"]),
             ),
-            # The dashboard's leads created in a period by urgency, read from the index alone in the
-            # grouping's order, a range of times per urgency (the funnel's figures of the same
-            # leads come from `lead_funnel`, likewise); and the leads won in a period.
-            models.Index(
-                fields=["urgency", "created_at", "status", "estimated_value", "customer", "id"], name="lead_urgency"
-            ),
+            # The dashboard's leads won in a period, read from the index alone.
             models.Index(
                 fields=["closed_at", "win_back", "won_value", "customer", "id"],
                 name="lead_won",
                 condition=models.Q(status="won"),
             ),
-            # The funnel's figures read from the index alone, grouped in its order.
+            # The funnel's figures read from the index alone, grouped in its order; the dashboard's
+            # leads by urgency too.
             models.Index(
                 fields=[
                     "stage",
@@ -123,6 +119,7 @@ class Lead(models.Model):
                     "stage_entered_at",
                     "estimated_value",
                     "won_value",
+                    "urgency",
                 ],
                 name="lead_funnel",
             ),

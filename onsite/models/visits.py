@@ -186,7 +186,8 @@ class VisitSummary(models.Model):
         # id last, as in the dashboard's other indexes: PostgreSQL's counts of rows read their ids).
         indexes = [
             models.Index(
-                fields=["first_submitted_at", "on_time", "rework_count", "visit", "id"], name="summary_submitted"
+                fields=["first_submitted_at", "on_time", "rework_count", "visit", "id"],
+                name="summary_submitted",
             )
         ]
 
