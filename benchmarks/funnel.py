@@ -46,6 +46,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -289,11 +290,12 @@ def deploy_programme() -> None:
     )
 
 
-def moment(rng: random.Random) -> datetime:
-    """A random working-hours moment in the year, before `NOW`."""
+def moment(rng: random.Random, *, first: date = YEAR_START, days: int = 364) -> datetime:
+    """A random working-hours moment on one of the `days` days from `first` (by default the year,
+    before `NOW`)."""
     from django.utils import timezone
 
-    day = YEAR_START + timedelta(days=rng.randrange(364))
+    day = first + timedelta(days=rng.randrange(days))
     return timezone.make_aware(
         datetime(day.year, day.month, day.day, rng.randrange(8, 18), rng.randrange(60))
     )
@@ -306,79 +308,11 @@ def now() -> datetime:
 
 
 def load(org: Organisation, rng: random.Random, *, leads: int) -> None:
-    from onsite.models import Lead, LeadStageMove, SupportRequest, Visit, VisitSummary
-    from onsite.models.funnel import FunnelStage, stay_days
+    from onsite.models import SupportRequest, Visit, VisitSummary
     from onsite.models.programmes import Stage
 
-    stages = list(FunnelStage.values)
-    solution = stages.index(FunnelStage.SOLUTION)
-    end = now()
     batch = 2_000
-    for first in range(0, leads, batch):
-        rows, paths = [], []
-        for _ in range(min(batch, leads - first)):
-            manager, _team = rng.choice(org.managers)
-            customer = rng.choice(org.customers[manager.pk])
-            created = moment(rng)
-            # How far it goes: most leads stay early in the funnel.
-            target = min(int(rng.expovariate(0.45)), len(stages) - 1)
-            path = [(stages[0], created)]
-            at = created
-            for rank in range(1, target + 1):
-                at = at + timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 8))
-                if at >= end:
-                    break
-                path.append((stages[rank], at))
-            stage, entered = path[-1]
-            value = Decimal(rng.randrange(10, 2_000)) * 1000
-            values = dict(status=Lead.Status.FOLLOWING if len(path) > 1 else Lead.Status.NEW)
-            if stages.index(stage) > solution:
-                values = dict(
-                    status=Lead.Status.WON,
-                    won_value=value * Decimal("0.9"),
-                    closed_at=path[solution + 1][1],
-                )
-            elif rng.random() < 0.15 or (end - entered > timedelta(days=60) and rng.random() < 0.9):
-                # Lost at the stage; most leads left untouched for two months are given up.
-                lost_at = min(entered + timedelta(days=rng.randint(1, 20)), end)
-                values = dict(status=Lead.Status.LOST, lost_reason="预算取消", closed_at=lost_at)
-            rows.append(
-                Lead(
-                    customer=customer,
-                    description="基准线索",
-                    urgency="medium",
-                    estimated_value=value,
-                    owner=manager,
-                    stage=stage,
-                    stage_entered_at=entered,
-                    created_by=manager,
-                    created_at=created,
-                    last_activity_at=values.get("closed_at", entered),
-                    **values,
-                )
-            )
-            paths.append(path)
-        created_leads = Lead.objects.bulk_create(rows)
-        moves = []
-        for lead, path in zip(created_leads, paths, strict=True):
-            previous = ""
-            for (stage, at), following in zip(path, [*path[1:], (None, None)], strict=True):
-                moves.append(
-                    LeadStageMove(
-                        lead_id=lead.pk,
-                        customer_id=lead.customer_id,
-                        lead_created_at=lead.created_at,
-                        from_stage=previous,
-                        to_stage=stage,
-                        at=at,
-                        left_at=following[1],
-                        stay_days=following[1] and stay_days(at, following[1]),
-                        actor_id=lead.owner_id,
-                        expected_value=lead.estimated_value,
-                    )
-                )
-                previous = stage
-        LeadStageMove.objects.bulk_create(moves, batch_size=batch)
+    load_leads(org, rng, leads=leads)
 
     # Visits with their summaries (one for every two leads) and support requests (one for ten).
     engineers = {team.pk: [] for team in org.teams}
@@ -459,6 +393,95 @@ def load(org: Organisation, rng: random.Random, *, leads: int) -> None:
             )
         )
     SupportRequest.objects.bulk_create(requests, batch_size=batch)
+
+
+def load_leads(
+    org: Organisation,
+    rng: random.Random,
+    *,
+    leads: int,
+    first: date = YEAR_START,
+    days: int = 364,
+    end: datetime | None = None,
+    details: Callable[[random.Random], dict] | None = None,
+) -> None:
+    """`leads` leads of random managers' customers, created on the `days` days from `first` (by
+    default the year), each moved forward stage by stage with its `LeadStageMove` rows, never past
+    `end` (by default `NOW`), then won or lost as the module's doc says. `details` gives each lead
+    more fields (urgency, product, win-back), drawn from the same generator; by default none."""
+    from onsite.models import Lead, LeadStageMove
+    from onsite.models.funnel import FunnelStage, stay_days
+
+    stages = list(FunnelStage.values)
+    solution = stages.index(FunnelStage.SOLUTION)
+    end = end or now()
+    batch = 2_000
+    for start in range(0, leads, batch):
+        rows, paths = [], []
+        for _ in range(min(batch, leads - start)):
+            manager, _team = rng.choice(org.managers)
+            customer = rng.choice(org.customers[manager.pk])
+            created = moment(rng, first=first, days=days)
+            # How far it goes: most leads stay early in the funnel.
+            target = min(int(rng.expovariate(0.45)), len(stages) - 1)
+            path = [(stages[0], created)]
+            at = created
+            for rank in range(1, target + 1):
+                at = at + timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 8))
+                if at >= end:
+                    break
+                path.append((stages[rank], at))
+            stage, entered = path[-1]
+            value = Decimal(rng.randrange(10, 2_000)) * 1000
+            values = dict(status=Lead.Status.FOLLOWING if len(path) > 1 else Lead.Status.NEW)
+            if stages.index(stage) > solution:
+                values = dict(
+                    status=Lead.Status.WON,
+                    won_value=value * Decimal("0.9"),
+                    closed_at=path[solution + 1][1],
+                )
+            elif rng.random() < 0.15 or (end - entered > timedelta(days=60) and rng.random() < 0.9):
+                # Lost at the stage; most leads left untouched for two months are given up.
+                lost_at = min(entered + timedelta(days=rng.randint(1, 20)), end)
+                values = dict(status=Lead.Status.LOST, lost_reason="预算取消", closed_at=lost_at)
+            extra = {"urgency": "medium", **(details(rng) if details else {})}
+            rows.append(
+                Lead(
+                    customer=customer,
+                    description="基准线索",
+                    estimated_value=value,
+                    owner=manager,
+                    stage=stage,
+                    stage_entered_at=entered,
+                    created_by=manager,
+                    created_at=created,
+                    last_activity_at=values.get("closed_at", entered),
+                    **values,
+                    **extra,
+                )
+            )
+            paths.append(path)
+        created_leads = Lead.objects.bulk_create(rows)
+        moves = []
+        for lead, path in zip(created_leads, paths, strict=True):
+            previous = ""
+            for (stage, at), following in zip(path, [*path[1:], (None, None)], strict=True):
+                moves.append(
+                    LeadStageMove(
+                        lead_id=lead.pk,
+                        customer_id=lead.customer_id,
+                        lead_created_at=lead.created_at,
+                        from_stage=previous,
+                        to_stage=stage,
+                        at=at,
+                        left_at=following[1],
+                        stay_days=following[1] and stay_days(at, following[1]),
+                        actor_id=lead.owner_id,
+                        expected_value=lead.estimated_value,
+                    )
+                )
+                previous = stage
+        LeadStageMove.objects.bulk_create(moves, batch_size=batch)
 
 
 def analyze() -> None:

@@ -85,3 +85,20 @@ def test_the_jobs_benchmark_runs_and_reports_timers_fired_by_a_real_cluster_and_
     assert "b: cluster, orm broker, from the schedule's job" in report
     assert "wait_an_hour, orm: b " in report and "ratio b/a = " in report
     assert "delay from due time to firing" in report
+
+
+def test_the_reports_benchmark_runs_and_reports_the_dashboard_against_the_visits_admin_list():
+    report = quick_run("benchmarks.reports")
+
+    assert "| Django admin: the visits' change list (baseline) |" in report
+    for view in (
+        "dashboard, last 12 weeks (leadership)",
+        "dashboard, one branch with its counties (leadership)",
+        "dashboard, one team (leadership)",
+        "dashboard, the last year (leadership)",
+        "dashboard, last 12 weeks (a team leader: their team)",
+        "list: the leads created in the period, first page (leadership)",
+    ):
+        assert f"| {view} |" in report
+    assert "worst dashboard p95 = " in report
+    assert "### PDF reports" in report

@@ -101,7 +101,14 @@ class Lead(models.Model):
                 name="lead_stalled",
                 condition=models.Q(status__in=["new", "following"]),
             ),
-            # The funnel's figures read from the index alone, grouped in its order.
+            # The dashboard's leads won in a period, read from the index alone.
+            models.Index(
+                fields=["closed_at", "win_back", "won_value", "customer", "id"],
+                name="lead_won",
+                condition=models.Q(status="won"),
+            ),
+            # The funnel's figures read from the index alone, grouped in its order; the dashboard's
+            # leads by urgency too.
             models.Index(
                 fields=[
                     "stage",
@@ -112,6 +119,7 @@ class Lead(models.Model):
                     "stage_entered_at",
                     "estimated_value",
                     "won_value",
+                    "urgency",
                 ],
                 name="lead_funnel",
             ),

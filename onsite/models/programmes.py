@@ -216,6 +216,8 @@ class StageChange(models.Model):
         verbose_name = _("stage change")
         verbose_name_plural = _("stage changes")
         ordering = ["enrolment", "at", "id"]
+        # The dashboard's stage changes per week, read from it alone.
+        indexes = [models.Index(fields=["at", "to_stage", "enrolment"], name="stage_change_at")]
 
     def __str__(self) -> str:
         return f"{self.from_stage or '-'} → {self.to_stage}"

@@ -108,6 +108,10 @@ class Visit(models.Model):
         indexes = [
             models.Index(fields=["customer", "status", "visited_at"], name="visit_customer_status"),
             models.Index(fields=["account_manager", "planned_date"], name="visit_manager_planned"),
+            # The dashboard's visits planned and made per week, read from these alone (the customer
+            # for its filters).
+            models.Index(fields=["planned_date", "status", "customer"], name="visit_planned"),
+            models.Index(fields=["visited_at", "status", "customer"], name="visit_made"),
         ]
 
     def __str__(self) -> str:
@@ -178,6 +182,14 @@ class VisitSummary(models.Model):
     class Meta:
         verbose_name = _("visit summary")
         verbose_name_plural = _("visit summaries")
+        # The dashboard's summaries on time, late and reworked over a period, read from it alone (the
+        # id last, as in the dashboard's other indexes: PostgreSQL's counts of rows read their ids).
+        indexes = [
+            models.Index(
+                fields=["first_submitted_at", "on_time", "rework_count", "visit", "id"],
+                name="summary_submitted",
+            )
+        ]
 
     def __str__(self) -> str:
         return str(self.visit)
