@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("onsite", "0023_notification_email_sending_since"),
+        ("onsite", "0025_incentive_payments"),
         ("workflows", "0013_waits"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
