@@ -1,7 +1,7 @@
 """Reports benchmark: `python -m benchmarks.reports` (not a test; prints figures).
 
 Issue 13's figures: the time and peak memory to render a visit report and a 20-page monthly report
-(`measure_reports`: not measured yet), and the server time of leadership's dashboard with 10,000
+(`measure_reports`), and the server time of leadership's dashboard with 10,000
 customers, 200,000 visits and 100,000 leads, in a fresh database per backend and a separate process
 (the machinery of `benchmarks.engine`).
 
@@ -44,8 +44,11 @@ size for a smoke run.
 
 from __future__ import annotations
 
+import io
 import random
+import statistics
 import sys
+import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -53,6 +56,13 @@ from benchmarks.engine import database_label, machine, run_benchmark
 
 CALLS = 30
 TARGET_P95_MS = 150.0
+RENDERS = 5
+REPORTS = {
+    "visit": "visit report (a busy summary)",
+    "monthly": "monthly programme report, the whole programme over the last year",
+}
+REPORT_TARGET_S = {"visit": 1.0, "monthly": 6.0}
+REPORT_TARGET_MB = 300
 DAYS = 365  # the data's history, up to yesterday
 DASHBOARD_VARIANTS = {
     "admin": "Django admin: the visits' change list (baseline)",
@@ -84,13 +94,23 @@ def report(results: dict, *, quick: bool) -> str:
     return "\n".join(lines)
 
 
-def report_reports(figures: dict | None) -> list[str]:
+def report_reports(figures: dict) -> list[str]:
     """The visit report's and the monthly report's time and peak memory (`measure_reports`)."""
-    # TODO(reports): the rows of each report's time and peak memory against its target (visit
-    # report ≤ 1 s, 20-page monthly report ≤ 6 s, each ≤ 300 MB) once `measure_reports` measures.
-    if figures is None:
-        return ["### PDF reports", "", "not measured yet", ""]
-    return ["### PDF reports", "", *(f"- {name}: {value}" for name, value in figures.items()), ""]
+    lines = [
+        "### PDF reports",
+        "",
+        f"Each rendered {figures['renders']} times, in Chinese, after one untimed render.",
+        "",
+        "| report | pages | KB | median s | max s | target s | resident MB before | peak MB | target MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, title in REPORTS.items():
+        r = figures[name]
+        lines.append(
+            f"| {title} | {r['pages']} | {r['bytes'] / 1024:.0f} | {r['median_s']:.2f} | {r['max_s']:.2f} "
+            f"| {REPORT_TARGET_S[name]:.0f} | {r['rss_mb']:.0f} | {r['peak_mb']:.0f} | {REPORT_TARGET_MB} |"
+        )
+    return [*lines, ""]
 
 
 def report_dashboard(d: dict) -> list[str]:
@@ -139,24 +159,80 @@ def measure(*, quick: bool) -> dict:
     org = build_organisation(**shape)
     fill(org, random.Random(20261201), **sizes)
     analyze()
-    return {
-        "database": database_label(),
-        "reports": measure_reports(org, quick=quick),
-        "dashboard": {
-            "calls": calls,
-            "records": census(),
-            "variants": measure_dashboard(org, calls=calls, quick=quick),
-        },
+    dashboard = {
+        "calls": calls,
+        "records": census(),
+        "variants": measure_dashboard(org, calls=calls, quick=quick),
     }
+    return {"database": database_label(), "dashboard": dashboard, "reports": measure_reports(quick=quick)}
 
 
-def measure_reports(org, *, quick: bool) -> dict | None:
-    """The time and peak memory to render a visit report and a 20-page monthly report, on the data
-    built for the dashboard. Not measured yet: None, which the report prints as such."""
-    # TODO(reports): render one visit's report and a monthly report of 20 pages here (time and peak
-    # memory of each), returning {figure name: value} for `report_reports`.
-    print("reports: not measured yet", file=sys.stderr)
-    return None
+def measure_reports(*, quick: bool) -> dict:
+    """The time and peak memory to render a visit report and the monthly programme report of the
+    whole programme over the last year (a page per team: 20 teams), in Chinese, as the job renders
+    them. The visit is made through the real diagrams and services with the domain benchmark's busy
+    summary (products, key persons, a decision chain, two leads, a support need), after the dashboard
+    was measured (its organisation is a branch of its own). Each report rendered `RENDERS` times after
+    one untimed render (fonts and templates loaded); the peak is the process's resident high-water
+    mark (VmHWM, reset before each report), against its resident size before."""
+    from django.utils import timezone, translation
+    from pypdf import PdfReader
+
+    from benchmarks.domain import Series, deploy
+    from benchmarks.fixtures import busy_summary, enrol_new_customer, make_organisation, make_people
+    from onsite.models import Visit
+    from onsite.reports import monthly_report, visit_report
+    from workflows.events import handle_pending_events
+
+    deploy()
+    people = make_people()
+    enrolment = enrol_new_customer(people, make_organisation(people), code="BENCH-REPORT")
+    Series(people, enrolment.instance_id, busy_summary, customer=enrolment.customer).visit()
+    while handle_pending_events():
+        pass
+    visit = Visit.objects.get(customer=enrolment.customer, status=Visit.Status.CLOSED)
+    today = timezone.localdate()
+    year = {"start": (today - timedelta(days=DAYS)).isoformat(), "end": today.isoformat()}
+    renders = 2 if quick else RENDERS
+    figures = {}
+    with translation.override("zh-hans"):
+        for name, render in (
+            ("visit", lambda: visit_report.render({"visit": visit.pk})),
+            ("monthly", lambda: monthly_report.render(year)),
+        ):
+            pdf = render()  # untimed: fonts, templates, the first queries' plans
+            before = resident_kb("VmRSS")
+            reset_peak_resident()
+            times = []
+            for _ in range(renders):
+                started = time.perf_counter()
+                pdf = render()
+                times.append(time.perf_counter() - started)
+            figures[name] = {
+                "pages": len(PdfReader(io.BytesIO(pdf)).pages),
+                "bytes": len(pdf),
+                "median_s": statistics.median(times),
+                "max_s": max(times),
+                "rss_mb": before / 1024,
+                "peak_mb": resident_kb("VmHWM") / 1024,
+            }
+    figures["renders"] = renders
+    return figures
+
+
+def resident_kb(field: str) -> int:
+    """This process's resident memory (`VmRSS`) or its high-water mark (`VmHWM`), in KiB (Linux)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def reset_peak_resident() -> None:
+    """Start the high-water mark again from the present resident size (Linux 4.0+)."""
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as clear:
+        clear.write("5")
 
 
 # --- the data -------------------------------------------------------------------------------------

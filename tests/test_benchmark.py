@@ -87,7 +87,7 @@ def test_the_jobs_benchmark_runs_and_reports_timers_fired_by_a_real_cluster_and_
     assert "delay from due time to firing" in report
 
 
-def test_the_reports_benchmark_runs_and_reports_the_dashboard_against_the_visits_admin_list():
+def test_the_reports_benchmark_runs_and_reports_the_dashboard_and_the_pdf_reports():
     report = quick_run("benchmarks.reports")
 
     assert "| Django admin: the visits' change list (baseline) |" in report
@@ -102,3 +102,5 @@ def test_the_reports_benchmark_runs_and_reports_the_dashboard_against_the_visits
         assert f"| {view} |" in report
     assert "worst dashboard p95 = " in report
     assert "### PDF reports" in report
+    assert "| visit report (a busy summary) |" in report
+    assert "| monthly programme report, the whole programme over the last year |" in report

@@ -1,15 +1,21 @@
-"""The reports' charts, drawn on the server as SVG by pygal and placed in the report's HTML, so the
-PDF keeps them as vector graphics. Nothing of pygal's web side: no script, no stylesheet or font
-fetched from elsewhere (its tooltips load from a CDN by default), the text in the report's CJK
-font by name. (pygal's own stylesheets it writes into the SVG.)"""
+"""The reports' charts, drawn on the server as SVG by pygal and placed in the report's HTML as an
+image of that SVG, so the PDF keeps them as vector graphics. Nothing of pygal's web side: no script,
+no tooltip, no stylesheet or font fetched from elsewhere (its tooltips load from a CDN by default),
+the text in the report's CJK font by name. (pygal's own stylesheets it writes into the SVG.)
+
+An image rather than the SVG inline: WeasyPrint would otherwise parse each chart's nodes as the
+page's HTML and cascade the page's styles over them, three times the work of drawing them."""
 
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pygal
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from lxml import etree
 from pygal.style import Style
 
@@ -34,6 +40,11 @@ _SVG = "http://www.w3.org/2000/svg"
 KINDS = {"bar": pygal.Bar, "line": pygal.Line, "funnel": pygal.HorizontalBar}
 
 
+# Beyond this many labels the values are not written on the bars nor dotted on the lines: they
+# would overlap, and the report's tables give them.
+MOST_VALUES_WRITTEN = 16
+
+
 def chart_svg(
     kind: str,
     *,
@@ -42,10 +53,11 @@ def chart_svg(
     series: Mapping[str, Sequence[float | None]],
     width: int = 800,
     height: int = 360,
-) -> SafeString:
-    """An SVG chart of `series` (name: one value per label), ready for a report template. `kind`:
-    "bar", "line", or "funnel" (stages as horizontal bars, the first on top)."""
+) -> str:
+    """An SVG chart of `series` (name: one value per label), drawn by pygal. `kind`: "bar",
+    "line", or "funnel" (stages as horizontal bars, the first on top)."""
     funnel = kind == "funnel"
+    few = len(labels) <= MOST_VALUES_WRITTEN
     chart = KINDS[kind](
         js=[],
         disable_xml_declaration=True,
@@ -53,7 +65,8 @@ def chart_svg(
         width=width,
         height=height,
         title=title,
-        print_values=True,
+        print_values=few,
+        show_dots=few,
         show_legend=len(series) > 1,
         legend_at_bottom=True,
         truncate_label=-1,
@@ -69,10 +82,17 @@ def chart_svg(
     return _static(chart.render(is_unicode=True))
 
 
-def _static(svg: str) -> SafeString:
-    """The SVG without pygal's inline script (its config for the tooltips) and comments. pygal's
-    own output from our numbers and labels, which it escapes: safe to place in the HTML."""
+def chart_image(kind: str, **chart: Any) -> SafeString:
+    """The chart of `chart_svg` as an `<img>` of its SVG for a report template, its title as the
+    alternative text."""
+    svg = base64.b64encode(chart_svg(kind, **chart).encode()).decode("ascii")
+    return format_html('<img class="chart" alt="{}" src="data:image/svg+xml;base64,{}">', chart["title"], svg)
+
+
+def _static(svg: str) -> str:
+    """The SVG without pygal's inline script (its config for the tooltips), the tooltips' texts
+    (`desc`: one per value) and comments."""
     root = etree.fromstring(svg.encode(), etree.XMLParser(resolve_entities=False, no_network=True))
-    for node in root.xpath("//svg:script | //comment()", namespaces={"svg": _SVG}):
+    for node in root.xpath("//svg:script | //svg:desc | //comment()", namespaces={"svg": _SVG}):
         node.getparent().remove(node)
-    return mark_safe(etree.tostring(root, encoding="unicode"))  # noqa: S308
+    return etree.tostring(root, encoding="unicode")

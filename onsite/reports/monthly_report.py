@@ -13,7 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from onsite.models import FunnelStage, IncentiveRecord, Industry, Stage, Urgency
-from onsite.reports.charts import chart_svg
+from onsite.reports.charts import chart_image
 from onsite.reports.pdf import render_pdf
 from onsite.reports.registry import Subject
 from onsite.selectors.dashboard import ENDED, Filters, filters_from
@@ -74,14 +74,14 @@ def context(report: ProgrammeReport) -> dict[str, Any]:
             for kind, n in sorted(report.warnings_by_kind.items(), key=lambda kv: -kv[1])
         ],
         "charts": {
-            "stages": chart_svg(
+            "stages": chart_image(
                 "funnel",
                 title=_("Customers per stage"),
                 labels=[str(stage_labels[stage]) for stage in board.stages],
                 series={_("customers"): list(board.stages.values())},
                 height=300,
             ),
-            "transitions": chart_svg(
+            "transitions": chart_image(
                 "line",
                 title=_("Stage changes per week"),
                 labels=weeks,
@@ -93,7 +93,7 @@ def context(report: ProgrammeReport) -> dict[str, Any]:
                 },
                 height=340,
             ),
-            "visits": chart_svg(
+            "visits": chart_image(
                 "bar",
                 title=_("Visits planned and made per week"),
                 labels=weeks,
@@ -103,14 +103,14 @@ def context(report: ProgrammeReport) -> dict[str, Any]:
                 },
                 height=340,
             ),
-            "funnel": chart_svg(
+            "funnel": chart_image(
                 "funnel",
                 title=_("Sales funnel"),
                 labels=[str(FunnelStage(stage.stage).label) for stage in board.funnel],
                 series={_("leads"): [stage.reached for stage in board.funnel]},
                 height=340,
             ),
-            "teams": chart_svg(
+            "teams": chart_image(
                 "bar",
                 title=_("Value won per team (CNY)"),
                 labels=[row.name for row in teams],
