@@ -67,6 +67,9 @@ def chart_svg(
         title=title,
         print_values=few,
         show_dots=few,
+        # Many labels (a year's weeks): every fourth written, each a text to set.
+        x_labels_major_every=None if few else 4,
+        show_minor_x_labels=few,
         show_legend=len(series) > 1,
         legend_at_bottom=True,
         truncate_label=-1,
