@@ -36,6 +36,7 @@ bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks.pages
 	$(BIN)/python -m benchmarks.jobs
 	$(BIN)/python -m benchmarks.migration
+	$(BIN)/python -m benchmarks.reports
 
 # The front-end files under static/vendor/, rebuilt from package-lock.json (needs Node.js and npm;
 # `make run` does not: the built files are committed).
