@@ -432,7 +432,6 @@ def charts(board: Dashboard) -> dict[str, Any]:
                     "urls": [
                         _drill(
                             lists.SUPPORT,
-                            f,
                             speciality=row.speciality,
                             **({"outcome": outcome} if outcome else {}),
                         )
