@@ -19,7 +19,8 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="incentiverecord",
             index=models.Index(
-                fields=["period", "status", "points", "amount", "person", "id"], name="incentive_period"
+                fields=["period", "status", "points", "amount", "paid_at", "person", "id"],
+                name="incentive_period",
             ),
         ),
         migrations.AddIndex(

@@ -223,7 +223,8 @@ class IncentiveRecord(models.Model):
             # The dashboard's records of a period per status, read from it alone (with the id, which
             # PostgreSQL's counts read).
             models.Index(
-                fields=["period", "status", "points", "amount", "person", "id"], name="incentive_period"
+                fields=["period", "status", "points", "amount", "paid_at", "person", "id"],
+                name="incentive_period",
             ),
         ]
 
