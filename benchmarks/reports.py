@@ -27,7 +27,7 @@ random moments of the year (a `StageChange` per move, the first at enrolment), 8
   confirmed, the last week's still requested or dispatched, 3% cancelled;
 - an appraisal per manager and engineer per month (2,600), final but for the last two months;
 - 100,000 incentive records of the managers' and engineers' events, most approved, some pending or
-  rejected.
+  rejected; the approved ones paid with the payroll of the month after next, once it came.
 
 Statistics refreshed (`ANALYZE`; `VACUUM ANALYZE` on PostgreSQL, as autovacuum would). The dashboard
 read by leadership must show a non-zero figure in every section, or the benchmark stops.
@@ -614,6 +614,7 @@ def fill_incentives(org, rng: random.Random, *, records: int, first: date) -> No
 
     from benchmarks.funnel import moment
     from onsite.models import IncentiveRecord, IncentiveRule
+    from onsite.selectors.dashboard import day_start
 
     now = timezone.now()
     this_month = timezone.localdate().replace(day=1)
@@ -634,6 +635,9 @@ def fill_incentives(org, rng: random.Random, *, records: int, first: date) -> No
             status = rng.choices((Status.APPROVED, Status.PENDING, Status.REJECTED), weights=(85, 10, 5))[0]
         points = rule.points or Decimal(rng.randint(1, 10))
         amount = rule.amount or Decimal(rng.randint(10, 200))
+        # Approved records are paid out with the payroll of the month after next.
+        payday = (period + timedelta(days=62)).replace(day=10)
+        paid = status == Status.APPROVED and payday <= timezone.localdate()
         rows.append(
             IncentiveRecord(
                 person=person,
@@ -648,6 +652,9 @@ def fill_incentives(org, rng: random.Random, *, records: int, first: date) -> No
                 customer=None if engineer else rng.choice(org.customers[person.pk]),
                 decided_by=None if status == Status.PENDING else team.leader,
                 decided_at=None if status == Status.PENDING else min(created + timedelta(days=20), now),
+                paid_at=day_start(payday) if paid else None,
+                paid_by=org.coordinator if paid else None,
+                payment_reference=f"{payday:%Y-%m} 工资批次" if paid else "",
                 created_at=created,
             )
         )
