@@ -128,7 +128,7 @@ def subject(params: dict, user: Any) -> Subject:
     report is of a team they lead), with the period written out."""
     filters = filters_from(params, user=user)
     return Subject(
-        params=filters.as_params(),
+        params=filters.as_query(),
         title=title(),
         period=period_text(filters),
         region=filters.region,

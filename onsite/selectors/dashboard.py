@@ -85,6 +85,8 @@ DEFAULT_PERIOD_WEEKS = 12
 # The incentive records' statuses, with the approved ones paid out counted apart.
 PAID = "paid"
 INCENTIVE_STATUSES = (*IncentiveRecord.Status.values, PAID)
+# The filters a page's address (and a stored report) may name.
+FILTER_NAMES = ("start", "end", "region", "industry", "tier", "team", "manager")
 DONE_VISITS = (Visit.Status.VISITED, Visit.Status.SUMMARISED, Visit.Status.CLOSED)
 
 
@@ -123,7 +125,8 @@ class Filters:
         return day_start(self.end + timedelta(days=1))
 
     def as_query(self) -> dict[str, str]:
-        """The filters as a page's address carries them (what `filters_from` reads back)."""
+        """The filters as a page's address carries them and a stored report keeps them (what
+        `filters_from` reads back)."""
         query = {"start": self.start.isoformat(), "end": self.end.isoformat()}
         for name, value in (
             ("region", self.region and self.region.pk),
@@ -135,10 +138,6 @@ class Filters:
             if value:
                 query[name] = str(value)
         return query
-
-    def as_params(self) -> dict[str, Any]:
-        """The filters as a stored report keeps them (JSON)."""
-        return self.as_query()
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from onsite.models import ReportKind
+from onsite.selectors.dashboard import FILTER_NAMES
 from onsite.selectors.reports import report_for, report_pdf, reports_for, shown_page
 from onsite.selectors.visit_report import visit_for
 from onsite.services.reports import request_report, retry_report
 from onsite.views.periods import month_asked
 
 PAGE_SIZE = 25
-PROGRAMME_REPORT_FILTERS = ("start", "end", "region", "industry", "tier", "team", "manager")
 # Characters a file name may not hold on the systems our users save to.
 UNSAFE_IN_NAMES = str.maketrans({c: "_" for c in '\\/:*?"<>|\r\n\t'})
 
@@ -92,6 +92,6 @@ def request_incentive_statement(request: HttpRequest) -> HttpResponse:
 @require_POST
 def request_programme_report(request: HttpRequest) -> HttpResponse:
     """The monthly programme report of the dashboard's filters, as the dashboard's form sends them."""
-    params = {name: request.POST[name] for name in PROGRAMME_REPORT_FILTERS if request.POST.get(name)}
+    params = {name: request.POST[name] for name in FILTER_NAMES if request.POST.get(name)}
     report = request_report(kind=ReportKind.MONTHLY, params=params, user=request.user)
     return redirect("report", report.pk)

@@ -102,14 +102,15 @@ def test_a_drill_down_lists_the_rows_and_each_lead_opens_its_page(org, made):
     assert "滨湖政务中心" in lead_page.content.decode()
 
 
-def test_visits_and_summaries_lists_open_the_customer_records(org, made):
+def test_the_visits_and_summaries_lists_open_the_visits_page(org, made):
     director = signed_in(org.director)
     visit = Visit.objects.get(customer=made["customer"], status=Visit.Status.CLOSED)
 
-    page = director.get("/dashboard/visits/?kind=done").content.decode()
-    assert "滨湖政务中心" in page
-    assert director.get("/dashboard/summaries/").status_code == 200
-    assert visit.pk
+    visits = director.get("/dashboard/visits/?kind=done").content.decode()
+    summaries = director.get("/dashboard/summaries/").content.decode()
+    assert "滨湖政务中心" in visits
+    assert f'href="/visits/{visit.pk}/"' in visits and f'href="/visits/{visit.pk}/"' in summaries
+    assert director.get(f"/visits/{visit.pk}/").status_code == 200
 
 
 def test_a_lead_of_another_team_does_not_exist_for_its_leader(org, made):
