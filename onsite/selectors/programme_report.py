@@ -66,10 +66,11 @@ class ProgrammeReport:
 def programme_report(*, filters: Filters, user: Any, now: datetime | None = None) -> ProgrammeReport:
     now = now or timezone.now()
     board = figures.dashboard(filters=filters, user=user, now=now)
-    branch_of = {pk: parent or pk for pk, parent in Region.objects.values_list("pk", "parent_id")}
-    branch_names = dict(Region.objects.filter(parent__isnull=True).values_list("pk", "name"))
+    every_region = list(Region.objects.values_list("pk", "parent_id", "name"))
+    branch_of = {pk: parent or pk for pk, parent, _ in every_region}
+    branch_names = {pk: name for pk, parent, name in every_region if parent is None}
     team_names = dict(Team.objects.values_list("pk", "name"))
-    regions = _breakdown(filters, user, "region", lambda pk: branch_of.get(pk), branch_names)
+    regions = _breakdown(filters, user, "region", branch_of.get, branch_names)
     teams = _breakdown(filters, user, "account_manager__staff_profile__team", lambda pk: pk, team_names)
     _add_incentives(filters, user, regions, teams, branch_of)
 

@@ -16,7 +16,12 @@ def visit_for(*, visit_id: int, user: Any) -> Visit:
     """The visit, for someone who may read its customer (anyone else: `Visit.DoesNotExist`)."""
     visits = scoped(Visit.objects.all(), customer_scope(user, to=READ, through="customer"))
     return visits.select_related(
-        "customer__region", "customer__account_manager", "account_manager", "support_staff", "summary"
+        "customer__region",
+        "customer__account_manager",
+        "account_manager",
+        "support_staff",
+        "summary__reviewed_by",
+        "summary__submitted_by",
     ).get(pk=visit_id)
 
 
@@ -40,7 +45,6 @@ def visit_report(*, visit_id: int, user: Any) -> VisitReport:
     summary = getattr(visit, "summary", None)
     parts = {}
     if summary is not None:
-        summary = VisitSummary.objects.select_related("reviewed_by", "submitted_by").get(pk=summary.pk)
         parts = {
             "products": list(summary.products.order_by("seq")),
             "decision_chain": list(summary.decision_chain.order_by("seq")),
