@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
-from onsite.models import Customer, Enrolment, IncentiveRecord, Region, Team
+from onsite.models import Customer, Enrolment, IncentiveRecord, Region, StaffProfile, Team
 from onsite.selectors import dashboard as figures
 from onsite.selectors.dashboard import Dashboard, Filters
 from onsite.selectors.warnings import EarlyWarning, early_warnings
@@ -70,16 +70,18 @@ def programme_report(*, filters: Filters, user: Any, now: datetime | None = None
     branch_of = {pk: parent or pk for pk, parent, _ in every_region}
     branch_names = {pk: name for pk, parent, name in every_region if parent is None}
     team_names = dict(Team.objects.values_list("pk", "name"))
-    regions = _breakdown(filters, user, "region", branch_of.get, branch_names)
-    teams = _breakdown(filters, user, "account_manager__staff_profile__team", lambda pk: pk, team_names)
+    # The report's customers, each with its region and its manager's team: every figure is grouped
+    # by customer once and added up per branch and per team here.
+    where = {
+        pk: (branch_of.get(region), team)
+        for pk, region, team in Customer.objects.filter(figures.customer_filter(filters, user)).values_list(
+            "pk", "region", "account_manager__staff_profile__team"
+        )
+    }
+    regions, teams = _breakdowns(filters, user, where, branch_names, team_names)
     _add_incentives(filters, user, regions, teams, branch_of)
 
-    # The report's customers, with their manager's team, to sort the warnings out.
-    team_of_customer = dict(
-        Customer.objects.filter(figures.customer_filter(filters, user)).values_list(
-            "pk", "account_manager__staff_profile__team"
-        )
-    )
+    team_of_customer = {pk: team for pk, (_, team) in where.items()}
     team_ids = set(team_names) if filters.team is None else {filters.team.pk}
     warnings = [
         warning
@@ -106,67 +108,72 @@ def programme_report(*, filters: Filters, user: Any, now: datetime | None = None
     )
 
 
-def _grouped(rows: QuerySet, path: str, **aggregates: Any) -> list[dict]:
-    return list(rows.values(key=F(path)).annotate(**aggregates).order_by())
+def _breakdowns(
+    filters: Filters,
+    user: Any,
+    where: dict[int, tuple[int | None, int | None]],
+    branch_names: dict[int, str],
+    team_names: dict[int, str],
+) -> tuple[dict[int, Row], dict[int, Row]]:
+    """Per branch and per team, the customers' figures: each source grouped by customer in one
+    query (no join to the customer, its manager and their team on every row: a third of the time
+    for a year's visits), added up by the customer's branch and team (`where`)."""
+    regions: dict[int, Row] = {}
+    teams: dict[int, Row] = {}
 
-
-def _breakdown(filters: Filters, user: Any, path: str, key_of: Any, names: dict[int, str]) -> dict[int, Row]:
-    """Per key (a branch, a team) the customers' figures, each source grouped by the customer's
-    `path` in one query."""
-    rows: dict[int, Row] = {}
-
-    def add(found: list[dict], **fields: str) -> None:
-        for row in found:
-            key = key_of(row["key"])
-            if key is None:
-                continue
-            target = rows.setdefault(key, Row(key=key, name=names.get(key, "—")))
-            for name, column in fields.items():
-                setattr(target, name, getattr(target, name) + (row[column] or 0))
+    def add(rows: QuerySet, customer: str, fields: dict[str, str], **aggregates: Any) -> None:
+        for row in rows.values(key=F(customer)).annotate(**aggregates).order_by():
+            branch, team = where.get(row["key"], (None, None))
+            for found, key, names in ((regions, branch, branch_names), (teams, team, team_names)):
+                if key is None:
+                    continue
+                target = found.setdefault(key, Row(key=key, name=names.get(key, "—")))
+                for name, column in fields.items():
+                    setattr(target, name, getattr(target, name) + (row[column] or 0))
 
     active = figures.enrolments(filters, user).filter(status=Enrolment.Status.ACTIVE)
-    add(_grouped(active, f"customer__{path}", n=Count("customer", distinct=True)), customers="n")
-    add(_grouped(figures.planned_visits(filters, user), f"customer__{path}", n=Count("pk")), planned="n")
-    add(_grouped(figures.done_visits(filters, user), f"customer__{path}", n=Count("pk")), done="n")
+    # 1 per customer, however many programmes it is active in.
+    add(active, "customer_id", {"customers": "n"}, n=Count("customer", distinct=True))
+    add(figures.planned_visits(filters, user), "customer_id", {"planned": "n"}, n=Count("pk"))
+    add(figures.done_visits(filters, user), "customer_id", {"done": "n"}, n=Count("pk"))
     add(
-        _grouped(
-            figures.summaries(filters, user),
-            f"visit__customer__{path}",
-            n=Count("pk"),
-            on_time=Count("pk", filter=Q(on_time=True)),
-        ),
-        summaries="n",
-        on_time="on_time",
+        figures.summaries(filters, user),
+        "visit__customer_id",
+        {"summaries": "n", "on_time": "on_time"},
+        n=Count("pk"),
+        on_time=Count("pk", filter=Q(on_time=True)),
     )
-    add(_grouped(figures.leads(filters, user), f"customer__{path}", n=Count("pk")), leads="n")
+    add(figures.leads(filters, user), "customer_id", {"leads": "n"}, n=Count("pk"))
     add(
-        _grouped(
-            figures.won_leads(filters, user),
-            f"customer__{path}",
-            n=Count("pk"),
-            value=Sum("won_value"),
-            win_backs=Count("pk", filter=Q(win_back=True)),
-        ),
-        won="n",
-        won_value="value",
-        win_backs="win_backs",
+        figures.won_leads(filters, user),
+        "customer_id",
+        {"won": "n", "won_value": "value", "win_backs": "win_backs"},
+        n=Count("pk"),
+        value=Sum("won_value"),
+        win_backs=Count("pk", filter=Q(win_back=True)),
     )
-    return rows
+    return regions, teams
 
 
 def _add_incentives(
     filters: Filters, user: Any, regions: dict[int, Row], teams: dict[int, Row], branch_of: dict
 ) -> None:
-    """The incentives approved in the period, by the person's team and that team's region."""
+    """The incentives approved in the period, by the person's team and that team's region: grouped
+    by person, each added to their team's row and its branch's."""
     approved = figures.incentive_records(filters, user).filter(status=IncentiveRecord.Status.APPROVED)
-    for row in approved.values("person__staff_profile__team", "person__staff_profile__team__region").annotate(
-        amount=Sum("amount")
-    ):
-        team, region = row["person__staff_profile__team"], row["person__staff_profile__team__region"]
+    per_person = approved.values_list("person").annotate(amount=Sum("amount")).order_by()
+    where = {
+        person: (team, branch_of.get(region))
+        for person, team, region in StaffProfile.objects.filter(team__isnull=False).values_list(
+            "user", "team", "team__region"
+        )
+    }
+    for person, amount in per_person:
+        team, branch = where.get(person, (None, None))
         if team in teams:
-            teams[team].incentives += row["amount"] or 0
-        if branch_of.get(region) in regions:
-            regions[branch_of[region]].incentives += row["amount"] or 0
+            teams[team].incentives += amount or 0
+        if branch in regions:
+            regions[branch].incentives += amount or 0
 
 
 def _team_of(warning: EarlyWarning, team_of_customer: dict[int, int | None]) -> int | None:
