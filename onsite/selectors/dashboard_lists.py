@@ -83,17 +83,7 @@ def _customers(filters: Filters, user: Any, narrow: Mapping[str, str], errors: d
         rows = rows.exclude(status=Enrolment.Status.ACTIVE)
     elif stage:
         rows = rows.filter(status=Enrolment.Status.ACTIVE, stage=stage)
-    return rows.order_by("customer__code", "pk").values(
-        "pk",
-        *CUSTOMER_FIELDS,
-        "customer__industry",
-        *names("customer__account_manager"),
-        "programme__name",
-        "stage",
-        "status",
-        "enrolled_at",
-        "ended_at",
-    )
+    return rows.order_by("customer__code", "pk")
 
 
 def _stage_changes(filters: Filters, user: Any, narrow: Mapping[str, str], errors: dict) -> QuerySet:
@@ -106,15 +96,7 @@ def _stage_changes(filters: Filters, user: Any, narrow: Mapping[str, str], error
         rows = rows.filter(
             at__gte=figures.day_start(week), at__lt=figures.day_start(week + timedelta(weeks=1))
         )
-    return rows.order_by("-at", "-pk").values(
-        "pk",
-        *(f"enrolment__{name}" for name in CUSTOMER_FIELDS),
-        "from_stage",
-        "to_stage",
-        "at",
-        *names("actor"),
-        "reason",
-    )
+    return rows.order_by("-at", "-pk")
 
 
 def _visits(filters: Filters, user: Any, narrow: Mapping[str, str], errors: dict) -> QuerySet:
@@ -131,16 +113,9 @@ def _visits(filters: Filters, user: Any, narrow: Mapping[str, str], errors: dict
         rows = figures.planned_visits(filters, user)
         if week is not None:
             rows = rows.filter(planned_date__gte=week, planned_date__lt=week + timedelta(weeks=1))
-    return rows.order_by("-planned_date", "-pk").values(
-        "pk",
-        *CUSTOMER_FIELDS,
-        "number",
-        "stage",
-        "status",
-        "planned_date",
-        "visited_at",
-        *names("account_manager"),
-    )
+    # Made visits by when they were made (the order of their index), the others by the day planned.
+    order = ("-visited_at", "-pk") if kind == "done" else ("-planned_date", "-pk")
+    return rows.order_by(*order)
 
 
 def _summaries(filters: Filters, user: Any, narrow: Mapping[str, str], errors: dict) -> QuerySet:
@@ -151,18 +126,7 @@ def _summaries(filters: Filters, user: Any, narrow: Mapping[str, str], errors: d
             outcome, Q()
         )
     )
-    return rows.order_by("-first_submitted_at", "-pk").values(
-        "pk",
-        "visit_id",
-        *(f"visit__{name}" for name in CUSTOMER_FIELDS),
-        "visit__number",
-        "status",
-        "first_submitted_at",
-        "on_time",
-        "rework_count",
-        *names("submitted_by"),
-        *names("reviewed_by"),
-    )
+    return rows.order_by("-first_submitted_at", "-pk")
 
 
 LEAD_OUTCOMES = ("open", "won", "lost", "win_back")
@@ -190,21 +154,7 @@ def _leads(filters: Filters, user: Any, narrow: Mapping[str, str], errors: dict)
         rows = rows.filter(stage=stage)
     if urgency:
         rows = rows.filter(urgency=urgency)
-    return rows.order_by("-created_at", "-pk").values(
-        "pk",
-        *CUSTOMER_FIELDS,
-        "description",
-        "product",
-        "urgency",
-        "stage",
-        "status",
-        "estimated_value",
-        "won_value",
-        "win_back",
-        *names("owner"),
-        "created_at",
-        "closed_at",
-    )
+    return rows.order_by("-created_at", "-pk")
 
 
 def _support(filters: Filters, user: Any, narrow: Mapping[str, str], errors: dict) -> QuerySet:
@@ -219,7 +169,101 @@ def _support(filters: Filters, user: Any, narrow: Mapping[str, str], errors: dic
         rows = rows.filter(figures.support_on_time())
     elif outcome == "open":
         rows = rows.filter(completed_at__isnull=True)
-    return rows.order_by("-requested_at", "-pk").values(
+    return rows.order_by("-requested_at", "-pk")
+
+
+def _incentives(filters: Filters, user: Any, narrow: Mapping[str, str], errors: dict) -> QuerySet:
+    status = _choice(narrow, "status", figures.INCENTIVE_STATUSES, errors)
+    rows = figures.incentive_records(filters, user)
+    if status == figures.PAID:
+        rows = rows.filter(status=IncentiveRecord.Status.APPROVED, paid_at__isnull=False)
+    elif status:
+        rows = rows.filter(status=status)
+    return rows.order_by("-period", "person__username", "pk")
+
+
+def _appraisals(filters: Filters, user: Any, narrow: Mapping[str, str], errors: dict) -> QuerySet:
+    team = (narrow.get("team_id") or "").strip()
+    if team and not team.isdigit():
+        errors["team_id"] = [gettext("Select a valid choice.")]
+        team = ""
+    rows = figures.appraisals(filters, user)
+    if team:
+        rows = rows.filter(team_id=int(team))
+    return rows.order_by("-period", "team__name", "person__username", "pk")
+
+
+LISTS: dict[str, Callable[[Filters, Any, Mapping[str, str], dict], QuerySet]] = {
+    CUSTOMERS: _customers,
+    STAGE_CHANGES: _stage_changes,
+    VISITS: _visits,
+    SUMMARIES: _summaries,
+    LEADS: _leads,
+    SUPPORT: _support,
+    INCENTIVES: _incentives,
+    APPRAISALS: _appraisals,
+}
+# What each list shows of its rows: the names these need are joined here, apart from the rows
+# counted (`drill_count`), whose count needs none of them.
+SHAPES: dict[str, Callable[[QuerySet], QuerySet]] = {
+    CUSTOMERS: lambda rows: rows.values(
+        "pk",
+        *CUSTOMER_FIELDS,
+        "customer__industry",
+        *names("customer__account_manager"),
+        "programme__name",
+        "stage",
+        "status",
+        "enrolled_at",
+        "ended_at",
+    ),
+    STAGE_CHANGES: lambda rows: rows.values(
+        "pk",
+        *(f"enrolment__{name}" for name in CUSTOMER_FIELDS),
+        "from_stage",
+        "to_stage",
+        "at",
+        *names("actor"),
+        "reason",
+    ),
+    VISITS: lambda rows: rows.values(
+        "pk",
+        *CUSTOMER_FIELDS,
+        "number",
+        "stage",
+        "status",
+        "planned_date",
+        "visited_at",
+        *names("account_manager"),
+    ),
+    SUMMARIES: lambda rows: rows.values(
+        "pk",
+        "visit_id",
+        *(f"visit__{name}" for name in CUSTOMER_FIELDS),
+        "visit__number",
+        "status",
+        "first_submitted_at",
+        "on_time",
+        "rework_count",
+        *names("submitted_by"),
+        *names("reviewed_by"),
+    ),
+    LEADS: lambda rows: rows.values(
+        "pk",
+        *CUSTOMER_FIELDS,
+        "description",
+        "product",
+        "urgency",
+        "stage",
+        "status",
+        "estimated_value",
+        "won_value",
+        "win_back",
+        *names("owner"),
+        "created_at",
+        "closed_at",
+    ),
+    SUPPORT: lambda rows: rows.values(
         "pk",
         *CUSTOMER_FIELDS,
         "kind",
@@ -230,17 +274,8 @@ def _support(filters: Filters, user: Any, narrow: Mapping[str, str], errors: dic
         "completed_at",
         *names("assignee"),
         turnaround=F("completed_at") - F("requested_at"),
-    )
-
-
-def _incentives(filters: Filters, user: Any, narrow: Mapping[str, str], errors: dict) -> QuerySet:
-    status = _choice(narrow, "status", figures.INCENTIVE_STATUSES, errors)
-    rows = figures.incentive_records(filters, user)
-    if status == figures.PAID:
-        rows = rows.filter(status=IncentiveRecord.Status.APPROVED, paid_at__isnull=False)
-    elif status:
-        rows = rows.filter(status=status)
-    return rows.order_by("-period", "person__username", "pk").values(
+    ),
+    INCENTIVES: lambda rows: rows.values(
         "pk",
         "person_id",
         *names("person"),
@@ -254,18 +289,8 @@ def _incentives(filters: Filters, user: Any, narrow: Mapping[str, str], errors: 
         "payment_reference",
         "customer_id",
         "customer__name",
-    )
-
-
-def _appraisals(filters: Filters, user: Any, narrow: Mapping[str, str], errors: dict) -> QuerySet:
-    team = (narrow.get("team_id") or "").strip()
-    if team and not team.isdigit():
-        errors["team_id"] = [gettext("Select a valid choice.")]
-        team = ""
-    rows = figures.appraisals(filters, user)
-    if team:
-        rows = rows.filter(team_id=int(team))
-    return rows.order_by("-period", "team__name", "person__username", "pk").values(
+    ),
+    APPRAISALS: lambda rows: rows.values(
         "pk",
         "person_id",
         *names("person"),
@@ -275,18 +300,7 @@ def _appraisals(filters: Filters, user: Any, narrow: Mapping[str, str], errors: 
         "status",
         "score",
         "final_score",
-    )
-
-
-LISTS: dict[str, Callable[[Filters, Any, Mapping[str, str], dict], QuerySet]] = {
-    CUSTOMERS: _customers,
-    STAGE_CHANGES: _stage_changes,
-    VISITS: _visits,
-    SUMMARIES: _summaries,
-    LEADS: _leads,
-    SUPPORT: _support,
-    INCENTIVES: _incentives,
-    APPRAISALS: _appraisals,
+    ),
 }
 # The parts of a figure each list takes from the address, kept on its links and downloads.
 NARROWING = ("stage", "week", "kind", "outcome", "urgency", "speciality", "status", "team_id")
@@ -294,6 +308,16 @@ NARROWING = ("stage", "week", "kind", "outcome", "urgency", "speciality", "statu
 
 def drill_rows(name: str, *, filters: Filters, user: Any, narrow: Mapping[str, str]) -> QuerySet:
     """The rows behind the figure `name`, narrowed to the part `narrow` names."""
+    return SHAPES[name](_matching(name, filters=filters, user=user, narrow=narrow))
+
+
+def drill_count(name: str, *, filters: Filters, user: Any, narrow: Mapping[str, str]) -> int:
+    """How many rows `drill_rows` holds, counted without joining what names them (half the time of
+    a quarter's made visits on SQLite)."""
+    return _matching(name, filters=filters, user=user, narrow=narrow).count()
+
+
+def _matching(name: str, *, filters: Filters, user: Any, narrow: Mapping[str, str]) -> QuerySet:
     figures.check_dashboard_read(user)
     errors: dict[str, list[str]] = {}
     rows = LISTS[name](filters, user, narrow, errors)

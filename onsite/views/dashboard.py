@@ -114,7 +114,9 @@ def dashboard_list(request: HttpRequest, name: str) -> HttpResponse:
             filename=f"{name}-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}",
             sheet=str(LIST_TITLES[name]),
         )
-    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    paginator = Paginator(rows, PER_PAGE)
+    paginator.count = lists.drill_count(name, filters=filters, user=request.user, narrow=narrow)
+    page = paginator.get_page(request.GET.get("page"))
     query = {**filters.as_query(), **narrow}
     return render(
         request,

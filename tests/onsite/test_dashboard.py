@@ -20,6 +20,7 @@ from onsite.models import (
     Tier,
 )
 from onsite.selectors.dashboard import ENDED, dashboard, filters_from, weeks_of
+from onsite.selectors.dashboard_lists import LISTS, drill_count
 from onsite.services.incentives import record_payment
 from tests.onsite.dashboard_data import PERIOD, TODAY, D, enrolment, read, rows, visit
 from tests.onsite.factories import (
@@ -150,6 +151,22 @@ def test_the_lists_behind_the_figures_hold_exactly_the_rows_counted(sales):
     assert len(rows("leads", director, {"urgency": "high"})) == 2
     assert [r["stage"] for r in rows("leads", director, {"stage": "solution"})] == ["solution"]
     assert rows("leads", director, {"stage": "sales_visit"}) == []  # lost there: not in the funnel's count
+
+
+def test_each_list_counts_for_its_pages_the_rows_it_holds(sales):
+    director = sales["org"].director
+    filters = filters_from(PERIOD, user=director, today=TODAY)
+    held_somewhere = set()
+    for name in LISTS:
+        for narrow in ({}, {"kind": "done"}, {"outcome": "won"}, {"stage": ENDED}):
+            try:
+                held = len(rows(name, director, narrow))
+            except InvalidInput:  # a part that is not one of this list's figures
+                continue
+            assert drill_count(name, filters=filters, user=director, narrow=narrow) == held, (name, narrow)
+            if held:
+                held_somewhere.add(name)
+    assert held_somewhere == {"customers", "stage_changes", "visits", "summaries", "leads"}
 
 
 def test_a_part_that_is_not_one_of_the_figures_is_refused_by_field(world):
