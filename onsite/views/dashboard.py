@@ -329,12 +329,12 @@ def row_link(name: str, row: dict) -> str | None:
 
 
 def _drills(filters: Filters) -> Any:
-    """What makes the address of a list behind a figure, each list's path and the filters read once."""
-    paths = {name: reverse("dashboard_list", args=[name]) for name in lists.LISTS}
-    query = filters.as_query()
+    """What makes the address of a list behind a figure, each list's path with the filters encoded once."""
+    query = urlencode(filters.as_query())
+    paths = {name: f"{reverse('dashboard_list', args=[name])}?{query}" for name in lists.LISTS}
 
     def drill(name: str, **narrow: Any) -> str:
-        return f"{paths[name]}?{urlencode({**query, **narrow})}"
+        return f"{paths[name]}&{urlencode(narrow)}" if narrow else paths[name]
 
     return drill
 
