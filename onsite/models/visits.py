@@ -106,7 +106,9 @@ class Visit(models.Model):
         ordering = ["enrolment", "number"]
         constraints = [models.UniqueConstraint(fields=["enrolment", "number"], name="unique_visit_number")]
         indexes = [
-            models.Index(fields=["customer", "status", "visited_at"], name="visit_customer_status"),
+            # With the id, so PostgreSQL reads the visits of a part of the business (the dashboard's
+            # summaries of a branch) from the index alone, as SQLite does with its rowid.
+            models.Index(fields=["customer", "status", "visited_at", "id"], name="visit_customer_status"),
             models.Index(fields=["account_manager", "planned_date"], name="visit_manager_planned"),
             # The dashboard's visits planned and made per week, read from these alone (the customer
             # for its filters).
