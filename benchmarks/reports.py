@@ -100,7 +100,8 @@ def report_reports(figures: dict) -> list[str]:
     lines = [
         "### PDF reports",
         "",
-        f"Each rendered {figures['renders']} times, in Chinese, after one untimed render, in a process of its own as a worker renders it.",
+        f"Each rendered {figures['renders']} times, in Chinese, after one untimed render, "
+        "in a process of its own as a worker renders it.",
         "",
         "| report | pages | KB | median s | max s | target s | resident MB before | peak MB | target MB |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
