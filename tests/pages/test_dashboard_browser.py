@@ -67,6 +67,21 @@ def test_the_director_filters_by_region_drills_down_to_the_leads_and_opens_one(d
     assert "驻点服务月度报告" in text and "合肥分公司" in text
 
 
+def test_the_visits_made_open_from_their_tile_counted_and_each_opens_its_page(desktop, org, made):  # noqa: F811
+    desktop.sign_in("zhou")
+    desktop.goto("/dashboard/")
+
+    page = desktop.page
+    page.click(".dashboard-tiles a:has(.tile-visits)")
+    page.wait_for_url("**/dashboard/visits/?*kind=done*")
+    assert page.locator(".list-count").inner_text() == "共 1 行"
+    assert page.locator(".drill-list tbody tr").count() == 1
+    desktop.screenshot("dashboard-visits")
+    page.locator(".drill-list tbody tr td a").first.click()
+    page.wait_for_url("**/visits/*/")
+    assert "滨湖政务中心" in page.content()
+
+
 def test_the_dashboard_fits_a_phone(phone, org, made):  # noqa: F811
     phone.sign_in("zhou")
     phone.goto("/dashboard/")
@@ -77,6 +92,10 @@ def test_the_dashboard_fits_a_phone(phone, org, made):  # noqa: F811
     phone.goto("/dashboard/leads/")
     assert phone.no_horizontal_scroll()
     phone.screenshot("dashboard-leads")
+    phone.goto("/dashboard/visits/?kind=done")
+    assert phone.no_horizontal_scroll()
+    phone.screenshot("dashboard-visits")
+    phone.goto("/dashboard/leads/")
     phone.page.locator(".drill-list tbody tr td a").first.click()
     phone.page.wait_for_url("**/leads/*/")
     assert phone.no_horizontal_scroll()
