@@ -79,8 +79,9 @@
       var spec = specs[element.dataset.chart];
       if (!spec) return;
       if (isEmpty(spec)) {
-        // Nothing to draw: the table says so plainly.
+        // Nothing to draw: the table says so plainly, in the chart's room too when it has a column.
         element.hidden = true;
+        if (element.parentNode.classList.contains("chart-column")) element.parentNode.hidden = true;
         return;
       }
       var chart = window.echarts.init(element, null, { renderer: "canvas" });

@@ -61,10 +61,13 @@ def test_every_page_of_a_role_reads_in_english_and_fits(request, org, work, user
     customer, summary = work
     watched = request.getfixturevalue(viewport)
     page = watched.page
+    user = {"qian": org.manager, "li": org.leader}[username]
+    # A long name, the longest the header keeps on one line with the rest.
+    user.first_name, user.last_name = "Christopher", "Montgomery-Richardson"
+    user.save(update_fields=["first_name", "last_name"])
     watched.sign_in(username)
     page.click("form.language-switch button[value=en]")
     page.wait_for_load_state()
-    user = {"qian": org.manager, "li": org.leader}[username]
     pages = {item.url.strip("/").replace("/", "-"): item.url for item in navigation_for(user)}
     data = sorted(_data_names(), key=len, reverse=True)
     pages["customer"] = f"/customers/{customer.pk}/"
