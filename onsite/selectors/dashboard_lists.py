@@ -3,7 +3,8 @@ links to, under the same filters and access (`onsite.selectors.dashboard`).
 
 `drill_rows(name, narrow=...)` names the list and the part of the figure (a stage, a week, an
 urgency, ...); each list is a queryset of plain values, newest or most urgent first, so a page
-slices it and a download streams it. A part that is not one of the figure's is `InvalidInput`.
+slices it (`drill_count` counts it for the page's links) and a download streams it. A part that is
+not one of the figure's is `InvalidInput`.
 """
 
 from __future__ import annotations
