@@ -115,6 +115,7 @@ def dashboard_list(request: HttpRequest, name: str) -> HttpResponse:
             sheet=str(LIST_TITLES[name]),
         )
     paginator = Paginator(rows, PER_PAGE)
+    # Counted without the joins the shown columns need (the paginator would count `rows` with them).
     paginator.count = lists.drill_count(name, filters=filters, user=request.user, narrow=narrow)
     page = paginator.get_page(request.GET.get("page"))
     query = {**filters.as_query(), **narrow}
